@@ -1,0 +1,8 @@
+/* The dispatch table: one row per subcommand, in the order `minik --help` lists them. */
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+const minik_command_t minik_commands[] = {
+    {"version", "Print version information", minik_cmd_version, false},
+    {0},
+};

@@ -1,0 +1,7 @@
+/* One declaration per subcommand; each lives in cli/cmd_<name>.c. */
+#ifndef MINIK_CLI_COMMANDS_H
+#define MINIK_CLI_COMMANDS_H
+
+int minik_cmd_version(int argc, char **argv);
+
+#endif
