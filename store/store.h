@@ -121,8 +121,8 @@ typedef void (*minik_store_done_cb)(int status, cJSON *result, minik_error_t *er
  * `obj` identifies it ({kind, metadata:{namespace,name,resourceVersion?}}, ownership taken;
  * a resourceVersion there is the delete precondition). `done` is always called exactly
  * once, on the loop thread, never before this function returns. */
-void minik_store_submit(minik_store_t *s, minik_store_op_t op, cJSON *obj,
-                        minik_store_done_cb done, void *ud);
+void minik_store_submit(minik_store_t *s, minik_store_op_t op, cJSON *obj, minik_store_done_cb done,
+                        void *ud);
 
 /* Finish queued writes, then call `closed(ud)` on the loop; after that the store may be
  * freed. Used for graceful shutdown (SIGTERM finishes in-flight writes). */
