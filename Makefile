@@ -119,8 +119,10 @@ $(BUILDDIR)/fuzz/%: $(BUILDDIR)/obj/tests/fuzz/%.o $(ARCHIVES)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(LINK_LIBS)
 
 fuzz-build: deps
+ifneq ($(FUZZ_SRCS),)
 	$(MAKE) --no-print-directory BUILDDIR=$(FUZZ_DIR) CC=clang FUZZ=1 OPTFLAGS="-O1 -g" \
 		$(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/fuzz/%,$(FUZZ_SRCS))
+endif
 
 fuzz: fuzz-build
 	@FUZZ_DIR=$(CURDIR)/$(FUZZ_DIR)/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
