@@ -219,8 +219,8 @@ int minik_store_attach_loop(minik_store_t *s, uv_loop_t *loop, minik_error_t **e
     return 0;
 }
 
-void minik_store_submit(minik_store_t *s, minik_store_op_t op, cJSON *obj,
-                        minik_store_done_cb done, void *ud)
+void minik_store_submit(minik_store_t *s, minik_store_op_t op, cJSON *obj, minik_store_done_cb done,
+                        void *ud)
 {
     /* A programming error, not a runtime condition: the async API needs the loop. */
     assert(s->uv != NULL && "minik_store_submit needs minik_store_attach_loop");

@@ -230,8 +230,9 @@ static int prepare(minik_store_t *s, sqlite3 *db, const char *sql, sqlite3_stmt 
 
 static int prepare_all(minik_store_t *s, minik_error_t **err)
 {
-    int r = prepare(s, s->rdb, "SELECT data FROM objects WHERE kind = ? AND namespace = ? AND name = ?",
-                    &s->st_read_get, err);
+    int r =
+        prepare(s, s->rdb, "SELECT data FROM objects WHERE kind = ? AND namespace = ? AND name = ?",
+                &s->st_read_get, err);
     if (r < 0 || s->read_only)
         return r;
     struct {
@@ -360,9 +361,9 @@ void minik_store_free(minik_store_t *s)
         return;
     store_commit_detach(s);
     store_feed_free_all(s);
-    sqlite3_stmt **stmts[] = {&s->st_obj_get,     &s->st_obj_insert, &s->st_obj_update,
-                              &s->st_obj_delete,  &s->st_event_insert, &s->st_meta_set,
-                              &s->st_compact,     &s->st_read_get};
+    sqlite3_stmt **stmts[] = {&s->st_obj_get,    &s->st_obj_insert,   &s->st_obj_update,
+                              &s->st_obj_delete, &s->st_event_insert, &s->st_meta_set,
+                              &s->st_compact,    &s->st_read_get};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
         sqlite3_finalize(*stmts[i]);
     /* Closing the last connection checkpoints the WAL into the main file and removes it. */
@@ -424,8 +425,7 @@ static int set_meta(minik_store_t *s, const char *key, int64_t value, minik_erro
     return 0;
 }
 
-int store_finish_tx(minik_store_t *s, int64_t new_rv, int64_t *new_compact_rv,
-                    minik_error_t **err)
+int store_finish_tx(minik_store_t *s, int64_t new_rv, int64_t *new_compact_rv, minik_error_t **err)
 {
     *new_compact_rv = s->compact_rv;
     int r = set_meta(s, "rv", new_rv, err);

@@ -187,10 +187,9 @@ static int load_replay(minik_store_t *s, const minik_store_watch_t *w, int64_t f
         const char *data = (const char *)sqlite3_column_text(st, 2);
         if (parse_type((const char *)sqlite3_column_text(st, 1), &it.type) < 0 || data == NULL ||
             (it.object = cJSON_Parse(data)) == NULL)
-            return minik_error_set_code(err, 500, 0,
-                                        "database \"%s\": change feed event %" PRId64
-                                        " is malformed",
-                                        s->path, it.rv);
+            return minik_error_set_code(
+                err, 500, 0, "database \"%s\": change feed event %" PRId64 " is malformed", s->path,
+                it.rv);
         if (w->filter && !w->filter(it.object, w->filter_ud)) {
             cJSON_Delete(it.object);
             continue;
@@ -217,8 +216,8 @@ static int replay(minik_store_t *s, minik_store_watch_t *w, int64_t from_rv, int
     sqlite3_exec(s->rdb, "COMMIT", NULL, NULL, NULL); /* ends a read: nothing to lose */
     for (size_t i = 0; i < n; i++) {
         if (r == 0 && !w->dead) {
-            minik_store_event_t e = {.type = items[i].type, .rv = items[i].rv,
-                                     .object = items[i].object};
+            minik_store_event_t e = {
+                .type = items[i].type, .rv = items[i].rv, .object = items[i].object};
             w->cb(&e, w->ud);
         }
         cJSON_Delete(items[i].object);

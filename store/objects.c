@@ -112,9 +112,9 @@ static void new_uid(char out[37])
     }
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 static void now_rfc3339(char out[32])
@@ -131,8 +131,8 @@ static const char *string_field(const cJSON *obj, const char *key)
     return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
 }
 
-static int parse_stored(minik_store_t *s, sqlite3_stmt *st, int col, const ident_t *id,
-                        cJSON **out, minik_error_t **err)
+static int parse_stored(minik_store_t *s, sqlite3_stmt *st, int col, const ident_t *id, cJSON **out,
+                        minik_error_t **err)
 {
     const char *text = (const char *)sqlite3_column_text(st, col);
     int len = sqlite3_column_bytes(st, col);

@@ -75,8 +75,8 @@ typedef struct store_op {
 typedef struct store_uv {
     minik_store_t *store; /* NULL once the store is gone */
     uv_loop_t *loop;
-    uv_check_t check;  /* dispatches the batch gathered during this iteration */
-    uv_idle_t idle;    /* keeps poll from blocking while a dispatch is due */
+    uv_check_t check; /* dispatches the batch gathered during this iteration */
+    uv_idle_t idle;   /* keeps poll from blocking while a dispatch is due */
     uv_work_t work;
     int open_handles;
     bool closing;
@@ -116,7 +116,7 @@ struct minik_store {
     store_event_t *pending_head, *pending_tail;
     int64_t delivered_rv; /* loop thread only */
     int delivering;       /* nesting depth of fan-out / replay on the loop thread */
-    bool reaped_needed; /* a watch was unwatched during a delivery */
+    bool reaped_needed;   /* a watch was unwatched during a delivery */
     minik_store_watch_t *watches_head, *watches_tail;
     size_t watch_count;
 
@@ -149,8 +149,7 @@ int store_commit(minik_store_t *s, minik_error_t **err);
 void store_rollback(minik_store_t *s);
 /* Persist new_rv (and compact the feed if it outgrew the retention) inside the open
  * transaction; *new_compact_rv is the compaction point to publish after the commit. */
-int store_finish_tx(minik_store_t *s, int64_t new_rv, int64_t *new_compact_rv,
-                    minik_error_t **err);
+int store_finish_tx(minik_store_t *s, int64_t new_rv, int64_t *new_compact_rv, minik_error_t **err);
 /* Opening helpers shared with backup.c. */
 int store_check_file(const char *path, int64_t *schema_version, minik_error_t **err);
 int store_take_lock(const char *path, int *out_fd, minik_error_t **err);

@@ -265,8 +265,11 @@ static void list_names(const cJSON *items, char *out, size_t len)
 static void list_orders_by_namespace_then_name_and_filters(void **state)
 {
     fixture_t *f = *state;
-    const char *pods[][3] = {{"b", "zeta", "web"}, {"a", "mid", "db"}, {"b", "alpha", "db"},
-                             {"a", "zz", "web"},   {"a", "aa", "web"}};
+    const char *pods[][3] = {{"b", "zeta", "web"},
+                             {"a", "mid", "db"},
+                             {"b", "alpha", "db"},
+                             {"a", "zz", "web"},
+                             {"a", "aa", "web"}};
     for (size_t i = 0; i < 5; i++) {
         cleanup_cjson cJSON *o = create_ok(f->s, "Pod", pods[i][0], pods[i][1], pods[i][2]);
     }
@@ -326,24 +329,24 @@ static void watch_replays_from_rv_then_goes_live(void **state)
 {
     fixture_t *f = *state;
     cleanup_error minik_error_t *err = NULL;
-    cleanup_cjson cJSON *a = create_ok(f->s, "Pod", "default", "a", NULL);         /* 1 */
-    cleanup_cjson cJSON *b = create_ok(f->s, "Pod", "default", "b", NULL);         /* 2 */
-    cleanup_cjson cJSON *n = create_ok(f->s, "Node", NULL, "n1", NULL);            /* 3 */
-    assert_int_equal(minik_store_update(f->s, a, NULL, &err), 0);                  /* 4 */
+    cleanup_cjson cJSON *a = create_ok(f->s, "Pod", "default", "a", NULL);                  /* 1 */
+    cleanup_cjson cJSON *b = create_ok(f->s, "Pod", "default", "b", NULL);                  /* 2 */
+    cleanup_cjson cJSON *n = create_ok(f->s, "Node", NULL, "n1", NULL);                     /* 3 */
+    assert_int_equal(minik_store_update(f->s, a, NULL, &err), 0);                           /* 4 */
     assert_int_equal(minik_store_delete(f->s, "Pod", "default", "b", NULL, NULL, &err), 0); /* 5 */
 
     th_recorder_t pods = {0}, everything = {0}, now = {0}, other_ns = {0};
     minik_store_watch_t *w1 = NULL, *w2 = NULL, *w3 = NULL, *w4 = NULL;
     assert_int_equal(
         minik_store_watch(f->s, "Pod", NULL, NULL, NULL, 1, th_record_cb, &pods, &w1, &err), 0);
-    assert_int_equal(minik_store_watch(f->s, NULL, NULL, NULL, NULL, 2, th_record_cb, &everything,
-                                       &w2, &err),
-                     0);
+    assert_int_equal(
+        minik_store_watch(f->s, NULL, NULL, NULL, NULL, 2, th_record_cb, &everything, &w2, &err),
+        0);
     assert_int_equal(
         minik_store_watch(f->s, "Pod", "default", NULL, NULL, 0, th_record_cb, &now, &w3, &err), 0);
-    assert_int_equal(minik_store_watch(f->s, "Pod", "other", NULL, NULL, 1, th_record_cb,
-                                       &other_ns, &w4, &err),
-                     0);
+    assert_int_equal(
+        minik_store_watch(f->s, "Pod", "other", NULL, NULL, 1, th_record_cb, &other_ns, &w4, &err),
+        0);
     assert_int_equal(minik_store_watch_count(f->s), 4);
 
     /* Replay: the Pod events after rv 1, in order, with their types. */
@@ -403,8 +406,7 @@ static void watch_filter_applies_to_replay_and_live(void **state)
 
     /* Replay from rv 1 covers b, c, d; the filter keeps d. */
     assert_int_equal(
-        minik_store_watch(f->s, "Pod", NULL, app_is, "web", 1, th_record_cb, &replay, &w, &err),
-        0);
+        minik_store_watch(f->s, "Pod", NULL, app_is, "web", 1, th_record_cb, &replay, &w, &err), 0);
     assert_int_equal(replay.n, 1);
     assert_string_equal(replay.ev[0].name, "d");
     assert_int_equal(replay.ev[0].rv, 4);
@@ -422,8 +424,8 @@ static void watch_from_compacted_rv_is_410(void **state)
     th_recorder_t rec = {0};
     minik_store_watch_t *w = NULL;
     cleanup_error minik_error_t *err = NULL;
-    assert_true(
-        minik_store_watch(f->s, "Pod", NULL, NULL, NULL, 1, th_record_cb, &rec, &w, &err) < 0);
+    assert_true(minik_store_watch(f->s, "Pod", NULL, NULL, NULL, 1, th_record_cb, &rec, &w, &err) <
+                0);
     assert_int_equal(err->code, 410);
     assert_non_null(strstr(err->msg, "too old resource version: 1"));
     assert_null(w);
@@ -448,8 +450,8 @@ static void watch_from_compacted_rv_is_410(void **state)
     minik_store_free(f->s);
     f->s = NULL;
     assert_int_equal(minik_store_open(f->path, NULL, &f->s, &err), 0);
-    assert_true(
-        minik_store_watch(f->s, "Pod", NULL, NULL, NULL, 1, th_record_cb, &rec, &w, &err) < 0);
+    assert_true(minik_store_watch(f->s, "Pod", NULL, NULL, NULL, 1, th_record_cb, &rec, &w, &err) <
+                0);
     assert_int_equal(err->code, 410);
 }
 
@@ -561,8 +563,8 @@ static void reentrant_cb(const minik_store_event_t *ev, void *ud)
     cleanup_cjson cJSON *echo = th_obj("Pod", "default", "echo", NULL);
     minik_error_t *err = NULL;
     assert_int_equal(minik_store_create(x->s, echo, NULL, &err), 0);
-    assert_int_equal(minik_store_watch(x->s, NULL, NULL, NULL, NULL, ev->rv, th_record_cb,
-                                       &x->late, &x->late_w, &err),
+    assert_int_equal(minik_store_watch(x->s, NULL, NULL, NULL, NULL, ev->rv, th_record_cb, &x->late,
+                                       &x->late_w, &err),
                      0);
 }
 
