@@ -45,6 +45,9 @@ typedef struct minik_http_request {
     bool streaming;
     uint64_t start_ns; /* when the request was dispatched (for latency metrics) */
     void *user;        /* handler-owned slot */
+    /* Labels for metrics (static strings set by the handler; NULL = "unknown"). */
+    const char *metric_verb;
+    const char *metric_resource;
     /* Set by a handler that answers later (store write, watch): called instead of freeing
      * when the connection goes away while this request is active. The handler must stop
      * using the connection and release `r` with minik_http_request_free (now or later). */

@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 
 const minik_command_t minik_commands[] = {
+    {"server", "Run the control plane (API server and store)", minik_cmd_server, false},
     {"version", "Print version information", minik_cmd_version, false},
     {0},
 };

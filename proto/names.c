@@ -105,8 +105,8 @@ const char *minik_check_qualified_name(const char *s, char *buf, size_t bufsz)
     const char *name = s;
     if (slash) {
         if (strchr(slash + 1, '/'))
-            return fmt(buf, bufsz,
-                       "invalid key \"%.100s\": a qualified name has at most one '/'", s);
+            return fmt(buf, bufsz, "invalid key \"%.100s\": a qualified name has at most one '/'",
+                       s);
         size_t plen = (size_t)(slash - s);
         char prefix[260];
         if (plen == 0 || plen > 253)

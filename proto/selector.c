@@ -310,8 +310,9 @@ int minik_selector_parse(const char *s, minik_selector_t **out, minik_error_t **
             if (l.tok == T_END)
                 break;
             if (l.tok != T_COMMA) {
-                r = minik_error_set(err, 0, "selector \"%s\": expected \",\" or end of input, "
-                                            "found %s at position %zu",
+                r = minik_error_set(err, 0,
+                                    "selector \"%s\": expected \",\" or end of input, "
+                                    "found %s at position %zu",
                                     s, tok_name(&l), l.tok_start + 1);
                 break;
             }
@@ -402,8 +403,9 @@ int minik_selector_from_json(const cJSON *ls, minik_selector_t **out, minik_erro
             size_t n = 0;
             if (vals && !cJSON_IsNull(vals)) {
                 if (!cJSON_IsArray(vals)) {
-                    r = minik_error_set(err, 0, "selector.matchExpressions[%d].values: must be a "
-                                                "list of strings",
+                    r = minik_error_set(err, 0,
+                                        "selector.matchExpressions[%d].values: must be a "
+                                        "list of strings",
                                         i);
                     goto fail;
                 }
