@@ -56,8 +56,8 @@ bool minik_selector_matches(const minik_selector_t *sel, const cJSON *labels);
 /* Is the selector empty (matches everything)? */
 bool minik_selector_is_empty(const minik_selector_t *sel);
 
-/* The canonical string form ("app=web,tier in (a,b),!canary"); requirements keep their
- * order, values of in/notin are sorted. The caller owns it. */
+/* The canonical string form ("app=web,!canary,tier in (a,b)"): as Kubernetes prints it,
+ * requirements sorted by key, values of in/notin sorted. The caller owns it. */
 char *minik_selector_format(const minik_selector_t *sel);
 
 void minik_selector_free(minik_selector_t *sel);
