@@ -73,8 +73,9 @@ cJSON *minik_merge_patch_create(const cJSON *from, const cJSON *to)
     return patch;
 }
 
-/* Keep only null leaves (keep_null) or drop them (!keep_null), recursively. Maps emptied by
- * keeping nulls are dropped; with !keep_null an empty map that was set on purpose stays. */
+/* Keep only null leaves (keep_null) or drop them (!keep_null), recursively, as kubectl's
+ * keepOrDeleteNullInObj: a map that was empty in the patch is a value (kept without
+ * keep_null), a map emptied by the filtering is no change at all (dropped). */
 static cJSON *filter_nulls(const cJSON *patch, bool keep_null)
 {
     cJSON *out = cJSON_CreateObject();
@@ -84,9 +85,12 @@ static cJSON *filter_nulls(const cJSON *patch, bool keep_null)
         if (cJSON_IsNull(it)) {
             if (keep_null)
                 cJSON_AddNullToObject(out, it->string);
+        } else if (cJSON_IsObject(it) && !it->child) {
+            if (!keep_null)
+                cJSON_AddItemToObject(out, it->string, cJSON_CreateObject());
         } else if (cJSON_IsObject(it)) {
             cJSON *sub = filter_nulls(it, keep_null);
-            if (sub->child || !keep_null)
+            if (sub->child)
                 cJSON_AddItemToObject(out, it->string, sub);
             else
                 cJSON_Delete(sub);
