@@ -4,6 +4,7 @@
 
 const minik_command_t minik_commands[] = {
     {"server", "Run the control plane (API server and store)", minik_cmd_server, false},
+    {"token", "Create node-join tokens", minik_cmd_token, false},
     {"version", "Print version information", minik_cmd_version, false},
     {0},
 };

@@ -129,8 +129,7 @@ static void map_lines(dw_t *w, int level, const char *label, const cJSON *map, c
     cJSON_ArrayForEach(it, map)
     {
         cleanup_free char *v = scalar(it);
-        dw_add(w, first ? level : 0, first ? label : "",
-               xasprintf("%s%s%s", it->string, sep, v));
+        dw_add(w, first ? level : 0, first ? label : "", xasprintf("%s%s%s", it->string, sep, v));
         first = false;
     }
     if (first)
@@ -407,8 +406,8 @@ static void describe_deployment(dw_t *w, const minik_kind_t *k, const cJSON *o)
         cleanup_free char *mu = scalar(at(o, "spec.strategy.rollingUpdate.maxUnavailable"));
         cleanup_free char *ms = scalar(at(o, "spec.strategy.rollingUpdate.maxSurge"));
         kvf(w, 0, "RollingUpdateStrategy",
-            xasprintf("%s max unavailable, %s max surge",
-                      strcmp(mu, "<none>") ? mu : "25%", strcmp(ms, "<none>") ? ms : "25%"));
+            xasprintf("%s max unavailable, %s max surge", strcmp(mu, "<none>") ? mu : "25%",
+                      strcmp(ms, "<none>") ? ms : "25%"));
     }
     heading(w, 0, "Pod Template");
     map_lines(w, 1, "Labels", at(o, "spec.template.metadata.labels"), "=");
