@@ -59,3 +59,23 @@ raw_request() {
     timeout 10 cat <&3 || true
     exec 3<&-
 }
+
+# Every suite's teardown: stop the server and fail the test if it did not exit 0 or if a
+# sanitizer reported anything (leaks, UB) in its log.
+teardown() {
+    local st=0 log="$BATS_TEST_TMPDIR/server.log"
+    if [ -f "$BATS_TEST_TMPDIR/server.pid" ]; then
+        stop_daemon server
+        st=${DAEMON_STATUS:-0}
+    fi
+    minik_cleanup
+    if grep -q "Sanitizer\|runtime error" "$log" 2>/dev/null; then
+        cat "$log" >&2
+        return 1
+    fi
+    if [ "$st" -ne 0 ]; then
+        echo "server exited with status $st" >&2
+        cat "$log" >&2
+        return 1
+    fi
+}
