@@ -25,7 +25,7 @@ start_server() {
 api() {
     local method=$1 path=$2 body=${3:-} ctype=${4:-application/json}
     local tok=${AUTH_TOKEN:-$TOKEN}
-    local args=(-s -S --cacert "$CACERT" -X "$method" -w '\n%{http_code}')
+    local args=(-s -S --path-as-is --cacert "$CACERT" -X "$method" -w '\n%{http_code}')
     [ "$tok" != none ] && args+=(-H "Authorization: Bearer $tok")
     [ -n "$body" ] && args+=(-H "Content-Type: $ctype" --data-binary "$body")
     curl "${args[@]}" "$URL$path"
@@ -50,14 +50,10 @@ deploy_json() { # NAME REPLICAS
         "$1" "$2" "$1" "$1"
 }
 
-# raw_request PORT : send stdin over a plain TCP connection (bash /dev/tcp) and print what
-# comes back until the server closes the connection (at most 10 s).
+# raw_request PORT : send stdin over a plain TCP connection (netcat-openbsd), half-close
+# it, and print what comes back until the server closes the connection (at most 10 s).
 raw_request() {
-    local port=$1
-    exec 3<>"/dev/tcp/127.0.0.1/$port"
-    cat >&3
-    timeout 10 cat <&3 || true
-    exec 3<&-
+    timeout 10 nc -N 127.0.0.1 "$1" || true
 }
 
 # Every suite's teardown: stop the server and fail the test if it did not exit 0 or if a
