@@ -325,7 +325,7 @@ static int open_store(minik_store_t *s, minik_error_t **err)
             return r;
     }
 
-    r = query_int(s->rdb, s->path, "SELECT value FROM meta WHERE key = 'rv'", &s->rv, err);
+    r = query_int(s->rdb, s->path, STORE_SQL_CURRENT_RV, &s->rv, err);
     if (r < 0)
         return r;
     r = query_int(s->rdb, s->path, "SELECT value FROM meta WHERE key = 'compact_rv'",
@@ -428,9 +428,6 @@ static int set_meta(minik_store_t *s, const char *key, int64_t value, minik_erro
 int store_finish_tx(minik_store_t *s, int64_t new_rv, int64_t *new_compact_rv, minik_error_t **err)
 {
     *new_compact_rv = s->compact_rv;
-    int r = set_meta(s, "rv", new_rv, err);
-    if (r < 0)
-        return r;
     /* Compact in slices of 1/16 of the retention so the delete rides along with every
      * 16th-of-retention write instead of touching the feed's first page at every write. */
     int64_t slack = s->retention / 16;
@@ -441,7 +438,9 @@ int store_finish_tx(minik_store_t *s, int64_t new_rv, int64_t *new_compact_rv, m
     sqlite3_bind_int64(st, 1, upto);
     if (sqlite3_step(st) != SQLITE_DONE)
         return minik_store_sqlite_error(s->wdb, s->path, "compacting the change feed", err);
-    r = set_meta(s, "compact_rv", upto, err);
+    int r = set_meta(s, "compact_rv", upto, err);
+    if (r == 0)
+        r = set_meta(s, "rv", new_rv, err);
     if (r < 0)
         return r;
     *new_compact_rv = upto;

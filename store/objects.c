@@ -430,8 +430,7 @@ static int list_rows(minik_store_t *s, const char *kind, const char *ns,
                      minik_error_t **err)
 {
     cleanup_stmt sqlite3_stmt *rvst = NULL;
-    if (sqlite3_prepare_v2(s->rdb, "SELECT value FROM meta WHERE key = 'rv'", -1, &rvst, NULL) !=
-            SQLITE_OK ||
+    if (sqlite3_prepare_v2(s->rdb, STORE_SQL_CURRENT_RV, -1, &rvst, NULL) != SQLITE_OK ||
         sqlite3_step(rvst) != SQLITE_ROW)
         return minik_store_sqlite_error(s->rdb, s->path, "listing objects", err);
     if (list_rv)

@@ -21,6 +21,13 @@
 /* The schema version this binary writes; see db.c for the history. */
 #define MINIK_STORE_SCHEMA_VERSION 2
 
+/* The last committed resourceVersion, in SQL. The newest event always survives compaction
+ * (the retention is >= 1), so it carries the sequence; meta.rv is written only when the feed
+ * is compacted. That keeps a write to two pages (object + event) instead of three. */
+#define STORE_SQL_CURRENT_RV                                                                       \
+    "SELECT max((SELECT value FROM meta WHERE key = 'rv'),"                                        \
+    " coalesce((SELECT max(rv) FROM events), 0))"
+
 void minik_cleanup_stmtp(sqlite3_stmt **st);
 /* A prepared statement finalized at scope exit. */
 #define cleanup_stmt __attribute__((cleanup(minik_cleanup_stmtp)))
@@ -147,8 +154,9 @@ void store_run_batch(minik_store_t *s, store_op_t *ops);
 int store_begin(minik_store_t *s, minik_error_t **err);
 int store_commit(minik_store_t *s, minik_error_t **err);
 void store_rollback(minik_store_t *s);
-/* Persist new_rv (and compact the feed if it outgrew the retention) inside the open
- * transaction; *new_compact_rv is the compaction point to publish after the commit. */
+/* Close a write transaction at new_rv: compact the feed if it outgrew the retention
+ * (recording the compaction point and rv in meta); *new_compact_rv is the compaction
+ * point to publish after the commit. */
 int store_finish_tx(minik_store_t *s, int64_t new_rv, int64_t *new_compact_rv, minik_error_t **err);
 /* Opening helpers shared with backup.c. */
 int store_check_file(const char *path, int64_t *schema_version, minik_error_t **err);

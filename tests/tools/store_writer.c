@@ -155,6 +155,10 @@ static int run_check(const char *names_path)
     return missing == 0 ? 0 : 1;
 }
 
+static void ignore_event(const minik_store_event_t *ev, void *ud)
+{
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     uv_close((uv_handle_t *)h, NULL);
@@ -162,6 +166,14 @@ static void on_signal(uv_signal_t *h, int signum)
 
 static int run_hold(void)
 {
+    /* Configured as a server would be: loop attached, one watch registered. */
+    cleanup_error minik_error_t *err = NULL;
+    minik_store_watch_t *w = NULL;
+    if (minik_store_attach_loop(store, &loop, &err) < 0 ||
+        minik_store_watch(store, NULL, NULL, NULL, NULL, 0, ignore_event, NULL, &w, &err) < 0) {
+        fprintf(stderr, "store_writer: %s\n", err->msg);
+        return 1;
+    }
     uv_signal_t term, intr;
     uv_signal_init(&loop, &term);
     uv_signal_init(&loop, &intr);
@@ -176,6 +188,8 @@ static int run_hold(void)
         uv_close((uv_handle_t *)&term, NULL);
     if (!uv_is_closing((uv_handle_t *)&intr))
         uv_close((uv_handle_t *)&intr, NULL);
+    minik_store_unwatch(w);
+    minik_store_close_async(store, on_closed, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     return 0;
 }
