@@ -177,8 +177,8 @@ static int bench_async(const char *dir, long n, long conc)
     minik_store_get_stats(s, &after);
     printf("creates_per_s=%.0f\n", (double)n / dt);
     printf("transactions=%" PRIu64 "\n", after.transactions - before.transactions);
-    printf("writes_per_transaction=%.1f\n",
-           (double)(after.writes - before.writes) / (double)(after.transactions - before.transactions));
+    printf("writes_per_transaction=%.1f\n", (double)(after.writes - before.writes) /
+                                                (double)(after.transactions - before.transactions));
     minik_store_close_async(s, on_closed, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     minik_store_free(s);

@@ -450,9 +450,13 @@ static void watch_from_compacted_rv_is_410(void **state)
     minik_store_free(f->s);
     f->s = NULL;
     assert_int_equal(minik_store_open(f->path, NULL, &f->s, &err), 0);
+    assert_int_equal(minik_store_current_rv(f->s), 20);
     assert_true(minik_store_watch(f->s, "Pod", NULL, NULL, NULL, 1, th_record_cb, &rec, &w, &err) <
                 0);
     assert_int_equal(err->code, 410);
+    minik_error_clear(&err);
+    cleanup_cjson cJSON *next = create_ok(f->s, "Pod", "default", "next", NULL);
+    assert_int_equal(th_rv(next), 21);
 }
 
 static void many_watchers_get_every_live_event_in_order(void **state)
