@@ -60,7 +60,8 @@ int minik_store_open(const char *path, const minik_store_options_t *opts, minik_
                      minik_error_t **err);
 /* Close the database; cancels (without calling back) any watch still registered.
  * Pending async writes must have completed first (see minik_store_close_async).
- * minik_store_free(NULL) is a no-op. */
+ * With a loop attached and no close_async before, the loop must run once more afterwards
+ * so the store's handles can finish closing. minik_store_free(NULL) is a no-op. */
 void minik_store_free(minik_store_t *s);
 
 /* The resourceVersion of the latest committed write (0 for an empty store). */
@@ -143,7 +144,11 @@ typedef void (*minik_store_watch_cb)(const minik_store_event_t *ev, void *ud);
  * after resourceVersion `from_rv` (0 = only changes from now on). Events already in the
  * feed after from_rv are replayed first, in order, before live ones; 410 if from_rv is
  * older than the oldest retained event. Without an attached loop, callbacks run
- * synchronously after each committed write. */
+ * synchronously after each committed write.
+ * The replay runs inside this call (before it returns); *out is set before it starts, so
+ * a callback may unwatch through it; if it does, the replay stops and *out is NULL on
+ * return. Callbacks may write, watch and unwatch; every watcher still sees events in rv
+ * order. */
 int minik_store_watch(minik_store_t *s, const char *kind, const char *ns,
                       minik_store_filter_fn filter, void *filter_ud, int64_t from_rv,
                       minik_store_watch_cb cb, void *ud, minik_store_watch_t **out,
