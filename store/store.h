@@ -145,6 +145,9 @@ typedef void (*minik_store_watch_cb)(const minik_store_event_t *ev, void *ud);
  * feed after from_rv are replayed first, in order, before live ones; 410 if from_rv is
  * older than the oldest retained event. Without an attached loop, callbacks run
  * synchronously after each committed write.
+ * With a filter, live events follow the filtered set: an update that makes an object
+ * match arrives as ADDED, one that makes it stop matching as DELETED (with the new
+ * object); replayed events are filtered on their object only.
  * The replay runs inside this call (before it returns); *out is set before it starts, so
  * a callback may unwatch through it; if it does, the replay stops and *out is NULL on
  * return. Callbacks may write, watch and unwatch; every watcher still sees events in rv

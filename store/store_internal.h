@@ -47,6 +47,10 @@ typedef struct store_event {
     char *kind;
     char *ns;
     cJSON *object; /* owned */
+    /* MODIFIED only: the object before the update, as stored (JSON text), parsed on first
+     * use by a filtered watch. */
+    char *old_data;
+    cJSON *old_object;
 } store_event_t;
 
 void store_event_free(store_event_t *ev);
