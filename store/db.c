@@ -314,6 +314,16 @@ static int open_store(minik_store_t *s, minik_error_t **err)
         r = exec(s->wdb, s->path, "PRAGMA synchronous = FULL", err);
         if (r < 0)
             return r;
+        /* The acknowledgement guarantee rests on this; never run without it. */
+        int64_t sync_level = 0;
+        r = query_int(s->wdb, s->path, "PRAGMA synchronous", &sync_level, err);
+        if (r < 0)
+            return r;
+        if (sync_level != 2)
+            return minik_error_set_code(err, 500, 0,
+                                        "database \"%s\": synchronous=FULL did not take effect "
+                                        "(level %lld)",
+                                        s->path, (long long)sync_level);
         r = migrate(s->wdb, s->path, version, err);
         if (r < 0)
             return r;

@@ -74,6 +74,20 @@ static char *slurp(const char *path, size_t *len)
     return data;
 }
 
+static void database_is_in_wal_mode(void **state)
+{
+    fixture_t *f = *state;
+    minik_store_t *s = open_ok(f->path);
+    fill(s, 1, "one");
+    /* Checked from a separate, plain SQLite connection: the mode is in the file. */
+    assert_int_equal(
+        th_sql_int(f->path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"),
+        1);
+    cleanup_free char *wal = xasprintf("%s-wal", f->path);
+    assert_int_equal(access(wal, F_OK), 0);
+    minik_store_free(s);
+}
+
 static void garbage_file_is_refused_and_left_alone(void **state)
 {
     fixture_t *f = *state;
@@ -372,6 +386,7 @@ static void idle_store_writes_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(database_is_in_wal_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(garbage_file_is_refused_and_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_page_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
