@@ -68,7 +68,8 @@ void store_run_batch(minik_store_t *s, store_op_t *ops)
         } else if (sqlite3_get_autocommit(s->wdb)) {
             /* SQLite rolled the whole transaction back (I/O error, disk full): every
              * write of the batch is lost, so none may be acknowledged. */
-            r = minik_error_set_code(&fatal, 500, 0, "%s", op->err->msg);
+            r = minik_error_set_code(&fatal, op->err->code ? op->err->code : 500, 0, "%s",
+                                     op->err->msg);
         } else {
             r = savepoint(s, "ROLLBACK TO op", &fatal);
             if (r == 0)

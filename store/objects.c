@@ -200,6 +200,9 @@ static int do_create(minik_store_t *s, const ident_t *id, const cJSON *obj, int6
     }
     set_rv(copy, rv);
     cleanup_free char *data = cJSON_PrintUnformatted(copy);
+    int r = store_check_room(s, strlen(data), err);
+    if (r < 0)
+        return r;
 
     cleanup_reset sqlite3_stmt *st = s->st_obj_insert;
     bind_key(st, id);
@@ -215,7 +218,7 @@ static int do_create(minik_store_t *s, const ident_t *id, const cJSON *obj, int6
         }
         return minik_store_sqlite_error(s->wdb, s->path, "inserting an object", err);
     }
-    int r = insert_event(s, MINIK_STORE_ADDED, rv, id, data, err);
+    r = insert_event(s, MINIK_STORE_ADDED, rv, id, data, err);
     if (r < 0)
         return r;
     *result = steal_pointer(&copy);
@@ -272,13 +275,16 @@ static int do_update(minik_store_t *s, const ident_t *id, const cJSON *obj, int6
     }
     set_rv(copy, rv);
     cleanup_free char *data = cJSON_PrintUnformatted(copy);
+    int r = store_check_room(s, strlen(data), err);
+    if (r < 0)
+        return r;
     cleanup_reset sqlite3_stmt *st = s->st_obj_update;
     bind_key(st, id);
     sqlite3_bind_int64(st, 4, rv);
     sqlite3_bind_text(st, 5, data, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return minik_store_sqlite_error(s->wdb, s->path, "updating an object", err);
-    int r = insert_event(s, MINIK_STORE_MODIFIED, rv, id, data, err);
+    r = insert_event(s, MINIK_STORE_MODIFIED, rv, id, data, err);
     if (r < 0)
         return r;
     *result = steal_pointer(&copy);

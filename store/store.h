@@ -12,7 +12,8 @@
  *   is durable: SQLite WAL with synchronous=FULL; it survives kill -9 and power loss.
  * - Errors carry an HTTP status in err->code so the API maps them without translation:
  *   404 not found, 409 already exists / resourceVersion conflict, 410 watch start too old,
- *   422 object lacks kind/name, 500 anything else (I/O, corruption).
+ *   422 object lacks kind/name, 507 database full (options.max_bytes or disk), 500 anything
+ *   else (I/O, corruption).
  * - Every write appends a change event (type, resourceVersion, object) to the change feed.
  *   Watchers start from any retained resourceVersion and receive events in order.
  *
@@ -51,6 +52,11 @@ typedef struct minik_store_options {
     int64_t event_retention;
     /* Open read-only (backup inspection, `minik get` on a stopped server's file). */
     bool read_only;
+    /* Cap on the data in the file in bytes (0 = no cap), so a runaway client cannot fill
+     * a small SD card. A create/update that would go past it fails with 507; deletes still
+     * work. The retained change feed counts too: space comes back as deletes push old
+     * events out of the retention. An extension of the original interface. */
+    int64_t max_bytes;
 } minik_store_options_t;
 
 /* Open (creating if missing) the database at `path`. Runs an integrity check (a corrupt

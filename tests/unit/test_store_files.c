@@ -123,9 +123,10 @@ static void damaged_page_is_refused(void **state)
     /* Scribble over the middle of a b-tree page, as a failing SD card might. */
     int fd = open(f->path, O_RDWR);
     assert_true(fd >= 0);
-    char junk[2048];
+    char junk[4096 * 3];
     memset(junk, 0xA5, sizeof junk);
-    assert_int_equal(pwrite(fd, junk, sizeof junk, 4096 * 3 + 1024), (ssize_t)sizeof junk);
+    /* Pages 3-5, headers included: b-tree pages of the objects and events tables. */
+    assert_int_equal(pwrite(fd, junk, sizeof junk, 4096 * 2), (ssize_t)sizeof junk);
     close(fd);
     size_t before_len = 0;
     cleanup_free char *before = slurp(f->path, &before_len);
@@ -335,6 +336,81 @@ static void restore_refuses_a_bad_backup_and_keeps_the_database(void **state)
     minik_store_free(s);
 }
 
+static void big_done(int status, cJSON *result, minik_error_t *err, void *ud)
+{
+    int *code = ud;
+    *code = status == 0 ? 200 : err->code;
+    cJSON_Delete(result);
+    minik_error_free(err);
+}
+
+static cJSON *blob(const char *name, size_t size)
+{
+    cJSON *o = th_obj("ConfigMap", "default", name, NULL);
+    char *big = xmalloc(size + 1);
+    memset(big, 'y', size);
+    big[size] = '\0';
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "data"), "blob", big);
+    free(big);
+    return o;
+}
+
+static void full_database_fails_writes_with_507_and_stays_usable(void **state)
+{
+    fixture_t *f = *state;
+    /* The retained change feed counts against the limit too; a short one lets deletes
+     * free space quickly. */
+    minik_store_options_t opts = {.max_bytes = 128 * 1024, .event_retention = 5};
+    minik_store_t *s = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    assert_int_equal(minik_store_open(f->path, &opts, &s, &err), 0);
+    int n = 0;
+    for (;; n++) {
+        char name[32];
+        snprintf(name, sizeof name, "cm%03d", n);
+        cleanup_cjson cJSON *o = blob(name, 2000);
+        if (minik_store_create(s, o, NULL, &err) < 0)
+            break;
+        assert_true(n < 1000);
+    }
+    assert_true(n > 5);
+    assert_int_equal(err->code, 507);
+    assert_non_null(strstr(err->msg, "is full"));
+    assert_non_null(strstr(err->msg, f->path));
+    minik_error_clear(&err);
+    /* Nothing half-written: the sequence and the objects agree. */
+    assert_int_equal(minik_store_current_rv(s), n);
+
+    /* In a batch, the write that does not fit fails alone. */
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(minik_store_attach_loop(s, &loop, &err), 0);
+    int big_code = 0, del_codes[8] = {0};
+    minik_store_submit(s, MINIK_STORE_OP_CREATE, blob("huge", 200 * 1024), big_done, &big_code);
+    for (int i = 0; i < 8; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "cm%03d", i);
+        minik_store_submit(s, MINIK_STORE_OP_DELETE, th_obj("ConfigMap", "default", name, NULL),
+                           big_done, &del_codes[i]);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(big_code, 507);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(del_codes[i], 200);
+    assert_int_equal(minik_store_current_rv(s), n + 8);
+
+    /* Deleting made room: a new object fits again. */
+    cleanup_cjson cJSON *again = blob("again", 2000);
+    assert_int_equal(minik_store_create(s, again, NULL, &err), 0);
+    minik_store_close_async(s, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    minik_store_free(s);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(th_sql_int(f->path, "SELECT count(*) FROM pragma_quick_check WHERE "
+                                         "quick_check = 'ok'"),
+                     1);
+}
+
 static int64_t io_field(const char *field)
 {
     cleanup_free char *data = NULL;
@@ -396,6 +472,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(backup_then_restore_keeps_every_object, setup, teardown),
         cmocka_unit_test_setup_teardown(restore_refuses_a_bad_backup_and_keeps_the_database, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(full_database_fails_writes_with_507_and_stays_usable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(idle_store_writes_nothing, setup, teardown),
     };
