@@ -230,6 +230,38 @@ static void older_schema_is_migrated_forward(void **state)
     minik_store_free(s);
 }
 
+static void failed_migration_leaves_the_old_version(void **state)
+{
+    fixture_t *f = *state;
+    th_sql(f->path, v1_schema);
+    /* Something in the way of step 1 -> 2 (a table named like the one it creates). */
+    th_sql(f->path, "CREATE TABLE meta (x)");
+    minik_store_t *s = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    assert_true(minik_store_open(f->path, NULL, &s, &err) < 0);
+    assert_non_null(strstr(err->msg, "migrating schema 1 -> 2"));
+    assert_non_null(strstr(err->msg, "table meta already exists"));
+    /* The step was one transaction: version 1 and its data are intact. */
+    assert_int_equal(th_sql_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(th_sql_int(f->path, "SELECT rv FROM sequence"), 3);
+    assert_int_equal(th_sql_int(f->path, "SELECT count(*) FROM objects"), 1);
+}
+
+static void restoring_an_older_backup_migrates_it(void **state)
+{
+    fixture_t *f = *state;
+    cleanup_free char *bak = xasprintf("%s/v1-backup.db", f->dir);
+    th_sql(bak, v1_schema);
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_store_restore(bak, f->path, &err), 0);
+    minik_store_t *s = open_ok(f->path);
+    assert_int_equal(th_sql_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(minik_store_current_rv(s), 3);
+    cleanup_cjson cJSON *old = NULL;
+    assert_int_equal(minik_store_get(s, "Pod", "default", "old", &old, &err), 0);
+    minik_store_free(s);
+}
+
 static void second_writer_is_locked_out_and_read_only_works(void **state)
 {
     fixture_t *f = *state;
@@ -468,6 +500,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_sqlite_file_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(older_schema_is_migrated_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_migration_leaves_the_old_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(restoring_an_older_backup_migrates_it, setup, teardown),
         cmocka_unit_test_setup_teardown(second_writer_is_locked_out_and_read_only_works, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(backup_then_restore_keeps_every_object, setup, teardown),
