@@ -129,10 +129,8 @@ static void bad_quantities_say_why(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(docs_examples),
-        cmocka_unit_test(finer_than_milli_rounds_up),
-        cmocka_unit_test(canonical_forms),
-        cmocka_unit_test(value_rounds_up_and_compare),
+        cmocka_unit_test(docs_examples),          cmocka_unit_test(finer_than_milli_rounds_up),
+        cmocka_unit_test(canonical_forms),        cmocka_unit_test(value_rounds_up_and_compare),
         cmocka_unit_test(bad_quantities_say_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

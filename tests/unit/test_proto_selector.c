@@ -66,9 +66,8 @@ static void canonical_string_form(void **state)
 {
     minik_selector_t *s = NULL;
     minik_error_t *err = NULL;
-    assert_int_equal(minik_selector_parse("tier in (b, a),app==web , !canary,x notin (z,y)", &s,
-                                          &err),
-                     0);
+    assert_int_equal(
+        minik_selector_parse("tier in (b, a),app==web , !canary,x notin (z,y)", &s, &err), 0);
     char *f = minik_selector_format(s);
     assert_string_equal(f, "app=web,!canary,tier in (a,b),x notin (y,z)");
     free(f);
@@ -215,9 +214,9 @@ static void field_selectors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(equality_based),         cmocka_unit_test(set_based),
-        cmocka_unit_test(canonical_string_form),  cmocka_unit_test(label_selector_objects),
-        cmocka_unit_test(bad_selector_strings),   cmocka_unit_test(field_selectors),
+        cmocka_unit_test(equality_based),        cmocka_unit_test(set_based),
+        cmocka_unit_test(canonical_string_form), cmocka_unit_test(label_selector_objects),
+        cmocka_unit_test(bad_selector_strings),  cmocka_unit_test(field_selectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
