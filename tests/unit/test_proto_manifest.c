@@ -719,6 +719,30 @@ static void quantities_in_manifests(void **state)
                  "than or equal to 0, got -1Gi\n");
 }
 
+/* The API server's path: a JSON body parsed by cJSON, validated without positions. */
+static void json_bodies_without_positions(void **state)
+{
+    cJSON *body = cJSON_Parse("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                              "\"metadata\":{\"name\":\"a\",\"name\":\"b\"},\"spec\":{"
+                              "\"replicas\":1.5,\"selector\":{},\"template\":{\"spec\":{"
+                              "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}");
+    minik_diags_t d = MINIK_DIAGS_INIT;
+    const minik_kind_t *k = NULL;
+    assert_int_equal(minik_validate(body, NULL, NULL, MINIK_VALIDATE_STRICT, &d, &k), 3);
+    assert_string_equal(k->plural, "deployments");
+    minik_buf_t b = MINIK_BUF_INIT;
+    minik_diags_format(&d, &b);
+    assert_string_equal(b.data, "metadata.name: duplicate key\n"
+                                "spec.replicas: must be an integer, got a fraction\n"
+                                "spec.selector: empty selector is invalid for deployment\n");
+    /* the API server maps entries to Status causes: field path and message apart */
+    assert_string_equal(d.items[1].path, "spec.replicas");
+    assert_int_equal(d.items[1].line, 0);
+    minik_buf_free(&b);
+    minik_diags_clear(&d);
+    cJSON_Delete(body);
+}
+
 /* ---- decoding ----------------------------------------------------------------------- */
 
 static void yaml_scalar_typing_follows_kubernetes(void **state)
@@ -917,6 +941,7 @@ int main(void)
         cmocka_unit_test(names_labels_and_namespaces),
         cmocka_unit_test(cross_field_rules),
         cmocka_unit_test(quantities_in_manifests),
+        cmocka_unit_test(json_bodies_without_positions),
         cmocka_unit_test(yaml_scalar_typing_follows_kubernetes),
         cmocka_unit_test(anchors_aliases_and_merge_keys),
         cmocka_unit_test(bad_yaml_is_located),
