@@ -46,7 +46,7 @@ static const minik_field_t http_get_fields[] = {
 
 static const minik_field_t tcp_socket_fields[] = {
     {"port", MINIK_T_INT_OR_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_RANGE, PORT_RANGE,
-     .check = check_port_ref},
+     .check = check_port_ref, .doc = "1-65535 or a container port name"},
     {"host", MINIK_T_STRING},
     ROW_END,
 };
@@ -255,10 +255,13 @@ static void check_sub_path(minik_vctx_t *c, const cJSON *n)
 static const char *const propagations[] = {"None", "HostToContainer", "Bidirectional", NULL};
 
 static const minik_field_t volume_mount_fields[] = {
-    {"name", MINIK_T_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_NONEMPTY},
-    {"mountPath", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_mount_path},
+    {"name", MINIK_T_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_NONEMPTY,
+     .doc = "must name a volume of the pod"},
+    {"mountPath", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_mount_path,
+     .doc = "non-empty"},
     {"readOnly", MINIK_T_BOOL},
-    {"subPath", MINIK_T_STRING, .check = check_sub_path},
+    {"subPath", MINIK_T_STRING, .check = check_sub_path,
+     .doc = "relative path inside the volume, no '..'"},
     {"mountPropagation", MINIK_T_STRING, .enums = propagations},
     ROW_END,
 };
@@ -429,7 +432,8 @@ static void check_abs_path(minik_vctx_t *c, const cJSON *n)
 }
 
 static const minik_field_t host_path_fields[] = {
-    {"path", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_abs_path},
+    {"path", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_abs_path,
+     .doc = "absolute path on the node"},
     {"type", MINIK_T_STRING, .enums = host_path_types, .dflt = "\"\""},
     ROW_END,
 };
