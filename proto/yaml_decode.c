@@ -264,6 +264,21 @@ cJSON *minik_yaml_resolve_plain(const char *s, const char **why)
 
 /* ---- tree building ------------------------------------------------------------------ */
 
+/* A copy made by an alias or a merge key gets the positions of the text it copies, so
+ * that every decoded node has a position of its own (and errors inside an expanded alias
+ * point at the anchored definition). */
+static void copy_positions(minik_posmap_t *pm, const cJSON *src, const cJSON *dst)
+{
+    if (pm == NULL)
+        return;
+    const minik_pos_t *p = minik_posmap_get(pm, src);
+    if (p)
+        minik_posmap_set(pm, dst, p);
+    const cJSON *a = src->child, *b = dst->child;
+    for (; a && b; a = a->next, b = b->next)
+        copy_positions(pm, a, b);
+}
+
 static void bury(decoder_t *d, cJSON *v)
 {
     if (d->graveyard == NULL)
@@ -387,7 +402,9 @@ static void apply_merges(decoder_t *d, frame_t *f)
             for (cJSON *kv = m->child; kv; kv = kv->next) {
                 if (cJSON_GetObjectItemCaseSensitive(f->node, kv->string))
                     continue;
-                cJSON_AddItemToObject(f->node, kv->string, cJSON_Duplicate(kv, true));
+                cJSON *copy = cJSON_Duplicate(kv, true);
+                copy_positions(d->pm, kv, copy);
+                cJSON_AddItemToObject(f->node, kv->string, copy);
             }
         }
     }
@@ -528,6 +545,7 @@ static bool on_alias(decoder_t *d, const yaml_event_t *ev)
         return true;
     }
     cJSON *copy = cJSON_Duplicate(a->node, true);
+    copy_positions(d->pm, a->node, copy);
     d->n_nodes += a->n_nodes;
     attach(d, copy, pos);
     return true;

@@ -766,6 +766,18 @@ static void yaml_scalar_typing_follows_kubernetes(void **state)
 
 static void anchors_aliases_and_merge_keys(void **state)
 {
+    /* errors inside an expanded alias point at the text of the anchored definition */
+    char *diags = proto_check("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                              "  containers:\n  - &c\n    name: a\n    image: x\n"
+                              "    ports: [{containerPort: 0}]\n  - *c\n",
+                              MINIK_VALIDATE_STRICT, NULL);
+    assert_string_equal(diags, "app.yaml:9:29: spec.containers[0].ports[0].containerPort: must be "
+                               "between 1 and 65535, got 0\n"
+                               "app.yaml:9:29: spec.containers[1].ports[0].containerPort: must be "
+                               "between 1 and 65535, got 0\n"
+                               "app.yaml:7:11: spec.containers[1].name: duplicate value \"a\"\n");
+    free(diags);
+
     minik_manifest_t *m = minik_manifest_new();
     minik_diags_t d = MINIK_DIAGS_INIT;
     const char *y = "base: &b {image: nginx, ports: [80]}\n"
