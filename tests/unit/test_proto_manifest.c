@@ -896,6 +896,23 @@ static void multi_documents_lists_and_json(void **state)
     minik_manifest_free(m);
 }
 
+/* JSON as other tools write it: tab indentation, escaped slashes, surrogate pairs. */
+static void json_from_other_tools(void **state)
+{
+    cJSON *o = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    const char *j = "{\n\t\"a\": \"x\\/y\\u00e9\\ud83d\\ude00\",\n"
+                    "\t\"b\": [\"\\\\ud83d\", \"q\\\"\\ud83d\\ude00\"]\n}\n";
+    if (minik_yaml_parse_one("t.json", j, strlen(j), &o, &err) < 0)
+        fail_msg("%s", err->msg);
+    assert_string_equal(cJSON_GetObjectItem(o, "a")->valuestring, "x/y\xc3\xa9\xf0\x9f\x98\x80");
+    /* an escaped backslash followed by "ud83d" is text, not an escape */
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "b"), 0)->valuestring, "\\ud83d");
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "b"), 1)->valuestring,
+                        "q\"\xf0\x9f\x98\x80");
+    cJSON_Delete(o);
+}
+
 static void parse_one_for_config_files(void **state)
 {
     cJSON *o = NULL;
@@ -959,6 +976,7 @@ int main(void)
         cmocka_unit_test(bad_yaml_is_located),
         cmocka_unit_test(limits_against_hostile_input),
         cmocka_unit_test(multi_documents_lists_and_json),
+        cmocka_unit_test(json_from_other_tools),
         cmocka_unit_test(parse_one_for_config_files),
         cmocka_unit_test(kinds_table_lookups),
     };
