@@ -869,6 +869,24 @@ static void limits_against_hostile_input(void **state)
     minik_buf_free(&b);
 }
 
+static void diagnostics_per_object_are_bounded(void **state)
+{
+    minik_buf_t b = MINIK_BUF_INIT;
+    minik_buf_append_str(&b, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                             "\"metadata\":{\"name\":\"c\"}");
+    for (int i = 0; i < 1500; i++)
+        minik_buf_appendf(&b, ",\"x%d\":1", i);
+    minik_buf_append_str(&b, "}");
+    cJSON *o = cJSON_Parse(b.data);
+    minik_diags_t d = MINIK_DIAGS_INIT;
+    assert_int_equal(minik_validate(o, NULL, NULL, MINIK_VALIDATE_STRICT, &d, NULL), 1500);
+    assert_int_equal(d.len, MINIK_VALIDATE_MAX_DIAGS + 1);
+    assert_string_equal(d.items[d.len - 1].message, "500 more problems in this document not shown");
+    minik_diags_clear(&d);
+    cJSON_Delete(o);
+    minik_buf_free(&b);
+}
+
 static void multi_documents_lists_and_json(void **state)
 {
     minik_manifest_t *m = minik_manifest_new();
@@ -975,6 +993,7 @@ int main(void)
         cmocka_unit_test(anchors_aliases_and_merge_keys),
         cmocka_unit_test(bad_yaml_is_located),
         cmocka_unit_test(limits_against_hostile_input),
+        cmocka_unit_test(diagnostics_per_object_are_bounded),
         cmocka_unit_test(multi_documents_lists_and_json),
         cmocka_unit_test(json_from_other_tools),
         cmocka_unit_test(parse_one_for_config_files),
