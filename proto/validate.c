@@ -12,6 +12,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
+#include "proto/num.h"
 #include "proto/quantity.h"
 #include "proto/schema.h"
 
@@ -103,7 +104,7 @@ static bool is_integral(const cJSON *n)
     if (!cJSON_IsNumber(n))
         return false;
     double d = n->valuedouble;
-    return isfinite(d) && d == floor(d) && fabs(d) <= 9007199254740992.0;
+    return minik_num_is_int53(d);
 }
 
 static void fail(minik_vctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
