@@ -155,7 +155,7 @@ static void sort_reqs(minik_selector_t *sel)
 static int check_key(const char *what, const char *key, minik_error_t **err)
 {
     char buf[MINIK_NAME_MSG_MAX];
-    const char *why = minik_check_qualified_name(key, buf, sizeof buf);
+    const char *why = minik_names_check_qualified_name(key, buf, sizeof buf);
     if (why)
         return minik_error_set(err, 0, "%s: %s", what, why);
     return 0;
@@ -164,7 +164,7 @@ static int check_key(const char *what, const char *key, minik_error_t **err)
 static int check_value(const char *what, const char *v, minik_error_t **err)
 {
     char buf[MINIK_NAME_MSG_MAX];
-    const char *why = minik_check_label_value(v, buf, sizeof buf);
+    const char *why = minik_names_check_label_value(v, buf, sizeof buf);
     if (why)
         return minik_error_set(err, 0, "%s: %s", what, why);
     return 0;
@@ -495,6 +495,15 @@ bool minik_selector_matches(const minik_selector_t *sel, const cJSON *labels)
             return false;
     }
     return true;
+}
+
+bool minik_selector_matches_object(const minik_selector_t *sel, const cJSON *obj)
+{
+    const cJSON *meta =
+        cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "metadata") : NULL;
+    const cJSON *labels =
+        cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "labels") : NULL;
+    return minik_selector_matches(sel, labels);
 }
 
 bool minik_selector_is_empty(const minik_selector_t *sel)

@@ -68,7 +68,7 @@ setup() {
     [ "$(code_of "$out")" = 403 ]
     out=$(AUTH_TOKEN=$NODE api GET /api/v1/namespaces/default/secrets)
     [ "$(code_of "$out")" = 403 ]
-    out=$(AUTH_TOKEN=$NODE api POST /api/v1/namespaces/default/events '{"apiVersion":"v1","kind":"Event","metadata":{"name":"e1"},"message":"started"}')
+    out=$(AUTH_TOKEN=$NODE api POST /api/v1/namespaces/default/events '{"apiVersion":"v1","kind":"Event","metadata":{"name":"e1"},"involvedObject":{"kind":"Pod","namespace":"default","name":"mine"},"reason":"Started","message":"started"}')
     [ "$(code_of "$out")" = 201 ]
     out=$(AUTH_TOKEN=$NODE api GET /metrics)
     [ "$(code_of "$out")" = 403 ]

@@ -307,3 +307,25 @@ owned_pod() { # NAME OWNER_UID
     grep -q '^minik_apiserver_watches 1$' <<<"$m"
     wait "$wpid"
 }
+
+@test "admission: proto validation (422 with causes) and defaulting on create and update" {
+    body=$(deploy_json web 1 | jq -c '.spec.template.spec.containers[0].imagePullPolicyy="Always" | .spec.replicas=-3')
+    out=$(api POST /apis/apps/v1/namespaces/default/deployments "$body")
+    [ "$(code_of "$out")" = 422 ]
+    [ "$(jqr "$out" .reason)" = Invalid ]
+    fields=$(jqr "$out" '[.details.causes[].field] | sort | join(",")')
+    echo "$fields"
+    [[ "$fields" == *"spec.replicas"* ]]
+    [[ "$fields" == *"spec.template.spec.containers[0].imagePullPolicyy"* ]]
+    # Unknown fields only warn when the client asks for it; defaults are filled in.
+    body=$(deploy_json web 1 | jq -c '.spec.template.spec.containers[0].imagePullPolicyy="Always"')
+    out=$(api POST '/apis/apps/v1/namespaces/default/deployments?fieldValidation=Warn' "$body")
+    [ "$(code_of "$out")" = 201 ]
+    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json p)")
+    [ "$(code_of "$out")" = 201 ]
+    [ "$(jqr "$out" .spec.restartPolicy)" = Always ]
+    # Updates are validated too.
+    out=$(api PATCH /api/v1/namespaces/default/pods/p '{"spec":{"restartPolicy":"Sometimes"}}' application/merge-patch+json)
+    [ "$(code_of "$out")" = 422 ]
+    [ "$(jqr "$out" '.details.causes[0].field')" = spec.restartPolicy ]
+}
