@@ -555,15 +555,24 @@ static void update_attempt(api_call_t *c)
         set_str(md, "uid", uid);
     if (ts)
         set_str(md, "creationTimestamp", ts);
-    cJSON_Delete(cur);
     cJSON *causes = NULL;
     bool status_only = c->route.sub && strcmp(c->route.sub, "status") == 0;
     if (minik_api_admit(c, next, status_only, &causes, &err) < 0) {
+        cJSON_Delete(cur);
         cJSON_Delete(next);
         respond_status(c, err->code, err->msg, causes);
         minik_error_free(err);
         return;
     }
+    /* An update that changes nothing is not written, as in Kubernetes: the object keeps
+     * its resourceVersion and watchers see no event (re-applying a manifest is free). */
+    const char *next_rv = minik_obj_str(next, "metadata", "resourceVersion");
+    if (next_rv && cur_rv && strcmp(next_rv, cur_rv) == 0 && cJSON_Compare(cur, next, 1)) {
+        cJSON_Delete(next);
+        write_done(0, cur, NULL, c);
+        return;
+    }
+    cJSON_Delete(cur);
     minik_store_submit(c->srv->store, MINIK_STORE_OP_UPDATE, next, update_done, c);
 }
 

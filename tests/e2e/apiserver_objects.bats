@@ -329,3 +329,21 @@ owned_pod() { # NAME OWNER_UID
     [ "$(code_of "$out")" = 422 ]
     [ "$(jqr "$out" '.details.causes[0].field')" = spec.restartPolicy ]
 }
+
+@test "update: a write that changes nothing keeps the resourceVersion and sends no event" {
+    out=$(api POST /api/v1/namespaces/default/configmaps '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"same"},"data":{"a":"1"}}')
+    rv=$(jqr "$out" .metadata.resourceVersion)
+    curl -sN -H "Authorization: Bearer $TOKEN" "$URL/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$rv&timeoutSeconds=2" >"$BATS_TEST_TMPDIR/w" &
+    wpid=$!
+    out=$(api PATCH /api/v1/namespaces/default/configmaps/same '{"data":{"a":"1"}}' application/merge-patch+json)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" .metadata.resourceVersion)" = "$rv" ]
+    out=$(api PUT /api/v1/namespaces/default/configmaps/same "$(api GET /api/v1/namespaces/default/configmaps/same | sed '$d')")
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" .metadata.resourceVersion)" = "$rv" ]
+    out=$(api PATCH /api/v1/namespaces/default/configmaps/same '{"data":{"a":"2"}}' application/merge-patch+json)
+    [ "$(jqr "$out" .metadata.resourceVersion)" -gt "$rv" ]
+    wait "$wpid"
+    run jq -r '.type + ":" + .object.data.a' "$BATS_TEST_TMPDIR/w"
+    [ "$output" = "MODIFIED:2" ]
+}
