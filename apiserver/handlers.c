@@ -449,6 +449,22 @@ static void handle_create(api_call_t *c)
         minik_error_free(err);
         return;
     }
+    if (c->dry_run) {
+        /* Everything a create checks has been checked except a name clash. */
+        cJSON *existing = NULL;
+        if (minik_store_get(srv->store, res->kind, c->route.ns ? c->route.ns : "",
+                            minik_obj_str(obj, "metadata", "name"), &existing, &err) == 0) {
+            cJSON_Delete(existing);
+            err = NULL;
+            minik_error_set_code(&err, 409, 0, "%s \"%s\" already exists", res->name,
+                                 minik_obj_str(obj, "metadata", "name"));
+            minik_api_respond_err(c, err);
+            return;
+        }
+        minik_error_clear(&err);
+        minik_api_respond_json(c, 201, obj);
+        return;
+    }
     /* Keep the body: a 409 names the object from it. */
     minik_store_submit(srv->store, MINIK_STORE_OP_CREATE, cJSON_Duplicate(obj, 1), write_done, c);
 }
@@ -570,6 +586,19 @@ static void update_attempt(api_call_t *c)
     if (next_rv && cur_rv && strcmp(next_rv, cur_rv) == 0 && cJSON_Compare(cur, next, 1)) {
         cJSON_Delete(next);
         write_done(0, cur, NULL, c);
+        return;
+    }
+    if (c->dry_run) {
+        if (next_rv && cur_rv && strcmp(next_rv, cur_rv) != 0) {
+            cJSON_Delete(cur);
+            cJSON_Delete(next);
+            minik_api_respond_error(c, 409,
+                                    "the object has been modified; please apply your changes to "
+                                    "the latest version and try again");
+            return;
+        }
+        cJSON_Delete(cur);
+        write_done(0, next, NULL, c);
         return;
     }
     cJSON_Delete(cur);
@@ -898,6 +927,24 @@ static void handle_delete(api_call_t *c)
     }
     if ((p && strcmp(p, "Orphan") == 0) || (orphan_q && strcmp(orphan_q, "true") == 0))
         c->orphan = true;
+    if (c->dry_run) {
+        cJSON *cur = NULL;
+        minik_error_t *err = NULL;
+        if (get_current(c, &cur, &err) < 0) {
+            minik_api_respond_err(c, err);
+            return;
+        }
+        const char *rv = minik_obj_str(cur, "metadata", "resourceVersion");
+        if (c->precondition_rv && (!rv || strcmp(rv, c->precondition_rv) != 0)) {
+            cJSON_Delete(cur);
+            minik_api_respond_error(c, 409, "precondition failed: resourceVersion %s",
+                                    c->precondition_rv);
+            return;
+        }
+        minik_api_respond_json(c, 200, cur);
+        cJSON_Delete(cur);
+        return;
+    }
     cJSON *id = cJSON_CreateObject();
     cJSON_AddStringToObject(id, "kind", c->route.res->kind);
     cJSON *md = cJSON_AddObjectToObject(id, "metadata");
@@ -974,6 +1021,13 @@ static void dispatch_resource(api_call_t *c)
             return;
         }
     }
+    bool bad = false;
+    cleanup_free char *dry = minik_http_query_param(c->req->query, "dryRun", &bad);
+    if (dry && strcmp(dry, "All") != 0) {
+        minik_api_respond_error(c, 400, "dryRun must be \"All\", not \"%s\"", dry);
+        return;
+    }
+    c->dry_run = dry != NULL;
     if (sub && strcmp(sub, "binding") == 0) {
         if (strcmp(v, "create") != 0) {
             minik_api_respond_error(c, 405, "pods/binding only accepts POST");

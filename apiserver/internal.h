@@ -48,6 +48,7 @@ typedef struct api_call {
     cJSON *body;            /* parsed request body (create/update/patch) */
     int attempts;           /* update retries after a conflict */
     bool orphan;            /* DELETE propagationPolicy=Orphan */
+    bool dry_run;           /* ?dryRun=All: admit and answer, store nothing */
     char *precondition_rv;  /* DELETE preconditions.resourceVersion */
 } api_call_t;
 

@@ -347,3 +347,28 @@ owned_pod() { # NAME OWNER_UID
     run jq -r '.type + ":" + .object.data.a' "$BATS_TEST_TMPDIR/w"
     [ "$output" = "MODIFIED:2" ]
 }
+
+@test "dry run: ?dryRun=All admits and answers but stores nothing" {
+    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json dry)")
+    [ "$(code_of "$out")" = 201 ]
+    [ "$(jqr "$out" .spec.restartPolicy)" = Always ]
+    out=$(api GET /api/v1/namespaces/default/pods/dry)
+    [ "$(code_of "$out")" = 404 ]
+    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json Bad_Name)")
+    [ "$(code_of "$out")" = 422 ]
+    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json real)")
+    rv=$(jqr "$out" .metadata.resourceVersion)
+    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json real)")
+    [ "$(code_of "$out")" = 409 ]
+    out=$(api PATCH '/api/v1/namespaces/default/pods/real?dryRun=All' '{"metadata":{"labels":{"x":"y"}}}' application/merge-patch+json)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" .metadata.labels.x)" = y ]
+    out=$(api DELETE '/api/v1/namespaces/default/pods/real?dryRun=All')
+    [ "$(code_of "$out")" = 200 ]
+    out=$(api GET /api/v1/namespaces/default/pods/real)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" .metadata.resourceVersion)" = "$rv" ]
+    [ "$(jqr "$out" .metadata.labels.x)" = null ]
+    out=$(api DELETE '/api/v1/namespaces/default/pods/real?dryRun=Some')
+    [ "$(code_of "$out")" = 400 ]
+}
