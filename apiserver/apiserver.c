@@ -126,6 +126,7 @@ static void server_free(minik_apiserver_t *s)
     SSL_CTX_free(s->tls);
     free(s->data_dir);
     free(s->server_url);
+    minik_buf_free(&s->event_cache);
     free(s);
 }
 

@@ -88,7 +88,22 @@ static void end_watch(api_watch_t *w)
 static void on_event(const minik_store_event_t *ev, void *ud)
 {
     api_watch_t *w = ud;
-    send_event(w, minik_store_event_type_name(ev->type), ev->object);
+    minik_apiserver_t *srv = w->srv;
+    /* Every watcher of a kind gets the same event: encode it once, not once per watcher
+     * (a change seen by 1,000 watchers would otherwise be printed 1,000 times). */
+    if (srv->event_cache_rv != ev->rv || srv->event_cache_type != (int)ev->type) {
+        cleanup_buf minik_buf_t line = MINIK_BUF_INIT;
+        char *o = cJSON_PrintUnformatted(ev->object);
+        minik_buf_appendf(&line, "{\"type\":\"%s\",\"object\":%s}\n",
+                          minik_store_event_type_name(ev->type), o);
+        free(o);
+        minik_buf_free(&srv->event_cache);
+        srv->event_cache = line;
+        line = (minik_buf_t)MINIK_BUF_INIT;
+        srv->event_cache_rv = ev->rv;
+        srv->event_cache_type = (int)ev->type;
+    }
+    minik_http_stream_chunk(w->req, srv->event_cache.data, srv->event_cache.len);
 }
 
 static void on_timeout(uv_timer_t *t)
