@@ -381,16 +381,18 @@ static void finish(minik_http_request_t *r, int status)
         minik_http_request_free(r);
         return;
     }
+    bool keep = r->keep_alive && !c->closing;
+    c->active = NULL;
+    if (keep)
+        c->phase = MINIK_HTTP_IDLE;
+    /* After the state change, so the transport sees the connection idle (timers). */
     if (c->cb->on_response)
         c->cb->on_response(c, r, status, c->ud);
-    bool keep = r->keep_alive;
-    c->active = NULL;
     minik_http_request_free(r);
-    if (!keep || c->closing) {
+    if (!keep) {
         signal_close(c);
         return;
     }
-    c->phase = MINIK_HTTP_IDLE;
     process(c);
 }
 
