@@ -649,6 +649,21 @@ static int mutate_put(api_call_t *c, const cJSON *cur, cJSON **out, minik_error_
     return 0;
 }
 
+/* Does the PATCH body name metadata.resourceVersion itself? */
+static bool patch_sets_rv(const api_call_t *c)
+{
+    if (cJSON_IsObject(c->body))
+        return minik_obj_str(c->body, "metadata", "resourceVersion") != NULL;
+    const cJSON *op;
+    cJSON_ArrayForEach(op, c->body)
+    {
+        const char *path = minik_obj_str(op, NULL, "path");
+        if (path && strcmp(path, "/metadata/resourceVersion") == 0)
+            return true;
+    }
+    return false;
+}
+
 static int mutate_patch(api_call_t *c, const cJSON *cur, cJSON **out, minik_error_t **err)
 {
     cJSON *next = NULL;
@@ -661,15 +676,10 @@ static int mutate_patch(api_call_t *c, const cJSON *cur, cJSON **out, minik_erro
     }
     if (has_status_subresource(c->route.res))
         copy_status(next, cur);
-    /* A resourceVersion in the patch is a precondition, as in Kubernetes. */
-    const char *prv = minik_obj_str(next, "metadata", "resourceVersion");
-    const char *crv = minik_obj_str(cur, "metadata", "resourceVersion");
-    if (prv && crv && strcmp(prv, crv) == 0 && c->attempts > 0)
+    /* A resourceVersion the patch itself sets is a precondition, as in Kubernetes; the one
+     * inherited from the object we read is not (update_attempt pins and retries it). */
+    if (!patch_sets_rv(c))
         cJSON_DeleteItemFromObjectCaseSensitive(minik_obj_metadata(next), "resourceVersion");
-    else if (prv && crv && strcmp(prv, crv) != 0 && c->attempts > 0) {
-        /* The patch did not name a version; this came from the object we read. */
-        cJSON_DeleteItemFromObjectCaseSensitive(minik_obj_metadata(next), "resourceVersion");
-    }
     *out = next;
     return 0;
 }

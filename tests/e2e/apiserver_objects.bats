@@ -120,6 +120,19 @@ setup() {
     [ "$codes" = "200:1 409:5" ]
 }
 
+@test "patch: concurrent patches without a resourceVersion all apply (server retries)" {
+    api POST /api/v1/namespaces/default/configmaps '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}}' >/dev/null
+    pids=()
+    for i in 1 2 3 4 5 6; do
+        (api PATCH /api/v1/namespaces/default/configmaps/cm "{\"data\":{\"k$i\":\"$i\"}}" application/merge-patch+json | tail -n1 >"$BATS_TEST_TMPDIR/patch.$i"; echo >>"$BATS_TEST_TMPDIR/patch.$i") &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    [ "$(cat "$BATS_TEST_TMPDIR"/patch.* | grep -c '^200$')" = 6 ]
+    out=$(api GET /api/v1/namespaces/default/configmaps/cm)
+    [ "$(jqr "$out" '.data | keys | length')" = 6 ]
+}
+
 @test "patch: merge, strategic (as merge) and JSON patch; unsupported types" {
     api POST /apis/apps/v1/namespaces/default/deployments "$(deploy_json web 1)" >/dev/null
     out=$(api PATCH /apis/apps/v1/namespaces/default/deployments/web '{"spec":{"replicas":3},"metadata":{"labels":{"a":"b"}}}' application/merge-patch+json)
