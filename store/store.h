@@ -162,6 +162,15 @@ int minik_store_backup(minik_store_t *s, const char *dest, minik_error_t **err);
  * after checking the backup's integrity and schema version. */
 int minik_store_restore(const char *src, const char *db_path, minik_error_t **err);
 
+/* Counters for /metrics and tests (an extension of the original interface). */
+typedef struct minik_store_stats {
+    uint64_t transactions; /* committed write transactions (one fsync each) */
+    uint64_t writes;       /* successful writes (each took one resourceVersion) */
+    int64_t compact_rv;    /* the feed holds events after this rv only */
+    size_t pending_ops;    /* async writes queued and not yet dispatched */
+} minik_store_stats_t;
+void minik_store_get_stats(minik_store_t *s, minik_store_stats_t *out);
+
 /* Count objects per kind (for /metrics): calls cb(kind, count, ud) once per kind. */
 int minik_store_count_by_kind(minik_store_t *s, void (*cb)(const char *kind, int64_t n, void *ud),
                               void *ud, minik_error_t **err);
