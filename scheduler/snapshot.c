@@ -388,9 +388,9 @@ static void nsel_reqs(const cJSON *arr, bool fields, const char *where, pod_prob
         }
         r.values = xcalloc((size_t)nv + 1, sizeof(char *));
         {
-            const cJSON *v;
+            const cJSON *v, *walk = nv > 0 ? vals : NULL;
             int j = 0;
-            cJSON_ArrayForEach(v, vals)
+            cJSON_ArrayForEach(v, walk)
             {
                 if (!cJSON_IsString(v)) {
                     problem(pp, "%s[%d].values[%d]: must be a string", where, i, j);
@@ -445,10 +445,13 @@ static void pod_node_affinity(minik_sched_pod_t *p, const cJSON *spec, pod_probl
         const cJSON *terms = obj_get(req, "nodeSelectorTerms");
         int n = cJSON_IsArray(terms) ? cJSON_GetArraySize(terms) : 0;
         p->has_required = true;
+        if (terms && !cJSON_IsArray(terms))
+            problem(pp, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+                        "nodeSelectorTerms: must be a list");
         if (n > 0)
             p->required = xcalloc((size_t)n, sizeof(*p->required));
-        const cJSON *t;
-        cJSON_ArrayForEach(t, terms)
+        const cJSON *t, *walk = n > 0 ? terms : NULL;
+        cJSON_ArrayForEach(t, walk)
         {
             char where[128];
             snprintf(where, sizeof(where),

@@ -24,45 +24,44 @@ typedef struct req_case {
     int64_t cpu, mem, nz_cpu, nz_mem;
 } req_case_t;
 
-static const req_case_t req_cases[] =
-    {
-        {"no requests: zero, scoring defaults", "{'containers':[{'name':'c','image':'i'}]}", 0, 0,
-         MINIK_SCHED_DEFAULT_MILLI_CPU, MINIK_SCHED_DEFAULT_MEMORY},
-        {"containers add up",
-         "{'containers':[" CONTAINER("{'requests':{'cpu':'250m','memory':'64Mi'}}") "," CONTAINER(
-             "{'requests':{'cpu':'0.5','memory':'1Gi'}}") "]}",
-         750, 64 * 1048576LL + 1073741824LL, 750, 64 * 1048576LL + 1073741824LL},
-        {"limits stand in for missing requests",
-         "{'containers':[" CONTAINER("{'limits':{'cpu':'1','memory':'100M'}}") "]}", 1000,
-         100000000, 1000, 100000000},
-        {"numbers are quantities too", "{'containers':[" CONTAINER("{'requests':{'cpu':2}}") "]}",
-         2000, 0, 2000, MINIK_SCHED_DEFAULT_MEMORY},
-        {"init container larger than the sum wins",
-         "{'initContainers':[" CONTAINER(
-             "{'requests':{'cpu':'2','memory':'1Mi'}}") "],"
-                                                        "'containers':[" CONTAINER(
-                                                            "{'requests':{'cpu':'500m','memory':'"
-                                                            "10Mi'}}") "," CONTAINER("{'requests':{"
-                                                                                     "'cpu':'500m',"
-                                                                                     "'memory':'"
-                                                                                     "10Mi'}}") "]"
-                                                                                                "}",
-         2000, 20 * 1048576LL, 2000, 20 * 1048576LL},
-        {"init containers: max, not sum",
-         "{'initContainers':[" CONTAINER("{'requests':{'cpu':'1'}}") "," CONTAINER(
-             "{'requests':{'cpu':'1500m'}}") "],'containers':[" CONTAINER("{'requests':{'cpu':'1'}"
-                                                                          "}") "]}",
-         1500, 0, 1500, MINIK_SCHED_DEFAULT_MEMORY},
-        {"sidecar init containers run next to the app",
-         "{'initContainers':[{'name':'s','image':'i','restartPolicy':'Always','resources':{'"
-         "requests':"
-         "{'cpu':'200m'}}}," CONTAINER("{'requests':{'cpu':'1'}}") "],'containers':[" CONTAINER(
-             "{'requests':{'cpu':'300m'}}") "]}",
-         1200, 0, 1200, MINIK_SCHED_DEFAULT_MEMORY * 2},
-        {"overhead is added",
-         "{'overhead':{'cpu':'100m','memory':'1Ki'},'containers':[" CONTAINER(
-             "{'requests':{'cpu':'1','memory':'1Ki'}}") "]}",
-         1100, 2048, 1100, 2048},
+static const req_case_t req_cases[] = {
+    {"no requests: zero, scoring defaults", "{'containers':[{'name':'c','image':'i'}]}", 0, 0,
+     MINIK_SCHED_DEFAULT_MILLI_CPU, MINIK_SCHED_DEFAULT_MEMORY},
+    {"containers add up",
+     "{'containers':[" CONTAINER("{'requests':{'cpu':'250m','memory':'64Mi'}}") "," CONTAINER(
+         "{'requests':{'cpu':'0.5','memory':'1Gi'}}") "]}",
+     750, 64 * 1048576LL + 1073741824LL, 750, 64 * 1048576LL + 1073741824LL},
+    {"limits stand in for missing requests",
+     "{'containers':[" CONTAINER("{'limits':{'cpu':'1','memory':'100M'}}") "]}", 1000, 100000000,
+     1000, 100000000},
+    {"numbers are quantities too", "{'containers':[" CONTAINER("{'requests':{'cpu':2}}") "]}", 2000,
+     0, 2000, MINIK_SCHED_DEFAULT_MEMORY},
+    {"init container larger than the sum wins",
+     "{'initContainers':[" CONTAINER(
+         "{'requests':{'cpu':'2','memory':'1Mi'}}") "],"
+                                                    "'containers':[" CONTAINER(
+                                                        "{'requests':{'cpu':'500m','memory':'"
+                                                        "10Mi'}}") "," CONTAINER("{'requests':{"
+                                                                                 "'cpu':'500m',"
+                                                                                 "'memory':'"
+                                                                                 "10Mi'}}") "]"
+                                                                                            "}",
+     2000, 20 * 1048576LL, 2000, 20 * 1048576LL},
+    {"init containers: max, not sum",
+     "{'initContainers':[" CONTAINER("{'requests':{'cpu':'1'}}") "," CONTAINER(
+         "{'requests':{'cpu':'1500m'}}") "],'containers':[" CONTAINER("{'requests':{'cpu':'1'}"
+                                                                      "}") "]}",
+     1500, 0, 1500, MINIK_SCHED_DEFAULT_MEMORY},
+    {"sidecar init containers run next to the app",
+     "{'initContainers':[{'name':'s','image':'i','restartPolicy':'Always','resources':{'"
+     "requests':"
+     "{'cpu':'200m'}}}," CONTAINER("{'requests':{'cpu':'1'}}") "],'containers':[" CONTAINER(
+         "{'requests':{'cpu':'300m'}}") "]}",
+     1200, 0, 1200, MINIK_SCHED_DEFAULT_MEMORY * 2},
+    {"overhead is added",
+     "{'overhead':{'cpu':'100m','memory':'1Ki'},'containers':[" CONTAINER(
+         "{'requests':{'cpu':'1','memory':'1Ki'}}") "]}",
+     1100, 2048, 1100, 2048},
 };
 
 static void requests_table(void **state)
@@ -126,6 +125,16 @@ static const invalid_case_t invalid_cases[] = {
      "spec.containers[0].ports[0].hostPort: must be 1-65535"},
     {"{'nodeSelector':{'a':1},'containers':[]}",
      "spec.nodeSelector: must map label names to strings"},
+    /* found by fuzz_sched_pod: terms given as an object, values as an object */
+    {"{'affinity':{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{"
+     "'nodeSelectorTerms':{'zone':'a'}}}},'containers':[]}",
+     "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+     "nodeSelectorTerms: must be a list"},
+    {"{'affinity':{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{"
+     "'nodeSelectorTerms':[{'matchExpressions':[{'key':'a','operator':'In','values':{'x':'y'}}]}]"
+     "}}},'containers':[]}",
+     "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+     "nodeSelectorTerms[0].matchExpressions[0].values: must be non-empty for In"},
     {"{'nodeSelector':{'a':'1'},'containers':[]}", NULL},
 };
 
