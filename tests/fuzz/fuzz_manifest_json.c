@@ -37,8 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     minik_manifest_t *m = minik_manifest_new();
     minik_manifest_decode_buf(m, "body.json", (const char *)data, size, &d);
     for (size_t i = 0; i < m->n_docs; i++) {
-        if (minik_validate(m->docs[i].obj, m->pos, "body.json", MINIK_VALIDATE_WARN, &d, NULL) ==
-            0)
+        if (minik_validate(m->docs[i].obj, m->pos, "body.json", MINIK_VALIDATE_WARN, &d, NULL) == 0)
             minik_default(m->docs[i].obj);
     }
     minik_diags_clear(&d);
