@@ -15,6 +15,7 @@
 #include "scheduler/strmap.h"
 
 #define DEFAULT_BATCH 512
+#define MAX_SLICE_MS  20 /* longest run of scheduling per loop iteration */
 
 typedef enum pod_state {
     POD_IGNORED,       /* not ours to place: finished, terminating, other scheduler */
@@ -610,11 +611,16 @@ static void on_idle(uv_idle_t *h)
 {
     minik_scheduler_t *s = h->data;
     size_t batch = s->opts.batch ? s->opts.batch : DEFAULT_BATCH;
+    /* The API server shares this loop: yield after a time slice even if the batch is not
+     * done, so a burst of pods on a big cluster does not stall requests. */
+    uint64_t deadline = uv_hrtime() + (uint64_t)MAX_SLICE_MS * 1000000u;
     for (size_t i = 0; i < batch && s->active.head; i++) {
         entry_t *e = s->active.head;
         list_remove(&s->active, e);
         e->state = POD_IGNORED;
         schedule_one(s, e);
+        if ((i & 15) == 15 && uv_hrtime() > deadline)
+            break;
     }
     if (s->active.len == 0 && s->idle_active) {
         uv_idle_stop(&s->idle);

@@ -46,7 +46,8 @@ typedef struct minik_scheduler_opts {
     uint64_t seed;
     /* kube-scheduler's percentageOfNodesToScore (0 = adaptive; see algorithm.h). */
     int percentage_of_nodes_to_score;
-    /* Pods scheduled per loop iteration before yielding to other handles (0 = 512). */
+    /* Pods scheduled per loop iteration before yielding to other handles (0 = 512); a
+     * batch also ends after 20 ms, so API requests on the same loop keep flowing. */
     size_t batch;
 } minik_scheduler_opts_t;
 

@@ -192,6 +192,9 @@ static void pods_before_and_after_nodes_get_bound(void **state)
     create(f, pod("late", "100m", NULL, NULL));
     settle(f);
     assert_string_equal(node_of(f, "late"), "n1");
+    /* Event-driven, not polling: with nothing to do, the scheduler keeps no handle
+     * active (no timer, no idle), so the loop would block or exit. */
+    assert_int_equal(uv_loop_alive(&f->loop), 0);
     minik_scheduler_stats_t st;
     minik_scheduler_get_stats(f->sched, &st);
     assert_int_equal(st.bound, 2);
@@ -217,6 +220,7 @@ static void unschedulable_gets_condition_then_binds_when_a_node_fits(void **stat
     minik_scheduler_get_stats(f->sched, &st);
     assert_int_equal(st.unschedulable, 1);
     assert_int_equal(st.waiting, 1);
+    assert_int_equal(uv_loop_alive(&f->loop), 0);
 
     create(f, node("n3", "4", NULL, true));
     settle(f);
