@@ -111,8 +111,8 @@ int64_t minik_sched_score_owner_spread(const minik_sched_pod_t *pod, const minik
     int64_t n = 0;
     for (size_t i = 0; i < node->n_pods; i++) {
         const minik_sched_pod_t *o = node->pods[i];
-        if (o != pod && o->owner_uid && strcmp(o->owner_uid, pod->owner_uid) == 0 &&
-            strcmp(o->ns, pod->ns) == 0)
+        if (o != pod && o->owner_hash == pod->owner_hash && o->owner_uid &&
+            strcmp(o->owner_uid, pod->owner_uid) == 0 && strcmp(o->ns, pod->ns) == 0)
             n++;
     }
     return n;

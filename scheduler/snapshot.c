@@ -560,6 +560,9 @@ int minik_sched_pod_new(const cJSON *pod, minik_sched_pod_t **out, minik_error_t
     {
         if (cJSON_IsTrue(obj_get(ref, "controller")) && str_or_null(obj_get(ref, "uid"))) {
             p->owner_uid = obj_get(ref, "uid")->valuestring;
+            p->owner_hash = 1469598103934665603ULL; /* FNV-1a */
+            for (const char *c = p->owner_uid; *c; c++)
+                p->owner_hash = (p->owner_hash ^ (unsigned char)*c) * 1099511628211ULL;
             break;
         }
     }

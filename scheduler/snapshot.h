@@ -125,6 +125,7 @@ typedef struct minik_sched_pod {
     cJSON *obj;                  /* owned copy of the Pod */
     const char *ns, *name, *uid; /* point into obj */
     const char *owner_uid;       /* controller ownerReference uid, or NULL */
+    uint64_t owner_hash;         /* hash of owner_uid: a cheap first comparison */
     const cJSON *labels;         /* metadata.labels (may be NULL) */
     const char *node_name;       /* spec.nodeName, NULL when unscheduled (points into obj) */
     char *assumed_node;          /* set by the scheduler between choosing and binding */
