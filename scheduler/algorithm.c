@@ -77,7 +77,7 @@ int minik_sched_schedule(minik_sched_algo_t *algo, const minik_sched_snapshot_t 
     minik_sched_explain_free(&explain);
 
     int64_t *scores = xcalloc(nf, sizeof(*scores));
-    minik_sched_score_nodes(algo->policy, pod, feasible, nf, scores);
+    minik_sched_score_nodes(algo->policy, snap, pod, feasible, nf, scores);
     size_t best = 0, ties = 1;
     for (size_t i = 1; i < nf; i++) {
         if (scores[i] > scores[best]) {

@@ -200,11 +200,39 @@ static bool marked(const minik_strmap_t *m, const char *topology_key, const char
     return r;
 }
 
+static void add_key(char ***keys, size_t *n, const char *k)
+{
+    if (in_values(*keys, k))
+        return;
+    *keys = xrealloc(*keys, (*n + 2) * sizeof(char *));
+    (*keys)[(*n)++] = xstrdup(k);
+    (*keys)[*n] = NULL;
+}
+
+bool minik_sched_pod_term_selects(const minik_sched_pod_term_t *term, const char *term_ns,
+                                  const minik_sched_pod_t *p)
+{
+    return term_selects(term, term_ns, p);
+}
+
+/* Does `p` match every term of `terms` (written in namespace `ns`)? */
+static bool matches_all(const minik_sched_pod_term_t *terms, size_t n, const char *ns,
+                        const minik_sched_pod_t *p)
+{
+    for (size_t t = 0; t < n; t++) {
+        if (!term_selects(&terms[t], ns, p))
+            return false;
+    }
+    return true;
+}
+
 void minik_sched_prefilter_init(minik_sched_prefilter_t *pf, const minik_sched_snapshot_t *snap,
                                 const minik_sched_pod_t *pod)
 {
     memset(pf, 0, sizeof(*pf));
-    if (pod->n_anti == 0 && !snap->any_anti)
+    pf->self_affinity =
+        pod->n_affinity > 0 && matches_all(pod->affinity, pod->n_affinity, pod->ns, pod);
+    if (pod->n_anti == 0 && pod->n_affinity == 0 && !snap->any_pod_terms)
         return;
     for (size_t i = 0; i < snap->n_nodes; i++) {
         const minik_sched_node_t *node = snap->nodes[i];
@@ -212,6 +240,16 @@ void minik_sched_prefilter_init(minik_sched_prefilter_t *pf, const minik_sched_s
             const minik_sched_pod_t *other = node->pods[j];
             if (other == pod || (*pod->uid && strcmp(other->uid, pod->uid) == 0))
                 continue;
+            /* Required affinity counts pods that match all its terms (as Kubernetes). */
+            if (pod->n_affinity > 0 &&
+                matches_all(pod->affinity, pod->n_affinity, pod->ns, other)) {
+                pf->affinity_matched = true;
+                for (size_t t = 0; t < pod->n_affinity; t++) {
+                    const char *v = minik_sched_node_label(node, pod->affinity[t].topology_key);
+                    if (v)
+                        mark(&pf->affinity, pod->affinity[t].topology_key, v);
+                }
+            }
             for (size_t t = 0; t < pod->n_anti; t++) {
                 const minik_sched_pod_term_t *term = &pod->anti[t];
                 const char *v = minik_sched_node_label(node, term->topology_key);
@@ -224,12 +262,7 @@ void minik_sched_prefilter_init(minik_sched_prefilter_t *pf, const minik_sched_s
                 if (!v || !term_selects(term, other->ns, pod))
                     continue;
                 mark(&pf->existing, term->topology_key, v);
-                if (!in_values(pf->existing_keys, term->topology_key)) {
-                    pf->existing_keys =
-                        xrealloc(pf->existing_keys, (pf->n_existing_keys + 2) * sizeof(char *));
-                    pf->existing_keys[pf->n_existing_keys++] = xstrdup(term->topology_key);
-                    pf->existing_keys[pf->n_existing_keys] = NULL;
-                }
+                add_key(&pf->existing_keys, &pf->n_existing_keys, term->topology_key);
             }
         }
     }
@@ -239,26 +272,41 @@ void minik_sched_prefilter_free(minik_sched_prefilter_t *pf)
 {
     minik_strmap_clear(&pf->own);
     minik_strmap_clear(&pf->existing);
+    minik_strmap_clear(&pf->affinity);
     minik_strv_free(pf->existing_keys);
     pf->existing_keys = NULL;
     pf->n_existing_keys = 0;
 }
 
-bool minik_sched_filter_anti_affinity(const minik_sched_prefilter_t *pf,
-                                      const minik_sched_pod_t *pod, const minik_sched_node_t *node,
-                                      minik_sched_reasons_t *out)
+bool minik_sched_filter_pod_affinity(const minik_sched_prefilter_t *pf,
+                                     const minik_sched_pod_t *pod, const minik_sched_node_t *node,
+                                     minik_sched_reasons_t *out)
 {
     if (!pf)
         return true;
-    for (size_t i = 0; i < pf->n_existing_keys; i++) {
-        const char *k = pf->existing_keys[i];
-        if (marked(&pf->existing, k, minik_sched_node_label(node, k)))
-            return fail(out, "%s", MINIK_REASON_EXISTING_ANTI);
+    /* Kubernetes' order: affinity, the pod's anti-affinity, existing pods' anti-affinity. */
+    if (pod->n_affinity > 0) {
+        bool found = true;
+        for (size_t t = 0; t < pod->n_affinity; t++) {
+            const char *v = minik_sched_node_label(node, pod->affinity[t].topology_key);
+            if (!v)
+                return fail(out, "%s", MINIK_REASON_AFFINITY);
+            if (!marked(&pf->affinity, pod->affinity[t].topology_key, v))
+                found = false;
+        }
+        /* The first pod of a group that is affine to itself may go anywhere. */
+        if (!found && !(!pf->affinity_matched && pf->self_affinity))
+            return fail(out, "%s", MINIK_REASON_AFFINITY);
     }
     for (size_t t = 0; t < pod->n_anti; t++) {
         const char *k = pod->anti[t].topology_key;
         if (marked(&pf->own, k, minik_sched_node_label(node, k)))
             return fail(out, "%s", MINIK_REASON_ANTI_AFFINITY);
+    }
+    for (size_t i = 0; i < pf->n_existing_keys; i++) {
+        const char *k = pf->existing_keys[i];
+        if (marked(&pf->existing, k, minik_sched_node_label(node, k)))
+            return fail(out, "%s", MINIK_REASON_EXISTING_ANTI);
     }
     return true;
 }
@@ -269,7 +317,7 @@ const minik_sched_filter_t minik_sched_filters[] = {
     {"NodeAffinity", minik_sched_filter_node_affinity},
     {"NodePorts", minik_sched_filter_ports},
     {"NodeResourcesFit", minik_sched_filter_resources},
-    {"InterPodAffinity", minik_sched_filter_anti_affinity},
+    {"InterPodAffinity", minik_sched_filter_pod_affinity},
     {NULL, NULL},
 };
 

@@ -19,6 +19,7 @@
 #define MINIK_REASON_TOO_MANY_PODS "Too many pods"
 #define MINIK_REASON_CPU           "Insufficient cpu"
 #define MINIK_REASON_MEMORY        "Insufficient memory"
+#define MINIK_REASON_AFFINITY      "node(s) didn't match pod affinity rules"
 #define MINIK_REASON_ANTI_AFFINITY "node(s) didn't match pod anti-affinity rules"
 #define MINIK_REASON_EXISTING_ANTI "node(s) didn't satisfy existing pods anti-affinity rules"
 #define MINIK_REASON_TAINT_FMT     "node(s) had untolerated taint {%s: %s}"
@@ -29,13 +30,16 @@ typedef struct minik_sched_reasons {
 } minik_sched_reasons_t;
 
 /* What is computed once per pod before its nodes are filtered (kube-scheduler's
- * PreFilter): the topology domains its anti-affinity terms exclude, and those that
- * existing pods' anti-affinity terms exclude for it. */
+ * PreFilter): the topology domains its anti-affinity terms exclude, those that existing
+ * pods' anti-affinity terms exclude for it, and those holding pods its affinity wants. */
 typedef struct minik_sched_prefilter {
     minik_strmap_t own;      /* "topologyKey\x1fvalue" -> non-NULL when a matching pod is there */
     minik_strmap_t existing; /* same, from existing pods' terms that match this pod */
     char **existing_keys;    /* distinct topology keys used in `existing` */
     size_t n_existing_keys;
+    minik_strmap_t affinity; /* domains with a pod matching all required affinity terms */
+    bool affinity_matched;   /* some pod anywhere matches them */
+    bool self_affinity;      /* the pod matches its own affinity terms */
 } minik_sched_prefilter_t;
 
 /* Compute the pre-filter state of `pod` over every node of the snapshot. */
@@ -65,10 +69,15 @@ bool minik_sched_filter_ports(const minik_sched_prefilter_t *pf, const minik_sch
 /* Requests fit allocatable minus what the node's pods request: pod count, cpu, memory. */
 bool minik_sched_filter_resources(const minik_sched_prefilter_t *pf, const minik_sched_pod_t *pod,
                                   const minik_sched_node_t *node, minik_sched_reasons_t *out);
-/* Required pod anti-affinity, the pod's own terms and existing pods' terms. */
-bool minik_sched_filter_anti_affinity(const minik_sched_prefilter_t *pf,
-                                      const minik_sched_pod_t *pod, const minik_sched_node_t *node,
-                                      minik_sched_reasons_t *out);
+/* Required inter-pod affinity and anti-affinity (the pod's own terms and existing pods'
+ * anti-affinity terms) over topology domains (node label values of topologyKey). */
+bool minik_sched_filter_pod_affinity(const minik_sched_prefilter_t *pf,
+                                     const minik_sched_pod_t *pod, const minik_sched_node_t *node,
+                                     minik_sched_reasons_t *out);
+
+/* Does `term`, written in a pod of namespace `term_ns`, select pod `p`? */
+bool minik_sched_pod_term_selects(const minik_sched_pod_term_t *term, const char *term_ns,
+                                  const minik_sched_pod_t *p);
 
 typedef struct minik_sched_filter {
     const char *name;

@@ -59,7 +59,7 @@ struct minik_scheduler {
     minik_sched_node_t **snap_nodes;
     size_t n_snap_nodes;
     bool snap_dirty;
-    size_t anti_pods; /* accounted pods with required anti-affinity terms */
+    size_t term_pods; /* accounted pods with inter-pod (anti-)affinity terms */
 
     list_t active, unschedulable;
     minik_scheduler_stats_t stats;
@@ -139,8 +139,8 @@ static void account(minik_scheduler_t *s, entry_t *e, minik_sched_node_t *node)
     if (!node)
         return;
     minik_sched_node_add_pod(node, e->pod);
-    if (e->pod->n_anti > 0)
-        s->anti_pods++;
+    if (minik_sched_pod_has_pod_terms(e->pod))
+        s->term_pods++;
 }
 
 /* Returns true if resources were released. */
@@ -149,8 +149,8 @@ static bool unaccount(minik_scheduler_t *s, entry_t *e)
     if (!e->node)
         return false;
     minik_sched_node_remove_pod(e->node, e->pod);
-    if (e->pod->n_anti > 0)
-        s->anti_pods--;
+    if (minik_sched_pod_has_pod_terms(e->pod))
+        s->term_pods--;
     e->node = NULL;
     return true;
 }
@@ -588,7 +588,7 @@ static void refresh_snapshot(minik_scheduler_t *s)
 static void schedule_one(minik_scheduler_t *s, entry_t *e)
 {
     refresh_snapshot(s);
-    minik_sched_snapshot_t snap = {s->snap_nodes, s->n_snap_nodes, s->anti_pods > 0};
+    minik_sched_snapshot_t snap = {s->snap_nodes, s->n_snap_nodes, s->term_pods > 0};
     minik_sched_result_t r;
     s->stats.attempts++;
     if (minik_sched_schedule(&s->algo, &snap, e->pod, &r) == 0) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/str.h"
 #include "lib/xalloc.h"
 #include "scheduler/filters.h"
 
@@ -138,8 +139,96 @@ void minik_sched_normalize(int64_t *scores, size_t n, bool reverse)
     }
 }
 
-void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_pod_t *pod,
-                             minik_sched_node_t *const *nodes, size_t n, int64_t *totals)
+typedef struct domains {
+    minik_strmap_t score; /* "key\x1fvalue" -> (intptr_t) summed weight */
+    char **keys;          /* distinct topology keys, NULL-terminated */
+    size_t n_keys;
+} domains_t;
+
+static void domain_add(domains_t *d, const minik_sched_node_t *node, const char *key, int64_t w)
+{
+    const char *v = minik_sched_node_label(node, key);
+    if (!v || w == 0)
+        return;
+    char *k = xasprintf("%s\x1f%s", key, v);
+    intptr_t cur = (intptr_t)minik_strmap_get(&d->score, k);
+    minik_strmap_put(&d->score, k, (void *)(cur + (intptr_t)w));
+    free(k);
+    for (size_t i = 0; i < d->n_keys; i++) {
+        if (strcmp(d->keys[i], key) == 0)
+            return;
+    }
+    d->keys = xrealloc(d->keys, (d->n_keys + 2) * sizeof(char *));
+    d->keys[d->n_keys++] = xstrdup(key);
+    d->keys[d->n_keys] = NULL;
+}
+
+static void terms_add(domains_t *d, const minik_sched_node_t *node,
+                      const minik_sched_pod_term_t *terms, size_t n, const char *ns,
+                      const minik_sched_pod_t *target, int64_t sign, int64_t fixed_weight)
+{
+    for (size_t t = 0; t < n; t++) {
+        if (minik_sched_pod_term_selects(&terms[t], ns, target))
+            domain_add(d, node, terms[t].topology_key,
+                       sign * (fixed_weight ? fixed_weight : terms[t].weight));
+    }
+}
+
+void minik_sched_score_inter_pod(const minik_sched_snapshot_t *snap, const minik_sched_pod_t *pod,
+                                 minik_sched_node_t *const *nodes, size_t n, int64_t *raw)
+{
+    memset(raw, 0, n * sizeof(*raw));
+    if (pod->n_pref_affinity == 0 && pod->n_pref_anti == 0 && !snap->any_pod_terms)
+        return;
+    domains_t d = {MINIK_STRMAP_INIT, NULL, 0};
+    for (size_t i = 0; i < snap->n_nodes; i++) {
+        const minik_sched_node_t *node = snap->nodes[i];
+        for (size_t j = 0; j < node->n_pods; j++) {
+            const minik_sched_pod_t *o = node->pods[j];
+            if (o == pod || (*pod->uid && strcmp(o->uid, pod->uid) == 0))
+                continue;
+            terms_add(&d, node, pod->pref_affinity, pod->n_pref_affinity, pod->ns, o, 1, 0);
+            terms_add(&d, node, pod->pref_anti, pod->n_pref_anti, pod->ns, o, -1, 0);
+            terms_add(&d, node, o->affinity, o->n_affinity, o->ns, pod, 1,
+                      MINIK_SCHED_HARD_POD_AFFINITY_WEIGHT);
+            terms_add(&d, node, o->pref_affinity, o->n_pref_affinity, o->ns, pod, 1, 0);
+            terms_add(&d, node, o->pref_anti, o->n_pref_anti, o->ns, pod, -1, 0);
+        }
+    }
+    if (d.score.len > 0) {
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < d.n_keys; k++) {
+                const char *v = minik_sched_node_label(nodes[i], d.keys[k]);
+                if (!v)
+                    continue;
+                char *key = xasprintf("%s\x1f%s", d.keys[k], v);
+                raw[i] += (intptr_t)minik_strmap_get(&d.score, key);
+                free(key);
+            }
+        }
+    }
+    minik_strmap_clear(&d.score);
+    minik_strv_free(d.keys);
+}
+
+void minik_sched_normalize_min_max(int64_t *scores, size_t n)
+{
+    if (n == 0)
+        return;
+    int64_t min = scores[0], max = scores[0];
+    for (size_t i = 1; i < n; i++) {
+        if (scores[i] < min)
+            min = scores[i];
+        if (scores[i] > max)
+            max = scores[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        scores[i] = max > min ? MINIK_SCHED_MAX_SCORE * (scores[i] - min) / (max - min) : 0;
+}
+
+void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snapshot_t *snap,
+                             const minik_sched_pod_t *pod, minik_sched_node_t *const *nodes,
+                             size_t n, int64_t *totals)
 {
     if (n == 0)
         return;
@@ -163,6 +252,13 @@ void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_pod_
     minik_sched_normalize(tmp, n, true);
     for (size_t i = 0; i < n; i++)
         totals[i] += MINIK_SCHED_WEIGHT_TAINTS * tmp[i];
+
+    if (pod->n_pref_affinity || pod->n_pref_anti || snap->any_pod_terms) {
+        minik_sched_score_inter_pod(snap, pod, nodes, n, tmp);
+        minik_sched_normalize_min_max(tmp, n);
+        for (size_t i = 0; i < n; i++)
+            totals[i] += MINIK_SCHED_WEIGHT_INTER_POD * tmp[i];
+    }
 
     if (pod->owner_uid) {
         for (size_t i = 0; i < n; i++)

@@ -44,6 +44,17 @@ int64_t minik_sched_score_taints(const minik_sched_pod_t *pod, const minik_sched
 int64_t minik_sched_score_owner_spread(const minik_sched_pod_t *pod,
                                        const minik_sched_node_t *node);
 
+/* Inter-pod preferences (kube-scheduler's InterPodAffinity score) for the n nodes into
+ * raw[n]: for every pod in the snapshot, the weights of the incoming pod's preferred
+ * affinity terms that select it are added to (anti-affinity: subtracted from) its
+ * topology domain, as are the weights of its own preferred terms that select the
+ * incoming pod, and 1 for each of its required affinity terms that does; a node scores
+ * the sum over its domains. May be negative. */
+void minik_sched_score_inter_pod(const minik_sched_snapshot_t *snap, const minik_sched_pod_t *pod,
+                                 minik_sched_node_t *const *nodes, size_t n, int64_t *raw);
+/* Min-max normalisation to 0-100 (InterPodAffinity's NormalizeScore); all equal gives 0. */
+void minik_sched_normalize_min_max(int64_t *scores, size_t n);
+
 /* kube-scheduler's DefaultNormalizeScore: scale so the maximum becomes 100; `reverse`
  * turns "fewer is better" counts into scores (100 - v*100/max); all 0 stays 0, or 100
  * when reversed. */
@@ -54,9 +65,14 @@ void minik_sched_normalize(int64_t *scores, size_t n, bool reverse);
 #define MINIK_SCHED_WEIGHT_NODE_AFFINITY 2
 #define MINIK_SCHED_WEIGHT_TAINTS        3
 #define MINIK_SCHED_WEIGHT_SPREAD        2
+#define MINIK_SCHED_WEIGHT_INTER_POD     2
+/* Weight of an existing pod's *required* affinity term that selects the incoming pod
+ * (kube-scheduler's hardPodAffinityWeight default). */
+#define MINIK_SCHED_HARD_POD_AFFINITY_WEIGHT 1
 
 /* Weighted total for each of the n feasible nodes into totals[n]. */
-void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_pod_t *pod,
-                             minik_sched_node_t *const *nodes, size_t n, int64_t *totals);
+void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snapshot_t *snap,
+                             const minik_sched_pod_t *pod, minik_sched_node_t *const *nodes,
+                             size_t n, int64_t *totals);
 
 #endif

@@ -486,30 +486,45 @@ static void pod_node_affinity(minik_sched_pod_t *p, const cJSON *spec, pod_probl
     }
 }
 
-static void pod_anti_affinity(minik_sched_pod_t *p, const cJSON *spec, pod_problem_t *pp)
+/* Decode a list of PodAffinityTerms (or, `weighted`, of WeightedPodAffinityTerms) at
+ * `where` into *out. */
+static void pod_terms(const cJSON *list, bool weighted, const char *where, pod_problem_t *pp,
+                      minik_sched_pod_term_t **out, size_t *n_out)
 {
-    const cJSON *paa = path_get(spec, "affinity", "podAntiAffinity");
-    const cJSON *req = obj_get(paa, "requiredDuringSchedulingIgnoredDuringExecution");
-    int n = cJSON_IsArray(req) ? cJSON_GetArraySize(req) : 0;
+    if (list && !cJSON_IsNull(list) && !cJSON_IsArray(list)) {
+        problem(pp, "%s: must be a list", where);
+        return;
+    }
+    int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
     if (n == 0)
         return;
-    p->anti = xcalloc((size_t)n, sizeof(*p->anti));
-    const cJSON *t;
+    *out = xcalloc((size_t)n, sizeof(**out));
+    const cJSON *item;
     int i = 0;
-    cJSON_ArrayForEach(t, req)
+    cJSON_ArrayForEach(item, list)
     {
-        const char *w =
-            "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution";
+        const cJSON *t = item;
+        minik_sched_pod_term_t term = {0};
+        if (weighted) {
+            const cJSON *w = obj_get(item, "weight");
+            if (!cJSON_IsNumber(w) || w->valuedouble < 1 || w->valuedouble > 100) {
+                problem(pp, "%s[%d].weight: must be 1-100", where, i);
+                i++;
+                continue;
+            }
+            term.weight = (int32_t)w->valuedouble;
+            t = obj_get(item, "podAffinityTerm");
+        }
+        const char *sub = weighted ? ".podAffinityTerm" : "";
         const char *tk = str_or_null(obj_get(t, "topologyKey"));
         if (!tk || !*tk) {
-            problem(pp, "%s[%d].topologyKey: required", w, i);
+            problem(pp, "%s[%d]%s.topologyKey: required", where, i, sub);
             i++;
             continue;
         }
-        minik_sched_pod_term_t term = {0};
         cleanup_error minik_error_t *e = NULL;
         if (minik_selector_from_json(obj_get(t, "labelSelector"), &term.selector, &e) < 0) {
-            problem(pp, "%s[%d].labelSelector: %s", w, i, e->msg);
+            problem(pp, "%s[%d]%s.labelSelector: %s", where, i, sub, e->msg);
             i++;
             continue;
         }
@@ -531,9 +546,31 @@ static void pod_anti_affinity(minik_sched_pod_t *p, const cJSON *spec, pod_probl
         if (cJSON_IsObject(nsel) && nsel->child == NULL)
             term.all_namespaces = true;
         term.topology_key = xstrdup(tk);
-        p->anti[p->n_anti++] = term;
+        (*out)[(*n_out)++] = term;
         i++;
     }
+}
+
+static void pod_inter_pod(minik_sched_pod_t *p, const cJSON *spec, pod_problem_t *pp)
+{
+    static const char req[] = "requiredDuringSchedulingIgnoredDuringExecution";
+    static const char pref[] = "preferredDuringSchedulingIgnoredDuringExecution";
+    const cJSON *anti = path_get(spec, "affinity", "podAntiAffinity");
+    const cJSON *aff = path_get(spec, "affinity", "podAffinity");
+    char where[96];
+    snprintf(where, sizeof(where), "spec.affinity.podAntiAffinity.%s", req);
+    pod_terms(obj_get(anti, req), false, where, pp, &p->anti, &p->n_anti);
+    snprintf(where, sizeof(where), "spec.affinity.podAffinity.%s", req);
+    pod_terms(obj_get(aff, req), false, where, pp, &p->affinity, &p->n_affinity);
+    snprintf(where, sizeof(where), "spec.affinity.podAntiAffinity.%s", pref);
+    pod_terms(obj_get(anti, pref), true, where, pp, &p->pref_anti, &p->n_pref_anti);
+    snprintf(where, sizeof(where), "spec.affinity.podAffinity.%s", pref);
+    pod_terms(obj_get(aff, pref), true, where, pp, &p->pref_affinity, &p->n_pref_affinity);
+}
+
+bool minik_sched_pod_has_pod_terms(const minik_sched_pod_t *p)
+{
+    return p->n_anti || p->n_affinity || p->n_pref_affinity || p->n_pref_anti;
 }
 
 int minik_sched_pod_new(const cJSON *pod, minik_sched_pod_t **out, minik_error_t **err)
@@ -583,10 +620,20 @@ int minik_sched_pod_new(const cJSON *pod, minik_sched_pod_t **out, minik_error_t
     pod_ports(p, spec, &pp);
     pod_tolerations(p, spec, &pp);
     pod_node_affinity(p, spec, &pp);
-    pod_anti_affinity(p, spec, &pp);
+    pod_inter_pod(p, spec, &pp);
     p->invalid = pp.msg;
     *out = p;
     return 0;
+}
+
+static void terms_free(minik_sched_pod_term_t *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        minik_selector_free(t[i].selector);
+        minik_strv_free(t[i].namespaces);
+        free(t[i].topology_key);
+    }
+    free(t);
 }
 
 void minik_sched_pod_free(minik_sched_pod_t *p)
@@ -607,12 +654,10 @@ void minik_sched_pod_free(minik_sched_pod_t *p)
     for (size_t i = 0; i < p->n_preferred; i++)
         nsel_term_free(&p->preferred[i]);
     free(p->preferred);
-    for (size_t i = 0; i < p->n_anti; i++) {
-        minik_selector_free(p->anti[i].selector);
-        minik_strv_free(p->anti[i].namespaces);
-        free(p->anti[i].topology_key);
-    }
-    free(p->anti);
+    terms_free(p->anti, p->n_anti);
+    terms_free(p->affinity, p->n_affinity);
+    terms_free(p->pref_affinity, p->n_pref_affinity);
+    terms_free(p->pref_anti, p->n_pref_anti);
     free(p->assumed_node);
     free(p->invalid);
     cJSON_Delete(p->obj);

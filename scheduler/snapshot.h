@@ -119,6 +119,7 @@ typedef struct minik_sched_pod_term {
     char **namespaces;   /* NULL-terminated; NULL = the pod's own namespace */
     bool all_namespaces; /* namespaceSelector: {} */
     char *topology_key;
+    int32_t weight; /* preferred terms only (1-100) */
 } minik_sched_pod_term_t;
 
 typedef struct minik_sched_pod {
@@ -148,8 +149,16 @@ typedef struct minik_sched_pod {
     minik_sched_nsel_term_t *preferred;
     size_t n_preferred;
 
-    minik_sched_pod_term_t *anti; /* required pod anti-affinity terms */
+    /* Inter-pod terms: required anti-affinity and affinity (filters), preferred ones
+     * (scores). */
+    minik_sched_pod_term_t *anti;
     size_t n_anti;
+    minik_sched_pod_term_t *affinity;
+    size_t n_affinity;
+    minik_sched_pod_term_t *pref_affinity;
+    size_t n_pref_affinity;
+    minik_sched_pod_term_t *pref_anti;
+    size_t n_pref_anti;
 
     /* Why the pod cannot be placed whatever the cluster looks like (a malformed spec the
      * API server let through): non-NULL means every node is rejected with this text. */
@@ -204,10 +213,13 @@ const char *minik_sched_node_label(const minik_sched_node_t *n, const char *key)
 typedef struct minik_sched_snapshot {
     minik_sched_node_t **nodes;
     size_t n_nodes;
-    /* True if some pod on these nodes has required anti-affinity terms. Only a hint that
-     * lets the pre-filter skip scanning every pod; set it when unsure. */
-    bool any_anti;
+    /* True if some pod on these nodes has inter-pod (anti-)affinity terms. Only a hint
+     * that lets the pre-filter and scores skip scanning every pod; set it when unsure. */
+    bool any_pod_terms;
 } minik_sched_snapshot_t;
+
+/* Does the pod carry any inter-pod (anti-)affinity term? */
+bool minik_sched_pod_has_pod_terms(const minik_sched_pod_t *p);
 
 /* Does the pod tolerate the taint? (Kubernetes' Toleration.ToleratesTaint.) */
 bool minik_sched_tolerates(const minik_sched_pod_t *p, const char *key, const char *value,

@@ -55,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             f->fn(&pf, pod, node, &why);
         minik_sched_prefilter_free(&pf);
         int64_t totals[1];
-        minik_sched_score_nodes(MINIK_SCHED_POLICY_SPREAD, pod, nodes, 1, totals);
-        minik_sched_score_nodes(MINIK_SCHED_POLICY_BINPACK, pod, nodes, 1, totals);
+        minik_sched_score_nodes(MINIK_SCHED_POLICY_SPREAD, &snap, pod, nodes, 1, totals);
+        minik_sched_score_nodes(MINIK_SCHED_POLICY_BINPACK, &snap, pod, nodes, 1, totals);
         minik_sched_algo_t algo = {.rng = 7};
         minik_sched_result_t r;
         if (minik_sched_schedule(&algo, &snap, pod, &r) != 0)

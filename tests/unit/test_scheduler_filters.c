@@ -135,6 +135,17 @@ static const invalid_case_t invalid_cases[] = {
      "}}},'containers':[]}",
      "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
      "nodeSelectorTerms[0].matchExpressions[0].values: must be non-empty for In"},
+    {"{'affinity':{'podAntiAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':[{"
+     "'weight':0,'podAffinityTerm':{'topologyKey':'zone'}}]}},'containers':[]}",
+     "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: "
+     "must be 1-100"},
+    {"{'affinity':{'podAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':[{"
+     "'weight':5,'podAffinityTerm':{'labelSelector':{}}}]}},'containers':[]}",
+     "spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]."
+     "podAffinityTerm.topologyKey: required"},
+    {"{'affinity':{'podAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{}}},"
+     "'containers':[]}",
+     "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution: must be a list"},
     {"{'nodeSelector':{'a':'1'},'containers':[]}", NULL},
 };
 
@@ -232,7 +243,7 @@ typedef struct filter_case {
 #define F_AFF     minik_sched_filter_node_affinity
 #define F_PORTS   minik_sched_filter_ports
 #define F_RES     minik_sched_filter_resources
-#define F_ANTI    minik_sched_filter_anti_affinity
+#define F_ANTI    minik_sched_filter_pod_affinity
 #define ALL       minik_sched_filter_node
 
 #define TOL(x) "{'tolerations':[" x "],'containers':[]}"
@@ -248,6 +259,10 @@ typedef struct filter_case {
     "{'affinity':{'podAntiAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':[{"          \
     "'labelSelector':" sel ",'topologyKey':'" tk "'" extra "}]}},'containers':[]}"
 #define WEB_SEL "{'matchLabels':{'app':'web'}}"
+#define DB_SEL  "{'matchLabels':{'app':'db'}}"
+#define AFF(sel, tk)                                                                               \
+    "{'affinity':{'podAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':[{"              \
+    "'labelSelector':" sel ",'topologyKey':'" tk "'}]}},'containers':[]}"
 
 static const filter_case_t filter_cases[] = {
     /* NodeUnschedulable */
@@ -882,6 +897,54 @@ static const filter_case_t filter_cases[] = {
      "'labels':{'app':'web'}",
      NULL,
      MINIK_REASON_EXISTING_ANTI},
+    {"affinity: wanted pod on the node",
+     F_ANTI,
+     NULL,
+     NULL,
+     true,
+     "1",
+     "1Gi",
+     10,
+     {"'labels':{'app':'db'}|{'containers':[]}"},
+     NULL,
+     AFF(DB_SEL, "kubernetes.io/hostname"),
+     NULL},
+    {"affinity: wanted pod nowhere",
+     F_ANTI,
+     NULL,
+     NULL,
+     true,
+     "1",
+     "1Gi",
+     10,
+     {"'labels':{'app':'web'}|{'containers':[]}"},
+     NULL,
+     AFF(DB_SEL, "kubernetes.io/hostname"),
+     MINIK_REASON_AFFINITY},
+    {"affinity: first pod of a self-affine group goes anywhere",
+     F_ANTI,
+     NULL,
+     NULL,
+     true,
+     "1",
+     "1Gi",
+     10,
+     {NULL},
+     "'labels':{'app':'db'}",
+     AFF(DB_SEL, "kubernetes.io/hostname"),
+     NULL},
+    {"affinity: node without the topology label",
+     F_ANTI,
+     NULL,
+     NULL,
+     true,
+     "1",
+     "1Gi",
+     10,
+     {"'labels':{'app':'db'}|{'containers':[]}"},
+     NULL,
+     AFF(DB_SEL, "zone"),
+     MINIK_REASON_AFFINITY},
     {"full chain reports the first failing filter",
      ALL,
      NULL,
@@ -981,15 +1044,38 @@ static void anti_affinity_zone_topology(void **state)
     minik_sched_pod_t *p = sched_pod("p", NULL, ANTI(WEB_SEL, "zone", ""));
     minik_sched_prefilter_t pf;
     minik_sched_prefilter_init(&pf, &snap, p);
-    assert_false(minik_sched_filter_anti_affinity(&pf, p, a1, NULL));
-    assert_false(minik_sched_filter_anti_affinity(&pf, p, a2, NULL));
-    assert_true(minik_sched_filter_anti_affinity(&pf, p, b1, NULL));
+    assert_false(minik_sched_filter_pod_affinity(&pf, p, a1, NULL));
+    assert_false(minik_sched_filter_pod_affinity(&pf, p, a2, NULL));
+    assert_true(minik_sched_filter_pod_affinity(&pf, p, b1, NULL));
     /* A node without the topology label is in no domain: the term does not apply. */
-    assert_true(minik_sched_filter_anti_affinity(&pf, p, nolabel, NULL));
+    assert_true(minik_sched_filter_pod_affinity(&pf, p, nolabel, NULL));
     minik_sched_prefilter_free(&pf);
     minik_sched_pod_free(p);
     minik_sched_pod_free(web);
     for (int i = 0; i < 4; i++)
+        minik_sched_node_free(nodes[i]);
+}
+
+/* Affinity on a zone: a db pod in zone a makes every node of zone a eligible. */
+static void affinity_zone_topology(void **state)
+{
+    minik_sched_node_t *a1 = sched_node("a1", "1", "1Gi", 10, "{'zone':'a'}", NULL, true);
+    minik_sched_node_t *a2 = sched_node("a2", "1", "1Gi", 10, "{'zone':'a'}", NULL, true);
+    minik_sched_node_t *b1 = sched_node("b1", "1", "1Gi", 10, "{'zone':'b'}", NULL, true);
+    minik_sched_pod_t *db = sched_pod("db", "'labels':{'app':'db'}", NULL);
+    minik_sched_node_add_pod(a1, db);
+    minik_sched_node_t *nodes[] = {a1, a2, b1};
+    minik_sched_snapshot_t snap = {nodes, 3, false};
+    minik_sched_pod_t *p = sched_pod("p", NULL, AFF(DB_SEL, "zone"));
+    minik_sched_prefilter_t pf;
+    minik_sched_prefilter_init(&pf, &snap, p);
+    assert_true(minik_sched_filter_pod_affinity(&pf, p, a1, NULL));
+    assert_true(minik_sched_filter_pod_affinity(&pf, p, a2, NULL));
+    assert_false(minik_sched_filter_pod_affinity(&pf, p, b1, NULL));
+    minik_sched_prefilter_free(&pf);
+    minik_sched_pod_free(p);
+    minik_sched_pod_free(db);
+    for (int i = 0; i < 3; i++)
         minik_sched_node_free(nodes[i]);
 }
 
@@ -1017,10 +1103,10 @@ static void node_pod_accounting(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(requests_table),       cmocka_unit_test(invalid_fields_are_named),
-        cmocka_unit_test(pod_metadata_decoded), cmocka_unit_test(node_decoded),
-        cmocka_unit_test(filters_table),        cmocka_unit_test(anti_affinity_zone_topology),
-        cmocka_unit_test(node_pod_accounting),
+        cmocka_unit_test(requests_table),         cmocka_unit_test(invalid_fields_are_named),
+        cmocka_unit_test(pod_metadata_decoded),   cmocka_unit_test(node_decoded),
+        cmocka_unit_test(filters_table),          cmocka_unit_test(anti_affinity_zone_topology),
+        cmocka_unit_test(affinity_zone_topology), cmocka_unit_test(node_pod_accounting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -366,6 +366,102 @@ static void feasible_nodes_to_find(void **state)
     assert_int_equal(minik_sched_num_feasible_to_find(1, 5000), 100);
 }
 
+#define PREF(kind, w, sel, tk)                                                                     \
+    "{'affinity':{'" kind "':{'preferredDuringSchedulingIgnoredDuringExecution':[{'weight':" w     \
+    ",'podAffinityTerm':{'labelSelector':" sel ",'topologyKey':'" tk "'}}]}},'containers':[]}"
+#define WEB "{'matchLabels':{'app':'web'}}"
+
+static void inter_pod_scores(void **state)
+{
+    minik_sched_node_t *a = sched_node("a", "4", "8Gi", 110, "{'zone':'z1'}", NULL, true);
+    minik_sched_node_t *b = sched_node("b", "4", "8Gi", 110, "{'zone':'z1'}", NULL, true);
+    minik_sched_node_t *c = sched_node("c", "4", "8Gi", 110, "{'zone':'z2'}", NULL, true);
+    minik_sched_pod_t *web = sched_pod("web", "'labels':{'app':'web'}", NULL);
+    minik_sched_node_add_pod(a, web);
+    minik_sched_node_t *nodes[] = {a, b, c};
+    minik_sched_snapshot_t snap = {nodes, 3, true};
+    int64_t raw[3];
+
+    /* preferred anti-affinity on hostname: only a is penalised */
+    minik_sched_pod_t *p =
+        sched_pod("p", NULL, PREF("podAntiAffinity", "80", WEB, "kubernetes.io/hostname"));
+    minik_sched_score_inter_pod(&snap, p, nodes, 3, raw);
+    assert_int_equal(raw[0], -80);
+    assert_int_equal(raw[1], 0);
+    assert_int_equal(raw[2], 0);
+    minik_sched_normalize_min_max(raw, 3);
+    assert_int_equal(raw[0], 0);
+    assert_int_equal(raw[1], 100);
+    minik_sched_pod_free(p);
+
+    /* preferred affinity on zone: a and b share z1 */
+    p = sched_pod("p", NULL, PREF("podAffinity", "30", WEB, "zone"));
+    minik_sched_score_inter_pod(&snap, p, nodes, 3, raw);
+    assert_int_equal(raw[0], 30);
+    assert_int_equal(raw[1], 30);
+    assert_int_equal(raw[2], 0);
+    minik_sched_pod_free(p);
+
+    /* symmetry: an existing pod's preferences and required affinity about us count */
+    minik_sched_pod_t *picky = sched_pod(
+        "picky", NULL,
+        "{'affinity':{'podAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':[{"
+        "'labelSelector':{'matchLabels':{'app':'cache'}},'topologyKey':'zone'}]},"
+        "'podAntiAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':[{'weight':10,"
+        "'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'cache'}},'topologyKey':"
+        "'kubernetes.io/hostname'}}]}},'containers':[]}");
+    assert_null(picky->invalid);
+    minik_sched_node_add_pod(c, picky);
+    minik_sched_pod_t *cache = sched_pod("cache", "'labels':{'app':'cache'}", NULL);
+    minik_sched_score_inter_pod(&snap, cache, nodes, 3, raw);
+    assert_int_equal(raw[0], 0);
+    assert_int_equal(raw[1], 0);
+    assert_int_equal(raw[2], MINIK_SCHED_HARD_POD_AFFINITY_WEIGHT - 10);
+    minik_sched_pod_free(cache);
+
+    minik_sched_pod_free(web);
+    minik_sched_pod_free(picky);
+    for (int i = 0; i < 3; i++)
+        minik_sched_node_free(nodes[i]);
+
+    int64_t same[3] = {5, 5, 5};
+    minik_sched_normalize_min_max(same, 3);
+    assert_int_equal(same[0], 0);
+}
+
+/* The way Helm charts spread replicas: preferred anti-affinity on the hostname, no owner. */
+static void preferred_anti_affinity_spreads_replicas(void **state)
+{
+    cluster_t c = {0};
+    c.nodes[c.n++] = sched_node("n1", "4", "8Gi", 110, NULL, NULL, true);
+    c.nodes[c.n++] = sched_node("n2", "4", "8Gi", 110, NULL, NULL, true);
+    c.nodes[c.n++] = sched_node("n3", "4", "8Gi", 110, NULL, NULL, true);
+    /* A big pod makes n2 and n3 fuller than n1; without the preference every replica
+     * would go to n1 (least allocated). */
+    minik_sched_pod_t *hog2 = sched_pod("hog2", NULL, REQ("2", "4Gi"));
+    minik_sched_pod_t *hog3 = sched_pod("hog3", NULL, REQ("2", "4Gi"));
+    minik_sched_node_add_pod(c.nodes[1], hog2);
+    minik_sched_node_add_pod(c.nodes[2], hog3);
+    c.pods[c.n_pods++] = hog2;
+    c.pods[c.n_pods++] = hog3;
+    minik_sched_algo_t algo = {0};
+    assert_string_equal(place(&c, &algo, sched_pod("plain1", "'labels':{'app':'x'}", NULL)), "n1");
+    /* Two web replicas: the first goes to n1 (emptiest, no replica anywhere yet), the
+     * second avoids it. */
+    assert_string_equal(
+        place(&c, &algo,
+              sched_pod("r0", "'labels':{'app':'web'}",
+                        PREF("podAntiAffinity", "100", WEB, "kubernetes.io/hostname"))),
+        "n1");
+    const char *second =
+        place(&c, &algo,
+              sched_pod("r1", "'labels':{'app':'web'}",
+                        PREF("podAntiAffinity", "100", WEB, "kubernetes.io/hostname")));
+    /* n1 is still the emptiest by far, but it already holds a web replica. */
+    assert_string_equal(second, "n2");
+    cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +469,8 @@ int main(void)
         cmocka_unit_test(pods_without_requests_count_defaults),
         cmocka_unit_test(normalize_table),
         cmocka_unit_test(small_scorers),
+        cmocka_unit_test(inter_pod_scores),
+        cmocka_unit_test(preferred_anti_affinity_spreads_replicas),
         cmocka_unit_test(policy_names),
         cmocka_unit_test(explain_sorted_like_kubernetes),
         cmocka_unit_test(unschedulable_message_end_to_end),
