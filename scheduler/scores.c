@@ -226,9 +226,30 @@ void minik_sched_normalize_min_max(int64_t *scores, size_t n)
         scores[i] = max > min ? MINIK_SCHED_MAX_SCORE * (scores[i] - min) / (max - min) : 0;
 }
 
+void minik_sched_normalize_spread(int64_t *scores, size_t n)
+{
+    int64_t max = 0, min = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (scores[i] < 0)
+            continue;
+        if (scores[i] > max)
+            max = scores[i];
+        if (scores[i] < min)
+            min = scores[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (scores[i] < 0)
+            scores[i] = 0;
+        else if (max == 0)
+            scores[i] = MINIK_SCHED_MAX_SCORE;
+        else
+            scores[i] = MINIK_SCHED_MAX_SCORE * (max + min - scores[i]) / max;
+    }
+}
+
 void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snapshot_t *snap,
-                             const minik_sched_pod_t *pod, minik_sched_node_t *const *nodes,
-                             size_t n, int64_t *totals)
+                             const struct minik_sched_prefilter *pf, const minik_sched_pod_t *pod,
+                             minik_sched_node_t *const *nodes, size_t n, int64_t *totals)
 {
     if (n == 0)
         return;
@@ -258,6 +279,17 @@ void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snap
         minik_sched_normalize_min_max(tmp, n);
         for (size_t i = 0; i < n; i++)
             totals[i] += MINIK_SCHED_WEIGHT_INTER_POD * tmp[i];
+    }
+
+    bool soft = false;
+    for (size_t k = 0; k < pod->n_spread; k++)
+        soft = soft || !pod->spread[k].hard;
+    if (pf && soft) {
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = minik_sched_spread_soft(&pf->spread, pod, nodes[i]);
+        minik_sched_normalize_spread(tmp, n);
+        for (size_t i = 0; i < n; i++)
+            totals[i] += MINIK_SCHED_WEIGHT_TOPOLOGY * tmp[i];
     }
 
     if (pod->owner_uid) {
