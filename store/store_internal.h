@@ -47,6 +47,10 @@ typedef struct store_event {
     char *kind;
     char *ns;
     cJSON *object; /* owned */
+    /* MODIFIED only: the object before the update, as stored (JSON text), parsed on first
+     * use by a filtered watch. */
+    char *old_data;
+    cJSON *old_object;
 } store_event_t;
 
 void store_event_free(store_event_t *ev);
@@ -93,6 +97,7 @@ struct minik_store {
     char *path;
     bool read_only;
     int64_t retention;
+    int64_t max_bytes;
     int lock_fd;
 
     sqlite3 *wdb;
@@ -107,6 +112,8 @@ struct minik_store {
     sqlite3_stmt *st_event_insert;
     sqlite3_stmt *st_meta_set;
     sqlite3_stmt *st_compact;
+    sqlite3_stmt *st_used_pages;
+    int64_t page_size;
     /* Cached statements on rdb (loop thread). */
     sqlite3_stmt *st_read_get;
 
@@ -150,6 +157,9 @@ int store_apply_op(minik_store_t *s, minik_store_op_t op, const cJSON *obj, int6
  * write lock is released (so the queue stays in rv order). Takes wlock. */
 void store_run_batch(minik_store_t *s, store_op_t *ops);
 
+/* db.c: with options.max_bytes, refuse (507) a create/update of data_len bytes that would
+ * take the database past the limit. */
+int store_check_room(minik_store_t *s, size_t data_len, minik_error_t **err);
 /* db.c: BEGIN IMMEDIATE / COMMIT / ROLLBACK on wdb. */
 int store_begin(minik_store_t *s, minik_error_t **err);
 int store_commit(minik_store_t *s, minik_error_t **err);

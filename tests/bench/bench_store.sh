@@ -5,13 +5,13 @@
 # watchers, and bytes an idle open store writes (measured from /proc/<pid>/io over
 # IDLE_SECONDS, extrapolated to an hour).
 #   BENCH_DIR (default /var/tmp: a real disk, fsync must cost what it costs)
-#   ROUNDS (default 3: medians of interleaved runs), IDLE_SECONDS (default 30)
+#   ROUNDS (default 5: medians of interleaved runs), IDLE_SECONDS (default 30)
 set -euo pipefail
 : "${MINIK_BIN:?}"
 tools="$(dirname "$MINIK_BIN")/tools"
 bench="$tools/store_bench"
 writer="$tools/store_writer"
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 idle_s=${IDLE_SECONDS:-30}
 base=$(mktemp -d "${BENCH_DIR:-/var/tmp}/minik-bench-store-XXXXXX")
 holder=""
@@ -36,8 +36,9 @@ sync_n=1000
 async_n=20000
 s=() r=() a=() a_batch=()
 for ((i = 0; i < rounds; i++)); do
-    s+=("$(run sync $sync_n | val creates_per_s)")
-    r+=("$(run raw $sync_n | val creates_per_s)")
+    out=$(run pair $sync_n)
+    s+=("$(echo "$out" | val creates_per_s)")
+    r+=("$(echo "$out" | val raw_creates_per_s)")
     out=$(run async $async_n 100)
     a+=("$(echo "$out" | val creates_per_s)")
     a_batch+=("$(echo "$out" | val writes_per_transaction)")
@@ -72,7 +73,7 @@ echo "## Store (SQLite WAL, synchronous=FULL; medians of $rounds interleaved rou
 echo
 echo "| measurement | minik | peer | peer figure | ratio minik/peer |"
 echo "|---|---|---|---|---|"
-awk -v m="$sync_med" -v p="$raw_med" -v n="$sync_n" 'BEGIN {printf "| durable creates/s, 1 writer (%d sync creates) | %d | plain SQLite insert+fsync per write | %d | %.2fx |\n", n, m, p, m / p}'
+awk -v m="$sync_med" -v p="$raw_med" -v n="$sync_n" 'BEGIN {printf "| durable creates/s, 1 writer (%d sync creates, alternating with the peer in blocks of 25) | %d | plain SQLite insert+fsync per write | %d | %.2fx |\n", n, m, p, m / p}'
 awk -v m="$async_med" -v p="$raw_med" -v n="$async_n" -v b="$batch_med" 'BEGIN {printf "| durable creates/s, 100 concurrent writers (group commit, %d creates, %.1f writes/transaction) | %d | plain SQLite insert+fsync per write | %d | %.1fx |\n", n, b, m, p, m / p}'
 echo "| list 10,000 objects (ms, median of 5) | $list_ms | — | — | — |"
 echo "| watch delivery, 1,000 watchers x 200 writes, commit to callback p50 / p99 (µs) | $p50 / $p99 | — | — | — |"
