@@ -524,6 +524,28 @@ static void cluster_scoped_kinds_get_no_namespace(void **state)
     cJSON_Delete(ev);
 }
 
+/* null means "not set", as Kubernetes reads it (Helm charts render empty keys as null) */
+static void nulls_are_unset_fields(void **state)
+{
+    cJSON *d = proto_load_one("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                              "  labels:\n  annotations: ~\nspec:\n  replicas:\n"
+                              "  selector: {matchLabels: {app: web}}\n  strategy: null\n"
+                              "  template:\n    metadata:\n      labels: {app: web}\n"
+                              "    spec:\n      volumes: [{name: v, emptyDir: null}]\n"
+                              "      containers:\n      - name: web\n        image: nginx:1\n"
+                              "        resources:\n        env:\n"
+                              "        - {name: A, value: x, valueFrom: null}\n");
+    assert_int_at(d, "spec.replicas", 1);
+    assert_str_at(d, "spec.strategy.rollingUpdate.maxSurge", "25%");
+    assert_null(proto_at(d, "metadata.labels"));
+    assert_null(proto_at(d, "spec.template.spec.containers[0].resources"));
+    assert_true(cJSON_IsObject(proto_at(d, "spec.template.spec.volumes[0].emptyDir")));
+    cJSON_Delete(d);
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                 "  - name: a\n    image: ~\n",
+                 "app.yaml:7:5: spec.containers[0].image: required value\n");
+}
+
 static void defaulting_is_idempotent(void **state)
 {
     cJSON *d = proto_load_one(nginx_deployment);
@@ -980,6 +1002,7 @@ int main(void)
         cmocka_unit_test(host_network_ports_default_host_port),
         cmocka_unit_test(nodeport_service_and_named_target_port),
         cmocka_unit_test(cluster_scoped_kinds_get_no_namespace),
+        cmocka_unit_test(nulls_are_unset_fields),
         cmocka_unit_test(defaulting_is_idempotent),
         cmocka_unit_test(all_errors_of_a_file_with_locations),
         cmocka_unit_test(warn_mode_downgrades_unknown_fields_only),
