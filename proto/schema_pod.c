@@ -667,6 +667,25 @@ void minik_check_pod_spec(minik_vctx_t *c, const cJSON *spec)
                 cleanup_free char *sub = xasprintf(".%s[%d].name", lists[l], i);
                 minik_vctx_error(c, name, sub, "duplicate value \"%s\"", name->valuestring);
             }
+            /* with hostNetwork a port is the host's port: hostPort (if set) must match */
+            const cJSON *ports = cJSON_GetObjectItemCaseSensitive(ctr, "ports");
+            int k = 0;
+            for (const cJSON *p =
+                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "hostNetwork")) &&
+                             cJSON_IsArray(ports)
+                         ? ports->child
+                         : NULL;
+                 p; p = p->next, k++) {
+                const cJSON *hp = cJSON_GetObjectItemCaseSensitive(p, "hostPort");
+                const cJSON *cp = cJSON_GetObjectItemCaseSensitive(p, "containerPort");
+                if (cJSON_IsNumber(hp) && hp->valuedouble != 0 && cJSON_IsNumber(cp) &&
+                    hp->valuedouble != cp->valuedouble) {
+                    cleanup_free char *sub =
+                        xasprintf(".%s[%d].ports[%d].hostPort", lists[l], i, k);
+                    minik_vctx_error(c, hp, sub,
+                                     "must match `containerPort` when `hostNetwork` is true");
+                }
+            }
             const cJSON *mounts = cJSON_GetObjectItemCaseSensitive(ctr, "volumeMounts");
             int j = 0;
             for (const cJSON *m = cJSON_IsArray(mounts) ? mounts->child : NULL; m;

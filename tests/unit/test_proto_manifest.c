@@ -483,6 +483,11 @@ static void scheduling_volumes_security_and_resources(void **state)
 
 static void host_network_ports_default_host_port(void **state)
 {
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec:\n  hostNetwork: true\n"
+                 "  containers:\n  - name: a\n    image: x:1\n"
+                 "    ports: [{containerPort: 80, hostPort: 8080}]\n",
+                 "app.yaml:9:43: spec.containers[0].ports[0].hostPort: must match `containerPort` "
+                 "when `hostNetwork` is true\n");
     cJSON *p = proto_load_one("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\n"
                               "spec:\n  hostNetwork: true\n  containers:\n"
                               "  - name: a\n    image: x:1\n    ports:\n"
@@ -497,9 +502,11 @@ static void nodeport_service_and_named_target_port(void **state)
                               "spec:\n  type: NodePort\n  selector: {app: web}\n  ports:\n"
                               "  - name: http\n    port: 80\n    targetPort: http-web\n"
                               "    nodePort: 30080\n  - name: dns\n    port: 53\n"
-                              "    protocol: UDP\n");
+                              "    protocol: UDP\n  - name: tls\n    port: 8443\n"
+                              "    targetPort: 0\n");
     assert_str_at(s, "spec.ports[0].targetPort", "http-web");
     assert_int_at(s, "spec.ports[1].targetPort", 53);
+    assert_int_at(s, "spec.ports[2].targetPort", 8443); /* 0 means "the port" */
     assert_str_at(s, "spec.ports[1].protocol", "UDP");
     assert_str_at(s, "spec.externalTrafficPolicy", "Cluster");
     cJSON_Delete(s);
@@ -719,8 +726,8 @@ static void cross_field_rules(void **state)
                  "binaryData: {a: eA==}\n",
                  "app.yaml:5:17: binaryData[a]: duplicate of key \"a\" in data\n");
     assert_diags("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n"
-                 "  - {port: 80, nodePort: 30000}\n  - {port: 80, targetPort: 0}\n",
-                 "app.yaml:7:28: spec.ports[1].targetPort: must be between 1 and 65535, got 0\n"
+                 "  - {port: 80, nodePort: 30000}\n  - {port: 80, targetPort: 70000}\n",
+                 "app.yaml:7:28: spec.ports[1].targetPort: must be between 0 and 65535, got 70000\n"
                  "app.yaml:6:5: spec.ports[0].name: required value: more than one port needs "
                  "names\n"
                  "app.yaml:6:26: spec.ports[0].nodePort: may not be used when `type` is "
