@@ -850,6 +850,9 @@ static void bad_yaml_is_located(void **state)
                          "app.yaml:2:1: a: duplicate key (first defined at line 1)\n"
                          "app.yaml:5:3: b.c: duplicate key (first defined at line 4)\n");
     assert_decode_errors("a: *nope\n", "app.yaml:1:4: a: unknown anchor \"nope\"\n");
+    assert_decode_errors("a:\n\tb: 1\n",
+                         "app.yaml:2:1: invalid YAML: a tab character; YAML indents with spaces "
+                         "only\n");
     /* YAML 1.1 key typing, as Kubernetes' reader does it: the key n is the boolean false */
     assert_decode_errors("n: 1\nfalse: 2\n",
                          "app.yaml:2:1: false: duplicate key (first defined at line 1)\n");
