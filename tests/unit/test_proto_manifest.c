@@ -15,6 +15,7 @@
 #include "lib/xalloc.h"
 #include "proto/kinds.h"
 #include "proto/manifest.h"
+#include "proto/names.h"
 #include "proto/validate.h"
 #include "tests/unit/proto_helpers.h"
 
@@ -675,6 +676,70 @@ static void names_labels_and_namespaces(void **state)
                  "app.yaml:5:14: metadata.namespace: not allowed: Namespace is not namespaced\n");
 }
 
+static char *repeat(char c, size_t n);
+
+/* the last label of a 253-character subdomain */
+static char *repeat_static61(void)
+{
+    static char s[62];
+    memset(s, 'b', 61);
+    s[61] = '\0';
+    return s;
+}
+
+static char *repeat(char c, size_t n)
+{
+    char *s = xmalloc(n + 1);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void name_rules_at_their_limits(void **state)
+{
+    char buf[MINIK_NAME_MSG_MAX];
+    cleanup_free char *l63 = repeat('a', 63);
+    cleanup_free char *l64 = repeat('a', 64);
+    assert_null(minik_names_check_dns1123_label(l63, buf, sizeof buf));
+    assert_string_equal(minik_names_check_dns1123_label(l64, buf, sizeof buf),
+                        "must be no more than 63 characters");
+    assert_null(minik_names_check_dns1123_label("0-a", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_label("a-", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_label("", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1035_label("0a", buf, sizeof buf));
+    assert_null(minik_names_check_dns1035_label("a0", buf, sizeof buf));
+    /* subdomains: dot-separated labels, 253 at most */
+    cleanup_free char *sub = xasprintf("%s.%s.%s.%s", l63, l63, l63, repeat_static61());
+    assert_int_equal(strlen(sub), 253);
+    assert_null(minik_names_check_dns1123_subdomain(sub, buf, sizeof buf));
+    cleanup_free char *sub254 = xasprintf("%sa", sub);
+    assert_string_equal(minik_names_check_dns1123_subdomain(sub254, buf, sizeof buf),
+                        "must be no more than 253 characters");
+    assert_non_null(minik_names_check_dns1123_subdomain("a..b", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_subdomain(".a", buf, sizeof buf));
+    /* label keys and values */
+    assert_null(minik_names_check_qualified_name("app.kubernetes.io/name", buf, sizeof buf));
+    assert_null(minik_names_check_qualified_name("A_b.C-d", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("a/b/c", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("Example.com/x", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("x/", buf, sizeof buf));
+    assert_null(minik_names_check_label_value("", buf, sizeof buf));
+    assert_null(minik_names_check_label_value(l63, buf, sizeof buf));
+    assert_non_null(minik_names_check_label_value(l64, buf, sizeof buf));
+    assert_non_null(minik_names_check_label_value("a b", buf, sizeof buf));
+    /* data keys, port names, env names */
+    assert_null(minik_names_check_config_key(".dockerconfigjson", buf, sizeof buf));
+    assert_non_null(minik_names_check_config_key("..", buf, sizeof buf));
+    assert_non_null(minik_names_check_config_key("a/b", buf, sizeof buf));
+    assert_null(minik_names_check_port_name("http-web", buf, sizeof buf));
+    assert_non_null(minik_names_check_port_name("8080", buf, sizeof buf)); /* no letter */
+    assert_non_null(minik_names_check_port_name("a--b", buf, sizeof buf)); /* "--" */
+    assert_non_null(minik_names_check_port_name("abcdefghijklmnop", buf, sizeof buf)); /* 16 */
+    assert_null(minik_names_check_env_var_name("MY_VAR.x-1", buf, sizeof buf));
+    assert_non_null(minik_names_check_env_var_name("1VAR", buf, sizeof buf));
+    assert_non_null(minik_names_check_env_var_name("A B", buf, sizeof buf));
+}
+
 static void cross_field_rules(void **state)
 {
     assert_diags("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
@@ -1019,6 +1084,7 @@ int main(void)
         cmocka_unit_test(wrong_types_and_missing_required),
         cmocka_unit_test(kinds_and_api_versions),
         cmocka_unit_test(names_labels_and_namespaces),
+        cmocka_unit_test(name_rules_at_their_limits),
         cmocka_unit_test(cross_field_rules),
         cmocka_unit_test(quantities_in_manifests),
         cmocka_unit_test(json_bodies_without_positions),
