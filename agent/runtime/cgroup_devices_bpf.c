@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -78,10 +79,18 @@ int cg_devices_bpf_build(const cg_device_rule_t *rules, size_t n, void **insns, 
     p[k++] = ALU32_IMM(BPF_RSH, 3, 16);     /* access bits */
     p[k++] = LDX_W(4, 1, 4);                /* major */
     p[k++] = LDX_W(5, 1, 8);                /* minor */
-    for (size_t i = n; i-- > 0;)
-        k += rule_block(&rules[i], p + k);
-    p[k++] = MOV64_IMM(0, 0); /* nothing matched: deny */
-    p[k++] = EXIT_INSN();
+    bool catch_all = false;
+    for (size_t i = n; i-- > 0 && !catch_all;) {
+        size_t len = rule_block(&rules[i], p + k);
+        k += len;
+        /* A rule with no condition ("a *:* rwm") matches everything: the rules before it
+         * can never be reached, and the verifier refuses unreachable code. */
+        catch_all = len == 2;
+    }
+    if (!catch_all) {
+        p[k++] = MOV64_IMM(0, 0); /* nothing matched: deny */
+        p[k++] = EXIT_INSN();
+    }
     *insns = p;
     *n_insns = k;
     return 0;
