@@ -44,11 +44,13 @@ static size_t rule_block(const cg_device_rule_t *r, struct bpf_insn *b)
               (strchr(r->access, 'w') ? BPF_DEVCG_ACC_WRITE : 0) |
               (strchr(r->access, 'm') ? BPF_DEVCG_ACC_MKNOD : 0);
     if (acc != (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)) {
-        /* Matches only if every requested access bit is in the rule. */
+        /* As v1's exception list: an allow rule covers a request only if every requested
+         * access is in it; a deny rule hits any request that asks for one of its accesses
+         * (deny "w" after allow "rw" leaves read-only). */
         b[n++] = MOV64_REG(1, 3);
-        b[n++] = ALU32_IMM(BPF_AND, 1, ~acc);
+        b[n++] = ALU32_IMM(BPF_AND, 1, r->allow ? ~acc : acc);
         jumps[nj++] = n;
-        b[n++] = JMP_IMM(BPF_JNE, 1, 0, 0);
+        b[n++] = JMP_IMM(r->allow ? BPF_JNE : BPF_JEQ, 1, 0, 0);
     }
     if (r->major >= 0) {
         jumps[nj++] = n;

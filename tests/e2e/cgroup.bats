@@ -100,11 +100,19 @@ leftovers() {
 }
 
 @test "cgroup: update changes limits in place" {
-    cgtool create "$CG" '{"memory":{"limit":67108864},"pids":{"limit":10}}'
-    run cgtool update "$CG" '{"memory":{"limit":134217728},"pids":{"limit":-1}}'
+    cgtool create "$CG" '{"memory":{"limit":67108864,"swap":67108864},"pids":{"limit":10}}'
+    # Growing memory+swap must raise memsw before the limit, shrinking the other way round:
+    # the kernel refuses limit > memsw at every step.
+    run cgtool update "$CG" '{"memory":{"limit":134217728,"swap":134217728},"pids":{"limit":-1}}'
     [ "$status" -eq 0 ]
     [ "$(cat "$(cgfile memory memory.limit_in_bytes memory.max)")" = 134217728 ]
     [ "$(cat "$(cgfile pids pids.max pids.max)")" = max ]
+    run cgtool update "$CG" '{"memory":{"limit":33554432,"swap":33554432}}'
+    [ "$status" -eq 0 ]
+    [ "$(cat "$(cgfile memory memory.limit_in_bytes memory.max)")" = 33554432 ]
+    if [ -f "$CGROOT/memory$CG/memory.memsw.limit_in_bytes" ]; then
+        [ "$(cat "$CGROOT/memory$CG/memory.memsw.limit_in_bytes")" = 33554432 ]
+    fi
     run cgtool update "$CG" '{"memory":{"limit":"lots"}}'
     [ "$status" -eq 1 ]
     [[ "$output" == *"resources.memory.limit: expected an integer"* ]]

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include "agent/runtime/cgroup.h"
 #include "agent/runtime/cgroup_internal.h"
 #include "lib/cleanup.h"
@@ -251,6 +253,123 @@ static void resources_devices_deny_all_then_spec_then_defaults(void **state)
     assert_false(r.has_devices);
     assert_true(r.has_pids_limit);
     cg_resources_clear(&r);
+}
+
+/* ---- the v2 device filter program ----------------------------------------------------------- */
+
+/* A tiny interpreter for the instructions cg_devices_bpf_build emits, so the program's
+ * decisions can be checked for any device without a kernel (the e2e suite attaches the
+ * real thing). */
+static int run_dev_prog(const struct bpf_insn *p, size_t n, uint32_t type, uint32_t access,
+                        uint32_t major, uint32_t minor)
+{
+    uint64_t r[11] = {0};
+    const uint32_t ctx[3] = {type | (access << 16), major, minor};
+    for (size_t pc = 0; pc < n; pc++) {
+        const struct bpf_insn *i = &p[pc];
+        switch (i->code) {
+        case BPF_LDX | BPF_MEM | BPF_W:
+            assert_int_equal(i->src_reg, 1);
+            r[i->dst_reg] = ctx[i->off / 4];
+            break;
+        case BPF_ALU64 | BPF_MOV | BPF_X:
+            r[i->dst_reg] = r[i->src_reg];
+            break;
+        case BPF_ALU64 | BPF_MOV | BPF_K:
+            r[i->dst_reg] = (uint64_t)(int64_t)i->imm;
+            break;
+        case BPF_ALU | BPF_AND | BPF_K:
+            r[i->dst_reg] = (uint32_t)r[i->dst_reg] & (uint32_t)i->imm;
+            break;
+        case BPF_ALU | BPF_RSH | BPF_K:
+            r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm;
+            break;
+        case BPF_JMP | BPF_JNE | BPF_K:
+            if (r[i->dst_reg] != (uint64_t)(int64_t)i->imm)
+                pc += (size_t)i->off;
+            break;
+        case BPF_JMP | BPF_JEQ | BPF_K:
+            if (r[i->dst_reg] == (uint64_t)(int64_t)i->imm)
+                pc += (size_t)i->off;
+            break;
+        case BPF_JMP | BPF_EXIT:
+            return (int)r[0];
+        default:
+            fail_msg("unexpected instruction %#x at %zu", i->code, pc);
+        }
+    }
+    fail_msg("program fell off its end");
+    return -1;
+}
+
+#define C BPF_DEVCG_DEV_CHAR
+#define B BPF_DEVCG_DEV_BLOCK
+#define R BPF_DEVCG_ACC_READ
+#define W BPF_DEVCG_ACC_WRITE
+#define M BPF_DEVCG_ACC_MKNOD
+
+static void device_filter_decisions(void **state)
+{
+    cleanup_cjson cJSON *j = json("{\"devices\":["
+                                  "{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":229,"
+                                  "\"access\":\"rw\"},"
+                                  "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":11,"
+                                  "\"access\":\"rw\"},"
+                                  "{\"allow\":false,\"type\":\"c\",\"major\":1,\"minor\":11,"
+                                  "\"access\":\"w\"}]}");
+    cg_resources_t r;
+    assert_int_equal(cg_resources_parse(j, true, &r, NULL), 0);
+    void *insns = NULL;
+    size_t n = 0;
+    assert_int_equal(cg_devices_bpf_build(r.devices, r.n_devices, &insns, &n, NULL), 0);
+    const struct bpf_insn *p = insns;
+    static const struct {
+        uint32_t type, access, major, minor;
+        int want;
+    } t[] = {
+        {C, R, 1, 3, 1},        {C, R | W, 1, 3, 1},      {C, M, 1, 3, 1},      /* /dev/null */
+        {C, R | W, 10, 229, 1}, {C, M, 10, 229, 1},                             /* spec + mknod */
+        {C, R, 1, 11, 1},       {C, W, 1, 11, 0},         {C, R | W, 1, 11, 0}, /* last rule wins */
+        {B, R, 8, 0, 0},        {B, M, 8, 0, 1},                           /* block: mknod only */
+        {C, R | W, 136, 5, 1},  {C, R | W, 136, 4242, 1},                  /* pts wildcard */
+        {C, R, 4, 1, 0},        {C, R, 1, 1, 0},          {C, W, 5, 1, 1}, /* tty0, mem, console */
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        int got = run_dev_prog(p, n, t[i].type, t[i].access, t[i].major, t[i].minor);
+        if (got != t[i].want)
+            fail_msg("case %zu (%c %u:%u access %u): got %d want %d", i, t[i].type == C ? 'c' : 'b',
+                     t[i].major, t[i].minor, t[i].access, got, t[i].want);
+    }
+    /* The leading deny-all is a catch-all: no unreachable default epilogue after it. */
+    assert_int_equal(p[n - 1].code, BPF_JMP | BPF_EXIT);
+    assert_int_equal(p[n - 2].imm, 0);
+    free(insns);
+    cg_resources_clear(&r);
+
+    /* A deny after an allow removes only its accesses; an allow after a deny re-opens only
+     * what it lists. */
+    const cg_device_rule_t layered[] = {{true, 'c', 1, 11, "rwm"},
+                                        {false, 'c', 1, 11, "w"},
+                                        {true, 'c', 1, 12, "r"},
+                                        {false, 'c', 1, 12, "rw"},
+                                        {true, 'c', 1, 12, "r"}};
+    assert_int_equal(cg_devices_bpf_build(layered, 5, &insns, &n, NULL), 0);
+    p = insns;
+    assert_int_equal(run_dev_prog(p, n, C, R | M, 1, 11), 1);
+    assert_int_equal(run_dev_prog(p, n, C, W, 1, 11), 0);
+    assert_int_equal(run_dev_prog(p, n, C, R, 1, 12), 1);
+    assert_int_equal(run_dev_prog(p, n, C, R | W, 1, 12), 0);
+    free(insns);
+
+    /* Without a catch-all, anything unmatched is denied by the epilogue. */
+    const cg_device_rule_t only[] = {{true, 'c', 1, 3, "r"}};
+    assert_int_equal(cg_devices_bpf_build(only, 1, &insns, &n, NULL), 0);
+    p = insns;
+    assert_int_equal(run_dev_prog(p, n, C, R, 1, 3), 1);
+    assert_int_equal(run_dev_prog(p, n, C, W, 1, 3), 0);
+    assert_int_equal(run_dev_prog(p, n, B, R, 1, 3), 0);
+    assert_int_equal(run_dev_prog(p, n, C, R, 1, 5), 0);
+    free(insns);
 }
 
 /* ---- v2 ---------------------------------------------------------------------------------- */
@@ -564,6 +683,7 @@ int main(void)
         cmocka_unit_test(shares_to_weight_table),
         cmocka_unit_test(resources_errors_name_the_field),
         cmocka_unit_test(resources_devices_deny_all_then_spec_then_defaults),
+        cmocka_unit_test(device_filter_decisions),
         cmocka_unit_test_setup_teardown(v2_create_writes_translated_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(v2_swap_without_limit_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(v2_missing_controller_fails_and_rolls_back, setup,
