@@ -12,7 +12,13 @@
  *   cgtool [--root DIR] kill PATH SIGNUM
  *   cgtool hog MIB                               touch MIB MiB of memory, then exit 0
  *   cgtool forks N                               fork N sleepers; print how many succeeded
- *   cgtool seccomp-run PROFILE|default -- CMD... exec CMD under a seccomp filter */
+ *   cgtool seccomp-run PROFILE|default -- CMD... exec CMD under a seccomp filter
+ *   cgtool seccomp-gen                           print the default profile compiled now, as
+ *                                                agent/runtime/seccomp_default_<arch>.inc
+ * Benchmarks (tests/bench/bench_cgroup.sh), each printing microseconds per iteration:
+ *   cgtool [--root DIR] bench-cgroup PATH N RESOURCES_JSON   create + enter + destroy
+ *   cgtool bench-seccomp N                       compile the default profile
+ *   cgtool bench-syscall N default|none          one getppid under the filter (or none) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -21,8 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,6 +185,120 @@ static int cmd_seccomp_run(const char *profile, char **cmd)
     return wait_exit(pid);
 }
 
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* One container's worth of cgroup work: create with limits, enter a (parked) process,
+ * destroy after it exits. The fork/exit of the stand-in process is included. */
+static int bench_cgroup(const char *path, int n, const char *json)
+{
+    cleanup_cjson cJSON *res = parse_json(json);
+    if (res == NULL)
+        return 1;
+    double t0 = now_us();
+    for (int i = 0; i < n; i++) {
+        minik_cgroup_t *cg = NULL;
+        minik_error_t *err = NULL;
+        if (minik_cgroup_create(path, res, &cg, &err) < 0)
+            return fail(err);
+        int p[2];
+        if (pipe(p) < 0)
+            return 1;
+        pid_t pid = fork();
+        if (pid == 0) {
+            char c;
+            close(p[1]);
+            _exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+        }
+        close(p[0]);
+        int ret = minik_cgroup_enter(cg, pid, &err);
+        if (write(p[1], "x", 1) != 1)
+            ret = -1;
+        close(p[1]);
+        waitpid(pid, NULL, 0);
+        if (ret < 0 || minik_cgroup_destroy(cg, &err) < 0) {
+            minik_cgroup_free(cg);
+            return fail(err);
+        }
+        minik_cgroup_free(cg);
+    }
+    printf("%.1f\n", (now_us() - t0) / n);
+    return 0;
+}
+
+/* prepare(NULL) (the embedded default program) and a compile of the same profile from
+ * its JSON: "<embedded us> <compile us> <insns>". */
+static int bench_seccomp(int n)
+{
+    cleanup_cjson cJSON *p = minik_seccomp_default_profile();
+    double t[3];
+    size_t insns = 0;
+    t[0] = now_us();
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < n; i++) {
+            minik_seccomp_t *sc = NULL;
+            minik_error_t *err = NULL;
+            if (minik_seccomp_prepare(k == 0 ? NULL : p, &sc, &err) < 0)
+                return fail(err);
+            insns = minik_seccomp_insns(sc);
+            minik_seccomp_free(sc);
+        }
+        t[k + 1] = now_us();
+    }
+    printf("%.1f %.1f %zu\n", (t[1] - t[0]) / n, (t[2] - t[1]) / n, insns);
+    return 0;
+}
+
+/* Cost of one syscall that the filter must evaluate on its arguments (personality is
+ * allowed only for some values, so the kernel's per-syscall action cache cannot skip the
+ * program) and one it can cache (getppid). Printed in ns. */
+static int bench_syscall(int n, const char *which)
+{
+    minik_seccomp_t *sc = NULL;
+    minik_error_t *err = NULL;
+    if (strcmp(which, "default") == 0) {
+        if (minik_seccomp_prepare(NULL, &sc, &err) < 0)
+            return fail(err);
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        int r = minik_seccomp_apply(sc);
+        minik_seccomp_free(sc);
+        if (r < 0)
+            return 1;
+    }
+    double t0 = now_us();
+    for (int i = 0; i < n; i++)
+        syscall(SYS_getppid);
+    double t1 = now_us();
+    for (int i = 0; i < n; i++)
+        syscall(SYS_personality, 0xffffffffUL);
+    double t2 = now_us();
+    printf("%.1f %.1f\n", (t1 - t0) * 1e3 / n, (t2 - t1) * 1e3 / n);
+    return 0;
+}
+
+static int seccomp_gen(void)
+{
+    cleanup_cjson cJSON *p = minik_seccomp_default_profile();
+    minik_seccomp_t *sc = NULL;
+    minik_error_t *err = NULL;
+    /* Compile from the JSON (not prepare(NULL), which would return the embedded copy). */
+    if (minik_seccomp_prepare(p, &sc, &err) < 0)
+        return fail(err);
+    size_t n = 0;
+    const struct sock_filter *f = minik_seccomp_filter(sc, &n);
+    printf("/* Generated by `cgtool seccomp-gen` from seccomp_profile.c with libseccomp %u.%u.%u;\n"
+           " * do not edit. tests/unit/test_seccomp.c checks it matches a fresh compile. */\n",
+           seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
+    for (size_t i = 0; i < n; i++)
+        printf("{0x%04x, %u, %u, 0x%08x},\n", f[i].code, f[i].jt, f[i].jf, f[i].k);
+    minik_seccomp_free(sc);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -204,6 +327,14 @@ int main(int argc, char **argv)
         return cmd_forks(rest[0]);
     if (strcmp(verb, "seccomp-run") == 0 && nrest == 1 && cmd && cmd[0])
         return cmd_seccomp_run(rest[0], cmd);
+    if (strcmp(verb, "seccomp-gen") == 0)
+        return seccomp_gen();
+    if (strcmp(verb, "bench-cgroup") == 0 && nrest == 3)
+        return bench_cgroup(rest[0], atoi(rest[1]), rest[2]);
+    if (strcmp(verb, "bench-seccomp") == 0 && nrest == 1)
+        return bench_seccomp(atoi(rest[0]));
+    if (strcmp(verb, "bench-syscall") == 0 && nrest == 2)
+        return bench_syscall(atoi(rest[0]), rest[1]);
     if (strcmp(verb, "mode") == 0) {
         minik_cgroup_mode_t m = minik_cgroup_detect(&err);
         if (m == MINIK_CGROUP_MODE_UNKNOWN)
