@@ -481,8 +481,11 @@ static void v2_stats_pids_and_kill(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(pids[0], child);
     free(pids);
-    if (minik_cgroup_kill(cg, SIGTERM, &err) < 0)
+    if (minik_cgroup_kill(cg, SIGTERM, &err) < 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
         fail_msg("%s", err->msg);
+    }
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
     assert_true(WIFSIGNALED(status));
@@ -659,13 +662,68 @@ static void v1_kill_freezes_signals_thaws(void **state)
     snprintf(procs, sizeof(procs), "%ld\n", (long)child);
     put("freezer/minik/t11/cgroup.procs", procs);
     cleanup_error minik_error_t *err = NULL;
-    if (minik_cgroup_kill(cg, SIGKILL, &err) < 0)
+    if (minik_cgroup_kill(cg, SIGKILL, &err) < 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
         fail_msg("%s", err->msg);
+    }
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     assert_file("freezer/minik/t11/freezer.state", "THAWED");
     minik_cgroup_free(cg);
+}
+
+static void v1_kill_without_freezer_still_signals(void **state)
+{
+    layout_v1("/minik/t12");
+    cleanup_free char *fz = xasprintf("%s/freezer", tmp_root);
+    assert_int_equal(minik_rm_rf(fz, NULL), 0);
+    minik_cgroup_t *cg = NULL;
+    assert_int_equal(minik_cgroup_create("/minik/t12", NULL, &cg, NULL), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    char procs[64];
+    snprintf(procs, sizeof(procs), "%ld\n", (long)child);
+    put("pids/minik/t12/cgroup.procs", procs);
+    cleanup_error minik_error_t *err = NULL;
+    if (minik_cgroup_kill(cg, SIGTERM, &err) < 0) {
+        kill(child, SIGKILL); /* do not leave the stand-in behind */
+        waitpid(child, NULL, 0);
+        fail_msg("%s", err->msg);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    minik_cgroup_free(cg);
+}
+
+static void failed_create_leaves_no_directory(void **state)
+{
+    layout_v1("/minik/t13");
+    static const char *const hier[] = {"memory", "cpu", "cpuacct", "cpuset", "devices", "freezer"};
+    for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
+        /* Only directories the driver makes itself (empty, so rmdir can remove them). */
+        cleanup_free char *d = xasprintf("%s/%s/minik/t13", tmp_root, hier[i]);
+        assert_int_equal(minik_rm_rf(d, NULL), 0);
+    }
+    /* pids comes last: making its directory fails after all the others exist. */
+    cleanup_free char *pids = xasprintf("%s/pids/minik", tmp_root);
+    assert_int_equal(minik_rm_rf(pids, NULL), 0);
+    put("pids/minik", "not a directory");
+    cleanup_error minik_error_t *err = NULL;
+    minik_cgroup_t *cg = NULL;
+    assert_true(minik_cgroup_create("/minik/t13", NULL, &cg, &err) < 0);
+    assert_non_null(strstr(err->msg, "pids/minik/t13"));
+    for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
+        cleanup_free char *d = xasprintf("%s/minik/t13", hier[i]);
+        if (exists(d))
+            fail_msg("%s left behind", d);
+    }
 }
 
 static void no_hierarchy_is_a_clear_error(void **state)
@@ -697,6 +755,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(hybrid_enters_unified_too_and_kills_through_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(v1_kill_freezes_signals_thaws, setup, teardown),
+        cmocka_unit_test_setup_teardown(v1_kill_without_freezer_still_signals, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_create_leaves_no_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(no_hierarchy_is_a_clear_error, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
