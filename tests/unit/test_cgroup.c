@@ -384,6 +384,8 @@ static const char *full_spec = "{\"memory\":{\"limit\":536870912,\"swap\":805306
 static void v2_create_writes_translated_limits(void **state)
 {
     layout_v2("minik/t1");
+    put("minik/cgroup.controllers", "cpu memory pids\n");
+    put("minik/cgroup.subtree_control", "pids\n");
     cleanup_cjson cJSON *res = json(full_spec);
     cleanup_error minik_error_t *err = NULL;
     minik_cgroup_t *cg = NULL;
@@ -399,8 +401,9 @@ static void v2_create_writes_translated_limits(void **state)
     assert_file("minik/t1/pids.max", "100");
     assert_file("minik/t1/cpuset.cpus", "0-1");
     assert_file("minik/t1/cpuset.mems", "0");
-    /* Controllers enabled one per write at the root; pids is the last one available. */
+    /* Controllers enabled one per write in every ancestor; pids is the last one wanted. */
     assert_file("cgroup.subtree_control", "+pids");
+    assert_file("minik/cgroup.subtree_control", "+memory"); /* pids was on already */
 
     /* Update: unlimited memory (swap follows), quota removed, pids unlimited, unified. */
     cleanup_cjson cJSON *upd = json("{\"memory\":{\"limit\":-1},\"cpu\":{\"quota\":-1},"
