@@ -33,6 +33,7 @@ struct entry {
     minik_sched_node_t *node; /* the node the pod is accounted on, or NULL */
     entry_t *prev, *next;     /* links in the active or unschedulable list */
     char *reported;           /* unschedulable message last written to the store */
+    bool orphan;              /* bound to a node the cache does not know (yet) */
 };
 
 typedef struct list {
@@ -60,6 +61,7 @@ struct minik_scheduler {
     size_t n_snap_nodes;
     bool snap_dirty;
     size_t term_pods; /* accounted pods with inter-pod (anti-)affinity terms */
+    size_t orphans;   /* entries with orphan set: a new node only scans pods if any */
 
     list_t active, unschedulable;
     minik_scheduler_stats_t stats;
@@ -136,8 +138,13 @@ static void cluster_changed(minik_scheduler_t *s)
 static void account(minik_scheduler_t *s, entry_t *e, minik_sched_node_t *node)
 {
     e->node = node;
-    if (!node)
+    if (!node) {
+        if (e->state == POD_ASSIGNED && !e->orphan) {
+            e->orphan = true;
+            s->orphans++;
+        }
         return;
+    }
     minik_sched_node_add_pod(node, e->pod);
     if (minik_sched_pod_has_pod_terms(e->pod))
         s->term_pods++;
@@ -146,6 +153,10 @@ static void account(minik_scheduler_t *s, entry_t *e, minik_sched_node_t *node)
 /* Returns true if resources were released. */
 static bool unaccount(minik_scheduler_t *s, entry_t *e)
 {
+    if (e->orphan) {
+        e->orphan = false;
+        s->orphans--;
+    }
     if (!e->node)
         return false;
     minik_sched_node_remove_pod(e->node, e->pod);
@@ -201,9 +212,10 @@ static void attach_orphan(const char *key, void *value, void *ud)
 {
     attach_ctx_t *a = ud;
     entry_t *e = value;
-    if (e->state == POD_ASSIGNED && !e->node && e->pod->node_name &&
-        strcmp(e->pod->node_name, a->node->name) == 0)
+    if (e->orphan && e->pod->node_name && strcmp(e->pod->node_name, a->node->name) == 0) {
+        unaccount(a->s, e);
         account(a->s, e, a->node);
+    }
 }
 
 typedef struct detach_ctx {
@@ -217,8 +229,9 @@ static void detach_pod(const char *key, void *value, void *ud)
     entry_t *e = value;
     if (e->node == d->node) {
         unaccount(d->s, e);
-        /* An assumed pod whose node vanished must be placed again once its bind fails
-         * (it will: the Node is gone) — nothing else to do here. */
+        /* A bound pod waits for its node to come back (or for its owner to replace it);
+         * an assumed one keeps its bind in flight and is handled by its outcome. */
+        account(d->s, e, NULL);
     }
 }
 
@@ -254,7 +267,8 @@ static void on_node_event(const minik_store_event_t *ev, void *ud)
         }
         minik_strmap_put(&s->nodes, node->name, node);
         attach_ctx_t a = {s, node};
-        minik_strmap_foreach(&s->pods, attach_orphan, &a);
+        if (s->orphans > 0)
+            minik_strmap_foreach(&s->pods, attach_orphan, &a);
         s->snap_dirty = true;
     }
     cluster_changed(s);

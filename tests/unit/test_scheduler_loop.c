@@ -352,6 +352,33 @@ static void existing_bound_pods_count_after_restart(void **state)
     assert_string_equal(node_of(f, "new"), "n2");
 }
 
+static void pods_follow_their_node_out_and_back(void **state)
+{
+    fx_t *f = *state;
+    create(f, node("n1", "1", NULL, true));
+    create(f, pod("ghostly", "800m", NULL, "'nodeName':'n2'")); /* bound to an unknown node */
+    start(f, NULL);
+    create(f, pod("a", "800m", NULL, NULL));
+    settle(f);
+    assert_string_equal(node_of(f, "a"), "n1");
+    /* n2 appears: its pod counts there, so a second pod does not fit on it. */
+    create(f, node("n2", "1", NULL, true));
+    create(f, pod("b", "800m", NULL, NULL));
+    settle(f);
+    assert_string_equal(node_of(f, "b"), "");
+    /* n1 goes away and comes back: its pod "a" is still accounted there afterwards. */
+    del(f, "Node", "", "n1");
+    settle(f);
+    create(f, node("n1", "1", NULL, true));
+    settle(f);
+    assert_string_equal(node_of(f, "b"), "");
+    assert_string_equal(scheduled_cond(f, "b"),
+                        "False/Unschedulable/0/2 nodes are available: 2 Insufficient cpu.");
+    minik_scheduler_stats_t st;
+    minik_scheduler_get_stats(f->sched, &st);
+    assert_int_equal(st.nodes, 2);
+}
+
 static void bind_conflict_is_retried(void **state)
 {
     fx_t *f = *state;
@@ -429,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cordon_and_uncordon, setup, teardown),
         cmocka_unit_test_setup_teardown(pods_not_ours_are_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(existing_bound_pods_count_after_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(pods_follow_their_node_out_and_back, setup, teardown),
         cmocka_unit_test_setup_teardown(bind_conflict_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(condition_written_despite_a_concurrent_status_update, setup,
                                         teardown),
