@@ -60,8 +60,9 @@ struct minik_scheduler {
     minik_sched_node_t **snap_nodes;
     size_t n_snap_nodes;
     bool snap_dirty;
-    size_t term_pods; /* accounted pods with inter-pod (anti-)affinity terms */
-    size_t orphans;   /* entries with orphan set: a new node only scans pods if any */
+    size_t term_pods;      /* accounted pods with inter-pod (anti-)affinity terms */
+    size_t orphans;        /* entries with orphan set: a new node only scans pods if any */
+    minik_strmap_t owners; /* owner uid -> minik_sched_pod_list_t of accounted pods */
 
     list_t active, unschedulable;
     minik_scheduler_stats_t stats;
@@ -146,6 +147,18 @@ static void account(minik_scheduler_t *s, entry_t *e, minik_sched_node_t *node)
         return;
     }
     minik_sched_node_add_pod(node, e->pod);
+    if (e->pod->owner_uid) {
+        minik_sched_pod_list_t *l = minik_strmap_get(&s->owners, e->pod->owner_uid);
+        if (!l) {
+            l = xcalloc(1, sizeof(*l));
+            minik_strmap_put(&s->owners, e->pod->owner_uid, l);
+        }
+        if (l->n == l->cap) {
+            l->cap = l->cap ? l->cap * 2 : 8;
+            l->pods = xrealloc(l->pods, l->cap * sizeof(*l->pods));
+        }
+        l->pods[l->n++] = e->pod;
+    }
     if (minik_sched_pod_has_pod_terms(e->pod))
         s->term_pods++;
 }
@@ -160,6 +173,19 @@ static bool unaccount(minik_scheduler_t *s, entry_t *e)
     if (!e->node)
         return false;
     minik_sched_node_remove_pod(e->node, e->pod);
+    minik_sched_pod_list_t *l =
+        e->pod->owner_uid ? minik_strmap_get(&s->owners, e->pod->owner_uid) : NULL;
+    for (size_t i = 0; l && i < l->n; i++) {
+        if (l->pods[i] != e->pod)
+            continue;
+        l->pods[i] = l->pods[--l->n];
+        if (l->n == 0) {
+            minik_strmap_del(&s->owners, e->pod->owner_uid);
+            free(l->pods);
+            free(l);
+        }
+        break;
+    }
     if (minik_sched_pod_has_pod_terms(e->pod))
         s->term_pods--;
     e->node = NULL;
@@ -607,7 +633,7 @@ static void refresh_snapshot(minik_scheduler_t *s)
 static void schedule_one(minik_scheduler_t *s, entry_t *e)
 {
     refresh_snapshot(s);
-    minik_sched_snapshot_t snap = {s->snap_nodes, s->n_snap_nodes, s->term_pods > 0};
+    minik_sched_snapshot_t snap = {s->snap_nodes, s->n_snap_nodes, s->term_pods > 0, &s->owners};
     minik_sched_result_t r;
     s->stats.attempts++;
     if (minik_sched_schedule(&s->algo, &snap, e->pod, &r) == 0) {
@@ -733,6 +759,13 @@ static void free_entry_cb(const char *key, void *value, void *ud)
     entry_free(value);
 }
 
+static void free_list_cb(const char *key, void *value, void *ud)
+{
+    minik_sched_pod_list_t *l = value;
+    free(l->pods);
+    free(l);
+}
+
 static void free_node_cb(const char *key, void *value, void *ud)
 {
     minik_sched_node_free(value);
@@ -744,6 +777,8 @@ static void maybe_destroy(minik_scheduler_t *s)
         return;
     minik_strmap_foreach(&s->pods, free_entry_cb, NULL);
     minik_strmap_clear(&s->pods);
+    minik_strmap_foreach(&s->owners, free_list_cb, NULL);
+    minik_strmap_clear(&s->owners);
     minik_strmap_foreach(&s->nodes, free_node_cb, NULL);
     minik_strmap_clear(&s->nodes);
     free(s->snap_nodes);

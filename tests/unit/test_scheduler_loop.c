@@ -255,6 +255,40 @@ static void spreads_an_owner_across_three_nodes(void **state)
     assert_int_equal(count[3], 2);
 }
 
+static void spreads_an_owner_across_zones(void **state)
+{
+    fx_t *f = *state;
+    const char *zone_a = "{'topology.kubernetes.io/zone':'a'}";
+    char json[1024];
+    /* node(): no labels; add the zone label by hand. */
+    snprintf(json, sizeof(json),
+             "{'apiVersion':'v1','kind':'Node','metadata':{'name':'%s','labels':%s},'status':{"
+             "'allocatable':{'cpu':'4','memory':'8Gi','pods':'110'},'conditions':[{'type':"
+             "'Ready','status':'True'}]}}",
+             "a1", zone_a);
+    create(f, json);
+    snprintf(json, sizeof(json),
+             "{'apiVersion':'v1','kind':'Node','metadata':{'name':'%s','labels':%s},'status':{"
+             "'allocatable':{'cpu':'4','memory':'8Gi','pods':'110'},'conditions':[{'type':"
+             "'Ready','status':'True'}]}}",
+             "a2", zone_a);
+    create(f, json);
+    snprintf(json, sizeof(json),
+             "{'apiVersion':'v1','kind':'Node','metadata':{'name':'%s','labels':%s},'status':{"
+             "'allocatable':{'cpu':'4','memory':'8Gi','pods':'110'},'conditions':[{'type':"
+             "'Ready','status':'True'}]}}",
+             "b1", "{'topology.kubernetes.io/zone':'b'}");
+    create(f, json);
+    start(f, NULL);
+    create(f, pod("w0", "100m", "'ownerReferences':[{'uid':'rs-web','controller':true}]", NULL));
+    settle(f);
+    create(f, pod("w1", "100m", "'ownerReferences':[{'uid':'rs-web','controller':true}]", NULL));
+    settle(f);
+    /* w0 took a1 (first by name); per node a2 and b1 tie, but zone b has no replica. */
+    assert_string_equal(node_of(f, "w0"), "a1");
+    assert_string_equal(node_of(f, "w1"), "b1");
+}
+
 static void deleted_pod_frees_room(void **state)
 {
     fx_t *f = *state;
@@ -450,6 +484,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unschedulable_gets_condition_then_binds_when_a_node_fits,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(spreads_an_owner_across_three_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(spreads_an_owner_across_zones, setup, teardown),
         cmocka_unit_test_setup_teardown(deleted_pod_frees_room, setup, teardown),
         cmocka_unit_test_setup_teardown(readiness_comes_from_the_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(condition_decides_without_callback, setup, teardown),
