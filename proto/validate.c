@@ -218,7 +218,9 @@ static void walk_object(minik_vctx_t *c, const minik_field_t *table, const cJSON
             }
         }
         if (row) {
-            walk_child(c, row, ch, "%s", ch->string, 0);
+            /* Kubernetes reads null as "not set" (Helm output is full of `labels:`) */
+            if (!cJSON_IsNull(ch) || (row->flags & MINIK_F_NULLABLE))
+                walk_child(c, row, ch, "%s", ch->string, 0);
             continue;
         }
         const minik_pos_t *p = minik_posmap_get(c->pos, ch);
@@ -231,11 +233,10 @@ static void walk_object(minik_vctx_t *c, const minik_field_t *table, const cJSON
         if (!(r->flags & MINIK_F_REQUIRED))
             continue;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, r->name);
-        if (v == NULL || (cJSON_IsNull(v) && !(r->flags & MINIK_F_NULLABLE))) {
-            if (v)
-                continue; /* a null is reported as a type error by the row itself */
+        if (v == NULL || cJSON_IsNull(v)) {
+            const minik_pos_t *p = v ? minik_posmap_get(c->pos, v) : NULL;
             cleanup_free char *sub = xasprintf(".%s", r->name);
-            report(c, MINIK_DIAG_ERROR, c->cur_pos, false, sub, "required value");
+            report(c, MINIK_DIAG_ERROR, p ? p : c->cur_pos, p != NULL, sub, "required value");
         }
     }
 }
@@ -457,6 +458,11 @@ static void apply_defaults(const minik_field_t *f, cJSON *node)
             return;
         for (const minik_field_t *r = f->fields; r && r->name; r++) {
             cJSON *v = cJSON_GetObjectItemCaseSensitive(node, r->name);
+            if (v && cJSON_IsNull(v) && !(r->flags & MINIK_F_NULLABLE)) {
+                /* null means unset: drop it, and default it like an absent field */
+                cJSON_DeleteItemFromObjectCaseSensitive(node, r->name);
+                v = NULL;
+            }
             if (v == NULL && r->dflt) {
                 v = cJSON_Parse(r->dflt);
                 if (v == NULL)

@@ -15,6 +15,7 @@
 #include "lib/xalloc.h"
 #include "proto/kinds.h"
 #include "proto/manifest.h"
+#include "proto/names.h"
 #include "proto/validate.h"
 #include "tests/unit/proto_helpers.h"
 
@@ -483,6 +484,11 @@ static void scheduling_volumes_security_and_resources(void **state)
 
 static void host_network_ports_default_host_port(void **state)
 {
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec:\n  hostNetwork: true\n"
+                 "  containers:\n  - name: a\n    image: x:1\n"
+                 "    ports: [{containerPort: 80, hostPort: 8080}]\n",
+                 "app.yaml:9:43: spec.containers[0].ports[0].hostPort: must match `containerPort` "
+                 "when `hostNetwork` is true\n");
     cJSON *p = proto_load_one("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\n"
                               "spec:\n  hostNetwork: true\n  containers:\n"
                               "  - name: a\n    image: x:1\n    ports:\n"
@@ -497,9 +503,11 @@ static void nodeport_service_and_named_target_port(void **state)
                               "spec:\n  type: NodePort\n  selector: {app: web}\n  ports:\n"
                               "  - name: http\n    port: 80\n    targetPort: http-web\n"
                               "    nodePort: 30080\n  - name: dns\n    port: 53\n"
-                              "    protocol: UDP\n");
+                              "    protocol: UDP\n  - name: tls\n    port: 8443\n"
+                              "    targetPort: 0\n");
     assert_str_at(s, "spec.ports[0].targetPort", "http-web");
     assert_int_at(s, "spec.ports[1].targetPort", 53);
+    assert_int_at(s, "spec.ports[2].targetPort", 8443); /* 0 means "the port" */
     assert_str_at(s, "spec.ports[1].protocol", "UDP");
     assert_str_at(s, "spec.externalTrafficPolicy", "Cluster");
     cJSON_Delete(s);
@@ -522,6 +530,28 @@ static void cluster_scoped_kinds_get_no_namespace(void **state)
                                "firstTimestamp: \"2024-01-31T12:00:00Z\"\n");
     assert_str_at(ev, "metadata.namespace", "default");
     cJSON_Delete(ev);
+}
+
+/* null means "not set", as Kubernetes reads it (Helm charts render empty keys as null) */
+static void nulls_are_unset_fields(void **state)
+{
+    cJSON *d = proto_load_one("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                              "  labels:\n  annotations: ~\nspec:\n  replicas:\n"
+                              "  selector: {matchLabels: {app: web}}\n  strategy: null\n"
+                              "  template:\n    metadata:\n      labels: {app: web}\n"
+                              "    spec:\n      volumes: [{name: v, emptyDir: null}]\n"
+                              "      containers:\n      - name: web\n        image: nginx:1\n"
+                              "        resources:\n        env:\n"
+                              "        - {name: A, value: x, valueFrom: null}\n");
+    assert_int_at(d, "spec.replicas", 1);
+    assert_str_at(d, "spec.strategy.rollingUpdate.maxSurge", "25%");
+    assert_null(proto_at(d, "metadata.labels"));
+    assert_null(proto_at(d, "spec.template.spec.containers[0].resources"));
+    assert_true(cJSON_IsObject(proto_at(d, "spec.template.spec.volumes[0].emptyDir")));
+    cJSON_Delete(d);
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                 "  - name: a\n    image: ~\n",
+                 "app.yaml:7:5: spec.containers[0].image: required value\n");
 }
 
 static void defaulting_is_idempotent(void **state)
@@ -646,6 +676,70 @@ static void names_labels_and_namespaces(void **state)
                  "app.yaml:5:14: metadata.namespace: not allowed: Namespace is not namespaced\n");
 }
 
+static char *repeat(char c, size_t n);
+
+/* the last label of a 253-character subdomain */
+static char *repeat_static61(void)
+{
+    static char s[62];
+    memset(s, 'b', 61);
+    s[61] = '\0';
+    return s;
+}
+
+static char *repeat(char c, size_t n)
+{
+    char *s = xmalloc(n + 1);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void name_rules_at_their_limits(void **state)
+{
+    char buf[MINIK_NAME_MSG_MAX];
+    cleanup_free char *l63 = repeat('a', 63);
+    cleanup_free char *l64 = repeat('a', 64);
+    assert_null(minik_names_check_dns1123_label(l63, buf, sizeof buf));
+    assert_string_equal(minik_names_check_dns1123_label(l64, buf, sizeof buf),
+                        "must be no more than 63 characters");
+    assert_null(minik_names_check_dns1123_label("0-a", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_label("a-", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_label("", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1035_label("0a", buf, sizeof buf));
+    assert_null(minik_names_check_dns1035_label("a0", buf, sizeof buf));
+    /* subdomains: dot-separated labels, 253 at most */
+    cleanup_free char *sub = xasprintf("%s.%s.%s.%s", l63, l63, l63, repeat_static61());
+    assert_int_equal(strlen(sub), 253);
+    assert_null(minik_names_check_dns1123_subdomain(sub, buf, sizeof buf));
+    cleanup_free char *sub254 = xasprintf("%sa", sub);
+    assert_string_equal(minik_names_check_dns1123_subdomain(sub254, buf, sizeof buf),
+                        "must be no more than 253 characters");
+    assert_non_null(minik_names_check_dns1123_subdomain("a..b", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_subdomain(".a", buf, sizeof buf));
+    /* label keys and values */
+    assert_null(minik_names_check_qualified_name("app.kubernetes.io/name", buf, sizeof buf));
+    assert_null(minik_names_check_qualified_name("A_b.C-d", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("a/b/c", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("Example.com/x", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("x/", buf, sizeof buf));
+    assert_null(minik_names_check_label_value("", buf, sizeof buf));
+    assert_null(minik_names_check_label_value(l63, buf, sizeof buf));
+    assert_non_null(minik_names_check_label_value(l64, buf, sizeof buf));
+    assert_non_null(minik_names_check_label_value("a b", buf, sizeof buf));
+    /* data keys, port names, env names */
+    assert_null(minik_names_check_config_key(".dockerconfigjson", buf, sizeof buf));
+    assert_non_null(minik_names_check_config_key("..", buf, sizeof buf));
+    assert_non_null(minik_names_check_config_key("a/b", buf, sizeof buf));
+    assert_null(minik_names_check_port_name("http-web", buf, sizeof buf));
+    assert_non_null(minik_names_check_port_name("8080", buf, sizeof buf)); /* no letter */
+    assert_non_null(minik_names_check_port_name("a--b", buf, sizeof buf)); /* "--" */
+    assert_non_null(minik_names_check_port_name("abcdefghijklmnop", buf, sizeof buf)); /* 16 */
+    assert_null(minik_names_check_env_var_name("MY_VAR.x-1", buf, sizeof buf));
+    assert_non_null(minik_names_check_env_var_name("1VAR", buf, sizeof buf));
+    assert_non_null(minik_names_check_env_var_name("A B", buf, sizeof buf));
+}
+
 static void cross_field_rules(void **state)
 {
     assert_diags("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
@@ -697,8 +791,8 @@ static void cross_field_rules(void **state)
                  "binaryData: {a: eA==}\n",
                  "app.yaml:5:17: binaryData[a]: duplicate of key \"a\" in data\n");
     assert_diags("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n"
-                 "  - {port: 80, nodePort: 30000}\n  - {port: 80, targetPort: 0}\n",
-                 "app.yaml:7:28: spec.ports[1].targetPort: must be between 1 and 65535, got 0\n"
+                 "  - {port: 80, nodePort: 30000}\n  - {port: 80, targetPort: 70000}\n",
+                 "app.yaml:7:28: spec.ports[1].targetPort: must be between 0 and 65535, got 70000\n"
                  "app.yaml:6:5: spec.ports[0].name: required value: more than one port needs "
                  "names\n"
                  "app.yaml:6:26: spec.ports[0].nodePort: may not be used when `type` is "
@@ -821,6 +915,9 @@ static void bad_yaml_is_located(void **state)
                          "app.yaml:2:1: a: duplicate key (first defined at line 1)\n"
                          "app.yaml:5:3: b.c: duplicate key (first defined at line 4)\n");
     assert_decode_errors("a: *nope\n", "app.yaml:1:4: a: unknown anchor \"nope\"\n");
+    assert_decode_errors("a:\n\tb: 1\n",
+                         "app.yaml:2:1: invalid YAML: a tab character; YAML indents with spaces "
+                         "only\n");
     /* YAML 1.1 key typing, as Kubernetes' reader does it: the key n is the boolean false */
     assert_decode_errors("n: 1\nfalse: 2\n",
                          "app.yaml:2:1: false: duplicate key (first defined at line 1)\n");
@@ -980,12 +1077,14 @@ int main(void)
         cmocka_unit_test(host_network_ports_default_host_port),
         cmocka_unit_test(nodeport_service_and_named_target_port),
         cmocka_unit_test(cluster_scoped_kinds_get_no_namespace),
+        cmocka_unit_test(nulls_are_unset_fields),
         cmocka_unit_test(defaulting_is_idempotent),
         cmocka_unit_test(all_errors_of_a_file_with_locations),
         cmocka_unit_test(warn_mode_downgrades_unknown_fields_only),
         cmocka_unit_test(wrong_types_and_missing_required),
         cmocka_unit_test(kinds_and_api_versions),
         cmocka_unit_test(names_labels_and_namespaces),
+        cmocka_unit_test(name_rules_at_their_limits),
         cmocka_unit_test(cross_field_rules),
         cmocka_unit_test(quantities_in_manifests),
         cmocka_unit_test(json_bodies_without_positions),
