@@ -900,6 +900,15 @@ static void json_bodies_without_positions(void **state)
     assert_string_equal(b.data, "metadata.name: duplicate key\n"
                                 "spec.replicas: must be an integer, got a fraction\n"
                                 "spec.selector: empty selector is invalid for deployment\n");
+    /* numbers JSON cannot carry are refused even in free-form status */
+    cJSON *inf = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
+                             "{\"name\":\"n\"},\"status\":{\"x\":[1,1e999]}}");
+    minik_diags_t d2 = MINIK_DIAGS_INIT;
+    assert_int_equal(minik_validate(inf, NULL, NULL, MINIK_VALIDATE_STRICT, &d2, NULL), 1);
+    assert_string_equal(d2.items[0].path, "status.x[1]");
+    assert_string_equal(d2.items[0].message, "number out of range");
+    minik_diags_clear(&d2);
+    cJSON_Delete(inf);
     /* the API server maps entries to Status causes: field path and message apart */
     assert_string_equal(d.items[1].path, "spec.replicas");
     assert_int_equal(d.items[1].line, 0);
