@@ -11,6 +11,7 @@
 #include "apiserver/internal.h"
 #include "apiserver/patch.h"
 #include "apiserver/status.h"
+#include "apiserver/table.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -271,6 +272,15 @@ static void handle_list(api_call_t *c)
         minik_api_respond_err(c, err);
         return;
     }
+    char rvs_t[32];
+    snprintf(rvs_t, sizeof(rvs_t), "%lld", (long long)rv);
+    if (minik_table_wanted(minik_http_request_header(c->req, "accept"))) {
+        cleanup_cjson cJSON *t =
+            minik_table_new(c->route.res->kind, items, rvs_t, time(NULL), true);
+        cJSON_Delete(items);
+        minik_api_respond_json(c, 200, t);
+        return;
+    }
     cleanup_cjson cJSON *list = cJSON_CreateObject();
     cleanup_free char *kind = list_kind(c->route.res);
     cJSON_AddStringToObject(list, "kind", kind);
@@ -325,6 +335,14 @@ static void handle_get(api_call_t *c)
         cJSON *sc = scale_of(obj);
         cJSON_Delete(obj);
         obj = sc;
+    } else if (!c->route.sub && minik_table_wanted(minik_http_request_header(c->req, "accept"))) {
+        cJSON *one = cJSON_CreateArray();
+        cJSON_AddItemToArray(one, obj);
+        obj = minik_table_new(
+            c->route.res->kind, one,
+            minik_obj_str(cJSON_GetArrayItem(one, 0), "metadata", "resourceVersion"), time(NULL),
+            true);
+        cJSON_Delete(one);
     }
     minik_api_respond_json(c, 200, obj);
     cJSON_Delete(obj);

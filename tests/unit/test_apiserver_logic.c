@@ -20,6 +20,7 @@
 #include "apiserver/pki.h"
 #include "apiserver/resources.h"
 #include "apiserver/router.h"
+#include "apiserver/table.h"
 #include "apiserver/tls.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
@@ -322,6 +323,47 @@ static void pki_creates_ca_and_server_cert_and_reissues_for_new_sans(void **stat
     assert_int_equal(minik_rm_rf(dir, &err), 0);
 }
 
+static void table_age_and_pod_rows(void **state)
+{
+    static const struct {
+        int64_t s;
+        const char *want;
+    } ages[] = {{0, "0s"},           {59, "59s"},
+                {119, "119s"},       {125, "2m5s"},
+                {3599, "59m"},       {4 * 3600 + 120, "4h2m"},
+                {20 * 3600, "20h"},  {3 * 86400 + 3600, "3d1h"},
+                {30 * 86400, "30d"}, {-5, "0s"}};
+    char buf[32];
+    for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+        minik_table_age(ages[i].s, buf, sizeof(buf));
+        assert_string_equal(buf, ages[i].want);
+    }
+    assert_true(
+        minik_table_wanted("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+    assert_false(minik_table_wanted("application/json"));
+    assert_false(minik_table_wanted(NULL));
+
+    cleanup_cjson cJSON *pods =
+        J("[{\"metadata\":{\"name\":\"a\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\"},"
+          "\"spec\":{\"nodeName\":\"n1\",\"containers\":[{},{}]},"
+          "\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.2\",\"containerStatuses\":"
+          "[{\"ready\":true,\"restartCount\":1},{\"ready\":false,\"restartCount\":2}]}},"
+          "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"containers\":[{}]}}]");
+    time_t now = 1767225600 + 90; /* 2026-01-01T00:01:30Z */
+    cleanup_cjson cJSON *t = minik_table_new("Pod", pods, "7", now, true);
+    assert_json(cJSON_GetObjectItem(t, "rows")->child->child,
+                "[\"a\",\"1/2\",\"Running\",\"3\",\"90s\",\"10.0.0.2\",\"n1\"]");
+    assert_json(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "rows"), 1)->child,
+                "[\"b\",\"0/1\",\"Pending\",\"0\",\"<unknown>\",\"<none>\",\"<none>\"]");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "columnDefinitions")), 7);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(t, "metadata"), "resourceVersion")->valuestring,
+        "7");
+    cleanup_cjson cJSON *t2 = minik_table_new("Widget", pods, NULL, now, false);
+    assert_null(cJSON_GetObjectItem(t2, "columnDefinitions"));
+    assert_json(cJSON_GetObjectItem(t2, "rows")->child->child, "[\"a\",\"90s\"]");
+}
+
 /* ---- TLS over memory BIOs: a real OpenSSL client against minik_tls ---------------- */
 
 typedef struct pipe_end {
@@ -427,6 +469,7 @@ int main(void)
         cmocka_unit_test(metrics_text),
         cmocka_unit_test(pki_creates_ca_and_server_cert_and_reissues_for_new_sans),
         cmocka_unit_test(tls_memory_bio_handshake_and_data_both_ways),
+        cmocka_unit_test(table_age_and_pod_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
