@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "apiserver/apiserver.h"
 #include "apiserver/auth.h"
 #include "apiserver/metrics.h"
 #include "apiserver/patch.h"
@@ -24,6 +25,7 @@
 #include "apiserver/tls.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 
 static cJSON *J(const char *s)
@@ -364,6 +366,37 @@ static void table_age_and_pod_rows(void **state)
     assert_json(cJSON_GetObjectItem(t2, "rows")->child->child, "[\"a\",\"90s\"]");
 }
 
+static bool has(char **v, const char *s)
+{
+    for (size_t i = 0; v[i]; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void certificate_names_cover_the_listen_address(void **state)
+{
+    char *extra[] = {"api.example", NULL};
+    minik_apiserver_options_t o = {.host = "10.1.2.3", .tls_sans = extra};
+    char **v = minik_apiserver_cert_names(&o);
+    assert_true(has(v, "api.example"));
+    assert_true(has(v, "10.1.2.3"));
+    assert_int_equal(minik_strv_len(v), 2);
+    minik_strv_free(v);
+    /* A wildcard listen address: every local address (loopback is always there). */
+    o = (minik_apiserver_options_t){.host = "0.0.0.0"};
+    v = minik_apiserver_cert_names(&o);
+    assert_true(has(v, "127.0.0.1"));
+    for (size_t i = 0; v[i]; i++)
+        assert_null(strstr(v[i], "fe80"));
+    minik_strv_free(v);
+    assert_true(minik_apiserver_is_loopback("127.0.0.2"));
+    assert_true(minik_apiserver_is_loopback("::1"));
+    assert_false(minik_apiserver_is_loopback("0.0.0.0"));
+    assert_false(minik_apiserver_is_loopback("10.0.0.1"));
+    assert_false(minik_apiserver_is_loopback("localhost"));
+}
+
 /* ---- TLS over memory BIOs: a real OpenSSL client against minik_tls ---------------- */
 
 typedef struct pipe_end {
@@ -470,6 +503,7 @@ int main(void)
         cmocka_unit_test(pki_creates_ca_and_server_cert_and_reissues_for_new_sans),
         cmocka_unit_test(tls_memory_bio_handshake_and_data_both_ways),
         cmocka_unit_test(table_age_and_pod_rows),
+        cmocka_unit_test(certificate_names_cover_the_listen_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
