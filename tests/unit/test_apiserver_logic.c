@@ -205,6 +205,12 @@ static void node_authorizer(void **state)
     assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n1"), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n2"), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", "metadata.namespace=n1"),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&unbound, "list", "/api/v1/nodes", "metadata.name=n1"),
+                     MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/api/v1/pods", "spec.nodeName=n1"), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "watch", "/api/v1/pods", "metadata.name=x,spec.nodeName==n1"),
                      MINIK_AUTHZ_ALLOW);
