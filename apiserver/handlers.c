@@ -274,9 +274,9 @@ static void handle_list(api_call_t *c)
     }
     char rvs_t[32];
     snprintf(rvs_t, sizeof(rvs_t), "%lld", (long long)rv);
-    if (minik_table_wanted(minik_http_request_header(c->req, "accept"))) {
+    if (minik_api_table_wanted(minik_http_request_header(c->req, "accept"))) {
         cleanup_cjson cJSON *t =
-            minik_table_new(c->route.res->kind, items, rvs_t, time(NULL), true);
+            minik_api_table_new(c->route.res->kind, items, rvs_t, time(NULL), true);
         cJSON_Delete(items);
         minik_api_respond_json(c, 200, t);
         return;
@@ -335,10 +335,11 @@ static void handle_get(api_call_t *c)
         cJSON *sc = scale_of(obj);
         cJSON_Delete(obj);
         obj = sc;
-    } else if (!c->route.sub && minik_table_wanted(minik_http_request_header(c->req, "accept"))) {
+    } else if (!c->route.sub &&
+               minik_api_table_wanted(minik_http_request_header(c->req, "accept"))) {
         cJSON *one = cJSON_CreateArray();
         cJSON_AddItemToArray(one, obj);
-        obj = minik_table_new(
+        obj = minik_api_table_new(
             c->route.res->kind, one,
             minik_obj_str(cJSON_GetArrayItem(one, 0), "metadata", "resourceVersion"), time(NULL),
             true);

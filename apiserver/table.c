@@ -7,12 +7,12 @@
 #include "lib/cleanup.h"
 #include "lib/str.h"
 
-bool minik_table_wanted(const char *accept)
+bool minik_api_table_wanted(const char *accept)
 {
     return accept && strstr(accept, "as=Table") != NULL;
 }
 
-void minik_table_age(int64_t s, char *buf, size_t len)
+void minik_api_table_age(int64_t s, char *buf, size_t len)
 {
     if (s < 0)
         s = 0;
@@ -212,7 +212,7 @@ static cJSON *row_for(const char *kind, const cJSON *o, time_t now)
     char age[32];
     time_t created = parse_rfc3339(str_or(get(o, "metadata", "creationTimestamp"), NULL));
     if (created)
-        minik_table_age((int64_t)(now - created), age, sizeof(age));
+        minik_api_table_age((int64_t)(now - created), age, sizeof(age));
     else
         snprintf(age, sizeof(age), "<unknown>");
     if (strcmp(kind, "Pod") == 0) {
@@ -263,8 +263,8 @@ static cJSON *row_for(const char *kind, const cJSON *o, time_t now)
     return row;
 }
 
-cJSON *minik_table_new(const char *kind, const cJSON *items, const char *rv, time_t now,
-                       bool with_columns)
+cJSON *minik_api_table_new(const char *kind, const cJSON *items, const char *rv, time_t now,
+                           bool with_columns)
 {
     cJSON *t = cJSON_CreateObject();
     cJSON_AddStringToObject(t, "kind", "Table");

@@ -11,15 +11,15 @@
 #include <cjson/cJSON.h>
 
 /* Does an Accept header ask for a Table? */
-bool minik_table_wanted(const char *accept);
+bool minik_api_table_wanted(const char *accept);
 
 /* A Table of `items` (borrowed; an array of objects of `kind`) with resourceVersion rv
  * (NULL: none). `now` is the clock for the AGE column. with_columns false leaves out the
  * columnDefinitions (watch events after the first). The caller owns the result. */
-cJSON *minik_table_new(const char *kind, const cJSON *items, const char *rv, time_t now,
-                       bool with_columns);
+cJSON *minik_api_table_new(const char *kind, const cJSON *items, const char *rv, time_t now,
+                           bool with_columns);
 
 /* kubectl's short human duration: "45s", "5m12s", "3h", "2d4h", "400d". */
-void minik_table_age(int64_t seconds, char *buf, size_t len);
+void minik_api_table_age(int64_t seconds, char *buf, size_t len);
 
 #endif

@@ -43,8 +43,8 @@ static void send_event(api_watch_t *w, const char *type, const cJSON *obj)
         /* One row per event; the column definitions only with the first. */
         cJSON *one = cJSON_CreateArray();
         cJSON_AddItemReferenceToArray(one, (cJSON *)obj);
-        table = minik_table_new(w->kind, one, minik_obj_str(obj, "metadata", "resourceVersion"),
-                                time(NULL), !w->columns_sent);
+        table = minik_api_table_new(w->kind, one, minik_obj_str(obj, "metadata", "resourceVersion"),
+                                    time(NULL), !w->columns_sent);
         cJSON_Delete(one);
         w->columns_sent = true;
         obj = table;
@@ -176,7 +176,7 @@ void minik_api_watch(api_call_t *c)
     minik_http_request_t *req = c->req;
     w->req = req;
     w->kind = c->route.res->kind;
-    w->table = minik_table_wanted(minik_http_request_header(req, "accept"));
+    w->table = minik_api_table_wanted(minik_http_request_header(req, "accept"));
     req->user = w;
     req->on_abort = on_abort;
     const minik_resource_t *res = c->route.res;

@@ -343,13 +343,13 @@ static void table_age_and_pod_rows(void **state)
                 {30 * 86400, "30d"}, {-5, "0s"}};
     char buf[32];
     for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
-        minik_table_age(ages[i].s, buf, sizeof(buf));
+        minik_api_table_age(ages[i].s, buf, sizeof(buf));
         assert_string_equal(buf, ages[i].want);
     }
     assert_true(
-        minik_table_wanted("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
-    assert_false(minik_table_wanted("application/json"));
-    assert_false(minik_table_wanted(NULL));
+        minik_api_table_wanted("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+    assert_false(minik_api_table_wanted("application/json"));
+    assert_false(minik_api_table_wanted(NULL));
 
     cleanup_cjson cJSON *pods =
         J("[{\"metadata\":{\"name\":\"a\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\"},"
@@ -358,7 +358,7 @@ static void table_age_and_pod_rows(void **state)
           "[{\"ready\":true,\"restartCount\":1},{\"ready\":false,\"restartCount\":2}]}},"
           "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"containers\":[{}]}}]");
     time_t now = 1767225600 + 90; /* 2026-01-01T00:01:30Z */
-    cleanup_cjson cJSON *t = minik_table_new("Pod", pods, "7", now, true);
+    cleanup_cjson cJSON *t = minik_api_table_new("Pod", pods, "7", now, true);
     assert_json(cJSON_GetObjectItem(t, "rows")->child->child,
                 "[\"a\",\"1/2\",\"Running\",\"3\",\"90s\",\"10.0.0.2\",\"n1\"]");
     assert_json(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "rows"), 1)->child,
@@ -367,7 +367,7 @@ static void table_age_and_pod_rows(void **state)
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(t, "metadata"), "resourceVersion")->valuestring,
         "7");
-    cleanup_cjson cJSON *t2 = minik_table_new("Widget", pods, NULL, now, false);
+    cleanup_cjson cJSON *t2 = minik_api_table_new("Widget", pods, NULL, now, false);
     assert_null(cJSON_GetObjectItem(t2, "columnDefinitions"));
     assert_json(cJSON_GetObjectItem(t2, "rows")->child->child, "[\"a\",\"90s\"]");
 }
