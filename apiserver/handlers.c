@@ -646,8 +646,9 @@ static int apply_patch(api_call_t *c, const cJSON *target, cJSON **out, minik_er
         return minik_error_set_code(err, 415, 0, "PATCH needs a Content-Type");
     if (minik_str_has_prefix(ct, "application/json-patch+json"))
         return minik_patch_json(target, c->body, out, err);
-    if (minik_str_has_prefix(ct, "application/merge-patch+json") ||
-        minik_str_has_prefix(ct, "application/strategic-merge-patch+json")) {
+    if (minik_str_has_prefix(ct, "application/strategic-merge-patch+json"))
+        return minik_patch_strategic(target, c->body, out, err);
+    if (minik_str_has_prefix(ct, "application/merge-patch+json")) {
         if (!cJSON_IsObject(c->body))
             return minik_error_set_code(err, 400, 0, "a merge patch must be a JSON object");
         return minik_patch_merge(target, c->body, out, err);

@@ -149,6 +149,65 @@ static void json_patch_rfc6902_examples(void **state)
     }
 }
 
+static void strategic_merge_patch(void **state)
+{
+    static const char *cases[][3] = {
+        /* containers merge by name: other fields and other containers survive */
+        {"{\"c\":[{\"name\":\"a\",\"image\":\"x\",\"env\":[{\"name\":\"A\",\"value\":\"1\"}]},"
+         "{\"name\":\"b\",\"image\":\"y\"}]}",
+         "{\"containers\":[{\"name\":\"a\",\"image\":\"z\"}]}",
+         "{\"c\":[{\"name\":\"a\",\"image\":\"x\",\"env\":[{\"name\":\"A\",\"value\":\"1\"}]},"
+         "{\"name\":\"b\",\"image\":\"y\"}],\"containers\":[{\"name\":\"a\",\"image\":\"z\"}]}"},
+        {"{\"containers\":[{\"name\":\"a\",\"image\":\"x\",\"ports\":[{\"containerPort\":80}]},"
+         "{\"name\":\"b\",\"image\":\"y\"}]}",
+         "{\"$setElementOrder/containers\":[{\"name\":\"b\"},{\"name\":\"a\"}],"
+         "\"containers\":[{\"name\":\"a\",\"image\":\"z\",\"env\":[{\"name\":\"E\",\"value\":\"1\"}"
+         "]}]}",
+         "{\"containers\":[{\"name\":\"b\",\"image\":\"y\"},{\"name\":\"a\",\"image\":\"z\","
+         "\"ports\":[{\"containerPort\":80}],\"env\":[{\"name\":\"E\",\"value\":\"1\"}]}]}"},
+        /* $patch: delete in a list, null deletes a key */
+        {"{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}],\"x\":1}",
+         "{\"containers\":[{\"name\":\"a\",\"$patch\":\"delete\"}],\"x\":null}",
+         "{\"containers\":[{\"name\":\"b\"}]}"},
+        /* service ports merge by port, container ports by containerPort */
+        {"{\"ports\":[{\"port\":80,\"name\":\"http\"},{\"port\":443}]}",
+         "{\"ports\":[{\"port\":80,\"targetPort\":8080}]}",
+         "{\"ports\":[{\"port\":80,\"name\":\"http\",\"targetPort\":8080},{\"port\":443}]}"},
+        /* finalizers are a set; $deleteFromPrimitiveList removes */
+        {"{\"finalizers\":[\"a\",\"b\"]}",
+         "{\"finalizers\":[\"c\",\"a\"],\"$deleteFromPrimitiveList/finalizers\":[\"b\"]}",
+         "{\"finalizers\":[\"a\",\"c\"]}"},
+        /* lists without a merge key are replaced; $patch: replace on a map */
+        {"{\"args\":[\"a\",\"b\"],\"m\":{\"x\":1,\"y\":2}}",
+         "{\"args\":[\"c\"],\"m\":{\"$patch\":\"replace\",\"z\":3}}",
+         "{\"args\":[\"c\"],\"m\":{\"z\":3}}"},
+        /* $retainKeys keeps only the named keys; $patch: delete on a map */
+        {"{\"s\":{\"type\":\"A\",\"a\":{\"k\":1}},\"d\":{\"q\":1}}",
+         "{\"s\":{\"$retainKeys\":[\"type\",\"b\"],\"type\":\"B\",\"b\":{\"k\":2}},"
+         "\"d\":{\"$patch\":\"delete\"}}",
+         "{\"s\":{\"type\":\"B\",\"b\":{\"k\":2}}}"},
+        /* a list-level $patch: replace */
+        {"{\"env\":[{\"name\":\"A\"},{\"name\":\"B\"}]}",
+         "{\"env\":[{\"$patch\":\"replace\"},{\"name\":\"C\"}]}", "{\"env\":[{\"name\":\"C\"}]}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cleanup_cjson cJSON *t = J(cases[i][0]);
+        cleanup_cjson cJSON *p = J(cases[i][1]);
+        cleanup_cjson cJSON *out = NULL;
+        minik_error_t *err = NULL;
+        if (minik_patch_strategic(t, p, &out, &err) < 0)
+            fail_msg("case %zu: %s", i, err->msg);
+        assert_json(out, cases[i][2]);
+    }
+    cleanup_cjson cJSON *t = J("{}");
+    cleanup_cjson cJSON *p = J("[1]");
+    cJSON *out = NULL;
+    minik_error_t *err = NULL;
+    assert_true(minik_patch_strategic(t, p, &out, &err) < 0);
+    assert_int_equal(err->code, 400);
+    minik_error_free(err);
+}
+
 static void tokens_generate_hash_parse(void **state)
 {
     cleanup_free char *a = minik_token_generate();
@@ -502,6 +561,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merge_patch_rfc7386_examples),
         cmocka_unit_test(json_patch_rfc6902_examples),
+        cmocka_unit_test(strategic_merge_patch),
         cmocka_unit_test(tokens_generate_hash_parse),
         cmocka_unit_test(node_authorizer),
         cmocka_unit_test(resource_table),
