@@ -309,6 +309,20 @@ static void router_paths(void **state)
     assert_int_equal(minik_route_parse("/apis/apps/v1/", &r, &err), 0);
     assert_int_equal(r.type, MINIK_ROUTE_RESOURCE_LIST);
     minik_route_clear(&r);
+    assert_int_equal(minik_route_parse("/openapi/v3", &r, &err), 0);
+    assert_int_equal(r.type, MINIK_ROUTE_OPENAPI_ROOT);
+    minik_route_clear(&r);
+    assert_int_equal(minik_route_parse("/openapi/v3/apis/apps/v1", &r, &err), 0);
+    assert_int_equal(r.type, MINIK_ROUTE_OPENAPI_GV);
+    assert_string_equal(r.group, "apps");
+    assert_string_equal(r.version, "v1");
+    minik_route_clear(&r);
+    assert_int_equal(minik_route_parse("/openapi/v3/api/v1", &r, &err), 0);
+    assert_string_equal(r.group, "");
+    minik_route_clear(&r);
+    assert_int_equal(minik_route_parse("/apis/minik.io/v1/tokens", &r, &err), 0);
+    assert_int_equal(r.type, MINIK_ROUTE_TOKENS);
+    minik_route_clear(&r);
     assert_int_equal(minik_route_parse("/version", &r, &err), 0);
     assert_int_equal(r.type, MINIK_ROUTE_VERSION);
     minik_route_clear(&r);
@@ -328,6 +342,8 @@ static void router_paths(void **state)
         {"/api/v1/pods/web-1", 404}, /* namespaced objects need their namespace */
         {"/api//v1", 404},
         {"/nope", 404},
+        {"/openapi/v2", 404},
+        {"/openapi/v3/apis/apps", 404},
         {"relative", 400},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
