@@ -28,7 +28,7 @@ void minik_auth_challenge_free(minik_auth_challenge_t *c)
 
 static bool is_tchar(char c)
 {
-    return isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return c != '\0' && (isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 static const char *skip_ws(const char *p)
@@ -42,17 +42,15 @@ int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
                                minik_error_t **err)
 {
     if (!header)
-        return minik_error_set(err, EINVAL, "WWW-Authenticate: missing");
+        return minik_error_set(err, 0, "WWW-Authenticate: missing");
     if (strlen(header) > AUTH_HEADER_MAX)
-        return minik_error_set(err, EINVAL, "WWW-Authenticate: longer than %d bytes",
-                               AUTH_HEADER_MAX);
+        return minik_error_set(err, 0, "WWW-Authenticate: longer than %d bytes", AUTH_HEADER_MAX);
     const char *p = skip_ws(header);
     const char *s = p;
     while (is_tchar(*p))
         p++;
     if (p == s)
-        return minik_error_set(err, EINVAL, "WWW-Authenticate: no auth scheme in \"%.100s\"",
-                               header);
+        return minik_error_set(err, 0, "WWW-Authenticate: no auth scheme in \"%.100s\"", header);
     minik_auth_challenge_t *c = xcalloc(1, sizeof(*c));
     c->scheme = xstrndup(s, (size_t)(p - s));
     for (char *q = c->scheme; *q; q++)
@@ -74,7 +72,7 @@ int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
              * the first challenge is the one we act on. */
             if (klen == 0) {
                 minik_auth_challenge_free(c);
-                return minik_error_set(err, EINVAL,
+                return minik_error_set(err, 0,
                                        "WWW-Authenticate: unexpected character '%c' in "
                                        "\"%.100s\"",
                                        *p, header);
@@ -94,7 +92,7 @@ int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
             }
             if (*p != '"') {
                 minik_auth_challenge_free(c);
-                return minik_error_set(err, EINVAL,
+                return minik_error_set(err, 0,
                                        "WWW-Authenticate: unterminated quoted string in "
                                        "\"%.100s\"",
                                        header);
@@ -121,7 +119,7 @@ int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
     }
     if (strcmp(c->scheme, "bearer") == 0 && !c->realm) {
         minik_auth_challenge_free(c);
-        return minik_error_set(err, EINVAL, "WWW-Authenticate: Bearer challenge without realm");
+        return minik_error_set(err, 0, "WWW-Authenticate: Bearer challenge without realm");
     }
     *out = c;
     return 0;
@@ -161,22 +159,22 @@ static int decode_auth(const char *b64, const char *key, char **user, char **pas
 {
     size_t n = strlen(b64);
     if (n == 0 || n % 4 != 0 || n > 16384)
-        return minik_error_set(err, EINVAL, "credentials for \"%s\": \"auth\" is not base64", key);
+        return minik_error_set(err, 0, "credentials for \"%s\": \"auth\" is not base64", key);
     cleanup_free unsigned char *buf = xmalloc(n / 4 * 3 + 1);
     int len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
     if (len < 0)
-        return minik_error_set(err, EINVAL, "credentials for \"%s\": \"auth\" is not base64", key);
+        return minik_error_set(err, 0, "credentials for \"%s\": \"auth\" is not base64", key);
     if (n >= 1 && b64[n - 1] == '=')
         len--;
     if (n >= 2 && b64[n - 2] == '=')
         len--;
     buf[len] = '\0';
     if (memchr(buf, '\0', (size_t)len))
-        return minik_error_set(err, EINVAL, "credentials for \"%s\": \"auth\" contains NUL", key);
+        return minik_error_set(err, 0, "credentials for \"%s\": \"auth\" contains NUL", key);
     char *colon = strchr((char *)buf, ':');
     if (!colon)
-        return minik_error_set(err, EINVAL,
-                               "credentials for \"%s\": \"auth\" must encode user:password", key);
+        return minik_error_set(err, 0, "credentials for \"%s\": \"auth\" must encode user:password",
+                               key);
     *user = xstrndup((char *)buf, (size_t)(colon - (char *)buf));
     *pass = xstrdup(colon + 1);
     memset(buf, 0, (size_t)len);
@@ -191,10 +189,10 @@ int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t 
         return 0;
     cleanup_cjson cJSON *j = cJSON_Parse(config_json);
     if (!cJSON_IsObject(j))
-        return minik_error_set(err, EINVAL, "credentials: not a JSON object");
+        return minik_error_set(err, 0, "credentials: not a JSON object");
     const cJSON *auths = cJSON_GetObjectItemCaseSensitive(j, "auths");
     if (auths && !cJSON_IsObject(auths))
-        return minik_error_set(err, EINVAL, "credentials: \"auths\" must be an object");
+        return minik_error_set(err, 0, "credentials: \"auths\" must be an object");
     if (!auths)
         auths = j; /* legacy .dockercfg: the host map is the whole document */
 
@@ -205,8 +203,7 @@ int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t 
         if (strcmp(host, domain) != 0)
             continue;
         if (!cJSON_IsObject(e))
-            return minik_error_set(err, EINVAL, "credentials for \"%s\": expected an object",
-                                   e->string);
+            return minik_error_set(err, 0, "credentials for \"%s\": expected an object", e->string);
         minik_cred_t *c = xcalloc(1, sizeof(*c));
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(e, "auth");
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(e, "username");
@@ -222,7 +219,7 @@ int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t 
         if (r == 0 && cJSON_IsString(rt) && *rt->valuestring)
             c->registry_token = xstrdup(rt->valuestring);
         if (r == 0 && !c->username && !c->registry_token)
-            r = minik_error_set(err, EINVAL,
+            r = minik_error_set(err, 0,
                                 "credentials for \"%s\": need \"auth\", "
                                 "\"username\"+\"password\" or \"registrytoken\"",
                                 e->string);

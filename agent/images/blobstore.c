@@ -61,7 +61,7 @@ int minik_blob_read(const char *blobs_dir, const char *digest, size_t max, char 
                     minik_error_t **err)
 {
     if (!minik_digest_valid(digest))
-        return minik_error_set(err, EINVAL, "bad digest \"%.80s\"", digest);
+        return minik_error_set(err, 0, "bad digest \"%.80s\"", digest);
     cleanup_free char *p = minik_blob_path(blobs_dir, digest);
     cleanup_free char *buf = NULL;
     size_t n = 0;
@@ -70,8 +70,8 @@ int minik_blob_read(const char *blobs_dir, const char *digest, size_t max, char 
         return r;
     cleanup_free char *got = minik_digest_of(buf, n);
     if (strcmp(got, digest) != 0)
-        return minik_error_set(err, EIO, "blob %s is corrupt on disk (content hashes to %s)",
-                               digest, got);
+        return minik_error_set(err, 0, "blob %s is corrupt on disk (content hashes to %s)", digest,
+                               got);
     *data = steal_pointer(&buf);
     if (len)
         *len = n;
@@ -82,7 +82,7 @@ int minik_blob_writer_new(const char *blobs_dir, const char *expected_digest, in
                           minik_blob_writer_t **out, minik_error_t **err)
 {
     if (expected_digest && !minik_digest_valid(expected_digest))
-        return minik_error_set(err, EINVAL, "bad digest \"%.80s\"", expected_digest);
+        return minik_error_set(err, 0, "bad digest \"%.80s\"", expected_digest);
     cleanup_free char *dir = xasprintf("%s/sha256", blobs_dir);
     int r = minik_mkdir_p(dir, 0700, err);
     if (r < 0)
@@ -110,7 +110,7 @@ int minik_blob_writer_write(minik_blob_writer_t *w, const void *data, size_t len
                             minik_error_t **err)
 {
     if (w->expected_size >= 0 && w->size + (int64_t)len > w->expected_size)
-        return minik_error_set(err, EFBIG, "blob %s: more data than the %lld bytes announced",
+        return minik_error_set(err, 0, "blob %s: more data than the %lld bytes announced",
                                w->expected ? w->expected : "", (long long)w->expected_size);
     const char *p = data;
     size_t left = len;
@@ -150,11 +150,11 @@ int minik_blob_writer_commit(minik_blob_writer_t *w, char **digest_out, minik_er
     EVP_DigestFinal_ex(w->md, md, &n);
     cleanup_free char *got = hex_of(md, n);
     if (w->expected && strcmp(got, w->expected) != 0)
-        return minik_error_set(err, EIO,
+        return minik_error_set(err, 0,
                                "digest mismatch: expected %s, content hashes to %s (%lld bytes)",
                                w->expected, got, (long long)w->size);
     if (w->expected_size >= 0 && w->size != w->expected_size)
-        return minik_error_set(err, EIO, "blob %s: got %lld bytes, expected %lld", got,
+        return minik_error_set(err, 0, "blob %s: got %lld bytes, expected %lld", got,
                                (long long)w->size, (long long)w->expected_size);
     if (fchmod(w->fd, 0644) < 0 || fsync(w->fd) < 0)
         return minik_error_set(err, errno, "sync \"%s\"", w->tmp);

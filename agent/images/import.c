@@ -68,7 +68,7 @@ static int put_file(minik_images_t *s, const char *root, const char *path, const
         return minik_error_set(err, errno, "open \"%s\"", path);
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        return minik_error_set(err, EINVAL, "import: \"%s\" is not a regular file", path);
+        return minik_error_set(err, 0, "import: \"%s\" is not a regular file", path);
     minik_blob_writer_t *w = NULL;
     int r = minik_blob_writer_new(s->blobs, expected, -1, &w, err);
     char buf[65536];
@@ -112,8 +112,7 @@ static int ref_key(const char *name, char **key, minik_error_t **err)
         return r;
     if (ref->digest) {
         minik_image_ref_free(ref);
-        return minik_error_set(err, EINVAL, "import name \"%s\": give name:tag, not a digest",
-                               name);
+        return minik_error_set(err, 0, "import name \"%s\": give name:tag, not a digest", name);
     }
     *key = minik_image_ref_string(ref);
     minik_image_ref_free(ref);
@@ -147,8 +146,8 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
 {
     cleanup_free char *layout_file = xasprintf("%s/oci-layout", dir);
     if (access(layout_file, F_OK) < 0)
-        return minik_error_set(err, EINVAL,
-                               "\"%s\" is not an OCI image layout (no oci-layout file)", dir);
+        return minik_error_set(err, 0, "\"%s\" is not an OCI image layout (no oci-layout file)",
+                               dir);
     cleanup_free char *ipath = xasprintf("%s/index.json", dir);
     cleanup_free char *data = NULL;
     size_t len = 0;
@@ -161,7 +160,7 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
         return minik_error_wrap(err, "%s", ipath);
     if (!index->is_index || index->n_manifests == 0) {
         minik_manifest_free(index);
-        return minik_error_set(err, EINVAL, "%s: lists no images", ipath);
+        return minik_error_set(err, 0, "%s: lists no images", ipath);
     }
     /* Which entry: the one whose ref.name annotation matches the requested tag, else the
      * only one. */
@@ -179,7 +178,7 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
     if (!pick && index->n_manifests == 1)
         pick = &index->manifests[0];
     if (!pick) {
-        r = minik_error_set(err, EINVAL,
+        r = minik_error_set(err, 0,
                             "%s lists %zu images: choose one with --name NAME:TAG matching its "
                             "org.opencontainers.image.ref.name",
                             ipath, index->n_manifests);
@@ -188,7 +187,7 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
     } else if (pick->ref_name && strchr(pick->ref_name, '/')) {
         r = ref_key(pick->ref_name, &key, err);
     } else {
-        r = minik_error_set(err, EINVAL,
+        r = minik_error_set(err, 0,
                             "%s: the image has no full name (ref.name \"%s\"): give --name "
                             "NAME:TAG",
                             dir, pick->ref_name ? pick->ref_name : "");
@@ -267,7 +266,7 @@ static int import_docker_archive(minik_images_t *s, const char *dir, const char 
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(e, "Layers");
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(e, "RepoTags");
     if (!cJSON_IsString(cfg) || !cJSON_IsArray(layers))
-        return minik_error_set(err, EINVAL,
+        return minik_error_set(err, 0,
                                "docker archive: manifest.json needs [{\"Config\": ..., "
                                "\"Layers\": [...]}]");
     if (cJSON_GetArraySize(j) > 1)
@@ -279,7 +278,7 @@ static int import_docker_archive(minik_images_t *s, const char *dir, const char 
     else if (cJSON_IsString(t0))
         r = ref_key(t0->valuestring, &key, err);
     else
-        r = minik_error_set(err, EINVAL, "docker archive has no RepoTags: give --name NAME:TAG");
+        r = minik_error_set(err, 0, "docker archive has no RepoTags: give --name NAME:TAG");
     if (r < 0)
         return r;
 
@@ -297,7 +296,7 @@ static int import_docker_archive(minik_images_t *s, const char *dir, const char 
     cJSON_ArrayForEach(l, layers)
     {
         if (!cJSON_IsString(l))
-            return minik_error_set(err, EINVAL, "docker archive: Layers[%zu] is not a path", i);
+            return minik_error_set(err, 0, "docker archive: Layers[%zu] is not a path", i);
         lt[i] = xstrdup(layer_media_type(dir, l->valuestring));
         r = put_file(s, dir, l->valuestring, NULL, &ld[i], &lsz[i], err);
         if (r < 0)
@@ -377,7 +376,7 @@ static int classify(const char *path, archive_kind_t *kind, minik_error_t **err)
     int r = 0;
     bool manifest = false, layout = false, index = false;
     if (archive_read_open_filename(a, path, 128 * 1024) != ARCHIVE_OK) {
-        r = minik_error_set(err, EINVAL, "\"%s\": %s", path, archive_error_string(a));
+        r = minik_error_set(err, 0, "\"%s\": %s", path, archive_error_string(a));
     } else {
         struct archive_entry *e;
         int h;
@@ -398,7 +397,7 @@ static int classify(const char *path, archive_kind_t *kind, minik_error_t **err)
                 break;
         }
         if (h < ARCHIVE_WARN)
-            r = minik_error_set(err, EINVAL, "\"%s\" is not a tar archive: %s", path,
+            r = minik_error_set(err, 0, "\"%s\" is not a tar archive: %s", path,
                                 archive_error_string(a));
     }
     archive_read_free(a);

@@ -76,19 +76,18 @@ static int descriptor_parse(const cJSON *j, const char *where, bool with_platfor
                             minik_descriptor_t *d, minik_error_t **err)
 {
     if (!cJSON_IsObject(j))
-        return minik_error_set(err, EINVAL, "%s: expected an object", where);
+        return minik_error_set(err, 0, "%s: expected an object", where);
     const char *mt = opt_string(j, "mediaType");
     const char *digest = opt_string(j, "digest");
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(j, "size");
     if (!digest)
-        return minik_error_set(err, EINVAL, "%s: missing digest", where);
+        return minik_error_set(err, 0, "%s: missing digest", where);
     if (!minik_digest_valid(digest))
-        return minik_error_set(err, EINVAL,
-                               "%s: unsupported digest \"%.80s\" (expected sha256:<64 hex>)", where,
-                               digest);
+        return minik_error_set(
+            err, 0, "%s: unsupported digest \"%.80s\" (expected sha256:<64 hex>)", where, digest);
     if (!cJSON_IsNumber(size) || size->valuedouble < 0 || size->valuedouble > 1e15 ||
         size->valuedouble != (double)(int64_t)size->valuedouble)
-        return minik_error_set(err, EINVAL, "%s: size must be a non-negative integer", where);
+        return minik_error_set(err, 0, "%s: size must be a non-negative integer", where);
     d->media_type = mt ? xstrdup(mt) : NULL;
     d->digest = xstrdup(digest);
     d->size = (int64_t)size->valuedouble;
@@ -100,7 +99,7 @@ static int descriptor_parse(const cJSON *j, const char *where, bool with_platfor
     if (with_platform) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "platform");
         if (p && !cJSON_IsObject(p))
-            return minik_error_set(err, EINVAL, "%s: platform must be an object", where);
+            return minik_error_set(err, 0, "%s: platform must be an object", where);
         if (p) {
             const char *os = opt_string(p, "os"), *arch = opt_string(p, "architecture");
             const char *variant = opt_string(p, "variant");
@@ -116,10 +115,10 @@ static int descriptor_array(const cJSON *arr, const char *name, bool with_platfo
                             minik_descriptor_t **out, size_t *n_out, minik_error_t **err)
 {
     if (!cJSON_IsArray(arr))
-        return minik_error_set(err, EINVAL, "%s must be an array", name);
+        return minik_error_set(err, 0, "%s must be an array", name);
     int n = cJSON_GetArraySize(arr);
     if (n > MANIFEST_MAX_ENTRIES)
-        return minik_error_set(err, E2BIG, "%s: %d entries, more than the limit of %d", name, n,
+        return minik_error_set(err, 0, "%s: %d entries, more than the limit of %d", name, n,
                                MANIFEST_MAX_ENTRIES);
     minik_descriptor_t *ds = xcalloc((size_t)n + 1, sizeof(*ds));
     *out = ds;
@@ -150,20 +149,20 @@ int minik_manifest_parse(const char *data, size_t len, const char *content_type,
                          minik_manifest_t **out, minik_error_t **err)
 {
     if (len > MANIFEST_MAX_BYTES)
-        return minik_error_set(err, EFBIG, "manifest: %zu bytes, more than the limit of %d", len,
+        return minik_error_set(err, 0, "manifest: %zu bytes, more than the limit of %d", len,
                                MANIFEST_MAX_BYTES);
     cleanup_cjson cJSON *j = cJSON_ParseWithLength(data, len);
     if (!j)
-        return minik_error_set(err, EINVAL, "manifest: not valid JSON");
+        return minik_error_set(err, 0, "manifest: not valid JSON");
     if (!cJSON_IsObject(j))
-        return minik_error_set(err, EINVAL, "manifest: expected a JSON object");
+        return minik_error_set(err, 0, "manifest: expected a JSON object");
     const cJSON *sv = cJSON_GetObjectItemCaseSensitive(j, "schemaVersion");
     if (cJSON_IsNumber(sv) && sv->valuedouble == 1)
-        return minik_error_set(err, ENOTSUP,
+        return minik_error_set(err, 0,
                                "manifest: Docker schema 1 manifests are not supported (push "
                                "the image again with a current client)");
     if (!cJSON_IsNumber(sv) || sv->valuedouble != 2)
-        return minik_error_set(err, EINVAL, "manifest: schemaVersion must be 2");
+        return minik_error_set(err, 0, "manifest: schemaVersion must be 2");
 
     cleanup_free char *ct = strip_params(content_type);
     const char *mt = opt_string(j, "mediaType");
@@ -174,7 +173,7 @@ int minik_manifest_parse(const char *data, size_t len, const char *content_type,
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(j, "layers");
     if (!mt) {
         if (manifests && layers)
-            return minik_error_set(err, EINVAL,
+            return minik_error_set(err, 0,
                                    "manifest: has both \"manifests\" and \"layers\" and no "
                                    "mediaType");
         mt = manifests ? MINIK_MT_OCI_INDEX : MINIK_MT_OCI_MANIFEST;
@@ -193,7 +192,7 @@ int minik_manifest_parse(const char *data, size_t len, const char *content_type,
         if (r == 0 && m->config.media_type &&
             strcmp(m->config.media_type, MINIK_MT_OCI_CONFIG) != 0 &&
             strcmp(m->config.media_type, MINIK_MT_DOCKER_CONFIG) != 0)
-            r = minik_error_set(err, ENOTSUP,
+            r = minik_error_set(err, 0,
                                 "config type \"%.100s\" is not a container image "
                                 "(an OCI artifact?)",
                                 m->config.media_type);
@@ -202,13 +201,13 @@ int minik_manifest_parse(const char *data, size_t len, const char *content_type,
         for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
             const char *lt = m->layers[i].media_type;
             if (!lt)
-                r = minik_error_set(err, EINVAL, "layers[%zu]: missing mediaType", i);
+                r = minik_error_set(err, 0, "layers[%zu]: missing mediaType", i);
             else if (!layer_type_known(lt))
-                r = minik_error_set(err, ENOTSUP, "layers[%zu]: unsupported layer type \"%.100s\"",
-                                    i, lt);
+                r = minik_error_set(err, 0, "layers[%zu]: unsupported layer type \"%.100s\"", i,
+                                    lt);
         }
     } else {
-        r = minik_error_set(err, ENOTSUP, "unsupported media type \"%.100s\"", mt);
+        r = minik_error_set(err, 0, "unsupported media type \"%.100s\"", mt);
     }
     if (r < 0) {
         minik_error_wrap(err, "manifest");
@@ -229,7 +228,7 @@ int minik_platform_parse(const char *s, minik_platform_t *out, minik_error_t **e
     cleanup_strv char **parts = minik_str_split(s, "/", false);
     size_t n = minik_strv_len(parts);
     if (n < 2 || n > 3 || !*parts[0] || !*parts[1] || (n == 3 && !*parts[2]))
-        return minik_error_set(err, EINVAL,
+        return minik_error_set(err, 0,
                                "platform \"%s\": expected os/arch or os/arch/variant (e.g. "
                                "linux/arm/v7)",
                                s);

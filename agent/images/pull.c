@@ -33,11 +33,11 @@ static int check_config(minik_images_t *s, const minik_manifest_t *m, minik_erro
         return r;
     cleanup_cjson cJSON *j = cJSON_ParseWithLength(data, len);
     if (!cJSON_IsObject(j))
-        return minik_error_set(err, EINVAL, "image config %s: not a JSON object", m->config.digest);
+        return minik_error_set(err, 0, "image config %s: not a JSON object", m->config.digest);
     const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(j, "rootfs");
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
     if (ids && (!cJSON_IsArray(ids) || (size_t)cJSON_GetArraySize(ids) != m->n_layers))
-        return minik_error_set(err, EINVAL,
+        return minik_error_set(err, 0,
                                "image config %s: rootfs.diff_ids lists %d layers, the manifest %zu",
                                m->config.digest, cJSON_GetArraySize(ids), m->n_layers);
     return 0;
@@ -88,7 +88,7 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
         if (r == 0)
             r = minik_manifest_parse(body, len, ct, &man, err);
         if (r == 0 && man->is_index)
-            r = minik_error_set(err, ENOTSUP, "manifest %s: an index inside an index", digest);
+            r = minik_error_set(err, 0, "manifest %s: an index inside an index", digest);
     } else if (r == 0) {
         man = steal_pointer(&top);
     }

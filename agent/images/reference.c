@@ -138,10 +138,10 @@ static bool is_hex64(const char *s)
 int minik_image_ref_parse(const char *s, minik_image_ref_t **out, minik_error_t **err)
 {
     if (!s || !*s)
-        return minik_error_set(err, EINVAL, "invalid image reference: empty");
+        return minik_error_set(err, 0, "invalid image reference: empty");
     cleanup_free char *q = minik_str_quote(s);
     if (is_hex64(s))
-        return minik_error_set(err, EINVAL,
+        return minik_error_set(err, 0,
                                "invalid image reference %s: a 64-character hex string is an "
                                "image ID, not a repository name",
                                q);
@@ -154,12 +154,12 @@ int minik_image_ref_parse(const char *s, minik_image_ref_t **out, minik_error_t 
         *at = '\0';
         digest = xstrdup(at + 1);
         if (strncmp(digest, "sha256:", 7) != 0)
-            return minik_error_set(err, EINVAL,
+            return minik_error_set(err, 0,
                                    "invalid image reference %s: only sha256 digests are "
                                    "supported",
                                    q);
         if (!minik_digest_valid(digest))
-            return minik_error_set(err, EINVAL,
+            return minik_error_set(err, 0,
                                    "invalid image reference %s: digest must be sha256: "
                                    "followed by 64 lowercase hex digits",
                                    q);
@@ -170,15 +170,14 @@ int minik_image_ref_parse(const char *s, minik_image_ref_t **out, minik_error_t 
         *colon = '\0';
         tag = xstrdup(colon + 1);
         if (!tag_valid(tag))
-            return minik_error_set(err, EINVAL,
+            return minik_error_set(err, 0,
                                    "invalid image reference %s: bad tag \"%s\" (use up to 128 "
                                    "letters, digits, '_', '.', '-', not starting with '.' "
                                    "or '-')",
                                    q, tag);
     }
     if (!*work)
-        return minik_error_set(err, EINVAL, "invalid image reference %s: missing repository name",
-                               q);
+        return minik_error_set(err, 0, "invalid image reference %s: missing repository name", q);
 
     /* Docker's splitDockerDomain: the first component is a registry only if it looks like
      * one (has '.' or ':', is "localhost", or has uppercase letters). */
@@ -202,7 +201,7 @@ int minik_image_ref_parse(const char *s, minik_image_ref_t **out, minik_error_t 
         domain = xstrdup("docker.io");
     }
     if (!domain_valid(domain))
-        return minik_error_set(err, EINVAL, "invalid image reference %s: bad registry \"%s\"", q,
+        return minik_error_set(err, 0, "invalid image reference %s: bad registry \"%s\"", q,
                                domain);
     if (strcmp(domain, "docker.io") == 0 && !strchr(rest, '/'))
         path = xasprintf("library/%s", rest);
@@ -211,7 +210,7 @@ int minik_image_ref_parse(const char *s, minik_image_ref_t **out, minik_error_t 
 
     for (const char *p = path; *p; p++)
         if (isupper((unsigned char)*p))
-            return minik_error_set(err, EINVAL,
+            return minik_error_set(err, 0,
                                    "invalid image reference %s: repository name must be "
                                    "lowercase",
                                    q);
@@ -220,7 +219,7 @@ int minik_image_ref_parse(const char *s, minik_image_ref_t **out, minik_error_t 
         const char *e = strchr(c, '/');
         size_t n = e ? (size_t)(e - c) : strlen(c);
         if (!path_component_valid(c, n))
-            return minik_error_set(err, EINVAL,
+            return minik_error_set(err, 0,
                                    "invalid image reference %s: bad repository path component "
                                    "\"%.*s\"",
                                    q, (int)n, c);
@@ -229,9 +228,8 @@ int minik_image_ref_parse(const char *s, minik_image_ref_t **out, minik_error_t 
         c = e + 1;
     }
     if (strlen(domain) + 1 + strlen(path) > NAME_MAX_LEN)
-        return minik_error_set(err, EINVAL,
-                               "invalid image reference %s: name longer than %d characters", q,
-                               NAME_MAX_LEN);
+        return minik_error_set(err, 0, "invalid image reference %s: name longer than %d characters",
+                               q, NAME_MAX_LEN);
     if (!tag && !digest)
         tag = xstrdup("latest");
 

@@ -266,7 +266,7 @@ static int http_get(minik_registry_t *r, const char *url, const char *accept, bo
         curl_slist_free_all(hdrs);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
         if (c == CURLE_WRITE_ERROR && resp->too_big)
-            return minik_error_set(err, EFBIG, "GET %s: response larger than %zu bytes", url,
+            return minik_error_set(err, 0, "GET %s: response larger than %zu bytes", url,
                                    resp->max);
         bool retry = c != CURLE_OK ? curl_retryable(c) : status_retryable(resp->status);
         if (retry && attempt < MAX_ATTEMPTS) {
@@ -278,7 +278,7 @@ static int http_get(minik_registry_t *r, const char *url, const char *accept, bo
             continue;
         }
         if (c != CURLE_OK)
-            return minik_error_set(err, EIO, "GET %s: %s", url,
+            return minik_error_set(err, 0, "GET %s: %s", url,
                                    errbuf[0] ? errbuf : curl_easy_strerror(c));
         return 0;
     }
@@ -297,9 +297,8 @@ static int get_token(minik_registry_t *r, const minik_auth_challenge_t *ch, mini
     curl_free(es);
     curl_free(esvc);
     if (!minik_str_has_prefix(url, "https://") && !minik_str_has_prefix(url, "http://"))
-        return minik_error_set(err, EINVAL,
-                               "registry %s: token realm \"%.200s\" is not an HTTP URL", r->domain,
-                               ch->realm);
+        return minik_error_set(err, 0, "registry %s: token realm \"%.200s\" is not an HTTP URL",
+                               r->domain, ch->realm);
     response_t resp = {.max = TOKEN_MAX};
     int ret = http_get(r, url, NULL, false, true, &resp, err);
     if (ret == 0 && (resp.status == 401 || resp.status == 403))
@@ -309,7 +308,7 @@ static int get_token(minik_registry_t *r, const minik_auth_challenge_t *ch, mini
                                    r->domain, r->cred ? "the credentials" : "anonymous access",
                                    resp.status);
     else if (ret == 0 && resp.status != 200)
-        ret = minik_error_set_code(err, (int)resp.status, EIO,
+        ret = minik_error_set_code(err, (int)resp.status, 0,
                                    "registry %s: token server answered HTTP %ld", r->domain,
                                    resp.status);
     if (ret == 0) {
@@ -318,7 +317,7 @@ static int get_token(minik_registry_t *r, const minik_auth_challenge_t *ch, mini
         if (!cJSON_IsString(t) || !*t->valuestring)
             t = cJSON_GetObjectItemCaseSensitive(j, "access_token");
         if (!cJSON_IsString(t) || !*t->valuestring)
-            ret = minik_error_set(err, EIO, "registry %s: token server sent no token", r->domain);
+            ret = minik_error_set(err, 0, "registry %s: token server sent no token", r->domain);
         else {
             free(r->token);
             r->token = xstrdup(t->valuestring);
@@ -350,8 +349,8 @@ static int authenticate(minik_registry_t *r, const char *www_auth, minik_error_t
     } else if (strcmp(ch->scheme, "bearer") == 0) {
         ret = get_token(r, ch, err);
     } else {
-        ret = minik_error_set(err, ENOTSUP, "registry %s: unsupported auth scheme \"%s\"",
-                              r->domain, ch->scheme);
+        ret = minik_error_set(err, 0, "registry %s: unsupported auth scheme \"%s\"", r->domain,
+                              ch->scheme);
     }
     minik_auth_challenge_free(ch);
     return ret;
@@ -367,7 +366,7 @@ static int ping(minik_registry_t *r, minik_error_t **err)
     if (ret == 0 && resp.status == 401 && !r->token)
         ret = authenticate(r, resp.www_auth, err);
     else if (ret == 0 && resp.status != 200 && resp.status != 401)
-        ret = minik_error_set_code(err, (int)resp.status, EIO,
+        ret = minik_error_set_code(err, (int)resp.status, 0,
                                    "registry %s: GET /v2/ answered HTTP %ld (not a registry?)",
                                    r->domain, resp.status);
     response_clear(&resp);
@@ -413,14 +412,14 @@ int minik_registry_get_manifest(minik_registry_t *r, const char *reference, char
         ret = minik_error_set_code(err, 403, EACCES, "registry %s: access to %s denied (HTTP 403)",
                                    r->domain, r->path);
     else if (ret == 0 && resp.status != 200)
-        ret = minik_error_set_code(err, (int)resp.status, EIO,
+        ret = minik_error_set_code(err, (int)resp.status, 0,
                                    "registry %s: GET manifest %s answered HTTP %ld", r->domain,
                                    reference, resp.status);
     if (ret == 0) {
         size_t n = resp.body.len;
         char *d = minik_digest_of(resp.body.data ? resp.body.data : "", n);
         if (minik_str_has_prefix(reference, "sha256:") && strcmp(d, reference) != 0) {
-            ret = minik_error_set(err, EIO,
+            ret = minik_error_set(err, 0,
                                   "manifest %s from %s: digest mismatch (content hashes to %s)",
                                   reference, r->domain, d);
             free(d);
@@ -551,13 +550,13 @@ static int xfer_done(xfer_t *x, CURLcode c, minik_error_t **err)
         return 1;
     }
     if (c != CURLE_OK)
-        return minik_error_set(err, EIO, "blob %s from %s: %s", dg, x->r->domain,
+        return minik_error_set(err, 0, "blob %s from %s: %s", dg, x->r->domain,
                                x->errbuf[0] ? x->errbuf : curl_easy_strerror(c));
     if (status == 404)
         return minik_error_set_code(err, 404, ENOENT, "blob %s not found in registry %s", dg,
                                     x->r->domain);
-    return minik_error_set_code(err, (int)status, EIO, "blob %s from %s: HTTP %ld", dg,
-                                x->r->domain, status);
+    return minik_error_set_code(err, (int)status, 0, "blob %s from %s: HTTP %ld", dg, x->r->domain,
+                                status);
 }
 
 /* Download every xfer (each holding its blob lock) concurrently. */

@@ -49,7 +49,7 @@ static int read_record(const char *dir, cJSON **out, minik_error_t **err)
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "manifest");
     if (!cJSON_IsString(m) || !minik_digest_valid(m->valuestring)) {
         cJSON_Delete(j);
-        return minik_error_set(err, EINVAL, "%s: corrupt", p);
+        return minik_error_set(err, 0, "%s: corrupt", p);
     }
     *out = j;
     return 0;
@@ -247,7 +247,7 @@ static int mount_overlay(minik_images_t *s, const minik_manifest_t *m, const cha
     }
     minik_buf_appendf(&o, ",upperdir=%s/upper,workdir=%s/work", dir, dir);
     if (o.len > MOUNT_OPTS_MAX)
-        return minik_error_set(err, E2BIG, "overlay options too long (%zu layers)", m->n_layers);
+        return minik_error_set(err, 0, "overlay options too long (%zu layers)", m->n_layers);
     cleanup_free char *merged = xasprintf("%s/merged", dir);
     if (mount("overlay", merged, "overlay", 0, o.data) < 0)
         return minik_error_set(err, errno, "mount overlay on \"%s\"", merged);
@@ -340,7 +340,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
 int minik_images_rootfs_remove(minik_images_t *s, const char *id, minik_error_t **err)
 {
     if (!id_valid(id))
-        return minik_error_set(err, EINVAL, "container id \"%.140s\" is not valid", id);
+        return minik_error_set(err, 0, "container id \"%.140s\" is not valid", id);
     cleanup_free char *dir = xasprintf("%s/%s", s->rootfs, id);
     cleanup_free char *merged = xasprintf("%s/merged", dir);
     if (is_mountpoint(merged) && umount2(merged, 0) < 0) {

@@ -72,15 +72,14 @@ static int read_registries_conf(minik_images_t *s, minik_error_t **err)
     cleanup_cjson cJSON *j = cJSON_Parse(data);
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "plainHTTP");
     if (!cJSON_IsObject(j) || (list && !cJSON_IsArray(list)))
-        return minik_error_set(err, EINVAL, "%s: expected {\"plainHTTP\": [\"host:port\", ...]}",
-                               path);
+        return minik_error_set(err, 0, "%s: expected {\"plainHTTP\": [\"host:port\", ...]}", path);
     size_t n = 0;
     s->plain_http = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(char *));
     const cJSON *e;
     cJSON_ArrayForEach(e, list)
     {
         if (!cJSON_IsString(e))
-            return minik_error_set(err, EINVAL, "%s: plainHTTP[%zu] must be a string", path, n);
+            return minik_error_set(err, 0, "%s: plainHTTP[%zu] must be a string", path, n);
         s->plain_http[n++] = xstrdup(e->valuestring);
     }
     return 0;
@@ -146,7 +145,7 @@ int minik_images_refs_load(minik_images_t *s, cJSON **refs, minik_error_t **err)
     cJSON *j = cJSON_Parse(data);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        return minik_error_set(err, EINVAL, "%s: corrupt (not a JSON object)", path);
+        return minik_error_set(err, 0, "%s: corrupt (not a JSON object)", path);
     }
     *refs = j;
     return 0;
@@ -267,7 +266,7 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "manifest");
     const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
     if (!cJSON_IsString(m) || !minik_digest_valid(m->valuestring))
-        return minik_error_set(err, EINVAL, "refs.json: entry \"%s\" has no valid manifest", key);
+        return minik_error_set(err, 0, "refs.json: entry \"%s\" has no valid manifest", key);
     minik_image_t *img = xcalloc(1, sizeof(*img));
     img->ref = xstrdup(key);
     img->manifest_digest = xstrdup(m->valuestring);
@@ -315,7 +314,7 @@ int minik_images_resolve(minik_images_t *s, const char *ref, minik_image_t **out
                 if (found &&
                     strcmp(cJSON_GetObjectItemCaseSensitive(found, "manifest")->valuestring,
                            m->valuestring) != 0)
-                    return minik_error_set(err, EINVAL, "image ID prefix %s is ambiguous", ref);
+                    return minik_error_set(err, 0, "image ID prefix %s is ambiguous", ref);
                 found = found ? found : e;
             }
         }
@@ -368,11 +367,11 @@ int minik_images_config(minik_images_t *s, const char *ref_or_digest, cJSON **co
         return r;
     cleanup_cjson cJSON *j = cJSON_ParseWithLength(data, len);
     if (!cJSON_IsObject(j))
-        return minik_error_set(err, EINVAL, "image config of %s: not a JSON object", ref_or_digest);
+        return minik_error_set(err, 0, "image config of %s: not a JSON object", ref_or_digest);
     cJSON *c = cJSON_DetachItemFromObjectCaseSensitive(j, "config");
     if (c && !cJSON_IsObject(c)) {
         cJSON_Delete(c);
-        return minik_error_set(err, EINVAL, "image config of %s: \"config\" is not an object",
+        return minik_error_set(err, 0, "image config of %s: \"config\" is not an object",
                                ref_or_digest);
     }
     *config = c ? c : cJSON_CreateObject();

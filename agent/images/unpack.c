@@ -56,18 +56,18 @@ static void archive_freep(struct archive **a)
 static int clean_name(const char *name, char **out, minik_error_t **err)
 {
     if (!name || !*name)
-        return minik_error_set(err, EINVAL, "entry with an empty name");
+        return minik_error_set(err, 0, "entry with an empty name");
     if (name[0] == '/')
-        return minik_error_set(err, EPERM, "entry \"%.200s\": absolute path", name);
+        return minik_error_set(err, 0, "entry \"%.200s\": absolute path", name);
     if (strlen(name) >= PATH_MAX)
-        return minik_error_set(err, ENAMETOOLONG, "entry \"%.200s...\": name too long", name);
+        return minik_error_set(err, 0, "entry \"%.200s...\": name too long", name);
     cleanup_strv char **parts = minik_str_split(name, "/", true);
     cleanup_buf minik_buf_t b = MINIK_BUF_INIT;
     for (char **p = parts; *p; p++) {
         if (strcmp(*p, ".") == 0)
             continue;
         if (strcmp(*p, "..") == 0)
-            return minik_error_set(err, EPERM, "entry \"%.200s\": path contains \"..\"", name);
+            return minik_error_set(err, 0, "entry \"%.200s\": path contains \"..\"", name);
         minik_buf_appendf(&b, "%s%s", b.len ? "/" : "", *p);
     }
     *out = minik_buf_steal(&b);
@@ -77,7 +77,7 @@ static int clean_name(const char *name, char **out, minik_error_t **err)
 static int resolve_errno(unpack_ctx_t *c, int e, const char *path, minik_error_t **err)
 {
     if (e == EXDEV)
-        return minik_error_set(err, EPERM,
+        return minik_error_set(err, 0,
                                "entry \"%.200s\": path \"%.200s\" goes through a symlink that "
                                "leaves the layer",
                                c->entry, path);
@@ -214,7 +214,7 @@ static int write_file(unpack_ctx_t *c, struct archive *a, struct archive_entry *
 {
     int64_t declared = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
     if (declared < 0 || (uint64_t)declared > c->lim->max_bytes - c->bytes)
-        return minik_error_set(err, EFBIG,
+        return minik_error_set(err, 0,
                                "layer is larger than the limit of %llu bytes (at entry "
                                "\"%.200s\"): refusing a possible decompression bomb",
                                (unsigned long long)c->lim->max_bytes, c->entry);
@@ -230,11 +230,11 @@ static int write_file(unpack_ctx_t *c, struct archive *a, struct archive_entry *
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN)
-            return minik_error_set(err, EIO, "entry \"%.200s\": %s", c->entry,
+            return minik_error_set(err, 0, "entry \"%.200s\": %s", c->entry,
                                    archive_error_string(a));
         c->bytes += size;
         if (c->bytes > c->lim->max_bytes)
-            return minik_error_set(err, EFBIG,
+            return minik_error_set(err, 0,
                                    "layer is larger than the limit of %llu bytes (at entry "
                                    "\"%.200s\"): refusing a possible decompression bomb",
                                    (unsigned long long)c->lim->max_bytes, c->entry);
@@ -280,7 +280,7 @@ static int extract_entry(unpack_ctx_t *c, struct archive *a, struct archive_entr
     if (minik_str_has_prefix(base, WHITEOUT_PREFIX)) {
         const char *victim = base + strlen(WHITEOUT_PREFIX);
         if (!*victim || strcmp(victim, ".") == 0 || strcmp(victim, "..") == 0)
-            return minik_error_set(err, EINVAL, "entry \"%.200s\": bad whiteout", c->entry);
+            return minik_error_set(err, 0, "entry \"%.200s\": bad whiteout", c->entry);
         r = clear_slot(c, dirfd, victim, false, err);
         if (r < 0)
             return r;
@@ -296,7 +296,7 @@ static int extract_entry(unpack_ctx_t *c, struct archive *a, struct archive_entr
         if (r < 0)
             return minik_error_wrap(err, "hardlink \"%.200s\"", c->entry);
         if (!*target)
-            return minik_error_set(err, EPERM, "entry \"%.200s\": hardlink to the layer root",
+            return minik_error_set(err, 0, "entry \"%.200s\": hardlink to the layer root",
                                    c->entry);
         const char *tbase;
         cleanup_close int tdir = open_parent(c, target, &tbase, err);
@@ -329,8 +329,7 @@ static int extract_entry(unpack_ctx_t *c, struct archive *a, struct archive_entr
     case AE_IFLNK: {
         const char *target = archive_entry_symlink(e);
         if (!target || !*target)
-            return minik_error_set(err, EINVAL, "entry \"%.200s\": symlink without target",
-                                   c->entry);
+            return minik_error_set(err, 0, "entry \"%.200s\": symlink without target", c->entry);
         if (symlinkat(target, dirfd, base) < 0)
             return minik_error_set(err, errno, "entry \"%.200s\": symlink", c->entry);
         if (fchownat(dirfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
@@ -375,11 +374,11 @@ static int unpack_archive(struct archive *a, const char *dest_dir, const minik_u
             break;
         if (r < ARCHIVE_WARN) {
             const char *msg = archive_error_string(a);
-            return minik_error_set(err, EINVAL, "layer is not a valid tar archive: %s",
+            return minik_error_set(err, 0, "layer is not a valid tar archive: %s",
                                    msg ? msg : "unknown error");
         }
         if (++c.entries > lim->max_entries)
-            return minik_error_set(err, EFBIG,
+            return minik_error_set(err, 0,
                                    "layer has more than the limit of %llu entries: refusing a "
                                    "possible decompression bomb",
                                    (unsigned long long)lim->max_entries);
@@ -405,7 +404,8 @@ int minik_unpack_layer_fd(int archive_fd, const char *dest_dir, const minik_unpa
 {
     cleanup_archive struct archive *a = new_reader();
     if (archive_read_open_fd(a, archive_fd, 128 * 1024) != ARCHIVE_OK)
-        return minik_error_set(err, EINVAL, "layer: %s", archive_error_string(a));
+        return minik_error_set(err, 0, "layer is not a valid tar archive: %s",
+                               archive_error_string(a));
     return unpack_archive(a, dest_dir, lim, err);
 }
 
@@ -414,7 +414,8 @@ int minik_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
 {
     cleanup_archive struct archive *a = new_reader();
     if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
-        return minik_error_set(err, EINVAL, "layer: %s", archive_error_string(a));
+        return minik_error_set(err, 0, "layer is not a valid tar archive: %s",
+                               archive_error_string(a));
     return unpack_archive(a, dest_dir, lim, err);
 }
 
@@ -424,10 +425,10 @@ int minik_unpack_diff_id(const char *path, char **diff_id, minik_error_t **err)
     archive_read_support_filter_all(a);
     archive_read_support_format_raw(a);
     if (archive_read_open_filename(a, path, 128 * 1024) != ARCHIVE_OK)
-        return minik_error_set(err, EINVAL, "\"%s\": %s", path, archive_error_string(a));
+        return minik_error_set(err, 0, "\"%s\": %s", path, archive_error_string(a));
     struct archive_entry *e;
     if (archive_read_next_header(a, &e) != ARCHIVE_OK)
-        return minik_error_set(err, EINVAL, "\"%s\": %s", path, archive_error_string(a));
+        return minik_error_set(err, 0, "\"%s\": %s", path, archive_error_string(a));
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     const void *buf;
@@ -441,7 +442,7 @@ int minik_unpack_diff_id(const char *path, char **diff_id, minik_error_t **err)
     EVP_DigestFinal_ex(md, out, &n);
     EVP_MD_CTX_free(md);
     if (r != ARCHIVE_EOF)
-        return minik_error_set(err, EIO, "\"%s\": %s", path, archive_error_string(a));
+        return minik_error_set(err, 0, "\"%s\": %s", path, archive_error_string(a));
     char *s = xmalloc(7 + 2 * n + 1);
     memcpy(s, "sha256:", 7);
     for (unsigned i = 0; i < n; i++)
