@@ -142,7 +142,7 @@ int minik_images_gc(minik_images_t *s, uint64_t *freed_bytes, unsigned *freed_it
     if (items) {
         char n[16];
         snprintf(n, sizeof(n), "%u", items);
-        minik_log_info("image gc", "removed", n, NULL);
+        minik_log_debug("image gc", "removed", n, NULL);
     }
     if (freed_bytes)
         *freed_bytes = bytes;

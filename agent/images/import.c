@@ -376,7 +376,8 @@ static int classify(const char *path, archive_kind_t *kind, minik_error_t **err)
     int r = 0;
     bool manifest = false, layout = false, index = false;
     if (archive_read_open_filename(a, path, 128 * 1024) != ARCHIVE_OK) {
-        r = minik_error_set(err, 0, "\"%s\": %s", path, archive_error_string(a));
+        r = minik_error_set(err, 0, "\"%s\" is not a tar archive: %s", path,
+                            archive_error_string(a));
     } else {
         struct archive_entry *e;
         int h;

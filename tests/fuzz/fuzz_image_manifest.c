@@ -9,8 +9,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *types[] = {NULL, MINIK_MT_OCI_MANIFEST, MINIK_MT_OCI_INDEX,
-                                  MINIK_MT_DOCKER_MANIFEST, MINIK_MT_DOCKER_LIST,
+    static const char *types[] = {NULL,
+                                  MINIK_MT_OCI_MANIFEST,
+                                  MINIK_MT_OCI_INDEX,
+                                  MINIK_MT_DOCKER_MANIFEST,
+                                  MINIK_MT_DOCKER_LIST,
                                   "application/json; charset=utf-8"};
     if (size < 1)
         return 0;
@@ -20,8 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (minik_manifest_parse((const char *)data + 1, size - 1, ct, &m, &err) < 0)
         return 0;
     if (m->is_index) {
-        static const char *plats[] = {"linux/amd64", "linux/arm64", "linux/arm/v7",
-                                      "linux/arm/v5"};
+        static const char *plats[] = {"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v5"};
         for (size_t i = 0; i < sizeof(plats) / sizeof(plats[0]); i++) {
             minik_platform_t p;
             const minik_descriptor_t *d = NULL;

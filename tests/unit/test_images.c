@@ -176,8 +176,11 @@ static void manifest_parses_index_and_selects_platform(void **state)
     struct {
         const char *want, *digest;
     } cases[] = {
-        {"linux/amd64", D3},  {"linux/arm64", D2},    {"linux/arm64/v8", D2},
-        {"linux/arm/v7", D1}, /* v7 runs v6 */ {"linux/arm/v6", D1},
+        {"linux/amd64", D3},
+        {"linux/arm64", D2},
+        {"linux/arm64/v8", D2},
+        {"linux/arm/v7", D1},
+        /* v7 runs v6 */ {"linux/arm/v6", D1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         minik_platform_t p;
@@ -307,9 +310,8 @@ static void auth_parses_bearer_and_basic_challenges(void **state)
     assert_string_equal(c->error, "invalid_token");
     assert_string_equal(c->scope, "a\"b");
     minik_auth_challenge_free(c);
-    assert_int_equal(minik_auth_parse_challenge("Bearer realm=https://h/token,service=svc", &c,
-                                                NULL),
-                     0);
+    assert_int_equal(
+        minik_auth_parse_challenge("Bearer realm=https://h/token,service=svc", &c, NULL), 0);
     assert_string_equal(c->realm, "https://h/token");
     assert_string_equal(c->service, "svc");
     minik_auth_challenge_free(c);
@@ -317,8 +319,12 @@ static void auth_parses_bearer_and_basic_challenges(void **state)
 
 static void auth_refuses_bad_challenges(void **state)
 {
-    const char *bad[] = {"", "   ", "Bearer service=\"x\"", "Bearer realm=\"unterminated",
-                         "Bearer realm=\"x\", =oops", NULL};
+    const char *bad[] = {"",
+                         "   ",
+                         "Bearer service=\"x\"",
+                         "Bearer realm=\"unterminated",
+                         "Bearer realm=\"x\", =oops",
+                         NULL};
     for (int i = 0; bad[i]; i++) {
         minik_auth_challenge_t *c = NULL;
         cleanup_error minik_error_t *err = NULL;

@@ -152,7 +152,10 @@ static bool outside_is_empty(fixture_t *f)
 static const ent_t full_layer[] = {
     {.name = "./", .type = AE_IFDIR},
     {.name = "etc/", .type = AE_IFDIR, .perm = 0750, .uid = 5, .gid = 6},
-    {.name = "etc/hosts", .type = AE_IFREG, .data = "127.0.0.1 localhost\n", .uid = 1000,
+    {.name = "etc/hosts",
+     .type = AE_IFREG,
+     .data = "127.0.0.1 localhost\n",
+     .uid = 1000,
      .gid = 1001},
     {.name = "bin/su", .type = AE_IFREG, .data = "#!/bin/sh\n", .perm = 04755},
     {.name = "bin/sh", .type = AE_IFLNK, .link = "busybox"},
@@ -160,7 +163,10 @@ static const ent_t full_layer[] = {
     {.name = "dev/null", .type = AE_IFCHR, .major = 1, .minor = 3, .perm = 0666},
     {.name = "run/fifo", .type = AE_IFIFO, .perm = 0600},
     {.name = "x/attr", .type = AE_IFREG, .data = "x", .xattr = "user.minik", .xval = "yes"},
-    {.name = "x/forged", .type = AE_IFREG, .data = "x", .xattr = "trusted.overlay.redirect",
+    {.name = "x/forged",
+     .type = AE_IFREG,
+     .data = "x",
+     .xattr = "trusted.overlay.redirect",
      .xval = "/etc"},
     {.name = "./x/./y//z", .type = AE_IFREG, .data = "z"},
     {0},
@@ -340,8 +346,10 @@ static void unpack_refuses_escapes(void **state)
 static void unpack_enforces_limits(void **state)
 {
     fixture_t *f = *state;
-    const ent_t many[] = {{.name = "a", .type = AE_IFREG}, {.name = "b", .type = AE_IFREG},
-                          {.name = "c", .type = AE_IFREG}, {.name = "d", .type = AE_IFREG},
+    const ent_t many[] = {{.name = "a", .type = AE_IFREG},
+                          {.name = "b", .type = AE_IFREG},
+                          {.name = "c", .type = AE_IFREG},
+                          {.name = "d", .type = AE_IFREG},
                           {0}};
     minik_unpack_limits_t lim = {1 << 20, 3};
     cleanup_error minik_error_t *err = NULL;
