@@ -196,44 +196,57 @@ int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_mani
     return minik_manifest_parse(data, len, NULL, out, err);
 }
 
-static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, minik_error_t **err)
+/* A layer being unpacked: its lock, and the temp dir it goes to before the rename. */
+typedef struct pending_layer {
+    int lock;
+    char *tmp;
+    char *dir;
+} pending_layer_t;
+
+static void pending_clear(pending_layer_t *p)
 {
-    cleanup_free char *dir = minik_images_layer_dir(s, d->digest);
-    if (access(dir, F_OK) == 0)
+    if (p->lock >= 0)
+        close(p->lock);
+    if (p->tmp) {
+        cleanup_error minik_error_t *e = NULL;
+        minik_rm_rf(p->tmp, &e); /* best effort: GC sweeps tmp/ as well */
+    }
+    free(p->tmp);
+    free(p->dir);
+    p->lock = -1;
+    p->tmp = p->dir = NULL;
+}
+
+/* Unpack one layer into a temp dir, holding its lock; nothing to do when it is already
+ * there (p->tmp stays NULL). */
+static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, pending_layer_t *p,
+                      minik_error_t **err)
+{
+    p->dir = minik_images_layer_dir(s, d->digest);
+    if (access(p->dir, F_OK) == 0)
         return 0;
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_free char *lockname = xasprintf("layer-%s", d->digest + 7);
-    cleanup_close int lock = -1;
-    int r = minik_lock_take(locks, lockname, LOCK_EX, &lock, err);
+    int r = minik_lock_take(locks, lockname, LOCK_EX, &p->lock, err);
     if (r < 0)
         return r;
-    if (access(dir, F_OK) == 0)
+    if (access(p->dir, F_OK) == 0)
         return 0; /* unpacked by another process while we waited */
     cleanup_free char *blob = minik_blob_path(s->blobs, d->digest);
     cleanup_close int fd = open(blob, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return minik_error_set(err, errno, "open layer blob \"%s\"", blob);
-    cleanup_free char *tmp = xasprintf("%s/layer-XXXXXX", s->tmp);
-    if (!mkdtemp(tmp))
-        return minik_error_set(err, errno, "create temp dir in \"%s\"", s->tmp);
-    if (chmod(tmp, 0755) < 0)
-        r = minik_error_set(err, errno, "chmod \"%s\"", tmp);
-    if (r == 0)
-        r = minik_unpack_layer_fd(fd, tmp, &s->limits, err);
-    if (r == 0) {
-        /* The layer's files must be on disk before its name says it is complete. */
-        cleanup_close int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-            syncfs(dfd);
-        if (rename(tmp, dir) < 0)
-            r = minik_error_set(err, errno, "rename \"%s\" to \"%s\"", tmp, dir);
+    p->tmp = xasprintf("%s/layer-XXXXXX", s->tmp);
+    if (!mkdtemp(p->tmp)) {
+        r = minik_error_set(err, errno, "create temp dir in \"%s\"", s->tmp);
+        free(p->tmp);
+        p->tmp = NULL;
+        return r;
     }
-    if (r < 0) {
-        cleanup_error minik_error_t *e2 = NULL;
-        minik_rm_rf(tmp, &e2); /* best effort: GC removes leftovers in tmp/ too */
-        return minik_error_wrap(err, "layer %s", d->digest);
-    }
-    return 0;
+    if (chmod(p->tmp, 0755) < 0)
+        return minik_error_set(err, errno, "chmod \"%s\"", p->tmp);
+    r = minik_unpack_layer_fd(fd, p->tmp, &s->limits, err);
+    return r < 0 ? minik_error_wrap(err, "layer %s", d->digest) : 0;
 }
 
 int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
@@ -241,8 +254,40 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
 {
     minik_manifest_t *m = NULL;
     int r = minik_images_load_manifest(s, manifest_digest, &m, err);
-    for (size_t i = 0; r == 0 && i < m->n_layers; i++)
-        r = unpack_one(s, &m->layers[i], err);
+    if (r < 0)
+        return r;
+    pending_layer_t *ps = xcalloc(m->n_layers + 1, sizeof(*ps));
+    bool any = false;
+    for (size_t i = 0; i < m->n_layers; i++)
+        ps[i].lock = -1;
+    for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
+        bool seen = false; /* the same layer twice: its lock is already ours */
+        for (size_t k = 0; k < i; k++)
+            seen |= strcmp(m->layers[k].digest, m->layers[i].digest) == 0;
+        if (!seen)
+            r = unpack_one(s, &m->layers[i], &ps[i], err);
+        any |= ps[i].tmp != NULL;
+    }
+    /* One syncfs for all new layers: their files must be on disk before a name says a
+     * layer is complete, and one flush is far cheaper than an fsync per file. */
+    if (r == 0 && any) {
+        cleanup_close int dfd = open(s->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || syncfs(dfd) < 0)
+            r = minik_error_set(err, errno, "sync \"%s\"", s->tmp);
+    }
+    for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
+        if (!ps[i].tmp)
+            continue;
+        if (rename(ps[i].tmp, ps[i].dir) < 0)
+            r = minik_error_set(err, errno, "rename \"%s\" to \"%s\"", ps[i].tmp, ps[i].dir);
+        else {
+            free(ps[i].tmp);
+            ps[i].tmp = NULL;
+        }
+    }
+    for (size_t i = 0; i < m->n_layers; i++)
+        pending_clear(&ps[i]);
+    free(ps);
     minik_manifest_free(m);
     return r;
 }
