@@ -302,7 +302,7 @@ static int get_token(minik_registry_t *r, const minik_auth_challenge_t *ch, mini
     response_t resp = {.max = TOKEN_MAX};
     int ret = http_get(r, url, NULL, false, true, &resp, err);
     if (ret == 0 && (resp.status == 401 || resp.status == 403))
-        ret = minik_error_set_code(err, (int)resp.status, EACCES,
+        ret = minik_error_set_code(err, (int)resp.status, 0,
                                    "registry %s: authentication failed: the token server "
                                    "rejected %s (HTTP %ld)",
                                    r->domain, r->cred ? "the credentials" : "anonymous access",
@@ -331,16 +331,15 @@ static int get_token(minik_registry_t *r, const minik_auth_challenge_t *ch, mini
 static int authenticate(minik_registry_t *r, const char *www_auth, minik_error_t **err)
 {
     if (!www_auth)
-        return minik_error_set_code(err, 401, EACCES,
-                                    "registry %s: unauthorized, and no WWW-Authenticate challenge",
-                                    r->domain);
+        return minik_error_set_code(
+            err, 401, 0, "registry %s: unauthorized, and no WWW-Authenticate challenge", r->domain);
     minik_auth_challenge_t *ch = NULL;
     int ret = minik_auth_parse_challenge(www_auth, &ch, err);
     if (ret < 0)
         return minik_error_wrap(err, "registry %s", r->domain);
     if (strcmp(ch->scheme, "basic") == 0) {
         if (!r->cred || !r->cred->username)
-            ret = minik_error_set_code(err, 401, EACCES,
+            ret = minik_error_set_code(err, 401, 0,
                                        "registry %s requires a login: no credentials for it "
                                        "(pass a docker config.json with --creds-file)",
                                        r->domain);
@@ -386,11 +385,18 @@ static int registry_get(minik_registry_t *r, const char *url, const char *accept
         ret = http_get(r, url, accept, true, false, resp, err);
         if (ret < 0 || resp->status != 401)
             return ret;
-        if (i == 1 || (r->basic && !r->token))
-            return minik_error_set_code(err, 401, EACCES,
+        if (i == 1 || (r->basic && !r->token)) {
+            if (!r->cred)
+                return minik_error_set_code(err, 401, 0,
+                                            "registry %s: authentication failed: %s needs a "
+                                            "login (HTTP 401); pass credentials with "
+                                            "--creds-file",
+                                            r->domain, r->path);
+            return minik_error_set_code(err, 401, 0,
                                         "registry %s: authentication failed: credentials "
                                         "rejected (HTTP 401)",
                                         r->domain);
+        }
         cleanup_free char *wa = resp->www_auth ? xstrdup(resp->www_auth) : NULL;
         ret = authenticate(r, wa, err);
         if (ret < 0)
@@ -406,10 +412,10 @@ int minik_registry_get_manifest(minik_registry_t *r, const char *reference, char
     response_t resp = {.max = MANIFEST_MAX};
     int ret = registry_get(r, url, MANIFEST_ACCEPT, &resp, err);
     if (ret == 0 && resp.status == 404)
-        ret = minik_error_set_code(err, 404, ENOENT, "manifest %s/%s:%s not found in registry",
+        ret = minik_error_set_code(err, 404, 0, "manifest %s/%s:%s not found in registry",
                                    r->domain, r->path, reference);
     else if (ret == 0 && resp.status == 403)
-        ret = minik_error_set_code(err, 403, EACCES, "registry %s: access to %s denied (HTTP 403)",
+        ret = minik_error_set_code(err, 403, 0, "registry %s: access to %s denied (HTTP 403)",
                                    r->domain, r->path);
     else if (ret == 0 && resp.status != 200)
         ret = minik_error_set_code(err, (int)resp.status, 0,
@@ -553,7 +559,7 @@ static int xfer_done(xfer_t *x, CURLcode c, minik_error_t **err)
         return minik_error_set(err, 0, "blob %s from %s: %s", dg, x->r->domain,
                                x->errbuf[0] ? x->errbuf : curl_easy_strerror(c));
     if (status == 404)
-        return minik_error_set_code(err, 404, ENOENT, "blob %s not found in registry %s", dg,
+        return minik_error_set_code(err, 404, 0, "blob %s not found in registry %s", dg,
                                     x->r->domain);
     return minik_error_set_code(err, (int)status, 0, "blob %s from %s: HTTP %ld", dg, x->r->domain,
                                 status);

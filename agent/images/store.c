@@ -292,6 +292,15 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
     return r;
 }
 
+/* ENOENT for callers that test for it, without strerror's words in the message. */
+static int not_found(minik_error_t **err, const char *what)
+{
+    minik_error_set(err, 0, "image %s not found in the store", what);
+    if (err && *err)
+        (*err)->errnum = ENOENT;
+    return -ENOENT;
+}
+
 static bool looks_like_digest_prefix(const char *s)
 {
     if (minik_str_has_prefix(s, "sha256:"))
@@ -366,7 +375,7 @@ int minik_images_resolve(minik_images_t *s, const char *ref, minik_image_t **out
         if (found)
             return fill_image(s, found->string, found, out, err);
         if (minik_str_has_prefix(ref, "sha256:"))
-            return minik_error_set(err, ENOENT, "image %s not found in the store", ref);
+            return not_found(err, ref);
     }
     minik_image_ref_t *pr = NULL;
     r = minik_image_ref_parse(ref, &pr, err);
@@ -393,7 +402,7 @@ int minik_images_resolve(minik_images_t *s, const char *ref, minik_image_t **out
         }
     }
     if (!e)
-        return minik_error_set(err, ENOENT, "image %s not found in the store", key);
+        return not_found(err, key);
     return fill_image(s, e->string, e, out, err);
 }
 
