@@ -205,9 +205,8 @@ static bool status_retryable(long s)
 
 static void common_opts(CURL *h)
 {
-    static char ua[64];
-    if (!ua[0])
-        snprintf(ua, sizeof(ua), "minik/%s", minik_version());
+    char ua[64]; /* curl copies option strings */
+    snprintf(ua, sizeof(ua), "minik/%s", minik_version());
     curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
