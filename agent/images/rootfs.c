@@ -288,6 +288,12 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
             return 0;
         }
         /* An overlay record without its mount (the node rebooted): mount it again. */
+    } else {
+        /* No record: nothing, or what a crash during an earlier prepare left (maybe even a
+         * mount). Start from a clean directory. */
+        r = minik_images_rootfs_remove(s, id, err);
+        if (r < 0)
+            return r;
     }
 
     minik_manifest_t *m = NULL;

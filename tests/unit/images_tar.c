@@ -68,4 +68,3 @@ void make_tar(const ent_t *es, const char *filter, minik_buf_t *out)
     archive_write_close(a);
     archive_write_free(a);
 }
-

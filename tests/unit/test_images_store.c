@@ -137,25 +137,28 @@ static void rootfs_overlay_and_copy(void **state)
     /* Idempotent for the same image; another image for the same id is refused. */
     assert_int_equal(minik_images_rootfs_prepare(f->store, "a:1", "c1", &p1b, NULL), 0);
     assert_string_equal(p1b, p1);
-    assert_int_equal(minik_images_rootfs_prepare(f->store, "registry.lan:5000/b:2", "c1", &px,
-                                                 &err),
-                     -EEXIST);
+    assert_int_equal(
+        minik_images_rootfs_prepare(f->store, "registry.lan:5000/b:2", "c1", &px, &err), -EEXIST);
     assert_non_null(strstr(err->msg, "already has a root filesystem"));
     minik_error_clear(&err);
     assert_true(minik_images_rootfs_prepare(f->store, "a:1", "../x", &px, &err) < 0);
     assert_non_null(strstr(err->msg, "container id"));
     minik_error_clear(&err);
 
+    /* What a crash during a prepare leaves (no record, junk in merged/) is cleared. */
+    cleanup_free char *junk = xasprintf("%s/images/rootfs/c2/merged/junk", f->dir);
+    assert_int_equal(minik_mkdir_p(junk, 0755, NULL), 0);
+
     minik_images_set_copy_rootfs(f->store, true);
-    assert_int_equal(minik_images_rootfs_prepare(f->store, "registry.lan:5000/b:2", "c2", &p2,
-                                                 NULL),
-                     0);
+    assert_int_equal(
+        minik_images_rootfs_prepare(f->store, "registry.lan:5000/b:2", "c2", &p2, NULL), 0);
     assert_int_equal(statfs(p2, &sf), 0);
     assert_true(sf.f_type != 0x794c7630);
     cleanup_free char *motd = xasprintf("%s/etc/motd", p2);
     cleanup_free char *data = NULL;
     assert_int_equal(minik_file_read(motd, 100, &data, NULL, NULL), 0);
     assert_string_equal(data, "b\n");
+    assert_int_equal(access(junk, F_OK), -1);
 
     /* In use: refused; after the rootfs goes, removal and GC free everything. */
     assert_int_equal(minik_images_remove(f->store, "a:1", &err), -EBUSY);
