@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/images/images.h"
@@ -62,6 +63,7 @@ typedef struct progress {
     bool done[8];
     int n;
     unsigned finished;
+    int64_t last_ms;
 } progress_t;
 
 static void on_progress(void *data, const char *digest, int64_t now, int64_t total, bool done)
@@ -87,6 +89,13 @@ static void on_progress(void *data, const char *digest, int64_t now, int64_t tot
     if (done && !p->done[i])
         p->finished++;
     p->now[i] = now, p->total[i] = total, p->done[i] = done;
+    /* curl reports many times a second; a terminal needs ten updates at most. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (!done && ms - p->last_ms < 100)
+        return;
+    p->last_ms = ms;
     int64_t a = 0, b = 0;
     for (int k = 0; k < p->n; k++)
         if (!p->done[k])
