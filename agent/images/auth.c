@@ -181,13 +181,8 @@ static int decode_auth(const char *b64, const char *key, char **user, char **pas
     return 0;
 }
 
-int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t **out,
-                      minik_error_t **err)
+static int lookup_doc(const cJSON *j, const char *domain, minik_cred_t **out, minik_error_t **err)
 {
-    *out = NULL;
-    if (!config_json)
-        return 0;
-    cleanup_cjson cJSON *j = cJSON_Parse(config_json);
     if (!cJSON_IsObject(j))
         return minik_error_set(err, 0, "credentials: not a JSON object");
     const cJSON *auths = cJSON_GetObjectItemCaseSensitive(j, "auths");
@@ -229,6 +224,31 @@ int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t 
         }
         *out = c;
         return 0;
+    }
+    return 0;
+}
+
+int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t **out,
+                      minik_error_t **err)
+{
+    *out = NULL;
+    if (!config_json)
+        return 0;
+    cleanup_cjson cJSON *j = cJSON_Parse(config_json);
+    if (!cJSON_IsArray(j))
+        return lookup_doc(j, domain, out, err);
+    /* Several pull secrets: the first one with credentials for the registry wins, as in
+     * the kubelet. */
+    const cJSON *doc;
+    int i = 0;
+    cJSON_ArrayForEach(doc, j)
+    {
+        int r = lookup_doc(doc, domain, out, err);
+        if (r < 0)
+            return minik_error_wrap(err, "credentials[%d]", i);
+        if (*out)
+            return 0;
+        i++;
     }
     return 0;
 }

@@ -30,8 +30,10 @@ typedef void (*minik_pull_progress_fn)(void *data, const char *digest, int64_t n
                                        bool done_blob);
 
 typedef struct minik_pull_opts {
-    /* Credentials in ~/.docker/config.json form ({"auths": {"host": {"auth": ...}}}), or
-     * the content of a kubernetes.io/dockerconfigjson secret. NULL: anonymous. */
+    /* Credentials in ~/.docker/config.json form ({"auths": {"host": {"auth": ...}}}), the
+     * content of a kubernetes.io/dockerconfigjson secret, or a JSON array of those (a
+     * pod's imagePullSecrets in order; the first with an entry for the registry wins).
+     * NULL: anonymous. */
     const char *creds_json;
     /* "os/arch[/variant]"; NULL selects the host's platform. */
     const char *platform;

@@ -102,8 +102,9 @@ typedef struct minik_cred {
 } minik_cred_t;
 
 /* Find credentials for registry `domain` (as in a reference: "docker.io", "host:5000") in
- * a docker config.json document (or a legacy .dockercfg map). *out is NULL when there are
- * none; a malformed document is an error. */
+ * a docker config.json document (or a legacy .dockercfg map), or in a JSON array of such
+ * documents (a pod's several imagePullSecrets; the first match wins). *out is NULL when
+ * there are none; a malformed document is an error. */
 int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t **out,
                       minik_error_t **err);
 void minik_cred_free(minik_cred_t *c);

@@ -368,6 +368,17 @@ static void auth_reads_docker_config_json(void **state)
     assert_int_equal(minik_auth_lookup(NULL, "docker.io", &c, NULL), 0);
     assert_null(c);
 
+    /* Several pull secrets: the first one naming the registry wins. */
+    const char *many = "[{\"auths\":{\"other\":{\"auth\":\"dTE6cDE=\"}}},"
+                       "{\"auths\":{\"h:1\":{\"auth\":\"dTI6cDI=\"}}},"
+                       "{\"auths\":{\"h:1\":{\"auth\":\"dTM6cDM=\"}}}]";
+    assert_int_equal(minik_auth_lookup(many, "h:1", &c, NULL), 0);
+    assert_string_equal(c->username, "u2");
+    assert_string_equal(c->password, "p2");
+    minik_cred_free(c);
+    assert_int_equal(minik_auth_lookup(many, "nowhere", &c, NULL), 0);
+    assert_null(c);
+
     /* Legacy .dockercfg: the host map at the top level. */
     assert_int_equal(minik_auth_lookup("{\"quay.io\":{\"auth\":\"dTpw\"}}", "quay.io", &c, NULL),
                      0);
@@ -387,6 +398,7 @@ static void auth_refuses_bad_config_json(void **state)
         {"{\"auths\":{\"h\":{\"auth\":\"bm9jb2xvbg==\"}}}", "user:password"},
         {"{\"auths\":{\"h\":{\"email\":\"x\"}}}", "need \"auth\""},
         {"{\"auths\":{\"h\":\"str\"}}", "expected an object"},
+        {"[{\"auths\":{}}, 7]", "credentials[1]: credentials: not a JSON object"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         minik_cred_t *c = NULL;
