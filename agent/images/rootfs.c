@@ -235,23 +235,52 @@ static int copy_rootfs(minik_images_t *s, const minik_manifest_t *m, const char 
 
 /* ---- prepare / remove ----------------------------------------------------------------- */
 
+/* Build the overlay mount options. by_fd names each layer as /proc/self/fd/N of an O_PATH
+ * descriptor (kept open in fds until the mount is done), which keeps the option string
+ * short enough for images with many layers: the kernel takes one page of options. */
+static int overlay_opts(minik_images_t *s, const minik_manifest_t *m, const char *dir, bool by_fd,
+                        int *fds, minik_buf_t *o, minik_error_t **err)
+{
+    minik_buf_append_str(o, "lowerdir=");
+    /* overlayfs lists the topmost lower layer first. */
+    for (size_t i = m->n_layers; i-- > 0;) {
+        cleanup_free char *ld = minik_images_layer_dir(s, m->layers[i].digest);
+        const char *sep = i + 1 == m->n_layers ? "" : ":";
+        if (!by_fd) {
+            minik_buf_appendf(o, "%s%s", sep, ld);
+            continue;
+        }
+        fds[i] = open(ld, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fds[i] < 0)
+            return minik_error_set(err, errno, "open layer \"%s\"", ld);
+        minik_buf_appendf(o, "%s/proc/self/fd/%d", sep, fds[i]);
+    }
+    minik_buf_appendf(o, ",upperdir=%s/upper,workdir=%s/work", dir, dir);
+    return 0;
+}
+
 static int mount_overlay(minik_images_t *s, const minik_manifest_t *m, const char *dir,
                          minik_error_t **err)
 {
     cleanup_buf minik_buf_t o = MINIK_BUF_INIT;
-    minik_buf_append_str(&o, "lowerdir=");
-    /* overlayfs lists the topmost lower layer first. */
-    for (size_t i = m->n_layers; i-- > 0;) {
-        cleanup_free char *ld = minik_images_layer_dir(s, m->layers[i].digest);
-        minik_buf_appendf(&o, "%s%s", i + 1 == m->n_layers ? "" : ":", ld);
+    int *fds = xcalloc(m->n_layers + 1, sizeof(int));
+    for (size_t i = 0; i < m->n_layers; i++)
+        fds[i] = -1;
+    int r = overlay_opts(s, m, dir, false, fds, &o, err);
+    if (r == 0 && o.len > MOUNT_OPTS_MAX) {
+        minik_buf_reset(&o);
+        r = overlay_opts(s, m, dir, true, fds, &o, err);
+        if (r == 0 && o.len > MOUNT_OPTS_MAX)
+            r = minik_error_set(err, 0, "overlay options too long (%zu layers)", m->n_layers);
     }
-    minik_buf_appendf(&o, ",upperdir=%s/upper,workdir=%s/work", dir, dir);
-    if (o.len > MOUNT_OPTS_MAX)
-        return minik_error_set(err, 0, "overlay options too long (%zu layers)", m->n_layers);
     cleanup_free char *merged = xasprintf("%s/merged", dir);
-    if (mount("overlay", merged, "overlay", 0, o.data) < 0)
-        return minik_error_set(err, errno, "mount overlay on \"%s\"", merged);
-    return 0;
+    if (r == 0 && mount("overlay", merged, "overlay", 0, o.data) < 0)
+        r = minik_error_set(err, errno, "mount overlay on \"%s\"", merged);
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(fds);
+    return r;
 }
 
 int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *id,

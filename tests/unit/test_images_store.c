@@ -19,6 +19,7 @@
 #include <archive_entry.h>
 
 #include "agent/images/images.h"
+#include "agent/images/internal.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/xalloc.h"
@@ -176,6 +177,53 @@ static void rootfs_overlay_and_copy(void **state)
     assert_true(layers <= 4096);
 }
 
+/* 80 layers: more than fit in one page of overlay options with absolute paths. */
+static void rootfs_with_many_layers(void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 80 };
+    cleanup_buf minik_buf_t man = MINIK_BUF_INIT;
+    const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{}}";
+    cleanup_free char *cfg_digest = NULL;
+    assert_int_equal(minik_blob_put(f->store->blobs, cfg, strlen(cfg), NULL, &cfg_digest, NULL), 0);
+    minik_buf_appendf(&man,
+                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                      "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[",
+                      MINIK_MT_OCI_MANIFEST, MINIK_MT_OCI_CONFIG, cfg_digest, strlen(cfg));
+    for (int i = 0; i < N; i++) {
+        char name[16], top[16];
+        snprintf(name, sizeof(name), "f%d", i);
+        snprintf(top, sizeof(top), "%d", i);
+        const ent_t es[] = {{.name = name, .type = AE_IFREG, .data = "x"},
+                            {.name = "top", .type = AE_IFREG, .data = top},
+                            {0}};
+        cleanup_buf minik_buf_t t = MINIK_BUF_INIT;
+        make_tar(es, NULL, &t);
+        cleanup_free char *d = NULL;
+        assert_int_equal(minik_blob_put(f->store->blobs, t.data, t.len, NULL, &d, NULL), 0);
+        minik_buf_appendf(&man, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}",
+                          i ? "," : "", MINIK_MT_OCI_LAYER_TAR, d, t.len);
+    }
+    minik_buf_append_str(&man, "]}");
+    cleanup_free char *digest = NULL;
+    assert_int_equal(minik_blob_put(f->store->blobs, man.data, man.len, NULL, &digest, NULL), 0);
+    assert_int_equal(minik_images_tag(f->store, "docker.io/library/many:1", digest, NULL, NULL), 0);
+
+    cleanup_error minik_error_t *err = NULL;
+    cleanup_free char *p = NULL;
+    if (minik_images_rootfs_prepare(f->store, "many:1", "c1", &p, &err) < 0)
+        fail_msg("%s", err->msg);
+    struct statfs sf;
+    assert_int_equal(statfs(p, &sf), 0);
+    assert_int_equal(sf.f_type, 0x794c7630); /* still overlayfs, not the copy fallback */
+    cleanup_free char *f0 = xasprintf("%s/f0", p), *f79 = xasprintf("%s/f79", p);
+    cleanup_free char *top = xasprintf("%s/top", p), *data = NULL;
+    assert_int_equal(access(f0, F_OK), 0);
+    assert_int_equal(access(f79, F_OK), 0);
+    assert_int_equal(minik_file_read(top, 100, &data, NULL, NULL), 0);
+    assert_string_equal(data, "79"); /* the last layer is on top */
+}
+
 static void import_honours_layer_limits(void **state)
 {
     fixture_t *f = *state;
@@ -200,6 +248,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(resolve_config_and_list, setup, teardown),
         cmocka_unit_test_setup_teardown(rootfs_overlay_and_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(rootfs_with_many_layers, setup, teardown),
         cmocka_unit_test_setup_teardown(import_honours_layer_limits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
