@@ -370,7 +370,7 @@ static int ping(minik_registry_t *r, minik_error_t **err)
     response_clear(&resp);
     if (ret == 0)
         r->pinged = true;
-    return ret < 0 ? minik_error_wrap(err, "pull") : 0;
+    return ret;
 }
 
 /* GET on the registry with its auth; a 401 re-authenticates once. */

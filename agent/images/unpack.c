@@ -382,6 +382,8 @@ static int unpack_archive(struct archive *a, const char *dest_dir, const minik_u
                                    "layer has more than the limit of %llu entries: refusing a "
                                    "possible decompression bomb",
                                    (unsigned long long)lim->max_entries);
+        if (r == ARCHIVE_RETRY)
+            continue; /* a skippable bad header; counted above so it cannot spin */
         c.entry = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
         r = extract_entry(&c, a, e, err);
         if (r < 0)
