@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -249,6 +250,45 @@ static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, pending_la
     return r < 0 ? minik_error_wrap(err, "layer %s", d->digest) : 0;
 }
 
+/* Layers of one image are unpacked in parallel: decompression and file creation are
+ * CPU- and syscall-bound, and each layer goes to its own directory. */
+typedef struct unpack_job {
+    minik_images_t *s;
+    const minik_manifest_t *m;
+    pending_layer_t *ps;
+    const bool *skip;
+    size_t next;
+    int ret;
+    minik_error_t *err;
+    pthread_mutex_t mu;
+} unpack_job_t;
+
+static void *unpack_worker(void *arg)
+{
+    unpack_job_t *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        size_t i = j->next++;
+        bool stop = j->ret < 0;
+        pthread_mutex_unlock(&j->mu);
+        if (stop || i >= j->m->n_layers)
+            return NULL;
+        if (j->skip[i])
+            continue;
+        minik_error_t *e = NULL;
+        int r = unpack_one(j->s, &j->m->layers[i], &j->ps[i], &e);
+        if (r < 0) {
+            pthread_mutex_lock(&j->mu);
+            if (j->ret == 0) {
+                j->ret = r;
+                j->err = steal_pointer(&e);
+            }
+            pthread_mutex_unlock(&j->mu);
+            minik_error_free(e);
+        }
+    }
+}
+
 int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
                                  minik_error_t **err)
 {
@@ -256,18 +296,42 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
     int r = minik_images_load_manifest(s, manifest_digest, &m, err);
     if (r < 0)
         return r;
-    pending_layer_t *ps = xcalloc(m->n_layers + 1, sizeof(*ps));
-    bool any = false;
-    for (size_t i = 0; i < m->n_layers; i++)
+    size_t n = m->n_layers;
+    pending_layer_t *ps = xcalloc(n + 1, sizeof(*ps));
+    bool *skip = xcalloc(n + 1, sizeof(*skip));
+    size_t todo = 0;
+    for (size_t i = 0; i < n; i++) {
         ps[i].lock = -1;
-    for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
-        bool seen = false; /* the same layer twice: its lock is already ours */
+        /* The same layer twice: one unpack (a second would wait on its own lock). */
         for (size_t k = 0; k < i; k++)
-            seen |= strcmp(m->layers[k].digest, m->layers[i].digest) == 0;
-        if (!seen)
-            r = unpack_one(s, &m->layers[i], &ps[i], err);
-        any |= ps[i].tmp != NULL;
+            skip[i] |= strcmp(m->layers[k].digest, m->layers[i].digest) == 0;
+        cleanup_free char *dir = minik_images_layer_dir(s, m->layers[i].digest);
+        skip[i] |= access(dir, F_OK) == 0;
+        todo += !skip[i];
     }
+    unpack_job_t job = {.s = s, .m = m, .ps = ps, .skip = skip};
+    pthread_mutex_init(&job.mu, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = todo < (size_t)(cpus > 0 ? cpus : 1) ? todo : (size_t)(cpus > 0 ? cpus : 1);
+    if (nthreads > 4)
+        nthreads = 4;
+    pthread_t tids[4];
+    size_t started = 0;
+    for (size_t t = 1; t < nthreads; t++)
+        if (pthread_create(&tids[started], NULL, unpack_worker, &job) == 0)
+            started++;
+    if (todo > 0)
+        unpack_worker(&job); /* this thread works too */
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    pthread_mutex_destroy(&job.mu);
+    r = job.ret;
+    if (r < 0 && err && !*err)
+        *err = steal_pointer(&job.err);
+    minik_error_free(job.err);
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any |= ps[i].tmp != NULL;
     /* One syncfs for all new layers: their files must be on disk before a name says a
      * layer is complete, and one flush is far cheaper than an fsync per file. */
     if (r == 0 && any) {
@@ -275,7 +339,7 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
         if (dfd < 0 || syncfs(dfd) < 0)
             r = minik_error_set(err, errno, "sync \"%s\"", s->tmp);
     }
-    for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
+    for (size_t i = 0; r == 0 && i < n; i++) {
         if (!ps[i].tmp)
             continue;
         if (rename(ps[i].tmp, ps[i].dir) < 0)
@@ -285,9 +349,10 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
             ps[i].tmp = NULL;
         }
     }
-    for (size_t i = 0; i < m->n_layers; i++)
+    for (size_t i = 0; i < n; i++)
         pending_clear(&ps[i]);
     free(ps);
+    free(skip);
     minik_manifest_free(m);
     return r;
 }
