@@ -378,9 +378,14 @@ static int image_inspect(int argc, char **argv)
         cJSON_AddStringToObject(j, "configDigest", img->config_digest);
         cJSON_AddNumberToObject(j, "size", (double)img->size);
         cJSON *ls = cJSON_AddArrayToObject(j, "layers");
+        cleanup_strv char **ids = NULL;
+        cleanup_error minik_error_t *ierr = NULL;
+        minik_images_diff_ids(s, m, &ids, &ierr); /* shown when the config has them */
         for (size_t i = 0; i < m->n_layers; i++) {
             cJSON *l = cJSON_CreateObject();
             cJSON_AddStringToObject(l, "digest", m->layers[i].digest);
+            if (ids)
+                cJSON_AddStringToObject(l, "diffID", ids[i]);
             cJSON_AddStringToObject(l, "mediaType", m->layers[i].media_type);
             cJSON_AddNumberToObject(l, "size", (double)m->layers[i].size);
             cJSON_AddItemToArray(ls, l);

@@ -58,10 +58,13 @@ static void mark_manifest(minik_images_t *s, const char *digest, cJSON *blobs, c
         return;
     }
     keep(blobs, m->config.digest);
-    for (size_t i = 0; i < m->n_layers; i++) {
+    for (size_t i = 0; i < m->n_layers; i++)
         keep(blobs, m->layers[i].digest);
-        keep(layers, m->layers[i].digest);
-    }
+    cleanup_strv char **ids = NULL;
+    if (minik_images_diff_ids(s, m, &ids, &e) < 0)
+        minik_log_warn("gc: cannot read image config", "digest", digest, "error", e->msg, NULL);
+    for (size_t i = 0; ids && ids[i]; i++)
+        keep(layers, ids[i]);
     minik_manifest_free(m);
 }
 

@@ -4,8 +4,8 @@
  *
  * Layout (docs/images.md has the full picture):
  *   <data-dir>/images/blobs/sha256/<hex>     verified blobs (manifests, configs, layers)
- *   <data-dir>/images/layers/sha256/<hex>/   one directory per unpacked layer blob, with
- *                                            whiteouts in overlayfs form
+ *   <data-dir>/images/layers/sha256/<hex>/   one directory per unpacked layer, by diff_id,
+ *                                            with whiteouts in overlayfs form
  *   <data-dir>/images/refs.json              name:tag / name@digest -> manifest digest
  *   <data-dir>/images/rootfs/<container-id>/ merged/ upper/ work/ + image digest
  *

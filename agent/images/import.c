@@ -436,7 +436,7 @@ int minik_images_import(minik_images_t *s, const char *path, const char *name, c
     if (fd < 0)
         r = minik_error_set(err, errno, "open \"%s\"", path);
     if (r == 0)
-        r = minik_unpack_layer_fd(fd, tmp, &s->limits, err);
+        r = minik_unpack_layer_fd(fd, tmp, &s->limits, NULL, err);
     if (r == 0 && kind == ARCHIVE_OCI)
         r = import_oci_layout(s, tmp, name, platform, ref_out, err);
     else if (r == 0)

@@ -151,9 +151,10 @@ typedef struct minik_unpack_limits {
 /* Unpack a layer (tar; gzip, zstd, xz or none, autodetected) read from archive_fd into the
  * existing empty directory dest_dir. Whiteouts become overlayfs whiteouts (0/0 char
  * devices, trusted.overlay.opaque=y). Entries that would land outside dest_dir are
- * refused. On failure dest_dir is left for the caller to remove. */
+ * refused. *diff_id (may be NULL) receives the sha256 of the decompressed stream. On
+ * failure dest_dir is left for the caller to remove. */
 int minik_unpack_layer_fd(int archive_fd, const char *dest_dir, const minik_unpack_limits_t *lim,
-                          minik_error_t **err);
+                          char **diff_id, minik_error_t **err);
 int minik_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
                            const minik_unpack_limits_t *lim, minik_error_t **err);
 /* sha256 of the decompressed stream of a (possibly compressed) tar file: its diff_id. */
@@ -206,8 +207,12 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
 /* Parsed manifest of a stored image. */
 int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_manifest_t **out,
                                minik_error_t **err);
-/* Directory of an unpacked layer blob. */
-char *minik_images_layer_dir(minik_images_t *s, const char *digest);
+/* The diff_ids of a stored image (from its config; one per layer, checked), as a
+ * NULL-terminated array the caller frees with minik_strv_free. */
+int minik_images_diff_ids(minik_images_t *s, const minik_manifest_t *m, char ***out,
+                          minik_error_t **err);
+/* Directory of an unpacked layer, by diff_id. */
+char *minik_images_layer_dir(minik_images_t *s, const char *diff_id);
 /* Manifest digests used by prepared root filesystems (NULL-terminated). */
 char **minik_images_rootfs_in_use(minik_images_t *s);
 

@@ -23,26 +23,6 @@ static char **merge_lists(char *const *a, char *const *b)
     return out;
 }
 
-/* The config must be an image config whose layer list matches the manifest's. */
-static int check_config(minik_images_t *s, const minik_manifest_t *m, minik_error_t **err)
-{
-    cleanup_free char *data = NULL;
-    size_t len = 0;
-    int r = minik_blob_read(s->blobs, m->config.digest, 16 * 1024 * 1024, &data, &len, err);
-    if (r < 0)
-        return r;
-    cleanup_cjson cJSON *j = cJSON_ParseWithLength(data, len);
-    if (!cJSON_IsObject(j))
-        return minik_error_set(err, 0, "image config %s: not a JSON object", m->config.digest);
-    const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(j, "rootfs");
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
-    if (ids && (!cJSON_IsArray(ids) || (size_t)cJSON_GetArraySize(ids) != m->n_layers))
-        return minik_error_set(err, 0,
-                               "image config %s: rootfs.diff_ids lists %d layers, the manifest %zu",
-                               m->config.digest, cJSON_GetArraySize(ids), m->n_layers);
-    return 0;
-}
-
 int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_opts_t *opts,
                       char **digest_out, minik_error_t **err)
 {
@@ -103,8 +83,6 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
                                        opts->progress_data, err);
         free(descs);
     }
-    if (r == 0)
-        r = check_config(s, man, err);
     if (r == 0)
         r = minik_images_unpack_manifest(s, digest, err);
     if (r == 0 && ref->tag) {

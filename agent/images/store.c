@@ -197,6 +197,38 @@ int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_mani
     return minik_manifest_parse(data, len, NULL, out, err);
 }
 
+int minik_images_diff_ids(minik_images_t *s, const minik_manifest_t *m, char ***out,
+                          minik_error_t **err)
+{
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    int r = minik_blob_read(s->blobs, m->config.digest, CONFIG_MAX, &data, &len, err);
+    if (r < 0)
+        return r;
+    cleanup_cjson cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *ids =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "rootfs"), "diff_ids");
+    if (!cJSON_IsArray(ids) || (size_t)cJSON_GetArraySize(ids) != m->n_layers)
+        return minik_error_set(err, 0,
+                               "image config %s: rootfs.diff_ids must list one digest per layer "
+                               "(%zu)",
+                               m->config.digest, m->n_layers);
+    cleanup_strv char **v = xcalloc(m->n_layers + 1, sizeof(char *));
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ids)
+    {
+        if (!cJSON_IsString(e) || !minik_digest_valid(e->valuestring))
+            return minik_error_set(err, 0,
+                                   "image config %s: rootfs.diff_ids[%zu] is not a sha256 "
+                                   "digest",
+                                   m->config.digest, i);
+        v[i++] = xstrdup(e->valuestring);
+    }
+    *out = steal_pointer(&v);
+    return 0;
+}
+
 /* A layer being unpacked: its lock, and the temp dir it goes to before the rename. */
 typedef struct pending_layer {
     int lock;
@@ -219,15 +251,16 @@ static void pending_clear(pending_layer_t *p)
 }
 
 /* Unpack one layer into a temp dir, holding its lock; nothing to do when it is already
- * there (p->tmp stays NULL). */
-static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, pending_layer_t *p,
-                      minik_error_t **err)
+ * there (p->tmp stays NULL). The layer is stored under its diff_id, and its decompressed
+ * stream must hash to it. */
+static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, const char *diff_id,
+                      pending_layer_t *p, minik_error_t **err)
 {
-    p->dir = minik_images_layer_dir(s, d->digest);
+    p->dir = minik_images_layer_dir(s, diff_id);
     if (access(p->dir, F_OK) == 0)
         return 0;
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
-    cleanup_free char *lockname = xasprintf("layer-%s", d->digest + 7);
+    cleanup_free char *lockname = xasprintf("layer-%s", diff_id + 7);
     int r = minik_lock_take(locks, lockname, LOCK_EX, &p->lock, err);
     if (r < 0)
         return r;
@@ -246,7 +279,13 @@ static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, pending_la
     }
     if (chmod(p->tmp, 0755) < 0)
         return minik_error_set(err, errno, "chmod \"%s\"", p->tmp);
-    r = minik_unpack_layer_fd(fd, p->tmp, &s->limits, err);
+    cleanup_free char *got = NULL;
+    r = minik_unpack_layer_fd(fd, p->tmp, &s->limits, &got, err);
+    if (r == 0 && strcmp(got, diff_id) != 0)
+        r = minik_error_set(err, 0,
+                            "diff_id mismatch: the image config says %s, the uncompressed layer "
+                            "hashes to %s",
+                            diff_id, got);
     return r < 0 ? minik_error_wrap(err, "layer %s", d->digest) : 0;
 }
 
@@ -256,6 +295,7 @@ typedef struct unpack_job {
     minik_images_t *s;
     const minik_manifest_t *m;
     pending_layer_t *ps;
+    char **ids;
     const bool *skip;
     size_t next;
     int ret;
@@ -276,7 +316,7 @@ static void *unpack_worker(void *arg)
         if (j->skip[i])
             continue;
         minik_error_t *e = NULL;
-        int r = unpack_one(j->s, &j->m->layers[i], &j->ps[i], &e);
+        int r = unpack_one(j->s, &j->m->layers[i], j->ids[i], &j->ps[i], &e);
         if (r < 0) {
             pthread_mutex_lock(&j->mu);
             if (j->ret == 0) {
@@ -293,9 +333,14 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
                                  minik_error_t **err)
 {
     minik_manifest_t *m = NULL;
+    cleanup_strv char **ids = NULL;
     int r = minik_images_load_manifest(s, manifest_digest, &m, err);
-    if (r < 0)
+    if (r == 0)
+        r = minik_images_diff_ids(s, m, &ids, err);
+    if (r < 0) {
+        minik_manifest_free(m);
         return r;
+    }
     size_t n = m->n_layers;
     pending_layer_t *ps = xcalloc(n + 1, sizeof(*ps));
     bool *skip = xcalloc(n + 1, sizeof(*skip));
@@ -304,12 +349,12 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
         ps[i].lock = -1;
         /* The same layer twice: one unpack (a second would wait on its own lock). */
         for (size_t k = 0; k < i; k++)
-            skip[i] |= strcmp(m->layers[k].digest, m->layers[i].digest) == 0;
-        cleanup_free char *dir = minik_images_layer_dir(s, m->layers[i].digest);
+            skip[i] |= strcmp(ids[k], ids[i]) == 0;
+        cleanup_free char *dir = minik_images_layer_dir(s, ids[i]);
         skip[i] |= access(dir, F_OK) == 0;
         todo += !skip[i];
     }
-    unpack_job_t job = {.s = s, .m = m, .ps = ps, .skip = skip};
+    unpack_job_t job = {.s = s, .m = m, .ps = ps, .ids = ids, .skip = skip};
     pthread_mutex_init(&job.mu, NULL);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nthreads = todo < (size_t)(cpus > 0 ? cpus : 1) ? todo : (size_t)(cpus > 0 ? cpus : 1);

@@ -401,14 +401,74 @@ static struct archive *new_reader(void)
     return a;
 }
 
-int minik_unpack_layer_fd(int archive_fd, const char *dest_dir, const minik_unpack_limits_t *lim,
-                          minik_error_t **err)
+/* The layer's diff_id is the sha256 of its decompressed tar stream. To get it in the same
+ * pass, two readers are chained: an inner "raw" reader decompresses, and the tar reader
+ * reads from it through this callback, which hashes every block on the way. */
+typedef struct chain {
+    struct archive *inner;
+    EVP_MD_CTX *md;
+} chain_t;
+
+static la_ssize_t chain_read(struct archive *outer, void *ud, const void **buf)
 {
-    cleanup_archive struct archive *a = new_reader();
-    if (archive_read_open_fd(a, archive_fd, 128 * 1024) != ARCHIVE_OK)
+    chain_t *c = ud;
+    size_t size = 0;
+    la_int64_t off;
+    int r = archive_read_data_block(c->inner, buf, &size, &off);
+    if (r == ARCHIVE_EOF)
+        return 0;
+    if (r < ARCHIVE_WARN) {
+        archive_set_error(outer, EIO, "%s", archive_error_string(c->inner));
+        return -1;
+    }
+    EVP_DigestUpdate(c->md, *buf, size);
+    return (la_ssize_t)size;
+}
+
+int minik_unpack_layer_fd(int archive_fd, const char *dest_dir, const minik_unpack_limits_t *lim,
+                          char **diff_id, minik_error_t **err)
+{
+    cleanup_archive struct archive *inner = archive_read_new();
+    archive_read_support_filter_all(inner);
+    archive_read_support_format_raw(inner);
+    struct archive_entry *e;
+    if (archive_read_open_fd(inner, archive_fd, 128 * 1024) != ARCHIVE_OK ||
+        archive_read_next_header(inner, &e) != ARCHIVE_OK)
         return minik_error_set(err, 0, "layer is not a valid tar archive: %s",
-                               archive_error_string(a));
-    return unpack_archive(a, dest_dir, lim, err);
+                               archive_error_string(inner));
+    chain_t c = {.inner = inner, .md = EVP_MD_CTX_new()};
+    EVP_DigestInit_ex(c.md, EVP_sha256(), NULL);
+    cleanup_archive struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+    int r = 0;
+    if (archive_read_open2(a, &c, NULL, chain_read, NULL, NULL) != ARCHIVE_OK)
+        r = minik_error_set(err, 0, "layer is not a valid tar archive: %s",
+                            archive_error_string(a));
+    if (r == 0)
+        r = unpack_archive(a, dest_dir, lim, err);
+    /* The stream goes on past the tar's end-of-archive blocks (padding); it is all part
+     * of the diff_id. */
+    const void *buf;
+    while (r == 0) {
+        la_ssize_t n = chain_read(a, &c, &buf);
+        if (n < 0)
+            r = minik_error_set(err, 0, "layer: %s", archive_error_string(inner));
+        if (n <= 0)
+            break;
+    }
+    if (r == 0 && diff_id) {
+        unsigned char out[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        EVP_DigestFinal_ex(c.md, out, &n);
+        char *d = xmalloc(7 + 2 * n + 1);
+        memcpy(d, "sha256:", 7);
+        for (unsigned i = 0; i < n; i++)
+            snprintf(d + 7 + 2 * i, 3, "%02x", out[i]);
+        *diff_id = d;
+    }
+    EVP_MD_CTX_free(c.md);
+    return r;
 }
 
 int minik_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,

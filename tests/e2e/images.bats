@@ -283,7 +283,7 @@ EOF
     [ ! -e "$D/images/tmp/layer-stale" ]
     [ "$(store_count "$D" blobs/sha256)" -eq 6 ]
 
-    base=$(minik image inspect --data-dir "$D" "$REG/test/one:1" | jq -r '.layers[0].digest')
+    base=$(minik image inspect --data-dir "$D" "$REG/test/one:1" | jq -r '.layers[0].diffID')
     run minik image rm --data-dir "$D" "$REG/test/one:1"
     [ "$status" -eq 0 ]
     [ -d "$D/images/layers/sha256/${base:7}" ]   # still used by two

@@ -179,28 +179,40 @@ static void rootfs_overlay_and_copy(void **state)
 
 /* Store an image made of the given layers (built in memory) under `ref`, straight
  * through the blob store, as a pull would leave it before unpacking. */
-static void put_image(fixture_t *f, const char *ref, const ent_t *const *layers, size_t n)
+static void put_image_ids(fixture_t *f, const char *ref, const ent_t *const *layers, size_t n,
+                          const char *bad_diff_id)
 {
-    cleanup_buf minik_buf_t man = MINIK_BUF_INIT;
-    const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{}}";
-    cleanup_free char *cfg_digest = NULL;
-    assert_int_equal(minik_blob_put(f->store->blobs, cfg, strlen(cfg), NULL, &cfg_digest, NULL), 0);
-    minik_buf_appendf(&man,
-                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
-                      "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[",
-                      MINIK_MT_OCI_MANIFEST, MINIK_MT_OCI_CONFIG, cfg_digest, strlen(cfg));
+    cleanup_buf minik_buf_t man = MINIK_BUF_INIT, cfg = MINIK_BUF_INIT, ls = MINIK_BUF_INIT;
+    minik_buf_append_str(&cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
+                               "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[");
     for (size_t i = 0; i < n; i++) {
         cleanup_buf minik_buf_t t = MINIK_BUF_INIT;
         make_tar(layers[i], NULL, &t);
         cleanup_free char *d = NULL;
         assert_int_equal(minik_blob_put(f->store->blobs, t.data, t.len, NULL, &d, NULL), 0);
-        minik_buf_appendf(&man, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}",
+        minik_buf_appendf(&ls, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}",
                           i ? "," : "", MINIK_MT_OCI_LAYER_TAR, d, t.len);
+        /* Uncompressed layers: the diff_id is the blob digest. */
+        minik_buf_appendf(&cfg, "%s\"%s\"", i ? "," : "", bad_diff_id ? bad_diff_id : d);
     }
-    minik_buf_append_str(&man, "]}");
+    minik_buf_append_str(&cfg, "]}}");
+    cleanup_free char *cfg_digest = NULL;
+    assert_int_equal(minik_blob_put(f->store->blobs, cfg.data, cfg.len, NULL, &cfg_digest, NULL),
+                     0);
+    minik_buf_appendf(&man,
+                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                      "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
+                      MINIK_MT_OCI_MANIFEST, MINIK_MT_OCI_CONFIG, cfg_digest, cfg.len, ls.data);
     cleanup_free char *digest = NULL;
     assert_int_equal(minik_blob_put(f->store->blobs, man.data, man.len, NULL, &digest, NULL), 0);
     assert_int_equal(minik_images_tag(f->store, ref, digest, NULL, NULL), 0);
+}
+
+/* Store an image made of the given layers (built in memory) under `ref`, straight
+ * through the blob store, as a pull would leave it before unpacking. */
+static void put_image(fixture_t *f, const char *ref, const ent_t *const *layers, size_t n)
+{
+    put_image_ids(f, ref, layers, n, NULL);
 }
 
 /* 80 layers: more than fit in one page of overlay options with absolute paths. */
@@ -261,6 +273,25 @@ static void one_bad_layer_installs_nothing(void **state)
     assert_string_equal(out, "2\n0\n0\n");
 }
 
+/* A layer whose uncompressed content does not match the config's diff_id is refused. */
+static void diff_id_mismatch_is_refused(void **state)
+{
+    fixture_t *f = *state;
+    const ent_t l[] = {{.name = "a", .type = AE_IFREG, .data = "a"}, {0}};
+    const ent_t *layers[] = {l};
+    put_image_ids(f, "docker.io/library/lying:1", layers, 1,
+                  "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    cleanup_error minik_error_t *err = NULL;
+    cleanup_free char *p = NULL;
+    assert_true(minik_images_rootfs_prepare(f->store, "lying:1", "c1", &p, &err) < 0);
+    assert_non_null(strstr(err->msg, "diff_id mismatch: the image config says sha256:0000"));
+    cleanup_free char *d =
+        xasprintf("%s/images/layers/sha256/"
+                  "0000000000000000000000000000000000000000000000000000000000000000",
+                  f->dir);
+    assert_int_equal(access(d, F_OK), -1);
+}
+
 static void import_honours_layer_limits(void **state)
 {
     fixture_t *f = *state;
@@ -287,6 +318,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rootfs_overlay_and_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(rootfs_with_many_layers, setup, teardown),
         cmocka_unit_test_setup_teardown(one_bad_layer_installs_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(diff_id_mismatch_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(import_honours_layer_limits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
