@@ -259,8 +259,9 @@ static int image_ls(int argc, char **argv)
             printf("%s\n", im->ref);
             continue;
         }
-        char sz[32];
-        human((uint64_t)im->size, sz, sizeof(sz));
+        char sz[32] = "damaged";
+        if (im->size >= 0)
+            human((uint64_t)im->size, sz, sizeof(sz));
         printf("%-40s %-16s %-14.12s %s\n", im->name, im->tag ? im->tag : "<none>",
                im->manifest_digest + 7, sz);
     }
@@ -361,8 +362,8 @@ static int image_inspect(int argc, char **argv)
     minik_manifest_t *m = NULL;
     cJSON *config = NULL;
     r = minik_images_resolve(s, argv[first], &img, &err);
-    if (r == 0)
-        r = minik_images_load_manifest(s, img->manifest_digest, &m, &err);
+    if (r == 0 && minik_images_load_manifest(s, img->manifest_digest, &m, &err) < 0)
+        r = minik_error_wrap(&err, "image %s", img->ref);
     if (r == 0)
         r = minik_images_config(s, img->manifest_digest, &config, &err);
     if (r == 0) {

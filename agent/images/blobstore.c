@@ -15,6 +15,7 @@
 #include "agent/images/internal.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 
 struct minik_blob_writer {
@@ -183,10 +184,25 @@ void minik_blob_writer_free(minik_blob_writer_t *w)
     free(w);
 }
 
+bool minik_blob_intact(const char *blobs_dir, const char *digest, size_t max)
+{
+    cleanup_free char *data = NULL;
+    cleanup_error minik_error_t *e = NULL;
+    if (minik_blob_read(blobs_dir, digest, max, &data, NULL, &e) == 0)
+        return true;
+    if (minik_blob_exists(blobs_dir, digest)) {
+        /* Damaged on disk: drop it so that it is fetched or written again. */
+        minik_log_warn("removing damaged blob", "digest", digest, "error", e->msg, NULL);
+        cleanup_free char *p = minik_blob_path(blobs_dir, digest);
+        unlink(p);
+    }
+    return false;
+}
+
 int minik_blob_put(const char *blobs_dir, const void *data, size_t len, const char *expected_digest,
                    char **digest_out, minik_error_t **err)
 {
-    if (expected_digest && minik_blob_exists(blobs_dir, expected_digest)) {
+    if (expected_digest && minik_blob_intact(blobs_dir, expected_digest, len + 1)) {
         if (digest_out)
             *digest_out = xstrdup(expected_digest);
         return 0;

@@ -51,8 +51,8 @@ typedef struct minik_image {
     char *tag;             /* "1", or NULL when stored by digest only */
     char *manifest_digest; /* the platform manifest ("sha256:...") */
     char *index_digest;    /* the index it was selected from, or NULL */
-    char *config_digest;
-    int64_t size; /* bytes of config + compressed layers */
+    char *config_digest;   /* NULL when the image is damaged (manifest unreadable) */
+    int64_t size;          /* bytes of config + compressed layers; -1 when damaged */
 } minik_image_t;
 
 void minik_image_free(minik_image_t *img);

@@ -113,6 +113,9 @@ void minik_cred_free(minik_cred_t *c);
 
 char *minik_blob_path(const char *blobs_dir, const char *digest);
 bool minik_blob_exists(const char *blobs_dir, const char *digest);
+/* True when the blob exists and still matches its digest (at most max bytes are read). A
+ * damaged one is removed, so that it is fetched or written again. */
+bool minik_blob_intact(const char *blobs_dir, const char *digest, size_t max);
 /* Read a whole blob (at most max bytes) and check it still matches its digest. */
 int minik_blob_read(const char *blobs_dir, const char *digest, size_t max, char **data, size_t *len,
                     minik_error_t **err);

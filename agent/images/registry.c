@@ -29,6 +29,7 @@
 #define MANIFEST_MAX    (4 * 1024 * 1024)
 #define TOKEN_MAX       (1024 * 1024)
 #define PARALLEL_BLOBS  4
+#define SMALL_BLOB      (4 * 1024 * 1024)
 #define MANIFEST_ACCEPT                                                                            \
     "Accept: " MINIK_MT_OCI_INDEX ", " MINIK_MT_OCI_MANIFEST ", " MINIK_MT_DOCKER_LIST             \
     ", " MINIK_MT_DOCKER_MANIFEST
@@ -650,7 +651,12 @@ int minik_registry_fetch_blobs(minik_registry_t *r, const char *blobs_dir,
         bool dup = false;
         for (size_t k = 0; k < i; k++)
             dup |= strcmp(descs[k]->digest, d->digest) == 0;
-        if (dup || minik_blob_exists(blobs_dir, d->digest))
+        if (dup)
+            continue;
+        /* Small blobs (configs) are cheap to check again; big layers are trusted once
+         * stored, and what containers use is their verified unpacked form anyway. */
+        if (d->size <= SMALL_BLOB ? minik_blob_intact(blobs_dir, d->digest, SMALL_BLOB + 1)
+                                  : minik_blob_exists(blobs_dir, d->digest))
             continue;
         int fd = -1;
         ret = minik_lock_take(locks, d->digest + 7, LOCK_EX | LOCK_NB, &fd, err);

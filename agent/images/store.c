@@ -447,10 +447,13 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
         img->name = xstrdup(key);
     }
     minik_manifest_t *man = NULL;
-    int r = minik_images_load_manifest(s, img->manifest_digest, &man, err);
-    if (r < 0) {
-        minik_image_free(img);
-        return minik_error_wrap(err, "image %s", key);
+    cleanup_error minik_error_t *merr = NULL;
+    if (minik_images_load_manifest(s, img->manifest_digest, &man, &merr) < 0) {
+        /* A damaged image is still listed and can still be removed; using it fails. */
+        minik_log_warn("image is damaged", "ref", key, "error", merr->msg, NULL);
+        img->size = -1;
+        *out = img;
+        return 0;
     }
     img->config_digest = xstrdup(man->config.digest);
     img->size = man->config.size;
@@ -525,7 +528,17 @@ int minik_images_config(minik_images_t *s, const char *ref_or_digest, cJSON **co
         return r;
     cleanup_free char *data = NULL;
     size_t len = 0;
-    r = minik_blob_read(s->blobs, img->config_digest, CONFIG_MAX, &data, &len, err);
+    if (!img->config_digest) {
+        minik_manifest_t *m = NULL;
+        r = minik_images_load_manifest(s, img->manifest_digest, &m, err); /* says why */
+        minik_manifest_free(m);
+        if (r == 0)
+            r = minik_error_set(err, 0, "image %s: manifest unreadable", img->ref);
+    } else {
+        r = minik_blob_read(s->blobs, img->config_digest, CONFIG_MAX, &data, &len, err);
+    }
+    if (r < 0)
+        minik_error_wrap(err, "image %s", img->ref);
     minik_image_free(img);
     if (r < 0)
         return r;

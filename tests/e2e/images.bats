@@ -300,6 +300,41 @@ EOF
     [ -z "$output" ]
 }
 
+@test "an image damaged on disk is reported, cannot be used, and can be removed" {
+    start_registry
+    push "$BB" bb "$REG/test/bb:1"
+    want=$(minik image pull --data-dir "$D" -q "$REG/test/bb:1")
+    echo garbage >"$D/images/blobs/sha256/${want:7}"
+    run --separate-stderr minik image ls --data-dir "$D"
+    [ "$status" -eq 0 ]
+    [[ "${lines[1]}" =~ ^$REG/test/bb\ +1\ +${want:7:12}\ +damaged$ ]]
+    [[ "$stderr" == *"image is damaged"* ]]
+    run --separate-stderr minik image inspect --data-dir "$D" "$REG/test/bb:1"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"image $REG/test/bb:1: blob $want is corrupt on disk (content hashes to sha256:"* ]]
+    run --separate-stderr minik image mount --data-dir "$D" "$REG/test/bb:1" c1
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"is corrupt on disk"* ]]
+    # Pulling again repairs the manifest and the config in place.
+    cfg=$(jq -r .config.digest "$BB/blobs/sha256/${want:7}")
+    echo garbage >"$D/images/blobs/sha256/${cfg:7}"
+    run --separate-stderr minik image pull --data-dir "$D" -q "$REG/test/bb:1"
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"removing damaged blob"* ]]
+    run minik image inspect --data-dir "$D" "$REG/test/bb:1"
+    [ "$status" -eq 0 ]
+    [ "$(jq -r '.config.Cmd[0]' <<<"$output")" = /bin/sh ]
+    echo garbage >"$D/images/blobs/sha256/${want:7}"
+    run minik image rm --data-dir "$D" "$REG/test/bb:1"
+    [ "$status" -eq 0 ]
+    [ "$(store_count "$D" blobs/sha256)" -eq 0 ]
+    [ "$(store_count "$D" layers/sha256)" -eq 0 ]
+    run minik image pull --data-dir "$D" -q "$REG/test/bb:1"
+    [ "$status" -eq 0 ]
+    run minik image mount --data-dir "$D" "$REG/test/bb:1" c1
+    [ "$status" -eq 0 ]
+}
+
 @test "image rm of an image a container rootfs uses is refused" {
     start_registry
     push "$BB" bb "$REG/test/bb:1"

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!top) {
         /* tmpfs when there is one: the target creates and removes a tree per input. */
         top = xstrdup(access("/dev/shm", W_OK) == 0 ? "/dev/shm/minik-fuzz-layer-XXXXXX"
-                                                     : "/tmp/minik-fuzz-layer-XXXXXX");
+                                                    : "/tmp/minik-fuzz-layer-XXXXXX");
         if (!mkdtemp(top))
             abort();
         atexit(remove_top);
