@@ -412,8 +412,9 @@ int minik_registry_get_manifest(minik_registry_t *r, const char *reference, char
     response_t resp = {.max = MANIFEST_MAX};
     int ret = registry_get(r, url, MANIFEST_ACCEPT, &resp, err);
     if (ret == 0 && resp.status == 404)
-        ret = minik_error_set_code(err, 404, 0, "manifest %s/%s:%s not found in registry",
-                                   r->domain, r->path, reference);
+        ret = minik_error_set_code(
+            err, 404, 0, "manifest %s/%s%s%s not found in registry", r->domain, r->path,
+            minik_str_has_prefix(reference, "sha256:") ? "@" : ":", reference);
     else if (ret == 0 && resp.status == 403)
         ret = minik_error_set_code(err, 403, 0, "registry %s: access to %s denied (HTTP 403)",
                                    r->domain, r->path);
