@@ -57,6 +57,27 @@ setup() {
     [ ! -e "$D/images/rootfs/c1" ]
 }
 
+@test "a container rootfs survives a lost mount (a reboot): preparing again remounts it" {
+    start_registry
+    push "$BB" bb "$REG/test/bb:1"
+    minik image pull --data-dir "$D" -q "$REG/test/bb:1"
+    root=$(minik image mount --data-dir "$D" "$REG/test/bb:1" c1)
+    echo kept >"$root/state.txt"
+    umount "$root" # what a reboot does to it
+    run findmnt -n "$root"
+    [ "$status" -ne 0 ]
+    # The record still pins the image.
+    run --separate-stderr minik image rm --data-dir "$D" "$REG/test/bb:1"
+    [ "$status" -eq 1 ]
+    run minik image mount --data-dir "$D" "$REG/test/bb:1" c1
+    [ "$status" -eq 0 ]
+    [ "$output" = "$root" ]
+    findmnt -n -t overlay "$root" >/dev/null
+    [ "$(cat "$root/state.txt")" = kept ]
+    [ "$(cat "$root/hello.txt")" = "hello from bb" ]
+    minik image unmount --data-dir "$D" c1
+}
+
 @test "image pull by digest; a second pull fetches nothing" {
     start_registry
     push "$BB" bb "$REG/test/bb:1"
