@@ -119,7 +119,7 @@ static const minik_cli_flag_t pull_flags[] = {
     {0},
 };
 static const minik_cli_spec_t pull_spec = {
-    .usage = "minik image pull REF [flags]",
+    .usage = "minik image pull [flags] REF",
     .summary = "Pull an image from a registry into the node's image store",
     .description = "REF is any reference Docker accepts: nginx, nginx:1.27, host:5000/app:v3,\n"
                    "app@sha256:<digest>. Registries other than loopback ones use HTTPS unless\n"
@@ -188,7 +188,7 @@ static const minik_cli_flag_t import_flags[] = {
     {0},
 };
 static const minik_cli_spec_t import_spec = {
-    .usage = "minik image import PATH [--name NAME:TAG] [flags]",
+    .usage = "minik image import [flags] PATH",
     .summary = "Import an OCI layout, an OCI/docker archive or a rootfs tarball",
     .description = "PATH is an OCI image layout directory, a tarball of one, a docker-archive\n"
                    "(docker save, skopeo copy ... docker-archive:), or a plain root filesystem\n"
@@ -280,7 +280,7 @@ static int image_ls(int argc, char **argv)
 
 static const minik_cli_flag_t dd_flags[] = {DATA_DIR_FLAG, {0}};
 static const minik_cli_spec_t rm_spec = {
-    .usage = "minik image rm REF... [flags]",
+    .usage = "minik image rm [flags] REF...",
     .summary = "Remove image references; data nothing else uses is freed",
     .description = "An image that a container's root filesystem uses cannot be removed.",
     .flags = dd_flags,
@@ -341,7 +341,7 @@ static int image_prune(int argc, char **argv)
 /* ---- inspect --------------------------------------------------------------------------- */
 
 static const minik_cli_spec_t inspect_spec = {
-    .usage = "minik image inspect REF [flags]",
+    .usage = "minik image inspect [flags] REF",
     .summary = "Print an image's digests, layers and config as JSON",
     .flags = dd_flags,
     .min_args = 1,
@@ -410,7 +410,7 @@ static const minik_cli_flag_t mount_flags[] = {
     {0},
 };
 static const minik_cli_spec_t mount_spec = {
-    .usage = "minik image mount REF CONTAINER_ID [flags]",
+    .usage = "minik image mount [flags] REF CONTAINER_ID",
     .summary = "Prepare a container root filesystem from an image and print its path",
     .description = "What the agent does before starting a container; useful to look inside an\n"
                    "image. Undo with `minik image unmount CONTAINER_ID`.",
@@ -439,7 +439,7 @@ static int image_mount(int argc, char **argv)
 }
 
 static const minik_cli_spec_t unmount_spec = {
-    .usage = "minik image unmount CONTAINER_ID [flags]",
+    .usage = "minik image unmount [flags] CONTAINER_ID",
     .summary = "Unmount and delete a container root filesystem",
     .flags = dd_flags,
     .min_args = 1,

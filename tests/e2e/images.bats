@@ -443,6 +443,9 @@ EOF
     run --separate-stderr minik image frob
     [ "$status" -eq 2 ]
     [[ "$stderr" == *'unknown image command "frob"'* ]]
+    run --separate-stderr minik image pull --data-dir "$D"
+    [ "$status" -eq 2 ]
+    [[ "$stderr" == *"expected 1 argument, got 0"*"Run 'minik image pull --help' for more."* ]]
 }
 
 @test "requests that fail with 503 or 429 are retried with backoff" {
