@@ -307,6 +307,31 @@ static void import_honours_layer_limits(void **state)
     assert_int_equal(minik_images_resolve(f->store, "bomb:1", &img, NULL), -ENOENT);
 }
 
+static void registries_json_is_checked(void **state)
+{
+    fixture_t *f = *state;
+    cleanup_free char *p = xasprintf("%s/images/registries.json", f->dir);
+    const char *bad[] = {"{bad", "{\"plainHTTP\": \"host\"}", "{\"plainHTTP\": [7]}", NULL};
+    for (int i = 0; bad[i]; i++) {
+        assert_int_equal(minik_file_write_atomic(p, bad[i], strlen(bad[i]), 0644, NULL), 0);
+        minik_images_t *s = NULL;
+        cleanup_error minik_error_t *err = NULL;
+        if (minik_images_open(f->dir, &s, &err) == 0) {
+            minik_images_close(s);
+            fail_msg("accepted registries.json %s", bad[i]);
+        }
+        assert_non_null(strstr(err->msg, "registries.json"));
+    }
+    const char *good = "{\"plainHTTP\": [\"registry.lan:5000\", \"pi4.home\"]}";
+    assert_int_equal(minik_file_write_atomic(p, good, strlen(good), 0644, NULL), 0);
+    minik_images_t *s = NULL;
+    assert_int_equal(minik_images_open(f->dir, &s, NULL), 0);
+    assert_string_equal(s->plain_http[0], "registry.lan:5000");
+    assert_string_equal(s->plain_http[1], "pi4.home");
+    assert_null(s->plain_http[2]);
+    minik_images_close(s);
+}
+
 int main(void)
 {
     if (geteuid() != 0) {
@@ -320,6 +345,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(one_bad_layer_installs_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(diff_id_mismatch_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(import_honours_layer_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(registries_json_is_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
