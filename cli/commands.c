@@ -4,6 +4,10 @@
 
 const minik_command_t minik_commands[] = {
     {"version", "Print version information", minik_cmd_version, false},
+    {"apply", "Apply manifests (FILE, DIR or -); --dry-run=client checks them locally",
+     minik_cmd_apply, false},
+    {"backup", "Copy the cluster state database to a file", minik_cmd_backup, false},
+    {"restore", "Replace the cluster state database by a backup", minik_cmd_restore, false},
     {"image", "Pull, import, list and remove images on this node", minik_cmd_image, false},
     {0},
 };

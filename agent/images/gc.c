@@ -42,14 +42,15 @@ int minik_images_disk_usage(minik_images_t *s, uint64_t *blob_bytes, uint64_t *l
 
 static void keep(cJSON *set, const char *digest)
 {
-    if (digest && minik_digest_valid(digest) && !cJSON_GetObjectItemCaseSensitive(set, digest + 7))
+    if (digest && minik_image_digest_valid(digest) &&
+        !cJSON_GetObjectItemCaseSensitive(set, digest + 7))
         cJSON_AddTrueToObject(set, digest + 7);
 }
 
 static void mark_manifest(minik_images_t *s, const char *digest, cJSON *blobs, cJSON *layers)
 {
     keep(blobs, digest);
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cleanup_error minik_error_t *e = NULL;
     if (minik_images_load_manifest(s, digest, &m, &e) < 0) {
         /* A missing or damaged manifest cannot protect anything more; its image is broken
@@ -65,7 +66,7 @@ static void mark_manifest(minik_images_t *s, const char *digest, cJSON *blobs, c
         minik_log_warn("gc: cannot read image config", "digest", digest, "error", e->msg, NULL);
     for (size_t i = 0; ids && ids[i]; i++)
         keep(layers, ids[i]);
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
 }
 
 /* Remove entries of `dir` not in `set` (NULL: remove everything), or, with `prefix`, only
@@ -102,7 +103,7 @@ int minik_images_gc(minik_images_t *s, uint64_t *freed_bytes, unsigned *freed_it
 {
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_lock_take(locks, "gc", LOCK_EX, &gc_lock, err);
+    int r = minik_images_lock_take(locks, "gc", LOCK_EX, &gc_lock, err);
     if (r < 0)
         return r;
     cleanup_cjson cJSON *refs = NULL;

@@ -33,9 +33,9 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
     int r = minik_image_ref_parse(ref_str, &ref, err);
     if (r < 0)
         return r;
-    minik_platform_t want = {0};
+    minik_image_platform_t want = {0};
     minik_registry_t *reg = NULL;
-    minik_manifest_t *top = NULL, *man = NULL;
+    minik_image_manifest_t *top = NULL, *man = NULL;
     cleanup_free char *body = NULL, *ct = NULL, *digest = NULL, *index_digest = NULL;
     cleanup_free char *name = minik_image_ref_name(ref);
     cleanup_strv char **plain = merge_lists(s->plain_http, opts->plain_http);
@@ -43,21 +43,21 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
     cleanup_close int gc_lock = -1;
     size_t len = 0;
 
-    r = minik_platform_parse(opts->platform, &want, err);
+    r = minik_image_platform_parse(opts->platform, &want, err);
     if (r == 0)
-        r = minik_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+        r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
     if (r == 0)
         r = minik_registry_new(ref, opts->creds_json, plain, &reg, err);
     if (r == 0)
         r = minik_registry_get_manifest(reg, ref->digest ? ref->digest : ref->tag, &body, &len, &ct,
                                         &digest, err);
     if (r == 0)
-        r = minik_manifest_parse(body, len, ct, &top, err);
+        r = minik_image_manifest_parse(body, len, ct, &top, err);
     if (r == 0 && top->is_index) {
-        const minik_descriptor_t *d = NULL;
-        r = minik_blob_put(s->blobs, body, len, digest, NULL, err);
+        const minik_image_descriptor_t *d = NULL;
+        r = minik_image_blob_put(s->blobs, body, len, digest, NULL, err);
         if (r == 0)
-            r = minik_manifest_select_platform(top, &want, &d, err);
+            r = minik_image_manifest_select_platform(top, &want, &d, err);
         if (r == 0) {
             index_digest = steal_pointer(&digest);
             free(body);
@@ -66,16 +66,16 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
             r = minik_registry_get_manifest(reg, d->digest, &body, &len, &ct, &digest, err);
         }
         if (r == 0)
-            r = minik_manifest_parse(body, len, ct, &man, err);
+            r = minik_image_manifest_parse(body, len, ct, &man, err);
         if (r == 0 && man->is_index)
             r = minik_error_set(err, 0, "manifest %s: an index inside an index", digest);
     } else if (r == 0) {
         man = steal_pointer(&top);
     }
     if (r == 0)
-        r = minik_blob_put(s->blobs, body, len, digest, NULL, err);
+        r = minik_image_blob_put(s->blobs, body, len, digest, NULL, err);
     if (r == 0) {
-        const minik_descriptor_t **descs = xcalloc(man->n_layers + 1, sizeof(*descs));
+        const minik_image_descriptor_t **descs = xcalloc(man->n_layers + 1, sizeof(*descs));
         descs[0] = &man->config;
         for (size_t i = 0; i < man->n_layers; i++)
             descs[i + 1] = &man->layers[i];
@@ -101,10 +101,10 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
         cleanup_free char *full = minik_image_ref_string(ref);
         minik_error_wrap(err, "pull %s", full);
     }
-    minik_manifest_free(top);
-    minik_manifest_free(man);
+    minik_image_manifest_free(top);
+    minik_image_manifest_free(man);
     minik_registry_free(reg);
-    minik_platform_clear(&want);
+    minik_image_platform_clear(&want);
     minik_image_ref_free(ref);
     return r;
 }

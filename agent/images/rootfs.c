@@ -47,7 +47,7 @@ static int read_record(const char *dir, cJSON **out, minik_error_t **err)
         return r;
     cJSON *j = cJSON_Parse(data);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "manifest");
-    if (!cJSON_IsString(m) || !minik_digest_valid(m->valuestring)) {
+    if (!cJSON_IsString(m) || !minik_image_digest_valid(m->valuestring)) {
         cJSON_Delete(j);
         return minik_error_set(err, 0, "%s: corrupt", p);
     }
@@ -290,7 +290,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
             err, EINVAL, "container id \"%.140s\": use 1-128 letters, digits, '_', '-', '.'", id);
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+    int r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
     if (r < 0)
         return r;
     minik_image_t *img = NULL;
@@ -324,7 +324,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
             return r;
     }
 
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cleanup_strv char **ids = NULL;
     r = minik_images_unpack_manifest(s, digest, err);
     if (r == 0)
@@ -364,7 +364,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
         cleanup_free char *p = xasprintf("%s/image.json", dir);
         r = minik_file_write_atomic(p, text, strlen(text), 0600, err);
     }
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
     if (r < 0) {
         cleanup_error minik_error_t *e2 = NULL;
         minik_images_rootfs_remove(s, id, &e2); /* best effort: leave nothing half-made */

@@ -129,7 +129,7 @@ void minik_images_set_copy_rootfs(minik_images_t *s, bool copy)
 int minik_images_lock(minik_images_t *s, int *fd, minik_error_t **err)
 {
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
-    return minik_lock_take(locks, "refs", LOCK_EX, fd, err);
+    return minik_images_lock_take(locks, "refs", LOCK_EX, fd, err);
 }
 
 int minik_images_refs_load(minik_images_t *s, cJSON **refs, minik_error_t **err)
@@ -186,23 +186,23 @@ char *minik_images_layer_dir(minik_images_t *s, const char *digest)
     return xasprintf("%s/%s", s->layers, digest + 7);
 }
 
-int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_manifest_t **out,
+int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_image_manifest_t **out,
                                minik_error_t **err)
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    int r = minik_blob_read(s->blobs, digest, 4 * 1024 * 1024, &data, &len, err);
+    int r = minik_image_blob_read(s->blobs, digest, 4 * 1024 * 1024, &data, &len, err);
     if (r < 0)
         return r;
-    return minik_manifest_parse(data, len, NULL, out, err);
+    return minik_image_manifest_parse(data, len, NULL, out, err);
 }
 
-int minik_images_diff_ids(minik_images_t *s, const minik_manifest_t *m, char ***out,
+int minik_images_diff_ids(minik_images_t *s, const minik_image_manifest_t *m, char ***out,
                           minik_error_t **err)
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    int r = minik_blob_read(s->blobs, m->config.digest, CONFIG_MAX, &data, &len, err);
+    int r = minik_image_blob_read(s->blobs, m->config.digest, CONFIG_MAX, &data, &len, err);
     if (r < 0)
         return r;
     cleanup_cjson cJSON *j = cJSON_ParseWithLength(data, len);
@@ -218,7 +218,7 @@ int minik_images_diff_ids(minik_images_t *s, const minik_manifest_t *m, char ***
     const cJSON *e;
     cJSON_ArrayForEach(e, ids)
     {
-        if (!cJSON_IsString(e) || !minik_digest_valid(e->valuestring))
+        if (!cJSON_IsString(e) || !minik_image_digest_valid(e->valuestring))
             return minik_error_set(err, 0,
                                    "image config %s: rootfs.diff_ids[%zu] is not a sha256 "
                                    "digest",
@@ -253,7 +253,7 @@ static void pending_clear(pending_layer_t *p)
 /* Unpack one layer into a temp dir, holding its lock; nothing to do when it is already
  * there (p->tmp stays NULL). The layer is stored under its diff_id, and its decompressed
  * stream must hash to it. */
-static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, const char *diff_id,
+static int unpack_one(minik_images_t *s, const minik_image_descriptor_t *d, const char *diff_id,
                       pending_layer_t *p, minik_error_t **err)
 {
     p->dir = minik_images_layer_dir(s, diff_id);
@@ -261,12 +261,12 @@ static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, const char
         return 0;
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_free char *lockname = xasprintf("layer-%s", diff_id + 7);
-    int r = minik_lock_take(locks, lockname, LOCK_EX, &p->lock, err);
+    int r = minik_images_lock_take(locks, lockname, LOCK_EX, &p->lock, err);
     if (r < 0)
         return r;
     if (access(p->dir, F_OK) == 0)
         return 0; /* unpacked by another process while we waited */
-    cleanup_free char *blob = minik_blob_path(s->blobs, d->digest);
+    cleanup_free char *blob = minik_image_blob_path(s->blobs, d->digest);
     cleanup_close int fd = open(blob, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return minik_error_set(err, errno, "open layer blob \"%s\"", blob);
@@ -280,7 +280,7 @@ static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, const char
     if (chmod(p->tmp, 0755) < 0)
         return minik_error_set(err, errno, "chmod \"%s\"", p->tmp);
     cleanup_free char *got = NULL;
-    r = minik_unpack_layer_fd(fd, p->tmp, &s->limits, &got, err);
+    r = minik_image_unpack_layer_fd(fd, p->tmp, &s->limits, &got, err);
     if (r == 0 && strcmp(got, diff_id) != 0)
         r = minik_error_set(err, 0,
                             "diff_id mismatch: the image config says %s, the uncompressed layer "
@@ -293,7 +293,7 @@ static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, const char
  * CPU- and syscall-bound, and each layer goes to its own directory. */
 typedef struct unpack_job {
     minik_images_t *s;
-    const minik_manifest_t *m;
+    const minik_image_manifest_t *m;
     pending_layer_t *ps;
     char **ids;
     const bool *skip;
@@ -332,13 +332,13 @@ static void *unpack_worker(void *arg)
 int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
                                  minik_error_t **err)
 {
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cleanup_strv char **ids = NULL;
     int r = minik_images_load_manifest(s, manifest_digest, &m, err);
     if (r == 0)
         r = minik_images_diff_ids(s, m, &ids, err);
     if (r < 0) {
-        minik_manifest_free(m);
+        minik_image_manifest_free(m);
         return r;
     }
     size_t n = m->n_layers;
@@ -398,7 +398,7 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
         pending_clear(&ps[i]);
     free(ps);
     free(skip);
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
     return r;
 }
 
@@ -429,7 +429,7 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "manifest");
     const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
-    if (!cJSON_IsString(m) || !minik_digest_valid(m->valuestring))
+    if (!cJSON_IsString(m) || !minik_image_digest_valid(m->valuestring))
         return minik_error_set(err, 0, "refs.json: entry \"%s\" has no valid manifest", key);
     minik_image_t *img = xcalloc(1, sizeof(*img));
     img->ref = xstrdup(key);
@@ -446,7 +446,7 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
     } else {
         img->name = xstrdup(key);
     }
-    minik_manifest_t *man = NULL;
+    minik_image_manifest_t *man = NULL;
     cleanup_error minik_error_t *merr = NULL;
     if (minik_images_load_manifest(s, img->manifest_digest, &man, &merr) < 0) {
         /* A damaged image is still listed and can still be removed; using it fails. */
@@ -459,7 +459,7 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
     img->size = man->config.size;
     for (size_t i = 0; i < man->n_layers; i++)
         img->size += man->layers[i].size;
-    minik_manifest_free(man);
+    minik_image_manifest_free(man);
     *out = img;
     return 0;
 }
@@ -529,13 +529,13 @@ int minik_images_config(minik_images_t *s, const char *ref_or_digest, cJSON **co
     cleanup_free char *data = NULL;
     size_t len = 0;
     if (!img->config_digest) {
-        minik_manifest_t *m = NULL;
+        minik_image_manifest_t *m = NULL;
         r = minik_images_load_manifest(s, img->manifest_digest, &m, err); /* says why */
-        minik_manifest_free(m);
+        minik_image_manifest_free(m);
         if (r == 0)
             r = minik_error_set(err, 0, "image %s: manifest unreadable", img->ref);
     } else {
-        r = minik_blob_read(s->blobs, img->config_digest, CONFIG_MAX, &data, &len, err);
+        r = minik_image_blob_read(s->blobs, img->config_digest, CONFIG_MAX, &data, &len, err);
     }
     if (r < 0)
         minik_error_wrap(err, "image %s", img->ref);

@@ -37,7 +37,7 @@
 
 typedef struct unpack_ctx {
     int root;
-    const minik_unpack_limits_t *lim;
+    const minik_image_unpack_limits_t *lim;
     uint64_t bytes;
     uint64_t entries;
     bool no_openat2;
@@ -360,8 +360,8 @@ static int extract_entry(unpack_ctx_t *c, struct archive *a, struct archive_entr
     }
 }
 
-static int unpack_archive(struct archive *a, const char *dest_dir, const minik_unpack_limits_t *lim,
-                          minik_error_t **err)
+static int unpack_archive(struct archive *a, const char *dest_dir,
+                          const minik_image_unpack_limits_t *lim, minik_error_t **err)
 {
     cleanup_close int root = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
@@ -425,8 +425,9 @@ static la_ssize_t chain_read(struct archive *outer, void *ud, const void **buf)
     return (la_ssize_t)size;
 }
 
-int minik_unpack_layer_fd(int archive_fd, const char *dest_dir, const minik_unpack_limits_t *lim,
-                          char **diff_id, minik_error_t **err)
+int minik_image_unpack_layer_fd(int archive_fd, const char *dest_dir,
+                                const minik_image_unpack_limits_t *lim, char **diff_id,
+                                minik_error_t **err)
 {
     cleanup_archive struct archive *inner = archive_read_new();
     archive_read_support_filter_all(inner);
@@ -471,8 +472,8 @@ int minik_unpack_layer_fd(int archive_fd, const char *dest_dir, const minik_unpa
     return r;
 }
 
-int minik_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
-                           const minik_unpack_limits_t *lim, minik_error_t **err)
+int minik_image_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
+                                 const minik_image_unpack_limits_t *lim, minik_error_t **err)
 {
     cleanup_archive struct archive *a = new_reader();
     if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
@@ -481,7 +482,7 @@ int minik_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
     return unpack_archive(a, dest_dir, lim, err);
 }
 
-int minik_unpack_diff_id(const char *path, char **diff_id, minik_error_t **err)
+int minik_image_unpack_diff_id(const char *path, char **diff_id, minik_error_t **err)
 {
     cleanup_archive struct archive *a = archive_read_new();
     archive_read_support_filter_all(a);

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cleanup_free char *layer = xasprintf("%s/layer", top);
     if (mkdir(layer, 0755) < 0)
         abort();
-    static const minik_unpack_limits_t lim = {16 << 20, 10000};
+    static const minik_image_unpack_limits_t lim = {16 << 20, 10000};
     cleanup_error minik_error_t *err = NULL;
     /* Through a file descriptor, as the store reads blobs: that path also decompresses in
      * a second reader and hashes the stream for the diff_id. */
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
         abort();
     cleanup_free char *diff_id = NULL;
-    minik_unpack_layer_fd(fd, layer, &lim, &diff_id, &err);
+    minik_image_unpack_layer_fd(fd, layer, &lim, &diff_id, &err);
     /* The sandbox holds only the layer dir: anything else escaped. */
     if (count_entries(top) != 1)
         abort();

@@ -189,7 +189,7 @@ static void put_image_ids(fixture_t *f, const char *ref, const ent_t *const *lay
         cleanup_buf minik_buf_t t = MINIK_BUF_INIT;
         make_tar(layers[i], NULL, &t);
         cleanup_free char *d = NULL;
-        assert_int_equal(minik_blob_put(f->store->blobs, t.data, t.len, NULL, &d, NULL), 0);
+        assert_int_equal(minik_image_blob_put(f->store->blobs, t.data, t.len, NULL, &d, NULL), 0);
         minik_buf_appendf(&ls, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}",
                           i ? "," : "", MINIK_MT_OCI_LAYER_TAR, d, t.len);
         /* Uncompressed layers: the diff_id is the blob digest. */
@@ -197,14 +197,15 @@ static void put_image_ids(fixture_t *f, const char *ref, const ent_t *const *lay
     }
     minik_buf_append_str(&cfg, "]}}");
     cleanup_free char *cfg_digest = NULL;
-    assert_int_equal(minik_blob_put(f->store->blobs, cfg.data, cfg.len, NULL, &cfg_digest, NULL),
-                     0);
+    assert_int_equal(
+        minik_image_blob_put(f->store->blobs, cfg.data, cfg.len, NULL, &cfg_digest, NULL), 0);
     minik_buf_appendf(&man,
                       "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
                       "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
                       MINIK_MT_OCI_MANIFEST, MINIK_MT_OCI_CONFIG, cfg_digest, cfg.len, ls.data);
     cleanup_free char *digest = NULL;
-    assert_int_equal(minik_blob_put(f->store->blobs, man.data, man.len, NULL, &digest, NULL), 0);
+    assert_int_equal(minik_image_blob_put(f->store->blobs, man.data, man.len, NULL, &digest, NULL),
+                     0);
     assert_int_equal(minik_images_tag(f->store, ref, digest, NULL, NULL), 0);
 }
 
