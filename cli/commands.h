@@ -8,5 +8,6 @@ int minik_cmd_version(int argc, char **argv);
 int minik_cmd_apply(int argc, char **argv);
 int minik_cmd_backup(int argc, char **argv);
 int minik_cmd_restore(int argc, char **argv);
+int minik_cmd_image(int argc, char **argv);
 
 #endif

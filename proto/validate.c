@@ -262,7 +262,6 @@ static void walk_any(minik_vctx_t *c, const cJSON *node)
 
 static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
 {
-    int errors_before = c->errors;
     if (cJSON_IsNull(node) && (f->flags & MINIK_F_NULLABLE))
         return;
     switch (f->type) {
@@ -398,7 +397,6 @@ static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
     }
     /* Cross-field checks run whenever the value has the right type, even if parts of it
      * were wrong, so that every problem of a file is reported at once. */
-    (void)errors_before;
     if (f->check)
         f->check(c, node);
 }

@@ -1079,6 +1079,12 @@ static void multi_documents_lists_and_json(void **state)
     assert_string_equal(cJSON_GetObjectItem(m->docs[2].obj, "s")->valuestring, "a/b\xc3\xa9");
     assert_int_equal(m->docs[1].line, 8); /* a List item keeps its own position */
     assert_int_equal(m->docs[2].line, 9);
+    /* nested Lists are flattened too */
+    const char *nested = "kind: List\nitems:\n- kind: List\n  items:\n  - {kind: C}\n- {kind: D}\n";
+    assert_int_equal(minik_manifest_decode_buf(m, "app.yaml", nested, strlen(nested), &d), 0);
+    assert_int_equal(m->n_docs, 5);
+    assert_string_equal(cJSON_GetObjectItem(m->docs[3].obj, "kind")->valuestring, "C");
+    assert_string_equal(cJSON_GetObjectItem(m->docs[4].obj, "kind")->valuestring, "D");
     /* every node has its position: value and key */
     const cJSON *s = cJSON_GetObjectItem(m->docs[2].obj, "s");
     const minik_pos_t *p = minik_posmap_get(m->pos, s);
