@@ -116,43 +116,6 @@ void minik_api_on_response(minik_http_request_t *req, int status, void *ud)
 
 /* ---- body decoding ------------------------------------------------------------------- */
 
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char ch = s[i];
-        size_t len;
-        uint32_t cp;
-        if (ch < 0x80) {
-            i++;
-            continue;
-        } else if ((ch & 0xe0) == 0xc0) {
-            len = 2;
-            cp = ch & 0x1f;
-        } else if ((ch & 0xf0) == 0xe0) {
-            len = 3;
-            cp = ch & 0x0f;
-        } else if ((ch & 0xf8) == 0xf0) {
-            len = 4;
-            cp = ch & 0x07;
-        } else {
-            return false;
-        }
-        if (i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 /* Maximum nesting of a request body; deeper documents are refused before anything
  * recursive (patching, validation, printing) touches them. */
 #define MAX_BODY_DEPTH 64
@@ -175,7 +138,7 @@ int minik_api_parse_body(const minik_http_request_t *req, bool want_object, cJSO
     size_t len = req->body.len;
     if (len == 0)
         return minik_error_set_code(err, 400, 0, "request body is empty");
-    if (memchr(data, '\0', len) || !utf8_valid((const unsigned char *)data, len))
+    if (memchr(data, '\0', len) || !minik_str_utf8_valid(data, len))
         return minik_error_set_code(err, 400, 0, "request body is not valid UTF-8 JSON");
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(data, len, &end, false);
