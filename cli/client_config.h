@@ -28,15 +28,32 @@ extern minik_client_flags_t minik_client_flags;
 
 /* Put these rows in a command's flag table to accept the connection flags. */
 #define MINIK_CLIENT_FLAG_ROWS                                                                     \
-    {"kubeconfig", 0, MINIK_FLAG_STRING, &minik_client_flags.kubeconfig, "FILE",                   \
+    {"kubeconfig",                                                                                 \
+     0,                                                                                            \
+     MINIK_FLAG_STRING,                                                                            \
+     &minik_client_flags.kubeconfig,                                                               \
+     "FILE",                                                                                       \
      "kubeconfig to use (default: $MINIK_CONFIG, ~/.minik/config, /var/lib/minik/admin.conf)"},    \
-        {"context", 0, MINIK_FLAG_STRING, &minik_client_flags.context, "NAME",                     \
+        {"context",                                                                                \
+         0,                                                                                        \
+         MINIK_FLAG_STRING,                                                                        \
+         &minik_client_flags.context,                                                              \
+         "NAME",                                                                                   \
          "kubeconfig context to use (default: current-context)"},                                  \
-        {"server", 's', MINIK_FLAG_STRING, &minik_client_flags.server, "URL",                      \
+        {"server",                                                                                 \
+         's',                                                                                      \
+         MINIK_FLAG_STRING,                                                                        \
+         &minik_client_flags.server,                                                               \
+         "URL",                                                                                    \
          "API server URL, overriding the kubeconfig"},                                             \
-        {"token", 0, MINIK_FLAG_STRING, &minik_client_flags.token, "TOKEN",                        \
-         "bearer token, overriding the kubeconfig"},                                               \
-        {"namespace", 'n', MINIK_FLAG_STRING, &minik_client_flags.namespace, "NS",                 \
+        {"token",           0,                                                                     \
+         MINIK_FLAG_STRING, &minik_client_flags.token,                                             \
+         "TOKEN",           "bearer token, overriding the kubeconfig"},                            \
+        {"namespace",                                                                              \
+         'n',                                                                                      \
+         MINIK_FLAG_STRING,                                                                        \
+         &minik_client_flags.namespace,                                                            \
+         "NS",                                                                                     \
          "namespace (default: the context's, else \"default\")"},                                  \
     {                                                                                              \
         "insecure-skip-tls-verify", 0, MINIK_FLAG_BOOL,                                            \

@@ -37,8 +37,7 @@ int minik_cmd_api_resources(int argc, char **argv)
     bool names_only = output && strcmp(output, "name") == 0;
     if (output && !names_only)
         return minik_cli_usage_error(&spec, "-o %s: only -o name is supported", output);
-    static const char *const headers[] = {"NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED",
-                                          "KIND"};
+    static const char *const headers[] = {"NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"};
     minik_table_t *t = minik_table_new(headers, 5);
     minik_buf_t out = MINIK_BUF_INIT;
     for (const minik_kind_t *k = minik_kinds; k->kind; k++) {

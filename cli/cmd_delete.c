@@ -40,8 +40,7 @@ static const minik_cli_spec_t spec = {
 
 static const char *propagation(minik_error_t **err)
 {
-    if (!cascade || !*cascade || strcmp(cascade, "background") == 0 ||
-        strcmp(cascade, "true") == 0)
+    if (!cascade || !*cascade || strcmp(cascade, "background") == 0 || strcmp(cascade, "true") == 0)
         return "Background";
     if (strcmp(cascade, "orphan") == 0 || strcmp(cascade, "false") == 0)
         return "Orphan";
@@ -95,9 +94,9 @@ int minik_cmd_delete(int argc, char **argv)
     cleanup_free char *query = xasprintf("propagationPolicy=%s", policy);
     for (size_t i = 0; i < targets.n; i++) {
         const minik_resource_t *t = &targets.v[i];
-        cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural,
-                                                    t->kind->namespaced, t->ns, t->name, NULL,
-                                                    query);
+        cleanup_free char *path =
+            minik_client_path(t->kind->api_version, t->kind->plural, t->kind->namespaced, t->ns,
+                              t->name, NULL, query);
         cleanup_free char *res = minik_cli_resource_name(t->kind);
         minik_error_t *e = NULL;
         if (minik_client_json(c, "DELETE", path, NULL, opts, NULL, &e) < 0) {

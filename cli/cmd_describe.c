@@ -28,8 +28,8 @@ static const minik_cli_spec_t spec = {
 
 /* Events about obj: in its namespace (all namespaces for cluster-scoped objects), matched
  * on involvedObject uid, else kind + name + namespace. Returns a new array. */
-static int fetch_events(minik_client_t *c, const minik_resource_t *r, const cJSON *obj,
-                        cJSON **out, minik_error_t **err)
+static int fetch_events(minik_client_t *c, const minik_resource_t *r, const cJSON *obj, cJSON **out,
+                        minik_error_t **err)
 {
     const minik_kind_t *ev = minik_kind_by_kind("Event");
     *out = cJSON_CreateArray();
@@ -92,9 +92,8 @@ int minik_cmd_describe(int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < targets.n; i++) {
         const minik_resource_t *t = &targets.v[i];
-        cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural,
-                                                    t->kind->namespaced, t->ns, t->name, NULL,
-                                                    NULL);
+        cleanup_free char *path = minik_client_path(
+            t->kind->api_version, t->kind->plural, t->kind->namespaced, t->ns, t->name, NULL, NULL);
         cleanup_cjson cJSON *obj = NULL;
         minik_error_t *e = NULL;
         if (minik_client_json(c, "GET", path, NULL, NULL, &obj, &e) < 0) {

@@ -41,8 +41,7 @@ static char *label(const minik_resource_t *r)
     if (k->namespaced)
         return xasprintf("%s%s%s.%s.%s.%s", k->group, *k->group ? "." : "", k->version, k->kind,
                          r->ns, r->name);
-    return xasprintf("%s%s%s.%s.%s", k->group, *k->group ? "." : "", k->version, k->kind,
-                     r->name);
+    return xasprintf("%s%s%s.%s.%s", k->group, *k->group ? "." : "", k->version, k->kind, r->name);
 }
 
 /* Server-maintained bookkeeping that only adds noise to a diff. */
@@ -77,8 +76,8 @@ int minik_cmd_diff(int argc, char **argv)
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
     if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_resources_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL,
-                                           &err) < 0) {
+        minik_resources_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
+            0) {
         minik_resource_list_clear(&objs);
         minik_cli_fail(err);
         return EXIT_DIFF_ERROR;

@@ -47,8 +47,8 @@ static const minik_cli_spec_t spec = {
 /* One kind's worth of results. */
 typedef struct group {
     const minik_kind_t *kind;
-    char **names; /* explicit names, or NULL to list */
-    cJSON *items; /* array of objects (owned) */
+    char **names;  /* explicit names, or NULL to list */
+    cJSON *items;  /* array of objects (owned) */
     char *list_rv; /* resourceVersion of the list reply, for -w */
 } group_t;
 
@@ -104,8 +104,9 @@ static int parse_targets(char **args, int nargs, group_t **out, size_t *n_out, m
         if (nk == 0)
             return minik_error_set(err, 0, "no resource type given");
         if (nk > 1 && nargs > 1)
-            return minik_error_set(err, 0, "names cannot be given with several resource types; "
-                                           "use KIND/NAME arguments");
+            return minik_error_set(err, 0,
+                                   "names cannot be given with several resource types; "
+                                   "use KIND/NAME arguments");
         g = xcalloc(nk, sizeof *g);
         for (size_t i = 0; i < nk; i++) {
             const minik_kind_t *k = minik_cli_kind(kinds[i], err);
@@ -164,16 +165,14 @@ static int fetch(minik_client_t *c, group_t *g, const char *ns, int *missing, mi
     g->items = cJSON_CreateArray();
     if (g->names) {
         for (char **n = g->names; *n; n++) {
-            cleanup_free char *path =
-                minik_client_path(k->api_version, k->plural, k->namespaced,
-                                  k->namespaced ? ns : NULL, *n, NULL, NULL);
+            cleanup_free char *path = minik_client_path(k->api_version, k->plural, k->namespaced,
+                                                        k->namespaced ? ns : NULL, *n, NULL, NULL);
             cJSON *obj = NULL;
             minik_error_t *e = NULL;
             if (minik_client_json(c, "GET", path, NULL, NULL, &obj, &e) < 0) {
                 if (e->code == 404) {
                     cleanup_free char *res = minik_cli_resource_name(k);
-                    fprintf(stderr, "Error from server (NotFound): %s \"%s\" not found\n", res,
-                            *n);
+                    fprintf(stderr, "Error from server (NotFound): %s \"%s\" not found\n", res, *n);
                     minik_error_free(e);
                     (*missing)++;
                     continue;
@@ -187,8 +186,8 @@ static int fetch(minik_client_t *c, group_t *g, const char *ns, int *missing, mi
         return 0;
     }
     cleanup_free char *query = list_query(NULL, false, NULL);
-    cleanup_free char *path = minik_client_path(k->api_version, k->plural, k->namespaced, use_ns,
-                                                NULL, NULL, query);
+    cleanup_free char *path =
+        minik_client_path(k->api_version, k->plural, k->namespaced, use_ns, NULL, NULL, query);
     cleanup_cjson cJSON *list = NULL;
     if (minik_client_json(c, "GET", path, NULL, NULL, &list, err) < 0)
         return -1;
@@ -321,15 +320,15 @@ static int run_watch(minik_client_t *c, group_t *g, const char *ns, minik_output
     }
     const char *rv = g->list_rv;
     if (!rv && g->names && cJSON_GetArraySize(g->items) == 1) {
-        const cJSON *md = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(g->items, 0),
-                                                           "metadata");
+        const cJSON *md =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(g->items, 0), "metadata");
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(md, "resourceVersion");
         rv = cJSON_IsString(r) ? r->valuestring : NULL;
     }
     cleanup_free char *query = list_query(name_fs, true, rv);
-    cleanup_free char *path = minik_client_path(
-        k->api_version, k->plural, k->namespaced, k->namespaced && !all_namespaces ? ns : NULL,
-        NULL, NULL, query);
+    cleanup_free char *path =
+        minik_client_path(k->api_version, k->plural, k->namespaced,
+                          k->namespaced && !all_namespaces ? ns : NULL, NULL, NULL, query);
     watch_state_t w = {.kind = k, .fmt = fmt, .table = table, .printed = 0};
     w.widths = xcalloc(table->ncols, sizeof(size_t));
     for (size_t r = 0; r < table->nrows; r++)

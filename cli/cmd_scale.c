@@ -62,15 +62,16 @@ int minik_cmd_scale(int argc, char **argv)
         const minik_resource_t *t = &targets.v[i];
         cleanup_free char *ref = minik_object_ref(t->kind, t->name);
         if (strcmp(t->kind->kind, "Deployment") != 0) {
-            fprintf(stderr, "error: %s: cannot be scaled (only Deployments have a scale "
-                            "subresource)\n",
+            fprintf(stderr,
+                    "error: %s: cannot be scaled (only Deployments have a scale "
+                    "subresource)\n",
                     ref);
             rc = MINIK_EXIT_ERROR;
             continue;
         }
-        cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural,
-                                                    t->kind->namespaced, t->ns, t->name, "scale",
-                                                    NULL);
+        cleanup_free char *path =
+            minik_client_path(t->kind->api_version, t->kind->plural, t->kind->namespaced, t->ns,
+                              t->name, "scale", NULL);
         minik_error_t *e = NULL;
         if (cur >= 0) {
             /* Precondition: read the Scale and send its resourceVersion, so a concurrent
@@ -86,8 +87,8 @@ int minik_cmd_scale(int argc, char **argv)
             long long have = cJSON_IsNumber(rep) ? (long long)rep->valuedouble : 0;
             if (have != cur) {
                 fprintf(stderr,
-                        "error: %s: expected %lld current replicas, found %lld; not scaled\n",
-                        ref, (long long)cur, have);
+                        "error: %s: expected %lld current replicas, found %lld; not scaled\n", ref,
+                        (long long)cur, have);
                 rc = MINIK_EXIT_ERROR;
                 continue;
             }

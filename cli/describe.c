@@ -129,8 +129,7 @@ static void map_lines(dw_t *w, int level, const char *label, const cJSON *map, c
     cJSON_ArrayForEach(it, map)
     {
         cleanup_free char *v = scalar(it);
-        dw_add(w, first ? level : 0, first ? label : "",
-               xasprintf("%s%s%s", it->string, sep, v));
+        dw_add(w, first ? level : 0, first ? label : "", xasprintf("%s%s%s", it->string, sep, v));
         first = false;
     }
     if (first)
@@ -235,6 +234,7 @@ static char *container_state(const cJSON *status, const char **reason)
 static void containers(dw_t *w, int level, const char *title, const cJSON *list,
                        const cJSON *statuses)
 {
+    enum { FIELD_LEVEL = 2 }; /* container fields sit at four spaces either way */
     if (!cJSON_GetArraySize(list))
         return;
     heading(w, level, title);
@@ -242,7 +242,8 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
     cJSON_ArrayForEach(c, list)
     {
         const char *name = s_at(c, "name");
-        cleanup_free char *hdr = xasprintf(" %s", name ? name : "");
+        /* kubectl: "  app:" under a pod's Containers, "   app:" under a Pod Template's. */
+        cleanup_free char *hdr = xasprintf("%*s%s", level == 0 ? 2 : 1, "", name ? name : "");
         heading(w, level, hdr);
         const cJSON *st = NULL, *s;
         cJSON_ArrayForEach(s, statuses)
@@ -251,10 +252,10 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
             if (name && sn && strcmp(sn, name) == 0)
                 st = s;
         }
-        kv(w, level + 1, "Image", s_at(c, "image"));
+        kv(w, FIELD_LEVEL, "Image", s_at(c, "image"));
         const cJSON *ports = at(c, "ports");
         if (cJSON_GetArraySize(ports) == 1) {
-            kvf(w, level + 1, "Port", port_string(cJSON_GetArrayItem(ports, 0)));
+            kvf(w, FIELD_LEVEL, "Port", port_string(cJSON_GetArrayItem(ports, 0)));
         } else if (cJSON_GetArraySize(ports) > 1) {
             minik_buf_t b = MINIK_BUF_INIT;
             const cJSON *p;
@@ -263,40 +264,41 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
                 cleanup_free char *ps = port_string(p);
                 minik_buf_appendf(&b, "%s%s", b.len ? ", " : "", ps);
             }
-            kvf(w, level + 1, "Ports", minik_buf_steal(&b));
+            kvf(w, FIELD_LEVEL, "Ports", minik_buf_steal(&b));
         } else {
-            kv(w, level + 1, "Port", NULL);
+            kv(w, FIELD_LEVEL, "Port", NULL);
         }
         const cJSON *cmd = at(c, "command");
         if (cJSON_GetArraySize(cmd)) {
-            heading(w, level + 1, "Command");
+            heading(w, FIELD_LEVEL, "Command");
             const cJSON *a;
             cJSON_ArrayForEach(a, cmd)
             {
                 cleanup_free char *line = scalar(a);
                 cleanup_free char *ind = xasprintf("  %s", line);
-                heading(w, level + 1, ind);
+                heading(w, FIELD_LEVEL, ind);
             }
         }
         if (st) {
             const char *reason;
-            kvf(w, level + 1, "State", container_state(st, &reason));
+            kvf(w, FIELD_LEVEL, "State", container_state(st, &reason));
             if (reason)
-                kv(w, level + 2, "Reason", reason);
-            kvf(w, level + 1, "Ready", xstrdup(cJSON_IsTrue(at(st, "ready")) ? "True" : "False"));
-            kvf(w, level + 1, "Restart Count", i_at(st, "restartCount", 0));
+                kv(w, FIELD_LEVEL + 1, "Reason", reason);
+            kvf(w, FIELD_LEVEL, "Ready", xstrdup(cJSON_IsTrue(at(st, "ready")) ? "True" : "False"));
+            kvf(w, FIELD_LEVEL, "Restart Count", i_at(st, "restartCount", 0));
         }
         const cJSON *env = at(c, "env");
         if (cJSON_GetArraySize(env)) {
-            heading(w, level + 1, "Environment");
+            heading(w, FIELD_LEVEL, "Environment");
             const cJSON *e;
             cJSON_ArrayForEach(e, env)
             {
                 const char *v = s_at(e, "value");
-                kv(w, level + 2, s_at(e, "name") ? s_at(e, "name") : "", v ? v : "<set from ref>");
+                kv(w, FIELD_LEVEL + 1, s_at(e, "name") ? s_at(e, "name") : "",
+                   v ? v : "<set from ref>");
             }
         } else {
-            kv(w, level + 1, "Environment", NULL);
+            kv(w, FIELD_LEVEL, "Environment", NULL);
         }
     }
 }
@@ -407,8 +409,8 @@ static void describe_deployment(dw_t *w, const minik_kind_t *k, const cJSON *o)
         cleanup_free char *mu = scalar(at(o, "spec.strategy.rollingUpdate.maxUnavailable"));
         cleanup_free char *ms = scalar(at(o, "spec.strategy.rollingUpdate.maxSurge"));
         kvf(w, 0, "RollingUpdateStrategy",
-            xasprintf("%s max unavailable, %s max surge",
-                      strcmp(mu, "<none>") ? mu : "25%", strcmp(ms, "<none>") ? ms : "25%"));
+            xasprintf("%s max unavailable, %s max surge", strcmp(mu, "<none>") ? mu : "25%",
+                      strcmp(ms, "<none>") ? ms : "25%"));
     }
     heading(w, 0, "Pod Template");
     map_lines(w, 1, "Labels", at(o, "spec.template.metadata.labels"), "=");
@@ -518,11 +520,11 @@ static void describe_events(const cJSON *events, int64_t now, minik_buf_t *out)
     minik_buf_append_str(out, "Events:\n");
     static const char *const headers[] = {"Type", "Reason", "Age", "From", "Message"};
     minik_table_t *t = minik_table_new(headers, 5);
+    /* kubectl's underline row ("----" under "Age" too). */
+    static const char *const underline[] = {"----", "------", "----", "----", "-------"};
     char **dashes = xcalloc(5, sizeof(char *));
-    for (int i = 0; i < 5; i++) {
-        dashes[i] = xstrdup(headers[i]);
-        memset(dashes[i], '-', strlen(dashes[i]));
-    }
+    for (int i = 0; i < 5; i++)
+        dashes[i] = xstrdup(underline[i]);
     minik_table_add_row_owned(t, dashes);
     free(dashes);
     const cJSON *e;

@@ -167,8 +167,8 @@ int minik_diff_unified(const char *a_label, const char *a, const char *b_label, 
     cleanup_free line_t *la = split_lines(a, &n);
     cleanup_free line_t *lb = split_lines(b, &m);
     if (n + m > MINIK_DIFF_MAX_LINES)
-        return minik_error_set(err, EFBIG, "diff: inputs too large (%zu lines, at most %d)",
-                               n + m, MINIK_DIFF_MAX_LINES);
+        return minik_error_set(err, EFBIG, "diff: inputs too large (%zu lines, at most %d)", n + m,
+                               MINIK_DIFF_MAX_LINES);
     /* Common prefix and suffix need no search. */
     size_t pre = 0;
     while (pre < n && pre < m && line_eq(&la[pre], &lb[pre]))

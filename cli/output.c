@@ -50,8 +50,7 @@ static void print_name(const cJSON *o, minik_buf_t *out)
         cleanup_free char *ref = minik_object_ref(k, n);
         minik_buf_appendf(out, "%s\n", ref);
     } else {
-        minik_buf_appendf(out, "%s/%s\n", cJSON_IsString(kind) ? kind->valuestring : "unknown",
-                          n);
+        minik_buf_appendf(out, "%s/%s\n", cJSON_IsString(kind) ? kind->valuestring : "unknown", n);
     }
 }
 

@@ -150,7 +150,9 @@ static char *node_status(const cJSON *obj)
     {
         if (strcmp(str_at(c, "type", ""), "Ready") == 0) {
             const char *s = str_at(c, "status", "Unknown");
-            st = strcmp(s, "True") == 0 ? "Ready" : strcmp(s, "False") == 0 ? "NotReady" : "Unknown";
+            st = strcmp(s, "True") == 0    ? "Ready"
+                 : strcmp(s, "False") == 0 ? "NotReady"
+                                           : "Unknown";
         }
     }
     if (cJSON_IsTrue(at(obj, "spec.unschedulable")))
@@ -307,14 +309,13 @@ static const layout_t layouts[] = {
      7},
     {"Deployment",
      {"NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"},
-     {C_NAME, C_DEP_READY, C_DEP_UPTODATE, C_DEP_AVAILABLE, C_AGE, C_DEP_CONTAINERS,
-      C_DEP_IMAGES, C_DEP_SELECTOR},
+     {C_NAME, C_DEP_READY, C_DEP_UPTODATE, C_DEP_AVAILABLE, C_AGE, C_DEP_CONTAINERS, C_DEP_IMAGES,
+      C_DEP_SELECTOR},
      5,
      8},
     {"Service",
      {"NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"},
-     {C_NAME, C_SVC_TYPE, C_SVC_CLUSTER_IP, C_SVC_EXTERNAL_IP, C_SVC_PORTS, C_AGE,
-      C_SVC_SELECTOR},
+     {C_NAME, C_SVC_TYPE, C_SVC_CLUSTER_IP, C_SVC_EXTERNAL_IP, C_SVC_PORTS, C_AGE, C_SVC_SELECTOR},
      6,
      7},
     {"Node",
@@ -325,7 +326,11 @@ static const layout_t layouts[] = {
      5,
      10},
     {"ConfigMap", {"NAME", "DATA", "AGE"}, {C_NAME, C_CM_DATA, C_AGE}, 3, 3},
-    {"Secret", {"NAME", "TYPE", "DATA", "AGE"}, {C_NAME, C_SECRET_TYPE, C_SECRET_DATA, C_AGE}, 4, 4},
+    {"Secret",
+     {"NAME", "TYPE", "DATA", "AGE"},
+     {C_NAME, C_SECRET_TYPE, C_SECRET_DATA, C_AGE},
+     4,
+     4},
     {"Namespace", {"NAME", "STATUS", "AGE"}, {C_NAME, C_NS_STATUS, C_AGE}, 3, 3},
     {"Event",
      {"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"},

@@ -14,7 +14,7 @@
 
 typedef struct minik_resource {
     const minik_kind_t *kind;
-    char *ns;    /* NULL for cluster-scoped kinds (and until resolved) */
+    char *ns; /* NULL for cluster-scoped kinds (and until resolved) */
     char *name;
     cJSON *obj;  /* the manifest document (owned), NULL for KIND NAME arguments */
     char *where; /* "file.yaml:3" for messages, or NULL */

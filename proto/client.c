@@ -23,7 +23,7 @@ struct minik_client {
     size_t ca_pem_len;
     bool insecure;
     long timeout_ms;
-    long watch_timeout_ms; /* 0: none */
+    long watch_timeout_ms;            /* 0: none */
     struct curl_slist *auth_headers;  /* "Authorization: Bearer ..." (or NULL) */
     struct curl_slist *watch_headers; /* auth + Accept, for watch handles */
 };
@@ -160,8 +160,7 @@ static void setup_easy(minik_client_t *c, CURL *e, const char *path, char *errbu
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "minik");
     if (c->ca_pem) {
-        struct curl_blob blob = {.data = c->ca_pem, .len = c->ca_pem_len,
-                                 .flags = CURL_BLOB_COPY};
+        struct curl_blob blob = {.data = c->ca_pem, .len = c->ca_pem_len, .flags = CURL_BLOB_COPY};
         curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
         /* Trust only the cluster CA, not also the system's directory of public CAs. */
         curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
@@ -187,8 +186,7 @@ static int transport_error(minik_client_t *c, CURL *e, CURLcode rc, const char *
         if (oserr > 0)
             return minik_error_set(err, 0, "cannot reach the minik server at %s: %s", c->server,
                                    strerror((int)oserr));
-        return minik_error_set(err, 0, "cannot reach the minik server at %s: %s", c->server,
-                               why);
+        return minik_error_set(err, 0, "cannot reach the minik server at %s: %s", c->server, why);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:
@@ -257,8 +255,8 @@ int minik_client_request(minik_client_t *c, const char *method, const char *path
     if (rc != CURLE_OK) {
         minik_buf_free(&s.buf);
         if (s.too_big)
-            return minik_error_set(err, EFBIG, "reply from %s%s is larger than %u bytes",
-                                   c->server, path, MAX_RESPONSE_BYTES);
+            return minik_error_set(err, EFBIG, "reply from %s%s is larger than %u bytes", c->server,
+                                   path, MAX_RESPONSE_BYTES);
         return transport_error(c, e, rc, errbuf, err);
     }
     memset(resp, 0, sizeof *resp);
@@ -289,13 +287,12 @@ char *minik_client_status_message(long status, const char *body, size_t len)
 }
 
 int minik_client_json(minik_client_t *c, const char *method, const char *path,
-                      const char *content_type, const cJSON *body, cJSON **out,
-                      minik_error_t **err)
+                      const char *content_type, const cJSON *body, cJSON **out, minik_error_t **err)
 {
     cleanup_free char *text = body ? cJSON_PrintUnformatted(body) : NULL;
     minik_client_response_t r = {0};
-    int ret = minik_client_request(c, method, path, content_type, text, text ? strlen(text) : 0,
-                                   &r, err);
+    int ret =
+        minik_client_request(c, method, path, content_type, text, text ? strlen(text) : 0, &r, err);
     if (ret < 0)
         return ret;
     if (r.status >= 400 || r.status < 200) {
@@ -303,9 +300,8 @@ int minik_client_json(minik_client_t *c, const char *method, const char *path,
         long st = r.status;
         minik_client_response_clear(&r);
         if (st == 401)
-            return minik_error_set_code(err, 401, 0,
-                                        "the server rejected the credentials (Unauthorized): %s",
-                                        msg);
+            return minik_error_set_code(
+                err, 401, 0, "the server rejected the credentials (Unauthorized): %s", msg);
         return minik_error_set_code(err, (int)st, 0, "%s", msg);
     }
     if (out) {

@@ -24,14 +24,14 @@
 #include "lib/error.h"
 
 typedef struct minik_client_config {
-    char *server;       /* "https://127.0.0.1:6443" or "http://..." (no trailing slash) */
-    char *ca_pem;       /* CA bundle (PEM) to verify the server with; NULL: system store */
-    size_t ca_pem_len;  /* bytes in ca_pem */
-    char *token;        /* bearer token; NULL: no Authorization header */
-    char *namespace;    /* the context's namespace; NULL: "default" */
-    char *source;       /* where the config came from (for messages); may be NULL */
+    char *server;      /* "https://127.0.0.1:6443" or "http://..." (no trailing slash) */
+    char *ca_pem;      /* CA bundle (PEM) to verify the server with; NULL: system store */
+    size_t ca_pem_len; /* bytes in ca_pem */
+    char *token;       /* bearer token; NULL: no Authorization header */
+    char *namespace;   /* the context's namespace; NULL: "default" */
+    char *source;      /* where the config came from (for messages); may be NULL */
     bool insecure_skip_tls_verify;
-    long timeout_ms;    /* whole-request timeout for non-watch requests; 0: 60 s */
+    long timeout_ms; /* whole-request timeout for non-watch requests; 0: 60 s */
 } minik_client_config_t;
 
 /* Free the strings of a config (not the struct); safe on a zeroed struct. */
@@ -47,8 +47,8 @@ void minik_cleanup_clientp(minik_client_t **c);
 #define cleanup_client __attribute__((cleanup(minik_cleanup_clientp)))
 
 typedef struct minik_client_response {
-    long status;        /* HTTP status */
-    char *body;         /* NUL-terminated; owned (minik_client_response_clear) */
+    long status; /* HTTP status */
+    char *body;  /* NUL-terminated; owned (minik_client_response_clear) */
     size_t body_len;
     char *content_type; /* may be NULL */
 } minik_client_response_t;
@@ -118,8 +118,8 @@ int minik_watch_decoder_finish(minik_watch_decoder_t *d, minik_error_t **err);
 /* Blocking watch of `path` (which must carry watch=1). Returns 0 when the server ends the
  * stream or the callback returns > 0; < 0 on transport errors, HTTP errors (err->code =
  * status, Status message), malformed events or a negative callback value. */
-int minik_client_watch(minik_client_t *c, const char *path, minik_watch_event_fn cb,
-                       void *userdata, minik_error_t **err);
+int minik_client_watch(minik_client_t *c, const char *path, minik_watch_event_fn cb, void *userdata,
+                       minik_error_t **err);
 
 /* Limit later minik_client_watch() calls to timeout_ms in total (0: no limit, the
  * default: watches are long-lived). */

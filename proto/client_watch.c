@@ -15,8 +15,8 @@ struct minik_watch_decoder {
     minik_watch_event_fn cb;
     void *userdata;
     size_t max_line;
-    minik_buf_t line; /* bytes of the current, incomplete line */
-    int stopped;      /* callback's non-zero return, sticky */
+    minik_buf_t line;   /* bytes of the current, incomplete line */
+    int stopped;        /* callback's non-zero return, sticky */
     minik_error_t *err; /* set when the decoder failed inside a curl write callback */
     size_t events;
 };
@@ -48,8 +48,7 @@ static int dispatch_line(minik_watch_decoder_t *d, const char *s, size_t n, mini
         return 0; /* blank keep-alive lines are allowed */
     cleanup_cjson cJSON *ev = cJSON_ParseWithLength(s, n);
     if (!ev || !cJSON_IsObject(ev))
-        return minik_error_set(err, EBADMSG, "watch event %zu: not a JSON object",
-                               d->events + 1);
+        return minik_error_set(err, EBADMSG, "watch event %zu: not a JSON object", d->events + 1);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
     const cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
     if (!cJSON_IsString(type) || !cJSON_IsObject(obj))
@@ -160,8 +159,8 @@ static size_t watch_ctx_write(char *ptr, size_t size, size_t nmemb, void *ud)
     return watch_write(ptr, size, nmemb, w->d);
 }
 
-int minik_client_watch(minik_client_t *c, const char *path, minik_watch_event_fn cb,
-                       void *userdata, minik_error_t **err)
+int minik_client_watch(minik_client_t *c, const char *path, minik_watch_event_fn cb, void *userdata,
+                       minik_error_t **err)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *e = minik_client_watch_easy_setup(c, path, errbuf);
@@ -187,10 +186,9 @@ int minik_client_watch(minik_client_t *c, const char *path, minik_watch_event_fn
             long oserr = 0;
             curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
             minik_error_clear(err);
-            ret = minik_error_set(err, 0, "cannot reach the minik server at %s: %s",
-                                  minik_client_server(c),
-                                  oserr > 0 ? strerror((int)oserr)
-                                            : (*errbuf ? errbuf : curl_easy_strerror(rc)));
+            ret = minik_error_set(
+                err, 0, "cannot reach the minik server at %s: %s", minik_client_server(c),
+                oserr > 0 ? strerror((int)oserr) : (*errbuf ? errbuf : curl_easy_strerror(rc)));
         }
     } else if (w.status >= 300) {
         cleanup_free char *msg =

@@ -109,8 +109,7 @@ int minik_kubeconfig_parse(const char *text, size_t len, const char *path, const
                                cluster_name, ctx_name);
     const char *server = str_member(cluster, "server");
     if (!server || !*server)
-        return minik_error_set(err, 0, "%s: cluster \"%s\" has no server URL", where,
-                               cluster_name);
+        return minik_error_set(err, 0, "%s: cluster \"%s\" has no server URL", where, cluster_name);
 
     minik_client_config_t cfg = {0};
     cfg.server = xstrdup(server);
@@ -135,8 +134,7 @@ int minik_kubeconfig_parse(const char *text, size_t len, const char *path, const
         cleanup_free char *p = resolve_path(path, ca_file);
         ret = minik_file_read(p, MINIK_KUBECONFIG_MAX_BYTES, &cfg.ca_pem, &cfg.ca_pem_len, err);
         if (ret < 0) {
-            minik_error_wrap(err, "%s: cluster \"%s\": certificate-authority", where,
-                             cluster_name);
+            minik_error_wrap(err, "%s: cluster \"%s\": certificate-authority", where, cluster_name);
             goto fail;
         }
     }
@@ -148,8 +146,12 @@ int minik_kubeconfig_parse(const char *text, size_t len, const char *path, const
                                   user_name, ctx_name);
             goto fail;
         }
-        static const char *const unsupported[] = {"client-certificate", "client-certificate-data",
-                                                  "exec", "auth-provider", "username", NULL};
+        static const char *const unsupported[] = {"client-certificate",
+                                                  "client-certificate-data",
+                                                  "exec",
+                                                  "auth-provider",
+                                                  "username",
+                                                  NULL};
         for (size_t i = 0; unsupported[i]; i++) {
             if (cJSON_GetObjectItemCaseSensitive(user, unsupported[i])) {
                 ret = minik_error_set(err, 0,

@@ -24,32 +24,31 @@
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n"
 #define CA_B64 "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClRFU1QKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 
-static const char kubeconfig_yaml[] =
-    "apiVersion: v1\n"
-    "kind: Config\n"
-    "clusters:\n"
-    "- name: other\n"
-    "  cluster:\n"
-    "    server: https://10.0.0.1:6443\n"
-    "- name: minik\n"
-    "  cluster:\n"
-    "    server: https://127.0.0.1:6443\n"
-    "    certificate-authority-data: " CA_B64 "\n"
-    "users:\n"
-    "- name: admin\n"
-    "  user:\n"
-    "    token: s3cret\n"
-    "contexts:\n"
-    "- name: other\n"
-    "  context:\n"
-    "    cluster: other\n"
-    "    user: admin\n"
-    "    namespace: team-a\n"
-    "- name: minik\n"
-    "  context:\n"
-    "    cluster: minik\n"
-    "    user: admin\n"
-    "current-context: minik\n";
+static const char kubeconfig_yaml[] = "apiVersion: v1\n"
+                                      "kind: Config\n"
+                                      "clusters:\n"
+                                      "- name: other\n"
+                                      "  cluster:\n"
+                                      "    server: https://10.0.0.1:6443\n"
+                                      "- name: minik\n"
+                                      "  cluster:\n"
+                                      "    server: https://127.0.0.1:6443\n"
+                                      "    certificate-authority-data: " CA_B64 "\n"
+                                      "users:\n"
+                                      "- name: admin\n"
+                                      "  user:\n"
+                                      "    token: s3cret\n"
+                                      "contexts:\n"
+                                      "- name: other\n"
+                                      "  context:\n"
+                                      "    cluster: other\n"
+                                      "    user: admin\n"
+                                      "    namespace: team-a\n"
+                                      "- name: minik\n"
+                                      "  context:\n"
+                                      "    cluster: minik\n"
+                                      "    user: admin\n"
+                                      "current-context: minik\n";
 
 static void kubeconfig_current_context(void **state)
 {
@@ -107,8 +106,8 @@ static void kubeconfig_errors_say_what_and_where(void **state)
     minik_error_clear(&err);
 
     static const char no_current[] = "apiVersion: v1\nkind: Config\nclusters: []\n";
-    assert_true(minik_kubeconfig_parse(no_current, sizeof no_current - 1, "k.conf", NULL, &cfg,
-                                       &err) < 0);
+    assert_true(
+        minik_kubeconfig_parse(no_current, sizeof no_current - 1, "k.conf", NULL, &cfg, &err) < 0);
     assert_string_equal(err->msg, "k.conf: no current-context set");
     minik_error_clear(&err);
 
@@ -123,8 +122,7 @@ static void kubeconfig_errors_say_what_and_where(void **state)
                                  "contexts:\n- name: c\n  context:\n    cluster: k\n"
                                  "clusters:\n- name: k\n  cluster:\n    server: https://x\n"
                                  "    certificate-authority-data: '@@@'\n";
-    assert_true(
-        minik_kubeconfig_parse(bad_ca, sizeof bad_ca - 1, "k.conf", NULL, &cfg, &err) < 0);
+    assert_true(minik_kubeconfig_parse(bad_ca, sizeof bad_ca - 1, "k.conf", NULL, &cfg, &err) < 0);
     assert_non_null(strstr(err->msg, "certificate-authority-data"));
     assert_non_null(strstr(err->msg, "invalid base64"));
     minik_error_clear(&err);
@@ -139,8 +137,8 @@ static void kubeconfig_errors_say_what_and_where(void **state)
     minik_error_clear(&err);
 
     static const char not_yaml[] = "clusters: [\n";
-    assert_true(
-        minik_kubeconfig_parse(not_yaml, sizeof not_yaml - 1, "k.conf", NULL, &cfg, &err) < 0);
+    assert_true(minik_kubeconfig_parse(not_yaml, sizeof not_yaml - 1, "k.conf", NULL, &cfg, &err) <
+                0);
     assert_non_null(strstr(err->msg, "k.conf:"));
     minik_error_clear(&err);
     assert_null(cfg.server);

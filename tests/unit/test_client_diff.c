@@ -35,7 +35,8 @@ static void equal_texts_print_nothing(void **state)
 
 static void one_changed_line_with_context(void **state)
 {
-    cleanup_free char *d = diff("spec:\n  replicas: 2\n  x: 1\n", "spec:\n  replicas: 3\n  x: 1\n", 3);
+    cleanup_free char *d =
+        diff("spec:\n  replicas: 2\n  x: 1\n", "spec:\n  replicas: 3\n  x: 1\n", 3);
     assert_string_equal(d, "--- LIVE/x\n"
                            "+++ MERGED/x\n"
                            "@@ -1,3 +1,3 @@\n"
