@@ -3,5 +3,6 @@
 #define MINIK_CLI_COMMANDS_H
 
 int minik_cmd_version(int argc, char **argv);
+int minik_cmd_apply(int argc, char **argv);
 
 #endif

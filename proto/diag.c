@@ -6,8 +6,8 @@
 
 #include "lib/xalloc.h"
 
-void minik_diags_add(minik_diags_t *d, minik_diag_severity_t sev, const char *source,
-                     unsigned line, unsigned col, const char *path, const char *fmt, ...)
+void minik_diags_add(minik_diags_t *d, minik_diag_severity_t sev, const char *source, unsigned line,
+                     unsigned col, const char *path, const char *fmt, ...)
 {
     if (d->len == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 8;

@@ -79,9 +79,8 @@ static int parse_term(const char *all, const char *s, size_t n, minik_field_sele
         }
         if (s[j] == '=' || (s[j] == '!' && j + 1 < n && s[j + 1] == '=')) {
             minik_buf_free(&v);
-            return minik_error_set(err, 0,
-                                   "field selector \"%s\": unescaped \"=\" in the value of \"%s\"",
-                                   all, path);
+            return minik_error_set(
+                err, 0, "field selector \"%s\": unescaped \"=\" in the value of \"%s\"", all, path);
         }
         minik_buf_append_char(&v, s[j]);
     }

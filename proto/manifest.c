@@ -87,9 +87,8 @@ static int on_doc(void *ud, cJSON *doc, unsigned line)
         return add_doc(s, doc, line);
     if (!cJSON_IsArray(items)) {
         const minik_pos_t *p = minik_posmap_get(s->m->pos, items ? items : doc);
-        minik_diags_add(s->diags, MINIK_DIAG_ERROR, s->source, p ? p->line : line,
-                        p ? p->col : 1, "items",
-                        items ? "must be a list of objects" : "a List needs items");
+        minik_diags_add(s->diags, MINIK_DIAG_ERROR, s->source, p ? p->line : line, p ? p->col : 1,
+                        "items", items ? "must be a list of objects" : "a List needs items");
         cJSON_Delete(doc);
         return 0;
     }
@@ -114,8 +113,8 @@ static int on_doc(void *ud, cJSON *doc, unsigned line)
     return ret;
 }
 
-int minik_manifest_decode_buf(minik_manifest_t *m, const char *source, const char *data,
-                              size_t len, minik_diags_t *diags)
+int minik_manifest_decode_buf(minik_manifest_t *m, const char *source, const char *data, size_t len,
+                              minik_diags_t *diags)
 {
     size_t before = diags->n_errors;
     const char *src = intern_source(m, source);
@@ -189,8 +188,7 @@ int minik_manifest_decode_path(minik_manifest_t *m, const char *path, minik_diag
             return -1;
         }
         if (r < 0) {
-            minik_diags_add(diags, MINIK_DIAG_ERROR, "<stdin>", 0, 0, "", "read: %s",
-                            strerror(-r));
+            minik_diags_add(diags, MINIK_DIAG_ERROR, "<stdin>", 0, 0, "", "read: %s", strerror(-r));
             return -1;
         }
         return minik_manifest_decode_buf(m, "<stdin>", b.data ? b.data : "", b.len, diags);
@@ -207,8 +205,8 @@ int minik_manifest_decode_path(minik_manifest_t *m, const char *path, minik_diag
 
     cleanup_closedir DIR *dir = opendir(path);
     if (dir == NULL) {
-        minik_diags_add(diags, MINIK_DIAG_ERROR, NULL, 0, 0, "", "open directory \"%s\": %s",
-                        path, strerror(errno));
+        minik_diags_add(diags, MINIK_DIAG_ERROR, NULL, 0, 0, "", "open directory \"%s\": %s", path,
+                        strerror(errno));
         return -1;
     }
     cleanup_strv char **names = xcalloc(1, sizeof *names);

@@ -87,9 +87,8 @@ int minik_quantity_parse(const char *s, minik_quantity_t *out, minik_error_t **e
             frac++;
     }
     if (ndig == 0)
-        return minik_error_set(err, 0,
-                               "quantity \"%s\": must start with a number (e.g. 100m, 0.5, 128Mi)",
-                               s);
+        return minik_error_set(
+            err, 0, "quantity \"%s\": must start with a number (e.g. 100m, 0.5, 128Mi)", s);
     int p10 = -frac, p2 = 0;
     minik_quantity_format_t fmt = MINIK_QTY_DECIMAL_SI;
     const char *suf = p;
@@ -163,7 +162,8 @@ int minik_quantity_parse(const char *s, minik_quantity_t *out, minik_error_t **e
 scaled:;
     int64_t milli;
     if (!scale_to_milli(mant, p10, p2, &milli))
-        return minik_error_set(err, 0, "quantity \"%s\": too large (at most 9223372036854775807m, about 9.2P)", s);
+        return minik_error_set(
+            err, 0, "quantity \"%s\": too large (at most 9223372036854775807m, about 9.2P)", s);
     out->milli = neg ? -milli : milli;
     out->format = fmt;
     return 0;

@@ -155,7 +155,7 @@ static void sort_reqs(minik_selector_t *sel)
 static int check_key(const char *what, const char *key, minik_error_t **err)
 {
     char buf[MINIK_NAME_MSG_MAX];
-    const char *why = minik_check_qualified_name(key, buf, sizeof buf);
+    const char *why = minik_names_check_qualified_name(key, buf, sizeof buf);
     if (why)
         return minik_error_set(err, 0, "%s: %s", what, why);
     return 0;
@@ -164,7 +164,7 @@ static int check_key(const char *what, const char *key, minik_error_t **err)
 static int check_value(const char *what, const char *v, minik_error_t **err)
 {
     char buf[MINIK_NAME_MSG_MAX];
-    const char *why = minik_check_label_value(v, buf, sizeof buf);
+    const char *why = minik_names_check_label_value(v, buf, sizeof buf);
     if (why)
         return minik_error_set(err, 0, "%s: %s", what, why);
     return 0;
@@ -310,8 +310,9 @@ int minik_selector_parse(const char *s, minik_selector_t **out, minik_error_t **
             if (l.tok == T_END)
                 break;
             if (l.tok != T_COMMA) {
-                r = minik_error_set(err, 0, "selector \"%s\": expected \",\" or end of input, "
-                                            "found %s at position %zu",
+                r = minik_error_set(err, 0,
+                                    "selector \"%s\": expected \",\" or end of input, "
+                                    "found %s at position %zu",
                                     s, tok_name(&l), l.tok_start + 1);
                 break;
             }
@@ -402,8 +403,9 @@ int minik_selector_from_json(const cJSON *ls, minik_selector_t **out, minik_erro
             size_t n = 0;
             if (vals && !cJSON_IsNull(vals)) {
                 if (!cJSON_IsArray(vals)) {
-                    r = minik_error_set(err, 0, "selector.matchExpressions[%d].values: must be a "
-                                                "list of strings",
+                    r = minik_error_set(err, 0,
+                                        "selector.matchExpressions[%d].values: must be a "
+                                        "list of strings",
                                         i);
                     goto fail;
                 }

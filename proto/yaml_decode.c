@@ -55,8 +55,8 @@ typedef struct decoder {
     bool failed;        /* an error was reported */
 } decoder_t;
 
-static void error_at(decoder_t *d, const minik_pos_t *pos, const char *path, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+static void error_at(decoder_t *d, const minik_pos_t *pos, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void error_at(decoder_t *d, const minik_pos_t *pos, const char *path, const char *fmt, ...)
 {
@@ -66,8 +66,8 @@ static void error_at(decoder_t *d, const minik_pos_t *pos, const char *path, con
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
-    minik_diags_add(d->diags, MINIK_DIAG_ERROR, d->source, pos ? pos->line : 0,
-                    pos ? pos->col : 0, path, "%s", msg ? msg : "error");
+    minik_diags_add(d->diags, MINIK_DIAG_ERROR, d->source, pos ? pos->line : 0, pos ? pos->col : 0,
+                    path, "%s", msg ? msg : "error");
     d->failed = true;
 }
 
@@ -342,7 +342,8 @@ static void attach(decoder_t *d, cJSON *v, minik_pos_t pos)
     if (f->key_plain && strcmp(key, "<<") == 0) {
         if (!cJSON_IsObject(v) && !cJSON_IsArray(v)) {
             cleanup_free char *path = current_path(d, key);
-            error_at(d, &f->key_pos, path, "merge key \"<<\" needs a mapping or a list of mappings");
+            error_at(d, &f->key_pos, path,
+                     "merge key \"<<\" needs a mapping or a list of mappings");
             bury(d, v);
             return;
         }
@@ -472,8 +473,8 @@ static bool on_scalar(decoder_t *d, const yaml_event_t *ev)
     cJSON *v;
     bool typed_tag = tag && (strcmp(tag, YAML_INT_TAG) == 0 || strcmp(tag, YAML_FLOAT_TAG) == 0 ||
                              strcmp(tag, YAML_BOOL_TAG) == 0 || strcmp(tag, YAML_NULL_TAG) == 0);
-    bool str_tag = tag && (strcmp(tag, YAML_STR_TAG) == 0 ||
-                           strcmp(tag, "tag:yaml.org,2002:binary") == 0);
+    bool str_tag =
+        tag && (strcmp(tag, YAML_STR_TAG) == 0 || strcmp(tag, "tag:yaml.org,2002:binary") == 0);
     /* Quoted and block scalars are strings; so is anything tagged !!str. An explicit
      * !!int/!!bool/... tag asks for typing even on a quoted scalar. */
     bool force_string = str_tag || (!plain && !typed_tag);
@@ -539,8 +540,7 @@ static void parser_error(decoder_t *d, const yaml_parser_t *p)
     if (p->error == YAML_MEMORY_ERROR)
         error_at(d, &pos, "", "out of memory while parsing YAML");
     else if (p->context)
-        error_at(d, &pos, "", "invalid YAML: %s %s", p->context,
-                 p->problem ? p->problem : "");
+        error_at(d, &pos, "", "invalid YAML: %s %s", p->context, p->problem ? p->problem : "");
     else
         error_at(d, &pos, "", "invalid YAML: %s", p->problem ? p->problem : "syntax error");
 }
