@@ -3,8 +3,15 @@
 #include "cli/commands.h"
 
 const minik_command_t minik_commands[] = {
-    {"version", "Print version information", minik_cmd_version, false},
     {"apply", "Apply manifests (FILE, DIR or -); --dry-run=client checks them locally",
      minik_cmd_apply, false},
+    {"get", "Display one or many objects", minik_cmd_get, false},
+    {"describe", "Show details of objects, with their events", minik_cmd_describe, false},
+    {"delete", "Delete objects by name or by manifest", minik_cmd_delete, false},
+    {"diff", "Diff live objects against what apply would make of a manifest", minik_cmd_diff,
+     false},
+    {"scale", "Set the number of replicas of a Deployment", minik_cmd_scale, false},
+    {"api-resources", "Print the supported API resources", minik_cmd_api_resources, false},
+    {"version", "Print version information", minik_cmd_version, false},
     {0},
 };
