@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 
 const minik_command_t minik_commands[] = {
+    {"server", "Run the control plane (API server and store)", minik_cmd_server, false},
     {"apply", "Apply manifests (FILE, DIR or -); --dry-run=client checks them locally",
      minik_cmd_apply, false},
     {"get", "Display one or many objects", minik_cmd_get, false},

@@ -2,6 +2,7 @@
 #ifndef MINIK_CLI_COMMANDS_H
 #define MINIK_CLI_COMMANDS_H
 
+int minik_cmd_server(int argc, char **argv);
 int minik_cmd_version(int argc, char **argv);
 int minik_cmd_apply(int argc, char **argv);
 int minik_cmd_get(int argc, char **argv);

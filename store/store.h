@@ -121,8 +121,8 @@ typedef void (*minik_store_done_cb)(int status, cJSON *result, minik_error_t *er
  * `obj` identifies it ({kind, metadata:{namespace,name,resourceVersion?}}, ownership taken;
  * a resourceVersion there is the delete precondition). `done` is always called exactly
  * once, on the loop thread, never before this function returns. */
-void minik_store_submit(minik_store_t *s, minik_store_op_t op, cJSON *obj,
-                        minik_store_done_cb done, void *ud);
+void minik_store_submit(minik_store_t *s, minik_store_op_t op, cJSON *obj, minik_store_done_cb done,
+                        void *ud);
 
 /* Finish queued writes, then call `closed(ud)` on the loop; after that the store may be
  * freed. Used for graceful shutdown (SIGTERM finishes in-flight writes). */
@@ -161,6 +161,15 @@ int minik_store_backup(minik_store_t *s, const char *dest, minik_error_t **err);
 /* Replace the database at `db_path` (which must not be open) by the backup at `src`,
  * after checking the backup's integrity and schema version. */
 int minik_store_restore(const char *src, const char *db_path, minik_error_t **err);
+
+/* Counters for /metrics and tests (an extension of the original interface). */
+typedef struct minik_store_stats {
+    uint64_t transactions; /* committed write transactions (one fsync each) */
+    uint64_t writes;       /* successful writes (each took one resourceVersion) */
+    int64_t compact_rv;    /* the feed holds events after this rv only */
+    size_t pending_ops;    /* async writes queued and not yet dispatched */
+} minik_store_stats_t;
+void minik_store_get_stats(minik_store_t *s, minik_store_stats_t *out);
 
 /* Count objects per kind (for /metrics): calls cb(kind, count, ud) once per kind. */
 int minik_store_count_by_kind(minik_store_t *s, void (*cb)(const char *kind, int64_t n, void *ud),
