@@ -50,6 +50,21 @@ static const char *propagation(minik_error_t **err)
     return NULL;
 }
 
+/* A manifest usually lists its Namespace first; deleting it first would take the objects
+ * inside with it and make their own deletes fail with NotFound. Delete the contents first
+ * (keeping file order otherwise), then the namespaces. */
+static void namespaces_last(minik_resource_list_t *l)
+{
+    minik_resource_t *sorted = xcalloc(l->n ? l->n : 1, sizeof *sorted);
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < l->n; i++)
+            if ((strcmp(l->v[i].kind->kind, "Namespace") == 0) == (pass == 1))
+                sorted[k++] = l->v[i];
+    memcpy(l->v, sorted, l->n * sizeof *sorted);
+    free(sorted);
+}
+
 int minik_cmd_delete(int argc, char **argv)
 {
     int first = 0;
@@ -85,6 +100,9 @@ int minik_cmd_delete(int argc, char **argv)
         minik_resource_list_clear(&targets);
         return minik_cli_fail(err);
     }
+
+    if (paths)
+        namespaces_last(&targets);
 
     int rc = MINIK_EXIT_OK;
     cleanup_cjson cJSON *opts = cJSON_CreateObject();

@@ -46,6 +46,14 @@ static void heading(dw_t *w, int level, const char *label)
     dw_add(w, level, label, NULL);
 }
 
+/* A line printed as is (indented): command arguments, table rows. */
+static void raw_line(dw_t *w, int level, const char *text)
+{
+    dw_add(w, level, "", NULL);
+    free(w->v[w->n - 1].left);
+    w->v[w->n - 1].left = xasprintf("%*s%s", level * 2, "", text);
+}
+
 /* Consecutive "label: value" lines are one block, aligned to its widest label plus two
  * spaces (kubectl's tabwriter padding); a heading ends the block. */
 static void dw_render(dw_t *w, minik_buf_t *out)
@@ -163,6 +171,16 @@ static char *timestamp(const char *rfc3339)
     return xstrdup(buf);
 }
 
+/* Annotations as kubectl describe shows them: without the last-applied configuration,
+ * which repeats the whole object. */
+static void annotations(dw_t *w, int level, const cJSON *obj)
+{
+    cleanup_cjson cJSON *copy = cJSON_Duplicate(at(obj, "metadata.annotations"), true);
+    cJSON_DeleteItemFromObjectCaseSensitive(copy,
+                                            "kubectl.kubernetes.io/last-applied-configuration");
+    map_lines(w, level, "Annotations", copy, ": ");
+}
+
 static void common_header(dw_t *w, const minik_kind_t *k, const cJSON *obj, bool with_created)
 {
     kv(w, 0, "Name", s_at(obj, "metadata.name"));
@@ -171,7 +189,7 @@ static void common_header(dw_t *w, const minik_kind_t *k, const cJSON *obj, bool
     if (with_created)
         kvf(w, 0, "CreationTimestamp", timestamp(s_at(obj, "metadata.creationTimestamp")));
     map_lines(w, 0, "Labels", at(obj, "metadata.labels"), "=");
-    map_lines(w, 0, "Annotations", at(obj, "metadata.annotations"), ": ");
+    annotations(w, 0, obj);
 }
 
 /* Generic rendering of a JSON subtree as nested "Key: value" lines. */
@@ -275,8 +293,7 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
             cJSON_ArrayForEach(a, cmd)
             {
                 cleanup_free char *line = scalar(a);
-                cleanup_free char *ind = xasprintf("  %s", line);
-                heading(w, FIELD_LEVEL, ind);
+                raw_line(w, FIELD_LEVEL + 1, line);
             }
         }
         if (st) {
@@ -313,10 +330,7 @@ static void table_lines(dw_t *w, int level, minik_table_t *t)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         cleanup_free char *line = xstrndup(p, n);
-        heading(w, level, line);
-        /* heading() appended ':' to the label; a table line has none. */
-        size_t len = strlen(w->v[w->n - 1].left);
-        w->v[w->n - 1].left[len - 1] = '\0';
+        raw_line(w, level, line);
         p += n + (nl ? 1 : 0);
     }
     minik_buf_free(&tb);
@@ -451,7 +465,7 @@ static void describe_node(dw_t *w, const minik_kind_t *k, const cJSON *o)
     for (int i = 0; i < 5; i++)
         free(row[i]);
     map_lines(w, 0, "Labels", at(o, "metadata.labels"), "=");
-    map_lines(w, 0, "Annotations", at(o, "metadata.annotations"), ": ");
+    annotations(w, 0, o);
     kvf(w, 0, "CreationTimestamp", timestamp(s_at(o, "metadata.creationTimestamp")));
     kv(w, 0, "Unschedulable", cJSON_IsTrue(at(o, "spec.unschedulable")) ? "true" : "false");
     conditions(w, at(o, "status.conditions"), true);
@@ -593,7 +607,7 @@ void minik_describe(const minik_kind_t *k, const cJSON *obj, const cJSON *events
     } else if (strcmp(kind, "Namespace") == 0) {
         kv(&w, 0, "Name", s_at(obj, "metadata.name"));
         map_lines(&w, 0, "Labels", at(obj, "metadata.labels"), "=");
-        map_lines(&w, 0, "Annotations", at(obj, "metadata.annotations"), ": ");
+        annotations(&w, 0, obj);
         kv(&w, 0, "Status", s_at(obj, "status.phase") ? s_at(obj, "status.phase") : "Active");
     } else {
         describe_generic(&w, k, obj);

@@ -299,9 +299,14 @@ int minik_client_json(minik_client_t *c, const char *method, const char *path,
         cleanup_free char *msg = minik_client_status_message(r.status, r.body, r.body_len);
         long st = r.status;
         minik_client_response_clear(&r);
-        if (st == 401)
+        if (st == 401) {
+            /* kubectl's wording, then the server's reason without a repeated prefix. */
+            const char *why = msg;
+            if (minik_str_has_prefix(why, "Unauthorized: "))
+                why += strlen("Unauthorized: ");
             return minik_error_set_code(
-                err, 401, 0, "the server rejected the credentials (Unauthorized): %s", msg);
+                err, 401, 0, "You must be logged in to the server (Unauthorized): %s", why);
+        }
         return minik_error_set_code(err, (int)st, 0, "%s", msg);
     }
     if (out) {

@@ -15,17 +15,26 @@
 #include "lib/cleanup.h"
 
 static const char *const no_short[] = {NULL};
-static const minik_kind_t pod_kind = {"Pod", "", "v1", "v1", "pods", "pod", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
-static const minik_kind_t deploy_kind = {
-    "Deployment", "apps", "v1", "apps/v1", "deployments", "deployment", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
-static const minik_kind_t svc_kind = {"Service",  "",      "v1",     "v1",
-                                      "services", "service", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
-static const minik_kind_t node_kind = {"Node", "", "v1", "v1", "nodes", "node", no_short, false, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
-static const minik_kind_t cm_kind = {"ConfigMap",  "",          "v1",    "v1",
-                                     "configmaps", "configmap", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
-static const minik_kind_t secret_kind = {"Secret", "", "v1", "v1", "secrets", "secret", no_short,
-                                         true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
-static const minik_kind_t ev_kind = {"Event", "", "v1", "v1", "events", "event", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
+static const minik_kind_t pod_kind = {
+    "Pod", "", "v1", "v1", "pods", "pod", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
+static const minik_kind_t deploy_kind = {"Deployment", "apps",        "v1",
+                                         "apps/v1",    "deployments", "deployment",
+                                         no_short,     true,          MINIK_NAME_DNS1123_SUBDOMAIN,
+                                         NULL};
+static const minik_kind_t svc_kind = {
+    "Service", "", "v1", "v1", "services", "service", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN,
+    NULL};
+static const minik_kind_t node_kind = {
+    "Node", "", "v1", "v1", "nodes", "node", no_short, false, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
+static const minik_kind_t cm_kind = {"ConfigMap", "",           "v1",
+                                     "v1",        "configmaps", "configmap",
+                                     no_short,    true,         MINIK_NAME_DNS1123_SUBDOMAIN,
+                                     NULL};
+static const minik_kind_t secret_kind = {
+    "Secret", "", "v1", "v1", "secrets", "secret", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN,
+    NULL};
+static const minik_kind_t ev_kind = {
+    "Event", "", "v1", "v1", "events", "event", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
 
 /* 2026-11-26T12:00:00Z */
 #define T0 1795694400
@@ -36,12 +45,27 @@ static void ages_like_kubectl(void **state)
         int64_t s;
         const char *want;
     } cases[] = {
-        {-5, "<invalid>"},     {-1, "0s"},     {0, "0s"},         {5, "5s"},
-        {119, "119s"},         {120, "2m"},    {182, "3m2s"},     {599, "9m59s"},
-        {600, "10m"},          {10799, "179m"}, {10800, "3h"},    {4 * 3600 + 30 * 60, "4h30m"},
-        {8 * 3600, "8h"},      {47 * 3600, "47h"}, {48 * 3600, "2d"}, {53 * 3600, "2d5h"},
-        {8 * 86400, "8d"},     {400 * 86400, "400d"}, {740 * 86400, "2y10d"},
-        {730 * 86400, "2y"},   {9 * 365 * 86400LL, "9y"},
+        {-5, "<invalid>"},
+        {-1, "0s"},
+        {0, "0s"},
+        {5, "5s"},
+        {119, "119s"},
+        {120, "2m"},
+        {182, "3m2s"},
+        {599, "9m59s"},
+        {600, "10m"},
+        {10799, "179m"},
+        {10800, "3h"},
+        {4 * 3600 + 30 * 60, "4h30m"},
+        {8 * 3600, "8h"},
+        {47 * 3600, "47h"},
+        {48 * 3600, "2d"},
+        {53 * 3600, "2d5h"},
+        {8 * 86400, "8d"},
+        {400 * 86400, "400d"},
+        {740 * 86400, "2y10d"},
+        {730 * 86400, "2y"},
+        {9 * 365 * 86400LL, "9y"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cleanup_free char *got = minik_format_age(cases[i].s);
