@@ -309,7 +309,8 @@ static char *key_text(const char *raw, bool plain)
     char *out;
     if (v && cJSON_IsBool(v))
         out = xstrdup(cJSON_IsTrue(v) ? "true" : "false");
-    else if (v && cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble)
+    else if (v && cJSON_IsNumber(v) && v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18 &&
+             v->valuedouble == (double)(int64_t)v->valuedouble)
         out = xasprintf("%lld", (long long)v->valuedouble);
     else
         out = xstrdup(raw);
