@@ -11,8 +11,7 @@
 #include "lib/xalloc.h"
 #include "proto/yaml_decode.h"
 
-static const char *const top_order[] = {"apiVersion", "kind", "metadata", "spec", "status",
-                                        NULL};
+static const char *const top_order[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
 
 static bool is_top_key(const char *k)
 {

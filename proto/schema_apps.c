@@ -74,8 +74,7 @@ static void default_strategy(cJSON *st)
 static const char *const strategy_types[] = {"RollingUpdate", "Recreate", NULL};
 
 static const minik_field_t rolling_update_fields[] = {
-    {"maxUnavailable", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent,
-     .doc = "default 25%"},
+    {"maxUnavailable", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent, .doc = "default 25%"},
     {"maxSurge", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent, .doc = "default 25%"},
     ROW_END,
 };
@@ -99,8 +98,7 @@ static void check_deployment_spec(minik_vctx_t *c, const cJSON *spec)
         cleanup_error minik_error_t *err = NULL;
         if (minik_selector_from_json(sel, &s, &err) == 0) {
             if (minik_selector_is_empty(s))
-                minik_vctx_error(c, sel, ".selector",
-                                 "empty selector is invalid for deployment");
+                minik_vctx_error(c, sel, ".selector", "empty selector is invalid for deployment");
             else if (!minik_selector_matches(s, labels))
                 minik_vctx_error(c, labels ? labels : tmpl, ".template.metadata.labels",
                                  "`selector` does not match template `labels`");
@@ -111,8 +109,7 @@ static void check_deployment_spec(minik_vctx_t *c, const cJSON *spec)
     const cJSON *rp = tspec ? cJSON_GetObjectItemCaseSensitive(tspec, "restartPolicy") : NULL;
     if (cJSON_IsString(rp) && strcmp(rp->valuestring, "Always") != 0)
         minik_vctx_error(c, rp, ".template.spec.restartPolicy",
-                         "unsupported value \"%s\": supported values: \"Always\"",
-                         rp->valuestring);
+                         "unsupported value \"%s\": supported values: \"Always\"", rp->valuestring);
     const cJSON *pds = cJSON_GetObjectItemCaseSensitive(spec, "progressDeadlineSeconds");
     const cJSON *mrs = cJSON_GetObjectItemCaseSensitive(spec, "minReadySeconds");
     if (cJSON_IsNumber(pds) && cJSON_IsNumber(mrs) && pds->valuedouble <= mrs->valuedouble)
@@ -125,8 +122,8 @@ static const minik_field_t deployment_spec_fields[] = {
     {"selector", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_label_selector,
      .check = minik_check_label_selector, .doc = "must match template labels"},
     {"template", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_pod_template},
-    {"strategy", MINIK_T_OBJECT, .fields = strategy_fields, .check = check_strategy,
-     .dflt = "{}", .defaulter = default_strategy},
+    {"strategy", MINIK_T_OBJECT, .fields = strategy_fields, .check = check_strategy, .dflt = "{}",
+     .defaulter = default_strategy},
     {"minReadySeconds", MINIK_T_INT, NONNEG},
     {"revisionHistoryLimit", MINIK_T_INT, NONNEG, .dflt = "10"},
     {"progressDeadlineSeconds", MINIK_T_INT, NONNEG, .dflt = "600"},

@@ -15,7 +15,7 @@
     {                                                                                              \
         NULL                                                                                       \
     }
-#define NONNEG .flags = MINIK_F_RANGE, .min = 0, .max = INT64_MAX
+#define NONNEG     .flags = MINIK_F_RANGE, .min = 0, .max = INT64_MAX
 #define PORT_RANGE .min = 1, .max = 65535
 
 /* metadata of a stored object (name or generateName required, name rule of the kind) */
@@ -26,12 +26,19 @@ extern const minik_field_t minik_schema_template_meta[];
 #define MINIK_TYPE_ROWS                                                                            \
     {"apiVersion", MINIK_T_STRING, .flags = MINIK_F_REQUIRED,                                      \
      .doc = "group/version, e.g. v1 or apps/v1"},                                                  \
-        {"kind", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .doc = "the kind, e.g. Pod"}
+    {                                                                                              \
+        "kind", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .doc = "the kind, e.g. Pod"             \
+    }
 #define MINIK_META_ROW                                                                             \
-    {"metadata", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_object_meta,   \
-     .check = minik_check_object_meta, .doc = "name, namespace, labels, annotations, ..."}
+    {                                                                                              \
+        "metadata", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_object_meta, \
+                                    .check = minik_check_object_meta,                              \
+                                    .doc = "name, namespace, labels, annotations, ..."             \
+    }
 #define MINIK_STATUS_ROW                                                                           \
-    {"status", MINIK_T_ANY, .doc = "written by minik; accepted as an opaque object"}
+    {                                                                                              \
+        "status", MINIK_T_ANY, .doc = "written by minik; accepted as an opaque object"             \
+    }
 
 /* LabelSelector {matchLabels, matchExpressions} */
 extern const minik_field_t minik_schema_label_selector[];
@@ -75,6 +82,6 @@ void minik_check_unique_names(minik_vctx_t *c, const cJSON *arr);
 
 /* cJSON helpers for defaulters. */
 void minik_json_set_default(cJSON *obj, const char *key, cJSON *value); /* takes value */
-const char *minik_json_str(const cJSON *obj, const char *key);         /* NULL if absent */
+const char *minik_json_str(const cJSON *obj, const char *key);          /* NULL if absent */
 
 #endif

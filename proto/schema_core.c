@@ -30,11 +30,8 @@ static const minik_field_t namespace_spec_fields[] = {
 };
 
 const minik_field_t minik_schema_namespace[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .fields = namespace_spec_fields},
-    MINIK_STATUS_ROW,
-    ROW_END,
+    MINIK_TYPE_ROWS,  MINIK_META_ROW, {"spec", MINIK_T_OBJECT, .fields = namespace_spec_fields},
+    MINIK_STATUS_ROW, ROW_END,
 };
 
 /* ---- Node --------------------------------------------------------------------------- */
@@ -60,11 +57,8 @@ static const minik_field_t node_spec_fields[] = {
 };
 
 const minik_field_t minik_schema_node[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .fields = node_spec_fields},
-    MINIK_STATUS_ROW,
-    ROW_END,
+    MINIK_TYPE_ROWS,  MINIK_META_ROW, {"spec", MINIK_T_OBJECT, .fields = node_spec_fields},
+    MINIK_STATUS_ROW, ROW_END,
 };
 
 /* ---- Service ------------------------------------------------------------------------ */
@@ -159,8 +153,7 @@ static void default_service_spec(cJSON *spec)
 
 static const minik_field_t service_spec_fields[] = {
     {"type", MINIK_T_STRING, .enums = service_types, .dflt = "\"ClusterIP\""},
-    {"selector", MINIK_T_MAP, .key_check = minik_check_qualified_name,
-     .items = &label_value_item},
+    {"selector", MINIK_T_MAP, .key_check = minik_check_qualified_name, .items = &label_value_item},
     {"ports", MINIK_T_ARRAY,
      .items = &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = service_port_fields,
                                      .defaulter = default_service_port}},
@@ -169,8 +162,7 @@ static const minik_field_t service_spec_fields[] = {
      .items = &(const minik_field_t){NULL, MINIK_T_STRING, .check = minik_check_ip}},
     {"sessionAffinity", MINIK_T_STRING, .enums = affinities, .dflt = "\"None\""},
     {"externalTrafficPolicy", MINIK_T_STRING, .enums = traffic_policies},
-    {"internalTrafficPolicy", MINIK_T_STRING, .enums = traffic_policies,
-     .dflt = "\"Cluster\""},
+    {"internalTrafficPolicy", MINIK_T_STRING, .enums = traffic_policies, .dflt = "\"Cluster\""},
     ROW_END,
 };
 
@@ -201,8 +193,7 @@ static const minik_field_t endpoint_port_fields[] = {
     ROW_END,
 };
 
-static const minik_field_t address_item = {NULL, MINIK_T_OBJECT,
-                                           .fields = endpoint_address_fields};
+static const minik_field_t address_item = {NULL, MINIK_T_OBJECT, .fields = endpoint_address_fields};
 
 static const minik_field_t subset_fields[] = {
     {"addresses", MINIK_T_ARRAY, .items = &address_item},

@@ -189,27 +189,33 @@ static const minik_field_t owner_ref_fields[] = {
 };
 
 #define META_ROWS                                                                                  \
-    {"name", MINIK_T_STRING, .doc = "DNS-1123 subdomain (Namespace: label; Service: DNS-1035)"},  \
+    {"name", MINIK_T_STRING, .doc = "DNS-1123 subdomain (Namespace: label; Service: DNS-1035)"},   \
         {"generateName", MINIK_T_STRING, .doc = "prefix for a generated name"},                    \
         {"namespace", MINIK_T_STRING, .doc = "DNS-1123 label; default \"default\""},               \
-        {"labels", MINIK_T_MAP, .key_check = minik_check_qualified_name, .items = &label_value,   \
+        {"labels", MINIK_T_MAP, .key_check = minik_check_qualified_name, .items = &label_value,    \
          .doc = "keys: [prefix/]name; values: <= 63 chars"},                                       \
-        {"annotations", MINIK_T_MAP, .key_check = minik_check_qualified_name,                     \
-         .items = &any_string, .check = check_annotations, .doc = "keys like labels; <= 256 KiB"}, \
+        {"annotations",                                                                            \
+         MINIK_T_MAP,                                                                              \
+         .key_check = minik_check_qualified_name,                                                  \
+         .items = &any_string,                                                                     \
+         .check = check_annotations,                                                               \
+         .doc = "keys like labels; <= 256 KiB"},                                                   \
         {"uid", MINIK_T_STRING, .doc = "set by the server"},                                       \
         {"resourceVersion", MINIK_T_STRING, .doc = "set by the server; compare-and-swap"},         \
         {"generation", MINIK_T_INT, NONNEG, .doc = "set by the server"},                           \
-        {"creationTimestamp", MINIK_T_STRING, .flags = MINIK_F_NULLABLE,                          \
+        {"creationTimestamp", MINIK_T_STRING, .flags = MINIK_F_NULLABLE,                           \
          .check = minik_check_timestamp, .doc = "RFC 3339; set by the server"},                    \
-        {"deletionTimestamp", MINIK_T_STRING, .flags = MINIK_F_NULLABLE,                          \
+        {"deletionTimestamp", MINIK_T_STRING, .flags = MINIK_F_NULLABLE,                           \
          .check = minik_check_timestamp, .doc = "RFC 3339; set by the server"},                    \
         {"deletionGracePeriodSeconds", MINIK_T_INT, NONNEG},                                       \
         {"ownerReferences", MINIK_T_ARRAY,                                                         \
          .items = &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = owner_ref_fields}},       \
         {"finalizers", MINIK_T_ARRAY,                                                              \
-         .items = &(const minik_field_t){NULL, MINIK_T_STRING,                                     \
-                                         .check = minik_check_qualified_name}},                    \
-        {"managedFields", MINIK_T_ANY, .doc = "kept as given; minik does not track field owners"}
+         .items =                                                                                  \
+             &(const minik_field_t){NULL, MINIK_T_STRING, .check = minik_check_qualified_name}},   \
+    {                                                                                              \
+        "managedFields", MINIK_T_ANY, .doc = "kept as given; minik does not track field owners"    \
+    }
 
 const minik_field_t minik_schema_object_meta[] = {
     META_ROWS,
@@ -238,10 +244,10 @@ const minik_field_t minik_schema_label_selector[] = {
 };
 
 const minik_field_t minik_schema_object_ref[] = {
-    {"kind", MINIK_T_STRING},      {"namespace", MINIK_T_STRING},
-    {"name", MINIK_T_STRING},      {"uid", MINIK_T_STRING},
+    {"kind", MINIK_T_STRING},       {"namespace", MINIK_T_STRING},
+    {"name", MINIK_T_STRING},       {"uid", MINIK_T_STRING},
     {"apiVersion", MINIK_T_STRING}, {"resourceVersion", MINIK_T_STRING},
-    {"fieldPath", MINIK_T_STRING}, ROW_END,
+    {"fieldPath", MINIK_T_STRING},  ROW_END,
 };
 
 /* ---- cJSON helpers ------------------------------------------------------------------ */

@@ -117,8 +117,7 @@ static void check_env(minik_vctx_t *c, const cJSON *env)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(env, "value");
     if (v && cJSON_GetObjectItemCaseSensitive(env, "valueFrom") && cJSON_IsString(v) &&
         v->valuestring[0])
-        minik_vctx_error(c, NULL, ".valueFrom",
-                         "may not be specified when `value` is not empty");
+        minik_vctx_error(c, NULL, ".valueFrom", "may not be specified when `value` is not empty");
 }
 
 static const minik_field_t env_fields[] = {
@@ -281,8 +280,7 @@ static void check_seccomp(minik_vctx_t *c, const cJSON *sp)
     if (type && strcmp(type, "Localhost") == 0 && !has_local)
         minik_vctx_error(c, NULL, ".localhostProfile", "required when type is Localhost");
     if (type && strcmp(type, "Localhost") != 0 && has_local)
-        minik_vctx_error(c, NULL, ".localhostProfile",
-                         "can only be set when type is Localhost");
+        minik_vctx_error(c, NULL, ".localhostProfile", "can only be set when type is Localhost");
 }
 
 static const minik_field_t seccomp_fields[] = {
@@ -383,8 +381,8 @@ static const minik_field_t container_fields[] = {
     {"args", MINIK_T_ARRAY, .items = &str_item},
     {"workingDir", MINIK_T_STRING},
     {"env", MINIK_T_ARRAY,
-     .items = &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = env_fields,
-                                     .check = check_env}},
+     .items =
+         &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = env_fields, .check = check_env}},
     {"envFrom", MINIK_T_ARRAY,
      .items = &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = env_from_fields,
                                      .check = check_env_from}},
@@ -415,8 +413,8 @@ static const minik_field_t container_item = {NULL, MINIK_T_OBJECT, .fields = con
 
 static const char *const media[] = {"", "Memory", NULL};
 static const char *const host_path_types[] = {
-    "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice",
-    "BlockDevice", NULL};
+    "",           "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket",
+    "CharDevice", "BlockDevice",       NULL};
 
 static const minik_field_t empty_dir_fields[] = {
     {"medium", MINIK_T_STRING, .enums = media},
@@ -438,8 +436,7 @@ static const minik_field_t host_path_fields[] = {
 
 static const minik_field_t key_to_path_fields[] = {
     {"key", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = minik_check_config_key},
-    {"path", MINIK_T_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_NONEMPTY,
-     .check = check_sub_path},
+    {"path", MINIK_T_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_NONEMPTY, .check = check_sub_path},
     {"mode", MINIK_T_INT, .flags = MINIK_F_RANGE, .min = 0, .max = 0777},
     ROW_END,
 };
@@ -447,9 +444,11 @@ static const minik_field_t key_to_path_fields[] = {
 #define KEY_TO_PATH_ITEMS                                                                          \
     {"items", MINIK_T_ARRAY,                                                                       \
      .items = &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = key_to_path_fields}},         \
-        {"defaultMode", MINIK_T_INT, .flags = MINIK_F_RANGE, .min = 0, .max = 0777,               \
-         .dflt = "420", .doc = "default 0644 (420)"},                                              \
-        {"optional", MINIK_T_BOOL}
+        {"defaultMode", MINIK_T_INT,   .flags = MINIK_F_RANGE,     .min = 0,                       \
+         .max = 0777,   .dflt = "420", .doc = "default 0644 (420)"},                               \
+    {                                                                                              \
+        "optional", MINIK_T_BOOL                                                                   \
+    }
 
 static const minik_field_t configmap_vol_fields[] = {
     {"name", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = minik_check_dns_subdomain},
@@ -497,8 +496,8 @@ static const minik_field_t volume_fields[] = {
 
 /* ---- scheduling --------------------------------------------------------------------- */
 
-static const char *const node_sel_ops[] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt",
-                                           NULL};
+static const char *const node_sel_ops[] = {"In", "NotIn", "Exists", "DoesNotExist",
+                                           "Gt", "Lt",    NULL};
 
 static void check_node_sel_req(minik_vctx_t *c, const cJSON *r)
 {
@@ -508,13 +507,15 @@ static void check_node_sel_req(minik_vctx_t *c, const cJSON *r)
     if (!op)
         return;
     if ((strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0) && n == 0)
-        minik_vctx_error(c, NULL, ".values", "must be specified when `operator` is 'In' or 'NotIn'");
+        minik_vctx_error(c, NULL, ".values",
+                         "must be specified when `operator` is 'In' or 'NotIn'");
     else if ((strcmp(op, "Exists") == 0 || strcmp(op, "DoesNotExist") == 0) && n > 0)
         minik_vctx_error(c, NULL, ".values",
                          "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
     else if ((strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0) && n != 1)
-        minik_vctx_error(c, NULL, ".values", "must be specified single value when `operator` is "
-                                             "'Lt' or 'Gt'");
+        minik_vctx_error(c, NULL, ".values",
+                         "must be specified single value when `operator` is "
+                         "'Lt' or 'Gt'");
 }
 
 static const minik_field_t node_sel_req_fields[] = {
@@ -524,8 +525,7 @@ static const minik_field_t node_sel_req_fields[] = {
     ROW_END,
 };
 
-static const minik_field_t node_sel_req_item = {NULL, MINIK_T_OBJECT,
-                                                .fields = node_sel_req_fields,
+static const minik_field_t node_sel_req_item = {NULL, MINIK_T_OBJECT, .fields = node_sel_req_fields,
                                                 .check = check_node_sel_req};
 
 static const minik_field_t node_sel_term_fields[] = {
@@ -649,8 +649,7 @@ void minik_check_pod_spec(minik_vctx_t *c, const cJSON *spec)
     for (int l = 0; l < 2; l++) {
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(spec, lists[l]);
         int i = 0;
-        for (const cJSON *ctr = cJSON_IsArray(arr) ? arr->child : NULL; ctr;
-             ctr = ctr->next, i++) {
+        for (const cJSON *ctr = cJSON_IsArray(arr) ? arr->child : NULL; ctr; ctr = ctr->next, i++) {
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(ctr, "name");
             /* duplicates across both lists: compare with every earlier container */
             bool dup = false;
@@ -674,7 +673,8 @@ void minik_check_pod_spec(minik_vctx_t *c, const cJSON *spec)
             for (const cJSON *m = cJSON_IsArray(mounts) ? mounts->child : NULL; m;
                  m = m->next, j++) {
                 const cJSON *mn = cJSON_GetObjectItemCaseSensitive(m, "name");
-                if (cJSON_IsString(mn) && mn->valuestring[0] && !has_volume(vols, mn->valuestring)) {
+                if (cJSON_IsString(mn) && mn->valuestring[0] &&
+                    !has_volume(vols, mn->valuestring)) {
                     cleanup_free char *sub =
                         xasprintf(".%s[%d].volumeMounts[%d].name", lists[l], i, j);
                     minik_vctx_error(c, mn, sub, "not found: no volume named \"%s\"",

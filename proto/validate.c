@@ -45,8 +45,8 @@ const minik_kind_t *minik_vctx_kind(const minik_vctx_t *c)
     return c->kind;
 }
 
-static void report(minik_vctx_t *c, minik_diag_severity_t sev, const minik_pos_t *p,
-                   bool at_key, const char *subpath, const char *msg)
+static void report(minik_vctx_t *c, minik_diag_severity_t sev, const minik_pos_t *p, bool at_key,
+                   const char *subpath, const char *msg)
 {
     cleanup_free char *path = NULL;
     const char *base = c->path.data ? c->path.data : "";
@@ -61,8 +61,7 @@ static void report(minik_vctx_t *c, minik_diag_severity_t sev, const minik_pos_t
         c->errors++;
 }
 
-void minik_vctx_error(minik_vctx_t *c, const cJSON *node, const char *subpath, const char *fmt,
-                      ...)
+void minik_vctx_error(minik_vctx_t *c, const cJSON *node, const char *subpath, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -130,8 +129,7 @@ static void check_range(minik_vctx_t *c, const minik_field_t *f, int64_t v)
     if (!(f->flags & MINIK_F_RANGE) || (v >= f->min && v <= f->max))
         return;
     if (f->max == INT64_MAX)
-        fail(c, "must be greater than or equal to %lld, got %lld", (long long)f->min,
-             (long long)v);
+        fail(c, "must be greater than or equal to %lld, got %lld", (long long)f->min, (long long)v);
     else
         fail(c, "must be between %lld and %lld, got %lld", (long long)f->min, (long long)f->max,
              (long long)v);
@@ -140,8 +138,8 @@ static void check_range(minik_vctx_t *c, const minik_field_t *f, int64_t v)
 static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node);
 
 /* Descend into a child: extend the path, track the nearest known position. */
-static void walk_child(minik_vctx_t *c, const minik_field_t *f, const cJSON *node,
-                       const char *fmt, const char *key, int idx)
+static void walk_child(minik_vctx_t *c, const minik_field_t *f, const cJSON *node, const char *fmt,
+                       const char *key, int idx)
 {
     size_t saved_len = c->path.len;
     const minik_pos_t *saved_pos = c->cur_pos;
@@ -220,7 +218,8 @@ static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
         break;
     case MINIK_T_INT:
         if (!is_integral(node)) {
-            fail(c, "must be an integer, got %s", cJSON_IsNumber(node) ? "a fraction" : type_name(node));
+            fail(c, "must be an integer, got %s",
+                 cJSON_IsNumber(node) ? "a fraction" : type_name(node));
             return;
         }
         check_range(c, f, (int64_t)node->valuedouble);
@@ -330,7 +329,10 @@ static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
         break;
     }
     }
-    if (f->check && c->errors == errors_before)
+    /* Cross-field checks run whenever the value has the right type, even if parts of it
+     * were wrong, so that every problem of a file is reported at once. */
+    (void)errors_before;
+    if (f->check)
         f->check(c, node);
 }
 
@@ -374,9 +376,8 @@ int minik_validate(const cJSON *obj, const minik_posmap_t *pos, const char *sour
     if (k == NULL) {
         const minik_kind_t *other = minik_kind_by_kind(kd->valuestring);
         if (other) {
-            minik_vctx_error(&c, av, ".apiVersion",
-                             "%s is served as \"%s\", not \"%s\"", other->kind,
-                             other->api_version, av->valuestring);
+            minik_vctx_error(&c, av, ".apiVersion", "%s is served as \"%s\", not \"%s\"",
+                             other->kind, other->api_version, av->valuestring);
         } else {
             minik_buf_t b = MINIK_BUF_INIT;
             for (const minik_kind_t *x = minik_kinds; x->kind; x++)
@@ -447,11 +448,23 @@ void minik_default(cJSON *obj)
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     if (k->namespaced && cJSON_IsObject(meta)) {
         cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
-        if (ns == NULL || cJSON_IsNull(ns) || (cJSON_IsString(ns) && ns->valuestring[0] == '\0'))
-            cJSON_ReplaceItemInObjectCaseSensitive(meta, "namespace",
-                                                   cJSON_CreateString("default"));
-        if (cJSON_GetObjectItemCaseSensitive(meta, "namespace") == NULL)
+        if (ns && (cJSON_IsNull(ns) || (cJSON_IsString(ns) && ns->valuestring[0] == '\0'))) {
+            cJSON_DeleteItemFromObjectCaseSensitive(meta, "namespace");
+            ns = NULL;
+        }
+        if (ns == NULL) {
+            /* Right after name, where Kubernetes prints it: append, then move the members
+             * that followed name behind it. */
+            cJSON *after = NULL;
+            for (cJSON *ch = meta->child; ch; ch = ch->next)
+                if (strcmp(ch->string, "name") == 0 || strcmp(ch->string, "generateName") == 0)
+                    after = ch;
             cJSON_AddStringToObject(meta, "namespace", "default");
+            while (after && after->next && strcmp(after->next->string, "namespace") != 0) {
+                cJSON *mv = cJSON_DetachItemViaPointer(meta, after->next);
+                cJSON_AddItemToArray(meta, mv);
+            }
+        }
     }
     minik_field_t row = kind_row(k);
     row.defaulter = k->defaulter;
