@@ -145,7 +145,8 @@ int minik_apiserver_start(uv_loop_t *loop, const minik_apiserver_options_t *opts
     s->metrics = minik_metrics_new();
     cleanup_free char *db = xasprintf("%s/state.db", opts->data_dir);
     minik_pki_paths_t pki = {0};
-    if ((r = minik_store_open(db, NULL, &s->store, err)) < 0 ||
+    minik_store_options_t sopts = {.event_retention = opts->event_retention};
+    if ((r = minik_store_open(db, opts->event_retention > 0 ? &sopts : NULL, &s->store, err)) < 0 ||
         (r = minik_store_attach_loop(s->store, loop, err)) < 0 ||
         (r = ensure_default_namespace(s->store, err)) < 0 ||
         (r = minik_auth_new(s->store, &s->auth, err)) < 0)

@@ -23,6 +23,7 @@ typedef struct minik_apiserver_options {
     bool insecure_http;    /* plain HTTP; refused unless host is loopback */
     char *const *tls_sans; /* extra certificate names, NULL-terminated (may be NULL) */
     uint64_t idle_ms, header_ms, body_ms; /* 0 = defaults (60 s, 10 s, 30 s) */
+    int64_t event_retention;              /* change-feed events kept; 0 = store default */
 } minik_apiserver_options_t;
 
 /* Open the store, prepare auth/TLS material and start listening on `loop`. */

@@ -905,6 +905,33 @@ static bool is_watch(const char *query, bool *bad)
 
 static void handle_metrics(api_call_t *c);
 
+/* POST /apis/minik.io/v1/tokens: a new node-join token, shown once (only its hash is
+ * kept). Admins only. */
+static void handle_tokens(api_call_t *c)
+{
+    if (c->id.role != MINIK_ROLE_ADMIN) {
+        minik_api_respond_error(c, 403, "only admins may create tokens");
+        return;
+    }
+    if (strcmp(c->req->method, "POST") != 0) {
+        minik_api_respond_error(c, 405, "tokens can only be created (POST)");
+        return;
+    }
+    char *token = NULL;
+    minik_error_t *err = NULL;
+    if (minik_auth_create(c->srv->auth, MINIK_ROLE_NODE, &token, &err) < 0) {
+        minik_api_respond_err(c, err);
+        return;
+    }
+    cleanup_cjson cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "apiVersion", "minik.io/v1");
+    cJSON_AddStringToObject(out, "kind", "Token");
+    cJSON_AddStringToObject(out, "role", "node");
+    cJSON_AddStringToObject(out, "token", token);
+    free(token);
+    minik_api_respond_json(c, 201, out);
+}
+
 static void dispatch_resource(api_call_t *c)
 {
     const char *v = c->verb;
@@ -1014,6 +1041,11 @@ void minik_api_on_request(minik_http_request_t *req, void *ud)
             return;
         }
         handle_metrics(c);
+        return;
+    }
+    if (c->route.type == MINIK_ROUTE_TOKENS) {
+        req->metric_resource = "tokens";
+        handle_tokens(c);
         return;
     }
     if (c->route.type != MINIK_ROUTE_RESOURCE) {

@@ -120,6 +120,11 @@ int minik_route_parse(const char *path, minik_route_t *out, minik_error_t **err)
         out->type = MINIK_ROUTE_RESOURCE_LIST;
         goto out;
     }
+    if (n == 4 && strcmp(out->group, "minik.io") == 0 && strcmp(out->version, "v1") == 0 &&
+        strcmp(segs[3], "tokens") == 0) {
+        out->type = MINIK_ROUTE_TOKENS;
+        goto out;
+    }
     out->type = MINIK_ROUTE_RESOURCE;
     /* namespaces/{ns}/{resource}... unless it is the Namespace object itself. */
     if (strcmp(segs[i], "namespaces") == 0 && n - i >= 3 && out->group[0] == '\0' &&

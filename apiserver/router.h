@@ -4,6 +4,7 @@
  *                                                                     list across namespaces
  *   /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]               namespaced
  *   /apis/{group}/{version}/...                                       same for named groups
+ *   /apis/minik.io/v1/tokens                                         node-join tokens
  *   /healthz /readyz /livez /version /metrics /openapi/...            everything else
  * Each segment is percent-decoded on its own, so an encoded "/" stays inside a name and
  * is then refused by the name check, never taken as a separator. */
@@ -23,6 +24,7 @@ typedef enum minik_route_type {
     MINIK_ROUTE_API_GROUP,     /* /apis/{group} */
     MINIK_ROUTE_RESOURCE_LIST, /* /api/v1, /apis/{g}/{v} */
     MINIK_ROUTE_RESOURCE,      /* a collection, object or subresource */
+    MINIK_ROUTE_TOKENS,        /* /apis/minik.io/v1/tokens: POST makes a node token */
 } minik_route_type_t;
 
 typedef struct minik_route {

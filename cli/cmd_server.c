@@ -20,6 +20,7 @@ static bool insecure_http;
 static char **tls_sans;
 static const char *idle_timeout = "60s";
 static const char *header_timeout = "10s";
+static const char *event_retention;
 
 static const minik_cli_flag_t flags[] = {
     {"data-dir", 0, MINIK_FLAG_STRING, &data_dir, "DIR",
@@ -37,6 +38,9 @@ static const minik_cli_flag_t flags[] = {
      "close connections idle this long (default 60s)"},
     {"header-timeout", 0, MINIK_FLAG_STRING, &header_timeout, "DURATION",
      "a request's line and headers must arrive within this (default 10s)"},
+    {"event-retention", 0, MINIK_FLAG_STRING, &event_retention, "N",
+     "change-feed events kept for watches to resume from (default 10000); older "
+     "resourceVersions get 410 Gone"},
     {0},
 };
 
@@ -111,10 +115,12 @@ int minik_cmd_server(int argc, char **argv)
     cleanup_error minik_error_t *err = NULL;
     cleanup_free char *host = NULL;
     int port = 0;
-    int64_t idle_ms = 0, header_ms = 0;
+    int64_t idle_ms = 0, header_ms = 0, retention = 0;
     if (parse_listen(listen_addr, &host, &port, &err) < 0 ||
         minik_str_to_duration_ms(idle_timeout, &idle_ms, "--idle-timeout", &err) < 0 ||
-        minik_str_to_duration_ms(header_timeout, &header_ms, "--header-timeout", &err) < 0) {
+        minik_str_to_duration_ms(header_timeout, &header_ms, "--header-timeout", &err) < 0 ||
+        (event_retention && minik_str_to_i64(event_retention, 1, INT64_MAX, &retention,
+                                             "--event-retention", &err) < 0)) {
         fprintf(stderr, "error: %s\n", err->msg);
         return MINIK_EXIT_USAGE;
     }
@@ -137,6 +143,7 @@ int minik_cmd_server(int argc, char **argv)
         .tls_sans = sans,
         .idle_ms = (uint64_t)idle_ms,
         .header_ms = (uint64_t)header_ms,
+        .event_retention = retention,
     };
     if (minik_apiserver_start(&m.loop, &opts, &m.api, &err) < 0) {
         /* Let handles closed on the failure path finish. */

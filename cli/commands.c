@@ -13,6 +13,7 @@ const minik_command_t minik_commands[] = {
      false},
     {"scale", "Set the number of replicas of a Deployment", minik_cmd_scale, false},
     {"api-resources", "Print the supported API resources", minik_cmd_api_resources, false},
+    {"token", "Create node-join tokens", minik_cmd_token, false},
     {"version", "Print version information", minik_cmd_version, false},
     {0},
 };

@@ -3,6 +3,7 @@
 #define MINIK_CLI_COMMANDS_H
 
 int minik_cmd_server(int argc, char **argv);
+int minik_cmd_token(int argc, char **argv);
 int minik_cmd_version(int argc, char **argv);
 int minik_cmd_apply(int argc, char **argv);
 int minik_cmd_get(int argc, char **argv);
