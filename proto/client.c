@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -159,6 +160,9 @@ static void setup_easy(minik_client_t *c, CURL *e, const char *path, char *errbu
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "minik");
+    /* A debugging aid: curl's own trace of the connection, TLS and headers on stderr. */
+    if (getenv("MINIK_CURL_VERBOSE"))
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     if (c->ca_pem) {
         struct curl_blob blob = {.data = c->ca_pem, .len = c->ca_pem_len, .flags = CURL_BLOB_COPY};
         curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
