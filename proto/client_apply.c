@@ -46,6 +46,43 @@ cJSON *minik_apply_last_applied(const cJSON *live)
     return j;
 }
 
+/* A copy of a configuration without the last-applied annotation and without an
+ * annotations map left empty (kubectl writes "annotations":{} into its record). */
+static cJSON *normalized(const cJSON *cfg)
+{
+    cJSON *c = cJSON_Duplicate(cfg, true);
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(c, "metadata");
+    cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
+    if (cJSON_IsObject(ann)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(ann, MINIK_LAST_APPLIED_ANNOTATION);
+        if (!ann->child)
+            cJSON_DeleteItemFromObjectCaseSensitive(md, "annotations");
+    }
+    return c;
+}
+
+bool minik_apply_adopt_annotation(cJSON *modified, const cJSON *desired, const cJSON *live)
+{
+    cleanup_cjson cJSON *recorded = minik_apply_last_applied(live);
+    if (!recorded)
+        return false;
+    cleanup_cjson cJSON *a = normalized(recorded);
+    cleanup_cjson cJSON *b = normalized(desired);
+    /* cJSON_Compare ignores member order, which is all that differs between writers. */
+    if (!cJSON_Compare(a, b, true))
+        return false;
+    const cJSON *lmd = cJSON_GetObjectItemCaseSensitive(live, "metadata");
+    const cJSON *lann = cJSON_GetObjectItemCaseSensitive(lmd, "annotations");
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(lann, MINIK_LAST_APPLIED_ANNOTATION);
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(modified, "metadata");
+    cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
+    if (!cJSON_IsString(text) || !cJSON_IsObject(ann))
+        return false;
+    cJSON_ReplaceItemInObjectCaseSensitive(ann, MINIK_LAST_APPLIED_ANNOTATION,
+                                           cJSON_CreateString(text->valuestring));
+    return true;
+}
+
 cJSON *minik_merge_patch_create(const cJSON *from, const cJSON *to)
 {
     cJSON *patch = cJSON_CreateObject();

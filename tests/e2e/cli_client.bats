@@ -394,3 +394,22 @@ EOF
     [ "$status" -eq 1 ]
     [[ "$stderr" == *'the namespace from the provided object "shop" does not match the namespace "default"'* ]]
 }
+
+@test "a manifest applied by stock kubectl re-applies as unchanged with minik" {
+    command -v kubectl >/dev/null || skip "kubectl is not installed"
+    # kubectl's client-side validation needs OpenAPI, which minik does not serve.
+    run kubectl --kubeconfig "$DATA/admin.conf" apply --validate=false -f "$APP"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"deployment.apps/web created"* ]]
+    before=$(rv deploy web)
+    run minik apply -f "$APP"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"deployment.apps/web unchanged"* ]]
+    [[ "$output" == *"configmap/web-config unchanged"* ]]
+    [ "$(rv deploy web)" = "$before" ]
+    # And minik's three-way merge uses kubectl's record to remove a field.
+    sed -e '/minReadySeconds/d' "$APP" >"$BATS_TEST_TMPDIR/app2.yaml"
+    run minik apply -f "$BATS_TEST_TMPDIR/app2.yaml"
+    [[ "$output" == *"deployment.apps/web configured"* ]]
+    [ "$(minik get deploy web -n shop -o json | jq -r '.spec | has("minReadySeconds")')" = false ]
+}
