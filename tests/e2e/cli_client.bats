@@ -413,3 +413,11 @@ EOF
     [[ "$output" == *"deployment.apps/web configured"* ]]
     [ "$(minik get deploy web -n shop -o json | jq -r '.spec | has("minReadySeconds")')" = false ]
 }
+
+@test "--dry-run=server is refused until the server honours dryRun, and writes nothing" {
+    run --separate-stderr minik apply -f "$APP" --dry-run=server
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"--dry-run=server is not supported by the minik API server yet"* ]]
+    run --separate-stderr minik get ns shop
+    [ "$status" -eq 1 ]
+}
