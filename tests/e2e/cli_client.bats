@@ -421,3 +421,22 @@ EOF
     run --separate-stderr minik get ns shop
     [ "$status" -eq 1 ]
 }
+
+@test "get -w on an object older than the server's change feed re-lists instead of failing" {
+    # A server that keeps only 2 change events: watching from an old object's
+    # resourceVersion gets 410 Gone.
+    data2=$(make_tmpdir client-data2)
+    port2=$(free_port)
+    start_daemon server2 "$MINIK_BIN" server --data-dir "$data2" --listen "127.0.0.1:$port2" --event-retention 2
+    wait_for 30 curl -sfk "https://127.0.0.1:$port2/healthz"
+    export MINIK_CONFIG="$data2/admin.conf"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\ndata:\n  k: v\n' | minik apply -f - >/dev/null
+    for i in 1 2 3 4 5; do
+        printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x%d\n' "$i" | minik apply -f - >/dev/null
+    done
+    start_daemon watch "$MINIK_BIN" get cm old -w
+    wait_for 10 grep -q '^old ' "$BATS_TEST_TMPDIR/watch.log"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\ndata:\n  k: v\n  k2: w\n' | minik apply -f - >/dev/null
+    wait_for 10 grep -Eq '^old +2 ' "$BATS_TEST_TMPDIR/watch.log"
+    ! grep -q error "$BATS_TEST_TMPDIR/watch.log"
+}
