@@ -112,7 +112,8 @@ static char *scalar(const cJSON *v)
     if (cJSON_IsString(v))
         return xstrdup(v->valuestring);
     if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == (double)(long long)v->valuedouble)
+        if (v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18 &&
+            v->valuedouble == (double)(long long)v->valuedouble)
             return xasprintf("%lld", (long long)v->valuedouble);
         return xasprintf("%g", v->valuedouble);
     }
@@ -126,7 +127,7 @@ static char *scalar(const cJSON *v)
 static char *i_at(const cJSON *o, const char *path, long long dflt)
 {
     const cJSON *v = at(o, path);
-    return xasprintf("%lld", cJSON_IsNumber(v) ? (long long)v->valuedouble : dflt);
+    return xasprintf("%lld", cJSON_IsNumber(v) ? (long long)v->valueint : dflt);
 }
 
 /* A map as "k=v" (sep "=") or "k: v" lines: first on the label's line, the rest below. */
@@ -134,7 +135,7 @@ static void map_lines(dw_t *w, int level, const char *label, const cJSON *map, c
 {
     const cJSON *it;
     bool first = true;
-    cJSON_ArrayForEach(it, map)
+    minik_json_map_for_each(it, map)
     {
         cleanup_free char *v = scalar(it);
         dw_add(w, first ? level : 0, first ? label : "", xasprintf("%s%s%s", it->string, sep, v));
@@ -148,13 +149,15 @@ static char *selector_string(const cJSON *map)
 {
     minik_buf_t b = MINIK_BUF_INIT;
     const cJSON *it;
-    cJSON_ArrayForEach(it, map)
+    minik_json_map_for_each(it, map)
     {
         cleanup_free char *v = scalar(it);
         minik_buf_appendf(&b, "%s%s=%s", b.len ? "," : "", it->string, v);
     }
-    if (!b.len)
+    if (!b.len) {
+        minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");
+    }
     return minik_buf_steal(&b);
 }
 
@@ -394,7 +397,7 @@ static void describe_pod(dw_t *w, const minik_kind_t *k, const cJSON *o)
         {
             cleanup_free char *name = xasprintf("%s", s_at(v, "name") ? s_at(v, "name") : "");
             const cJSON *src;
-            cJSON_ArrayForEach(src, v)
+            minik_json_map_for_each(src, v)
             {
                 if (strcmp(src->string, "name") != 0)
                     tree(w, 1, name, src);
@@ -484,7 +487,7 @@ static void describe_node(dw_t *w, const minik_kind_t *k, const cJSON *o)
     if (at(o, "status.nodeInfo")) {
         heading(w, 0, "System Info");
         const cJSON *it;
-        cJSON_ArrayForEach(it, at(o, "status.nodeInfo"))
+        minik_json_map_for_each(it, at(o, "status.nodeInfo"))
         {
             cleanup_free char *v = scalar(it);
             kv(w, 1, it->string, v);
@@ -497,7 +500,7 @@ static void describe_data(dw_t *w, const cJSON *data, bool sizes_only, minik_buf
     (void)w;
     minik_buf_append_str(tail, "\nData\n====\n");
     const cJSON *it;
-    cJSON_ArrayForEach(it, data)
+    minik_json_map_for_each(it, data)
     {
         if (sizes_only) {
             size_t n = cJSON_IsString(it) ? strlen(it->valuestring) : 0;
@@ -516,7 +519,7 @@ static void describe_generic(dw_t *w, const minik_kind_t *k, const cJSON *o)
 {
     common_header(w, k, o, false);
     const cJSON *it;
-    cJSON_ArrayForEach(it, o)
+    minik_json_map_for_each(it, o)
     {
         if (strcmp(it->string, "apiVersion") == 0 || strcmp(it->string, "kind") == 0 ||
             strcmp(it->string, "metadata") == 0)
@@ -555,7 +558,7 @@ static void describe_events(const cJSON *events, int64_t now, minik_buf_t *out)
         int64_t ft = minik_parse_time(s_at(e, "firstTimestamp"));
         if (cJSON_IsNumber(count) && count->valuedouble > 1 && ft >= 0) {
             cleanup_free char *over = minik_format_age(now - ft);
-            cells[2] = xasprintf("%s (x%lld over %s)", age, (long long)count->valuedouble, over);
+            cells[2] = xasprintf("%s (x%lld over %s)", age, (long long)count->valueint, over);
         } else {
             cells[2] = steal_pointer(&age);
         }

@@ -86,6 +86,11 @@ bool minik_apply_adopt_annotation(cJSON *modified, const cJSON *desired, const c
 cJSON *minik_merge_patch_create(const cJSON *from, const cJSON *to)
 {
     cJSON *patch = cJSON_CreateObject();
+    /* Only objects have members to compare; anything else is outside the contract. */
+    if (!cJSON_IsObject(to))
+        return patch;
+    if (!cJSON_IsObject(from))
+        from = NULL;
     const cJSON *it;
     cJSON_ArrayForEach(it, to)
     {

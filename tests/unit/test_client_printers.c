@@ -15,26 +15,22 @@
 #include "lib/cleanup.h"
 
 static const char *const no_short[] = {NULL};
-static const minik_kind_t pod_kind = {
-    "Pod", "", "v1", "v1", "pods", "pod", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
-static const minik_kind_t deploy_kind = {"Deployment", "apps",        "v1",
-                                         "apps/v1",    "deployments", "deployment",
-                                         no_short,     true,          MINIK_NAME_DNS1123_SUBDOMAIN,
-                                         NULL};
-static const minik_kind_t svc_kind = {
-    "Service", "", "v1", "v1", "services", "service", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN,
-    NULL};
-static const minik_kind_t node_kind = {
-    "Node", "", "v1", "v1", "nodes", "node", no_short, false, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
-static const minik_kind_t cm_kind = {"ConfigMap", "",           "v1",
-                                     "v1",        "configmaps", "configmap",
-                                     no_short,    true,         MINIK_NAME_DNS1123_SUBDOMAIN,
-                                     NULL};
-static const minik_kind_t secret_kind = {
-    "Secret", "", "v1", "v1", "secrets", "secret", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN,
-    NULL};
-static const minik_kind_t ev_kind = {
-    "Event", "", "v1", "v1", "events", "event", no_short, true, MINIK_NAME_DNS1123_SUBDOMAIN, NULL};
+#define KIND(var, k_, g_, av_, pl_, ns_)                                                           \
+    static const minik_kind_t var = {.kind = k_,                                                   \
+                                     .group = g_,                                                  \
+                                     .version = "v1",                                              \
+                                     .api_version = av_,                                           \
+                                     .plural = pl_,                                                \
+                                     .singular = pl_,                                              \
+                                     .short_names = no_short,                                      \
+                                     .namespaced = ns_}
+KIND(pod_kind, "Pod", "", "v1", "pods", true);
+KIND(deploy_kind, "Deployment", "apps", "apps/v1", "deployments", true);
+KIND(svc_kind, "Service", "", "v1", "services", true);
+KIND(node_kind, "Node", "", "v1", "nodes", false);
+KIND(cm_kind, "ConfigMap", "", "v1", "configmaps", true);
+KIND(secret_kind, "Secret", "", "v1", "secrets", true);
+KIND(ev_kind, "Event", "", "v1", "events", true);
 
 /* 2026-11-26T12:00:00Z */
 #define T0 1795694400
@@ -176,6 +172,14 @@ static void deployment_service_node_rows(void **state)
         "\"status\":{\"readyReplicas\":2,\"updatedReplicas\":3,\"availableReplicas\":2}}";
     cleanup_free char *d = row_text(&deploy_kind, dep, true, NULL);
     assert_string_equal(d, "web|2/3|3|2|65s|nginx|nginx:1.25|app=web");
+
+    /* Containers without names or images, labels that are not a map: no leak, no crash
+     * (found by fuzz_client_objects). */
+    static const char odd[] = "{\"metadata\":{\"name\":\"odd\"},\"spec\":{\"template\":{"
+                              "\"spec\":{\"containers\":[{}]}},\"selector\":{\"matchLabels\":"
+                              "[\"x\"]}}}";
+    cleanup_free char *o = row_text(&deploy_kind, odd, true, NULL);
+    assert_string_equal(o, "odd|0/1|0|0|<unknown>|<none>|<none>|<none>");
 
     cleanup_free char *hs = headers_text(&svc_kind, false);
     assert_string_equal(hs, "NAME|TYPE|CLUSTER-IP|EXTERNAL-IP|PORT(S)|AGE");
