@@ -147,7 +147,9 @@ int minik_cmd_apply(int argc, char **argv)
 
     minik_validate_mode_t mode = MINIK_VALIDATE_STRICT;
     if (validate_flag && minik_validate_mode_parse(validate_flag, &mode) < 0)
-        return minik_cli_usage_error(&spec, "--validate=%s: use strict or warn", validate_flag);
+        return minik_cli_usage_error(
+            &spec, "--validate=%s: use strict or warn (minik never drops unknown fields silently)",
+            validate_flag);
     bool client_dry = dry_run && strcmp(dry_run, "client") == 0;
     if (output && strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0 &&
         (client_dry || strcmp(output, "name") != 0))

@@ -164,8 +164,42 @@ static void walk_child(minik_vctx_t *c, const minik_field_t *f, const cJSON *nod
     c->cur = saved_cur;
 }
 
+static int cmp_member_key(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    int r = strcmp(x->string, y->string);
+    /* equal keys: keep document order so the later one is the one reported */
+    return r ? r : (x < y ? -1 : x > y);
+}
+
+/* JSON bodies parsed by cJSON may repeat a key (the YAML decoder already refuses that);
+ * Kubernetes rejects such bodies, and so do we. Sorting keeps this O(n log n) for
+ * objects with very many members. */
+static void check_duplicate_keys(minik_vctx_t *c, const cJSON *node)
+{
+    size_t n = 0;
+    for (const cJSON *ch = node->child; ch; ch = ch->next)
+        n++;
+    if (n < 2)
+        return;
+    const cJSON **v = xmalloc(n * sizeof *v);
+    size_t i = 0;
+    for (const cJSON *ch = node->child; ch; ch = ch->next)
+        v[i++] = ch;
+    qsort(v, n, sizeof *v, cmp_member_key);
+    for (i = 1; i < n; i++) {
+        if (strcmp(v[i - 1]->string, v[i]->string) == 0) {
+            const minik_pos_t *p = minik_posmap_get(c->pos, v[i]);
+            cleanup_free char *sub = xasprintf(".%s", v[i]->string);
+            report(c, MINIK_DIAG_ERROR, p ? p : c->cur_pos, true, sub, "duplicate key");
+        }
+    }
+    free(v);
+}
+
 static void walk_object(minik_vctx_t *c, const minik_field_t *table, const cJSON *node)
 {
+    check_duplicate_keys(c, node);
     for (const cJSON *ch = node->child; ch; ch = ch->next) {
         const minik_field_t *row = NULL;
         for (const minik_field_t *r = table; r && r->name; r++) {
@@ -261,6 +295,7 @@ static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
             fail(c, "must not be empty");
             return;
         }
+        check_duplicate_keys(c, node);
         for (const cJSON *kv = node->child; kv; kv = kv->next) {
             if (f->key_check) {
                 /* Key checks see the key as a string node positioned at the key. */

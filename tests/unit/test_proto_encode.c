@@ -87,6 +87,18 @@ static void strings_that_would_change_type_are_quoted(void **state)
                                        "two\n\n",
                                        "\nleading newline",
                                        "ctrl\x01",
+                                       "nel\xc2\x85x",
+                                       "ls\xe2\x80\xa8x",
+                                       "ps\xe2\x80\xa9x",
+                                       "bom\xef\xbb\xbfx",
+                                       "c1\xc2\x80x",
+                                       "nc\xef\xbf\xbex",
+                                       "del\x7f",
+                                       "a\tb\nc\n",
+                                       "line1\nline \xc3\xa9\n",
+                                       "emoji \xf0\x9f\x98\x80",
+                                       "a:\tb",
+                                       "a\t#b",
                                        NULL};
     char key[16];
     for (int i = 0; vals[i]; i++) {

@@ -719,6 +719,30 @@ static void quantities_in_manifests(void **state)
                  "than or equal to 0, got -1Gi\n");
 }
 
+/* The API server's path: a JSON body parsed by cJSON, validated without positions. */
+static void json_bodies_without_positions(void **state)
+{
+    cJSON *body = cJSON_Parse("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                              "\"metadata\":{\"name\":\"a\",\"name\":\"b\"},\"spec\":{"
+                              "\"replicas\":1.5,\"selector\":{},\"template\":{\"spec\":{"
+                              "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}");
+    minik_diags_t d = MINIK_DIAGS_INIT;
+    const minik_kind_t *k = NULL;
+    assert_int_equal(minik_validate(body, NULL, NULL, MINIK_VALIDATE_STRICT, &d, &k), 3);
+    assert_string_equal(k->plural, "deployments");
+    minik_buf_t b = MINIK_BUF_INIT;
+    minik_diags_format(&d, &b);
+    assert_string_equal(b.data, "metadata.name: duplicate key\n"
+                                "spec.replicas: must be an integer, got a fraction\n"
+                                "spec.selector: empty selector is invalid for deployment\n");
+    /* the API server maps entries to Status causes: field path and message apart */
+    assert_string_equal(d.items[1].path, "spec.replicas");
+    assert_int_equal(d.items[1].line, 0);
+    minik_buf_free(&b);
+    minik_diags_clear(&d);
+    cJSON_Delete(body);
+}
+
 /* ---- decoding ----------------------------------------------------------------------- */
 
 static void yaml_scalar_typing_follows_kubernetes(void **state)
@@ -742,6 +766,18 @@ static void yaml_scalar_typing_follows_kubernetes(void **state)
 
 static void anchors_aliases_and_merge_keys(void **state)
 {
+    /* errors inside an expanded alias point at the text of the anchored definition */
+    char *diags = proto_check("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                              "  containers:\n  - &c\n    name: a\n    image: x\n"
+                              "    ports: [{containerPort: 0}]\n  - *c\n",
+                              MINIK_VALIDATE_STRICT, NULL);
+    assert_string_equal(diags, "app.yaml:9:29: spec.containers[0].ports[0].containerPort: must be "
+                               "between 1 and 65535, got 0\n"
+                               "app.yaml:9:29: spec.containers[1].ports[0].containerPort: must be "
+                               "between 1 and 65535, got 0\n"
+                               "app.yaml:7:11: spec.containers[1].name: duplicate value \"a\"\n");
+    free(diags);
+
     minik_manifest_t *m = minik_manifest_new();
     minik_diags_t d = MINIK_DIAGS_INIT;
     const char *y = "base: &b {image: nginx, ports: [80]}\n"
@@ -860,6 +896,23 @@ static void multi_documents_lists_and_json(void **state)
     minik_manifest_free(m);
 }
 
+/* JSON as other tools write it: tab indentation, escaped slashes, surrogate pairs. */
+static void json_from_other_tools(void **state)
+{
+    cJSON *o = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    const char *j = "{\n\t\"a\": \"x\\/y\\u00e9\\ud83d\\ude00\",\n"
+                    "\t\"b\": [\"\\\\ud83d\", \"q\\\"\\ud83d\\ude00\"]\n}\n";
+    if (minik_yaml_parse_one("t.json", j, strlen(j), &o, &err) < 0)
+        fail_msg("%s", err->msg);
+    assert_string_equal(cJSON_GetObjectItem(o, "a")->valuestring, "x/y\xc3\xa9\xf0\x9f\x98\x80");
+    /* an escaped backslash followed by "ud83d" is text, not an escape */
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "b"), 0)->valuestring, "\\ud83d");
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "b"), 1)->valuestring,
+                        "q\"\xf0\x9f\x98\x80");
+    cJSON_Delete(o);
+}
+
 static void parse_one_for_config_files(void **state)
 {
     cJSON *o = NULL;
@@ -917,11 +970,13 @@ int main(void)
         cmocka_unit_test(names_labels_and_namespaces),
         cmocka_unit_test(cross_field_rules),
         cmocka_unit_test(quantities_in_manifests),
+        cmocka_unit_test(json_bodies_without_positions),
         cmocka_unit_test(yaml_scalar_typing_follows_kubernetes),
         cmocka_unit_test(anchors_aliases_and_merge_keys),
         cmocka_unit_test(bad_yaml_is_located),
         cmocka_unit_test(limits_against_hostile_input),
         cmocka_unit_test(multi_documents_lists_and_json),
+        cmocka_unit_test(json_from_other_tools),
         cmocka_unit_test(parse_one_for_config_files),
         cmocka_unit_test(kinds_table_lookups),
     };
