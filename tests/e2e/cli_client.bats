@@ -440,3 +440,56 @@ EOF
     wait_for 10 grep -Eq '^old +2 ' "$BATS_TEST_TMPDIR/watch.log"
     ! grep -q error "$BATS_TEST_TMPDIR/watch.log"
 }
+
+@test "describe lists the events about the object; get events; diff errors exit 2" {
+    minik apply -f "$APP" >/dev/null
+    uid=$(minik get deploy web -n shop -o json | jq -r .metadata.uid)
+    minik apply -f - >/dev/null <<EOF2
+apiVersion: v1
+kind: Event
+metadata:
+  name: web.1
+  namespace: shop
+involvedObject:
+  apiVersion: apps/v1
+  kind: Deployment
+  name: web
+  namespace: shop
+  uid: $uid
+reason: ScalingReplicaSet
+message: Scaled up replica set web-1 to 2
+type: Normal
+count: 3
+firstTimestamp: "2026-11-26T10:00:00Z"
+lastTimestamp: "2026-11-26T10:05:00Z"
+source:
+  component: deployment-controller
+---
+apiVersion: v1
+kind: Event
+metadata:
+  name: other.1
+  namespace: shop
+involvedObject:
+  kind: Service
+  name: web
+  namespace: shop
+reason: Other
+message: about the service
+type: Warning
+EOF2
+    run minik describe deploy web -n shop
+    [ "$status" -eq 0 ]
+    [[ "$output" =~ Events:$'\n'\ +Type\ +Reason\ +Age\ +From\ +Message ]]
+    [[ "$output" =~ Normal\ +ScalingReplicaSet\ +[0-9a-z]+\ \(x3\ over\ [0-9a-z]+\)\ +deployment-controller\ +Scaled\ up\ replica\ set\ web-1\ to\ 2 ]]
+    [[ "$output" != *"about the service"* ]]
+    run minik describe svc web -n shop
+    [[ "$output" =~ Warning\ +Other ]]
+    run minik get ev -n shop
+    [[ "${lines[0]}" =~ ^LAST\ SEEN\ +TYPE\ +REASON\ +OBJECT\ +MESSAGE$ ]]
+    [[ "$output" =~ Normal\ +ScalingReplicaSet\ +deployment/web\ +Scaled ]]
+    port=$(free_port)
+    run --separate-stderr minik diff -f "$APP" --server "http://127.0.0.1:$port"
+    [ "$status" -eq 2 ]
+    [[ "$stderr" == *"cannot reach the minik server"* ]]
+}
