@@ -36,7 +36,8 @@ static const minik_cli_spec_t spec = {
     .usage = "minik get KIND[,KIND...] [NAME...] | KIND/NAME... [flags]",
     .summary = "Display one or many objects",
     .description = "Kinds take any of their names: plural, singular or short (po, deploy, svc, "
-                   "cm, no, ns, ev).\nExamples:\n  minik get pods -o wide\n  minik get "
+                   "cm, no, ns, ev); \"all\" means pods,services,deployments.\nExamples:\n  minik "
+                   "get pods -o wide\n  minik get "
                    "deploy/web -o yaml\n  minik get pods,deployments -A\n  minik get pods -l "
                    "app=web -w",
     .flags = flags,
@@ -99,7 +100,15 @@ static int parse_targets(char **args, int nargs, group_t **out, size_t *n_out, m
             g[j].names[len + 1] = NULL;
         }
     } else {
-        cleanup_strv char **kinds = minik_str_split(args[0], ",", true);
+        /* "all" is kubectl's category of the workload kinds a user usually wants to see. */
+        cleanup_free char *expanded = NULL;
+        cleanup_strv char **parts = minik_str_split(args[0], ",", true);
+        minik_buf_t eb = MINIK_BUF_INIT;
+        for (char **p = parts; *p; p++)
+            minik_buf_appendf(&eb, "%s%s", eb.len ? "," : "",
+                              strcmp(*p, "all") == 0 ? "pods,services,deployments" : *p);
+        expanded = minik_buf_steal(&eb);
+        cleanup_strv char **kinds = minik_str_split(expanded, ",", true);
         size_t nk = minik_strv_len(kinds);
         if (nk == 0)
             return minik_error_set(err, 0, "no resource type given");

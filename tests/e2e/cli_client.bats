@@ -493,3 +493,28 @@ EOF2
     [ "$status" -eq 2 ]
     [[ "$stderr" == *"cannot reach the minik server"* ]]
 }
+
+@test "get all; describe and delete a whole kind or by label selector" {
+    minik apply -f "$APP" >/dev/null
+    for n in a b c; do
+        printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: shop\n  labels:\n    tier: %s\n' "$n" "$([ $n = c ] && echo db || echo fe)" | minik apply -f - >/dev/null
+    done
+    run minik get all -n shop -o name
+    [ "$output" = "$(printf 'service/web\ndeployment.apps/web')" ]
+    run minik describe cm -n shop -l tier=fe
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | grep -c '^Name:')" -eq 2 ]
+    [[ "$output" =~ Name:\ +a ]]
+    [[ "$output" =~ Name:\ +b ]]
+    run --separate-stderr minik delete cm -n shop
+    [ "$status" -eq 2 ]
+    run minik delete cm -n shop -l tier=fe
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(printf 'configmaps "a" deleted\nconfigmaps "b" deleted')" ]
+    run minik get cm -n shop -o name
+    [ "$output" = "$(printf 'configmap/c\nconfigmap/web-config')" ]
+    run minik delete cm -n shop --all
+    [ "$status" -eq 0 ]
+    run --separate-stderr minik get cm -n shop
+    [ "$stderr" = "No resources found in shop namespace." ]
+}
