@@ -217,6 +217,21 @@ void *minik_client_watch_easy_setup(minik_client_t *c, const char *path, char *e
     return e;
 }
 
+void *minik_client_request_easy_setup(minik_client_t *c, const char *path, char *errbuf)
+{
+    CURL *e = curl_easy_init();
+    if (!e)
+        return NULL;
+    setup_easy(c, e, path, errbuf);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    return e;
+}
+
+const void *minik_client_base_headers(const minik_client_t *c)
+{
+    return c->watch_headers;
+}
+
 int minik_client_request(minik_client_t *c, const char *method, const char *path,
                          const char *content_type, const char *body, size_t body_len,
                          minik_client_response_t *resp, minik_error_t **err)
@@ -290,6 +305,20 @@ char *minik_client_status_message(long status, const char *body, size_t len)
     return xasprintf("HTTP %ld", status);
 }
 
+int minik_client_http_error(long status, const char *body, size_t len, minik_error_t **err)
+{
+    cleanup_free char *msg = minik_client_status_message(status, body, len);
+    if (status == 401) {
+        /* kubectl's wording, then the server's reason without a repeated prefix. */
+        const char *why = msg;
+        if (minik_str_has_prefix(why, "Unauthorized: "))
+            why += strlen("Unauthorized: ");
+        return minik_error_set_code(err, 401, 0,
+                                    "You must be logged in to the server (Unauthorized): %s", why);
+    }
+    return minik_error_set_code(err, (int)status, 0, "%s", msg);
+}
+
 int minik_client_json(minik_client_t *c, const char *method, const char *path,
                       const char *content_type, const cJSON *body, cJSON **out, minik_error_t **err)
 {
@@ -300,18 +329,9 @@ int minik_client_json(minik_client_t *c, const char *method, const char *path,
     if (ret < 0)
         return ret;
     if (r.status >= 400 || r.status < 200) {
-        cleanup_free char *msg = minik_client_status_message(r.status, r.body, r.body_len);
-        long st = r.status;
+        int ret = minik_client_http_error(r.status, r.body, r.body_len, err);
         minik_client_response_clear(&r);
-        if (st == 401) {
-            /* kubectl's wording, then the server's reason without a repeated prefix. */
-            const char *why = msg;
-            if (minik_str_has_prefix(why, "Unauthorized: "))
-                why += strlen("Unauthorized: ");
-            return minik_error_set_code(
-                err, 401, 0, "You must be logged in to the server (Unauthorized): %s", why);
-        }
-        return minik_error_set_code(err, (int)st, 0, "%s", msg);
+        return ret;
     }
     if (out) {
         *out = NULL;

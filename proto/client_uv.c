@@ -31,8 +31,12 @@ struct minik_client_uv {
     void *closed_ud;
 };
 
+/* A watch, or (on_reply set) an ordinary request sharing the same plumbing. */
 struct minik_client_uv_watch {
     minik_client_uv_t *u;
+    minik_client_uv_reply_fn on_reply; /* requests only */
+    minik_buf_t body;                  /* requests only: the reply body */
+    struct curl_slist *headers;        /* requests only: base headers + Content-Type */
     minik_client_t *client;
     CURL *easy;
     minik_watch_decoder_t *decoder;
@@ -175,6 +179,19 @@ static size_t watch_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Replies larger than this are refused (a hostile server must not exhaust memory). */
+#define MAX_REPLY_BYTES (64u * 1024 * 1024)
+
+static size_t request_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    minik_client_uv_watch_t *w = userdata;
+    size_t n = size * nmemb;
+    if (w->body.len + n > MAX_REPLY_BYTES)
+        return 0;
+    minik_buf_append(&w->body, ptr, n);
+    return n;
+}
+
 int minik_client_uv_new(uv_loop_t *loop, minik_client_uv_t **out, minik_error_t **err)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -215,11 +232,55 @@ static void unlink_watch(minik_client_uv_watch_t *w)
 }
 
 /* End a watch: detach it from curl, work out why it ended, tell the owner, free it. */
+static void free_transfer(minik_client_uv_watch_t *w)
+{
+    curl_easy_cleanup(w->easy);
+    curl_slist_free_all(w->headers);
+    minik_watch_decoder_free(w->decoder);
+    minik_buf_free(&w->error_body);
+    minik_buf_free(&w->body);
+    minik_error_free(w->err);
+    free(w);
+}
+
+/* End a request: work out the reply or the error and hand it over. */
+static void finish_request(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
+{
+    minik_error_t *err = NULL;
+    cJSON *reply = NULL;
+    long status = 0;
+    curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (cancel) {
+        minik_error_set(&err, ECANCELED, "request to %s cancelled", minik_client_server(w->client));
+    } else if (rc != CURLE_OK) {
+        long oserr = 0;
+        curl_easy_getinfo(w->easy, CURLINFO_OS_ERRNO, &oserr);
+        minik_error_set(
+            &err, 0, "cannot reach the minik server at %s: %s", minik_client_server(w->client),
+            oserr > 0 ? strerror((int)oserr) : (*w->errbuf ? w->errbuf : curl_easy_strerror(rc)));
+    } else if (status < 200 || status >= 300) {
+        minik_client_http_error(status, w->body.data, w->body.len, &err);
+    } else if (w->body.len) {
+        reply = cJSON_ParseWithLength(w->body.data, w->body.len);
+        if (!reply)
+            minik_error_set(&err, 0, "the reply from %s is not valid JSON",
+                            minik_client_server(w->client));
+    }
+    w->on_reply(err ? NULL : reply, err, w->ud);
+    cJSON_Delete(reply);
+    minik_error_free(err);
+    free_transfer(w);
+}
+
 static void finish(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
 {
     minik_client_uv_t *u = w->u;
     curl_multi_remove_handle(u->multi, w->easy);
     unlink_watch(w);
+    if (w->on_reply) {
+        finish_request(w, rc, cancel);
+        return;
+    }
     minik_error_t *err = steal_pointer(&w->err);
     minik_watch_end_t how = MINIK_WATCH_CANCELLED;
     if (!cancel) {
@@ -256,12 +317,9 @@ static void finish(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
     }
     if (how != MINIK_WATCH_FAILED)
         minik_error_clear(&err);
-    curl_easy_cleanup(w->easy);
     w->on_done(how, err, w->ud);
     minik_error_free(err);
-    minik_watch_decoder_free(w->decoder);
-    minik_buf_free(&w->error_body);
-    free(w);
+    free_transfer(w);
 }
 
 static void check_multi_info(minik_client_uv_t *u)
@@ -303,12 +361,57 @@ minik_client_uv_watch_t *minik_client_uv_watch(minik_client_uv_t *u, minik_clien
     u->active++;
     if (curl_multi_add_handle(u->multi, w->easy) != CURLM_OK) {
         unlink_watch(w);
-        curl_easy_cleanup(w->easy);
-        minik_watch_decoder_free(w->decoder);
-        free(w);
+        free_transfer(w);
         return NULL;
     }
     return w;
+}
+
+int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char *method,
+                            const char *path, const char *content_type, const cJSON *body,
+                            minik_client_uv_reply_fn on_reply, void *ud, minik_error_t **err)
+{
+    minik_client_uv_watch_t *w = xcalloc(1, sizeof *w);
+    w->easy = minik_client_request_easy_setup(c, path, w->errbuf);
+    if (!w->easy) {
+        free(w);
+        return minik_error_set(err, ENOMEM, "curl_easy_init");
+    }
+    w->u = u;
+    w->client = c;
+    w->on_reply = on_reply;
+    w->ud = ud;
+    for (const struct curl_slist *h = minik_client_base_headers(c); h; h = h->next)
+        w->headers = curl_slist_append(w->headers, h->data);
+    w->headers = curl_slist_append(w->headers, "Expect:");
+    if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(w->easy, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(w->easy, CURLOPT_CUSTOMREQUEST, method);
+        if (body) {
+            cleanup_free char *ct =
+                xasprintf("Content-Type: %s", content_type ? content_type : "application/json");
+            w->headers = curl_slist_append(w->headers, ct);
+            cleanup_free char *text = cJSON_PrintUnformatted(body);
+            curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(text));
+            curl_easy_setopt(w->easy, CURLOPT_COPYPOSTFIELDS, text);
+        }
+    }
+    curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);
+    curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, request_write);
+    curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
+    curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
+    w->next = u->watches;
+    if (u->watches)
+        u->watches->prev = w;
+    u->watches = w;
+    u->active++;
+    if (curl_multi_add_handle(u->multi, w->easy) != CURLM_OK) {
+        unlink_watch(w);
+        free_transfer(w);
+        return minik_error_set(err, 0, "curl_multi_add_handle failed");
+    }
+    return 0;
 }
 
 void minik_client_uv_watch_cancel(minik_client_uv_watch_t *w)

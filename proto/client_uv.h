@@ -7,6 +7,7 @@
  *         "/api/v1/pods?watch=1&fieldSelector=spec.nodeName%3Dn1", on_event, on_done, ud);
  *     ...
  *     minik_client_uv_watch_cancel(w);     // on_done(…, MINIK_WATCH_CANCELLED) follows
+ *     minik_client_uv_request(u, client, "PUT", path, NULL, status, on_reply, ud);
  *     minik_client_uv_close(u, closed, ud); // after the loop closed every handle
  *
  * Everything runs on the loop thread: event and done callbacks are called from inside the
@@ -51,7 +52,22 @@ minik_client_uv_watch_t *minik_client_uv_watch(minik_client_uv_t *u, minik_clien
 /* Stop a watch; its done callback runs (MINIK_WATCH_CANCELLED) before this returns. */
 void minik_client_uv_watch_cancel(minik_client_uv_watch_t *w);
 
-/* Number of watches in progress. */
+/* Number of watches and requests in progress. */
 size_t minik_client_uv_active(const minik_client_uv_t *u);
+
+/* Called once with the outcome of an asynchronous request. On a 2xx reply err is NULL and
+ * reply is the parsed body (borrowed for the call; NULL for an empty body). Otherwise err
+ * (borrowed) says why: err->code is the HTTP status with the server's Status message, or 0
+ * for a transport failure ("cannot reach the minik server at URL: ...") or a driver closed
+ * while the request was in flight. */
+typedef void (*minik_client_uv_reply_fn)(const cJSON *reply, const minik_error_t *err, void *ud);
+
+/* Send method path with an optional JSON body (borrowed; serialised now) as content_type
+ * (default application/json) on the loop, within the client's request timeout. on_reply is
+ * called exactly once, from the loop — never from inside this call. Returns < 0 (nothing
+ * will be called) only if the transfer cannot be started. */
+int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char *method,
+                            const char *path, const char *content_type, const cJSON *body,
+                            minik_client_uv_reply_fn on_reply, void *ud, minik_error_t **err);
 
 #endif

@@ -250,6 +250,105 @@ static void unreachable_server_fails_with_the_url(void **state)
     finish_fixture(&f);
 }
 
+/* ---- asynchronous requests ----------------------------------------------------------- */
+
+typedef struct req_fx {
+    fx_t *f;
+    int step;
+    char rv[32];
+    char seen[4][256];
+    int codes[4];
+} req_fx_t;
+
+static cJSON *configmap(const char *name)
+{
+    cJSON *cm = cJSON_CreateObject();
+    cJSON_AddStringToObject(cm, "apiVersion", "v1");
+    cJSON_AddStringToObject(cm, "kind", "ConfigMap");
+    cJSON *md = cJSON_AddObjectToObject(cm, "metadata");
+    cJSON_AddStringToObject(md, "name", name);
+    cJSON *data = cJSON_AddObjectToObject(cm, "data");
+    cJSON_AddStringToObject(data, "k", "v");
+    return cm;
+}
+
+static void on_reply(const cJSON *reply, const minik_error_t *err, void *ud)
+{
+    req_fx_t *r = ud;
+    int i = r->step++;
+    r->codes[i] = err ? err->code : 200;
+    if (err) {
+        snprintf(r->seen[i], sizeof r->seen[i], "%s", err->msg);
+    } else {
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(reply, "metadata");
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(reply, "data");
+        const cJSON *rv = cJSON_GetObjectItemCaseSensitive(md, "resourceVersion");
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(data, "k");
+        snprintf(r->seen[i], sizeof r->seen[i], "%s", cJSON_IsString(k) ? k->valuestring : "");
+        if (i == 0 && cJSON_IsString(rv))
+            snprintf(r->rv, sizeof r->rv, "%s", rv->valuestring);
+    }
+    minik_error_t *e = NULL;
+    if (i == 0) {
+        /* Created: read it back. */
+        assert_int_equal(minik_client_uv_request(r->f->u, r->f->client, "GET",
+                                                 "/api/v1/namespaces/default/configmaps/async-1",
+                                                 NULL, NULL, on_reply, r, &e),
+                         0);
+    } else if (i == 1) {
+        assert_int_equal(minik_client_uv_request(r->f->u, r->f->client, "GET",
+                                                 "/api/v1/namespaces/default/configmaps/nope", NULL,
+                                                 NULL, on_reply, r, &e),
+                         0);
+    } else {
+        wind_down(r->f);
+    }
+}
+
+static void requests_run_on_the_loop(void **state)
+{
+    fx_t f = {0};
+    start_server(&f);
+    req_fx_t r = {.f = &f};
+    cleanup_cjson cJSON *cm = configmap("async-1");
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_client_uv_request(f.u, f.client, "POST",
+                                             "/api/v1/namespaces/default/configmaps", NULL, cm,
+                                             on_reply, &r, &err),
+                     0);
+    /* The reply never comes from inside the call. */
+    assert_int_equal(r.step, 0);
+    assert_int_equal(minik_client_uv_active(f.u), 1);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    assert_int_equal(r.step, 3);
+    assert_int_equal(r.codes[0], 200);
+    assert_true(r.rv[0] != '\0');
+    assert_int_equal(r.codes[1], 200);
+    assert_string_equal(r.seen[1], "v");
+    assert_int_equal(r.codes[2], 404);
+    assert_non_null(strstr(r.seen[2], "not found"));
+    finish_fixture(&f);
+}
+
+static void closing_cancels_requests_in_flight(void **state)
+{
+    fx_t f = {0};
+    start_server(&f);
+    req_fx_t r = {.f = &f, .step = 2}; /* on_reply winds down after this one */
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_client_uv_request(f.u, f.client, "GET", "/api/v1/namespaces", NULL, NULL,
+                                             on_reply, &r, &err),
+                     0);
+    minik_client_uv_t *u = f.u;
+    f.u = NULL; /* wind_down must not close it twice */
+    minik_client_uv_close(u, on_uv_closed, &f);
+    assert_int_equal(r.step, 3);
+    assert_int_equal(r.codes[2], 0);
+    assert_non_null(strstr(r.seen[2], "cancelled"));
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    finish_fixture(&f);
+}
+
 int main(void)
 {
     /* The server half writes to sockets the client half may have closed; like `minik
@@ -260,6 +359,8 @@ int main(void)
         cmocka_unit_test(watch_with_a_bad_token_fails_with_401),
         cmocka_unit_test(watch_can_be_cancelled),
         cmocka_unit_test(unreachable_server_fails_with_the_url),
+        cmocka_unit_test(requests_run_on_the_loop),
+        cmocka_unit_test(closing_cancels_requests_in_flight),
     };
     return cmocka_run_group_tests_name("client_uv", tests, NULL, NULL);
 }
