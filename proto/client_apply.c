@@ -159,14 +159,80 @@ static void merge_into(cJSON *a, const cJSON *b)
     }
 }
 
+/* Does `live` already say everything `want` says? Objects: every member of want is in live
+ * and covered; lists: same length, element by element; scalars: equal. Members only live
+ * has (server defaults such as a port's protocol) do not matter. */
+static bool covers(const cJSON *live, const cJSON *want)
+{
+    if (cJSON_IsObject(want)) {
+        if (!cJSON_IsObject(live))
+            return false;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, want)
+        {
+            if (!covers(cJSON_GetObjectItemCaseSensitive(live, it->string), it))
+                return false;
+        }
+        return true;
+    }
+    if (cJSON_IsArray(want)) {
+        if (!cJSON_IsArray(live) || cJSON_GetArraySize(live) != cJSON_GetArraySize(want))
+            return false;
+        for (const cJSON *a = live->child, *b = want->child; b; a = a->next, b = b->next)
+            if (!covers(a, b))
+                return false;
+        return true;
+    }
+    return live && cJSON_Compare(live, want, true);
+}
+
+/* The changes half of the three-way patch: members of `mod` that differ from `cur`.
+ * JSON merge patch replaces lists whole, so a list the server has defaulted inside (a
+ * container's imagePullPolicy, a port's protocol) would differ from the file's forever.
+ * A list is therefore left out when the user did not change it (the last-applied `orig`
+ * has the same list) and the live list already covers it; any other difference sends the
+ * file's whole list, as kubectl does for merge-patch kinds. */
+static cJSON *changes(const cJSON *cur, const cJSON *mod, const cJSON *orig)
+{
+    cJSON *patch = cJSON_CreateObject();
+    const cJSON *m;
+    cJSON_ArrayForEach(m, mod)
+    {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(cur, m->string);
+        const cJSON *o =
+            cJSON_IsObject(orig) ? cJSON_GetObjectItemCaseSensitive(orig, m->string) : NULL;
+        if (cJSON_IsNull(m))
+            continue; /* an explicit null in the file is a deletion, not a change */
+        if (!c) {
+            cJSON_AddItemToObject(patch, m->string, cJSON_Duplicate(m, true));
+        } else if (cJSON_IsObject(c) && cJSON_IsObject(m)) {
+            cJSON *sub = changes(c, m, o);
+            if (sub->child)
+                cJSON_AddItemToObject(patch, m->string, sub);
+            else
+                cJSON_Delete(sub);
+        } else if (cJSON_Compare(c, m, true)) {
+            continue;
+        } else if (cJSON_IsArray(m) && o && cJSON_Compare(o, m, true) && covers(c, m)) {
+            continue;
+        } else {
+            cJSON_AddItemToObject(patch, m->string, cJSON_Duplicate(m, true));
+        }
+    }
+    return patch;
+}
+
 cJSON *minik_apply_three_way_patch(const cJSON *original, const cJSON *modified,
                                    const cJSON *current)
 {
     cleanup_cjson cJSON *empty = cJSON_CreateObject();
     cleanup_cjson cJSON *del_all = minik_merge_patch_create(original ? original : empty, modified);
     cleanup_cjson cJSON *deletions = filter_nulls(del_all, true);
-    cleanup_cjson cJSON *delta_all = minik_merge_patch_create(current ? current : empty, modified);
-    cJSON *patch = filter_nulls(delta_all, false);
+    if (!cJSON_IsObject(modified))
+        return cJSON_CreateObject();
+    cleanup_cjson cJSON *delta =
+        changes(cJSON_IsObject(current) ? current : empty, modified, original);
+    cJSON *patch = filter_nulls(delta, false);
     merge_into(patch, deletions);
     return patch;
 }
