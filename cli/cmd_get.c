@@ -36,7 +36,7 @@ static const minik_cli_spec_t spec = {
     .usage = "minik get KIND[,KIND...] [NAME...] | KIND/NAME... [flags]",
     .summary = "Display one or many objects",
     .description = "Kinds take any of their names: plural, singular or short (po, deploy, svc, "
-                   "cm, no, ns, ev); \"all\" means pods,services,deployments.\nExamples:\n  minik "
+                   "cm, no, ns, ev);\n\"all\" means pods,services,deployments.\nExamples:\n  minik "
                    "get pods -o wide\n  minik get "
                    "deploy/web -o yaml\n  minik get pods,deployments -A\n  minik get pods -l "
                    "app=web -w",

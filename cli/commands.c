@@ -4,8 +4,7 @@
 
 const minik_command_t minik_commands[] = {
     {"server", "Run the control plane (API server and store)", minik_cmd_server, false},
-    {"apply", "Apply manifests (FILE, DIR or -); --dry-run=client checks them locally",
-     minik_cmd_apply, false},
+    {"apply", "Create or update objects from manifests (FILE, DIR or -)", minik_cmd_apply, false},
     {"get", "Display one or many objects", minik_cmd_get, false},
     {"describe", "Show details of objects, with their events", minik_cmd_describe, false},
     {"delete", "Delete objects by name or by manifest", minik_cmd_delete, false},
