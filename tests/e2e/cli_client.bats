@@ -518,3 +518,19 @@ EOF2
     run --separate-stderr minik get cm -n shop
     [ "$stderr" = "No resources found in shop namespace." ]
 }
+
+@test "get --field-selector, --no-headers and kind.group names" {
+    minik apply -f "$APP" >/dev/null
+    run minik get cm -n shop --field-selector metadata.name=web-config -o name
+    [ "$status" -eq 0 ]
+    [ "$output" = configmap/web-config ]
+    run --separate-stderr minik get cm -n shop --field-selector metadata.name!=web-config -o name
+    [ -z "$output" ]
+    [ "$stderr" = "No resources found in shop namespace." ]
+    run minik get deployments.apps -n shop --no-headers
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" =~ ^web\ +0/2\ +0\ +0\ +[0-9]+s$ ]]
+    [ "${#lines[@]}" -eq 1 ]
+    run minik get Deployment/web -n shop -o name
+    [ "$output" = deployment.apps/web ]
+}
