@@ -10,6 +10,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
+#include "proto/num.h"
 #include "proto/yaml_decode.h"
 
 static const char *const top_order[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
@@ -51,7 +52,7 @@ static void append_number(minik_buf_t *out, double d)
         minik_buf_append_str(out, "null");
         return;
     }
-    if (d == floor(d) && fabs(d) < 1e17) {
+    if (minik_num_is_int53(d)) {
         minik_buf_appendf(out, "%lld", (long long)d);
         return;
     }
@@ -362,7 +363,8 @@ static void yaml_scalar(minik_buf_t *out, const cJSON *v, int indent)
 
 static void yaml_key(minik_buf_t *out, const char *k)
 {
-    if (needs_quotes(k) || strchr(k, '\n'))
+    /* a plain "<<" key would be a merge key */
+    if (needs_quotes(k) || strchr(k, '\n') || strcmp(k, "<<") == 0)
         yaml_quoted(out, k);
     else
         minik_buf_append_str(out, k);
@@ -386,7 +388,16 @@ static void yaml_member(const cJSON *kv, void *ud, bool first)
     yaml_ctx_t *c = ud;
     if (!(first && c->first_inline))
         indent_to(c->out, c->indent);
-    yaml_key(c->out, kv->string);
+    cleanup_buf minik_buf_t key = MINIK_BUF_INIT;
+    yaml_key(&key, kv->string);
+    if (key.len > 1000) {
+        /* YAML limits implicit keys to 1024 characters; longer ones need the explicit
+         * "? key" / ": value" form. */
+        minik_buf_appendf(c->out, "? %s\n", key.data);
+        indent_to(c->out, c->indent);
+    } else {
+        minik_buf_append(c->out, key.data, key.len);
+    }
     minik_buf_append_char(c->out, ':');
     if (is_empty_collection(kv)) {
         minik_buf_append_str(c->out, cJSON_IsObject(kv) ? " {}\n" : " []\n");

@@ -12,6 +12,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
+#include "proto/num.h"
 #include "proto/quantity.h"
 #include "proto/schema.h"
 
@@ -25,6 +26,8 @@ struct minik_vctx {
     const cJSON *cur;           /* value being checked */
     const minik_pos_t *cur_pos; /* its position, or the nearest enclosing one */
     int errors;
+    int shown;      /* diagnostics added for this object */
+    int suppressed; /* beyond MINIK_VALIDATE_MAX_DIAGS */
 };
 
 int minik_validate_mode_parse(const char *s, minik_validate_mode_t *out)
@@ -48,6 +51,14 @@ const minik_kind_t *minik_vctx_kind(const minik_vctx_t *c)
 static void report(minik_vctx_t *c, minik_diag_severity_t sev, const minik_pos_t *p, bool at_key,
                    const char *subpath, const char *msg)
 {
+    if (sev == MINIK_DIAG_ERROR)
+        c->errors++;
+    /* A hostile body with 100,000 unknown fields gets a bounded answer. */
+    if (c->shown >= MINIK_VALIDATE_MAX_DIAGS) {
+        c->suppressed++;
+        return;
+    }
+    c->shown++;
     cleanup_free char *path = NULL;
     const char *base = c->path.data ? c->path.data : "";
     if (subpath && subpath[0]) {
@@ -57,8 +68,6 @@ static void report(minik_vctx_t *c, minik_diag_severity_t sev, const minik_pos_t
     unsigned line = p ? (at_key ? p->key_line : p->line) : 0;
     unsigned col = p ? (at_key ? p->key_col : p->col) : 0;
     minik_diags_add(c->diags, sev, c->source, line, col, path ? path : base, "%s", msg);
-    if (sev == MINIK_DIAG_ERROR)
-        c->errors++;
 }
 
 void minik_vctx_error(minik_vctx_t *c, const cJSON *node, const char *subpath, const char *fmt, ...)
@@ -95,7 +104,7 @@ static bool is_integral(const cJSON *n)
     if (!cJSON_IsNumber(n))
         return false;
     double d = n->valuedouble;
-    return isfinite(d) && d == floor(d) && fabs(d) <= 9007199254740992.0;
+    return minik_num_is_int53(d);
 }
 
 static void fail(minik_vctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -209,7 +218,9 @@ static void walk_object(minik_vctx_t *c, const minik_field_t *table, const cJSON
             }
         }
         if (row) {
-            walk_child(c, row, ch, "%s", ch->string, 0);
+            /* Kubernetes reads null as "not set" (Helm output is full of `labels:`) */
+            if (!cJSON_IsNull(ch) || (row->flags & MINIK_F_NULLABLE))
+                walk_child(c, row, ch, "%s", ch->string, 0);
             continue;
         }
         const minik_pos_t *p = minik_posmap_get(c->pos, ch);
@@ -222,11 +233,10 @@ static void walk_object(minik_vctx_t *c, const minik_field_t *table, const cJSON
         if (!(r->flags & MINIK_F_REQUIRED))
             continue;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, r->name);
-        if (v == NULL || (cJSON_IsNull(v) && !(r->flags & MINIK_F_NULLABLE))) {
-            if (v)
-                continue; /* a null is reported as a type error by the row itself */
+        if (v == NULL || cJSON_IsNull(v)) {
+            const minik_pos_t *p = v ? minik_posmap_get(c->pos, v) : NULL;
             cleanup_free char *sub = xasprintf(".%s", r->name);
-            report(c, MINIK_DIAG_ERROR, c->cur_pos, false, sub, "required value");
+            report(c, MINIK_DIAG_ERROR, p ? p : c->cur_pos, p != NULL, sub, "required value");
         }
     }
 }
@@ -429,6 +439,12 @@ int minik_validate(const cJSON *obj, const minik_posmap_t *pos, const char *sour
     minik_field_t row = kind_row(k);
     walk(&c, &row, obj);
     minik_buf_free(&c.path);
+    if (c.suppressed) {
+        const minik_pos_t *p = minik_posmap_get(pos, obj);
+        minik_diags_add(diags, c.errors > c.shown ? MINIK_DIAG_ERROR : MINIK_DIAG_WARNING, source,
+                        p ? p->line : 0, p ? p->col : 0, "",
+                        "%d more problems in this document not shown", c.suppressed);
+    }
     return c.errors;
 }
 
@@ -442,6 +458,11 @@ static void apply_defaults(const minik_field_t *f, cJSON *node)
             return;
         for (const minik_field_t *r = f->fields; r && r->name; r++) {
             cJSON *v = cJSON_GetObjectItemCaseSensitive(node, r->name);
+            if (v && cJSON_IsNull(v) && !(r->flags & MINIK_F_NULLABLE)) {
+                /* null means unset: drop it, and default it like an absent field */
+                cJSON_DeleteItemFromObjectCaseSensitive(node, r->name);
+                v = NULL;
+            }
             if (v == NULL && r->dflt) {
                 v = cJSON_Parse(r->dflt);
                 if (v == NULL)

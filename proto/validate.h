@@ -11,6 +11,9 @@
 #include "proto/kinds.h"
 #include "proto/manifest.h"
 
+/* At most this many diagnostics per object; the rest are counted in one last entry. */
+#define MINIK_VALIDATE_MAX_DIAGS 1000
+
 typedef enum minik_validate_mode {
     MINIK_VALIDATE_STRICT = 0, /* unknown fields are errors */
     MINIK_VALIDATE_WARN,       /* unknown fields are warnings (and are kept) */
@@ -30,6 +33,7 @@ int minik_validate(const cJSON *obj, const minik_posmap_t *pos, const char *sour
 
 /* Fill in defaults in place, as the Kubernetes API server would (restartPolicy Always,
  * imagePullPolicy, protocol TCP, strategy RollingUpdate 25%/25%, namespace "default", ...).
+ * Fields set to null are unset: they are removed, then defaulted like absent ones.
  * `obj` should have passed minik_validate; an object of an unknown kind is left alone.
  * Idempotent: defaulting a defaulted object changes nothing. */
 void minik_default(cJSON *obj);

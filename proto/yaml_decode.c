@@ -20,6 +20,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
+#include "proto/num.h"
 #include "proto/posmap.h"
 
 typedef struct frame {
@@ -324,8 +325,7 @@ static char *key_text(const char *raw, bool plain)
     char *out;
     if (v && cJSON_IsBool(v))
         out = xstrdup(cJSON_IsTrue(v) ? "true" : "false");
-    else if (v && cJSON_IsNumber(v) && v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18 &&
-             v->valuedouble == (double)(int64_t)v->valuedouble)
+    else if (v && cJSON_IsNumber(v) && minik_num_is_int53(v->valuedouble))
         out = xasprintf("%lld", (long long)v->valuedouble);
     else
         out = xstrdup(raw);

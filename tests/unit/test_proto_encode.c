@@ -109,11 +109,20 @@ static void strings_that_would_change_type_are_quoted(void **state)
     cJSON_AddStringToObject(o, "y", "key y");
     cJSON_AddStringToObject(o, "123", "numeric key");
     cJSON_AddStringToObject(o, "a: b", "colon key");
+    cJSON_AddStringToObject(o, "<<", "not a merge key");
     cJSON_AddNumberToObject(o, "half", 0.5);
     cJSON_AddNumberToObject(o, "neg", -3);
     cJSON_AddNumberToObject(o, "big", 1e20);
     cJSON_AddBoolToObject(o, "t", 1);
     cJSON_AddNullToObject(o, "nothing");
+    char longkey[1100];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    cJSON_AddItemToObject(o, longkey, cJSON_Parse("[1, {\"a\": 2}]"));
+    cJSON_AddItemToArray(cJSON_GetObjectItem(o, longkey), cJSON_Parse("{}"));
+    cJSON_AddItemToArray(cJSON_GetObjectItem(o, longkey), cJSON_CreateObject());
+    cJSON_AddItemToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(o, longkey), 2), longkey,
+                          cJSON_CreateString("v"));
     cJSON_AddItemToObject(o, "nested", cJSON_Parse("[[1,[]],{},[{\"a\":[{}]}],\"x\"]"));
 
     minik_buf_t b = MINIK_BUF_INIT;

@@ -483,6 +483,11 @@ static void scheduling_volumes_security_and_resources(void **state)
 
 static void host_network_ports_default_host_port(void **state)
 {
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec:\n  hostNetwork: true\n"
+                 "  containers:\n  - name: a\n    image: x:1\n"
+                 "    ports: [{containerPort: 80, hostPort: 8080}]\n",
+                 "app.yaml:9:43: spec.containers[0].ports[0].hostPort: must match `containerPort` "
+                 "when `hostNetwork` is true\n");
     cJSON *p = proto_load_one("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\n"
                               "spec:\n  hostNetwork: true\n  containers:\n"
                               "  - name: a\n    image: x:1\n    ports:\n"
@@ -497,9 +502,11 @@ static void nodeport_service_and_named_target_port(void **state)
                               "spec:\n  type: NodePort\n  selector: {app: web}\n  ports:\n"
                               "  - name: http\n    port: 80\n    targetPort: http-web\n"
                               "    nodePort: 30080\n  - name: dns\n    port: 53\n"
-                              "    protocol: UDP\n");
+                              "    protocol: UDP\n  - name: tls\n    port: 8443\n"
+                              "    targetPort: 0\n");
     assert_str_at(s, "spec.ports[0].targetPort", "http-web");
     assert_int_at(s, "spec.ports[1].targetPort", 53);
+    assert_int_at(s, "spec.ports[2].targetPort", 8443); /* 0 means "the port" */
     assert_str_at(s, "spec.ports[1].protocol", "UDP");
     assert_str_at(s, "spec.externalTrafficPolicy", "Cluster");
     cJSON_Delete(s);
@@ -522,6 +529,28 @@ static void cluster_scoped_kinds_get_no_namespace(void **state)
                                "firstTimestamp: \"2024-01-31T12:00:00Z\"\n");
     assert_str_at(ev, "metadata.namespace", "default");
     cJSON_Delete(ev);
+}
+
+/* null means "not set", as Kubernetes reads it (Helm charts render empty keys as null) */
+static void nulls_are_unset_fields(void **state)
+{
+    cJSON *d = proto_load_one("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                              "  labels:\n  annotations: ~\nspec:\n  replicas:\n"
+                              "  selector: {matchLabels: {app: web}}\n  strategy: null\n"
+                              "  template:\n    metadata:\n      labels: {app: web}\n"
+                              "    spec:\n      volumes: [{name: v, emptyDir: null}]\n"
+                              "      containers:\n      - name: web\n        image: nginx:1\n"
+                              "        resources:\n        env:\n"
+                              "        - {name: A, value: x, valueFrom: null}\n");
+    assert_int_at(d, "spec.replicas", 1);
+    assert_str_at(d, "spec.strategy.rollingUpdate.maxSurge", "25%");
+    assert_null(proto_at(d, "metadata.labels"));
+    assert_null(proto_at(d, "spec.template.spec.containers[0].resources"));
+    assert_true(cJSON_IsObject(proto_at(d, "spec.template.spec.volumes[0].emptyDir")));
+    cJSON_Delete(d);
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                 "  - name: a\n    image: ~\n",
+                 "app.yaml:7:5: spec.containers[0].image: required value\n");
 }
 
 static void defaulting_is_idempotent(void **state)
@@ -697,8 +726,8 @@ static void cross_field_rules(void **state)
                  "binaryData: {a: eA==}\n",
                  "app.yaml:5:17: binaryData[a]: duplicate of key \"a\" in data\n");
     assert_diags("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n"
-                 "  - {port: 80, nodePort: 30000}\n  - {port: 80, targetPort: 0}\n",
-                 "app.yaml:7:28: spec.ports[1].targetPort: must be between 1 and 65535, got 0\n"
+                 "  - {port: 80, nodePort: 30000}\n  - {port: 80, targetPort: 70000}\n",
+                 "app.yaml:7:28: spec.ports[1].targetPort: must be between 0 and 65535, got 70000\n"
                  "app.yaml:6:5: spec.ports[0].name: required value: more than one port needs "
                  "names\n"
                  "app.yaml:6:26: spec.ports[0].nodePort: may not be used when `type` is "
@@ -869,6 +898,24 @@ static void limits_against_hostile_input(void **state)
     minik_buf_free(&b);
 }
 
+static void diagnostics_per_object_are_bounded(void **state)
+{
+    minik_buf_t b = MINIK_BUF_INIT;
+    minik_buf_append_str(&b, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                             "\"metadata\":{\"name\":\"c\"}");
+    for (int i = 0; i < 1500; i++)
+        minik_buf_appendf(&b, ",\"x%d\":1", i);
+    minik_buf_append_str(&b, "}");
+    cJSON *o = cJSON_Parse(b.data);
+    minik_diags_t d = MINIK_DIAGS_INIT;
+    assert_int_equal(minik_validate(o, NULL, NULL, MINIK_VALIDATE_STRICT, &d, NULL), 1500);
+    assert_int_equal(d.len, MINIK_VALIDATE_MAX_DIAGS + 1);
+    assert_string_equal(d.items[d.len - 1].message, "500 more problems in this document not shown");
+    minik_diags_clear(&d);
+    cJSON_Delete(o);
+    minik_buf_free(&b);
+}
+
 static void multi_documents_lists_and_json(void **state)
 {
     minik_manifest_t *m = minik_manifest_new();
@@ -962,6 +1009,7 @@ int main(void)
         cmocka_unit_test(host_network_ports_default_host_port),
         cmocka_unit_test(nodeport_service_and_named_target_port),
         cmocka_unit_test(cluster_scoped_kinds_get_no_namespace),
+        cmocka_unit_test(nulls_are_unset_fields),
         cmocka_unit_test(defaulting_is_idempotent),
         cmocka_unit_test(all_errors_of_a_file_with_locations),
         cmocka_unit_test(warn_mode_downgrades_unknown_fields_only),
@@ -975,6 +1023,7 @@ int main(void)
         cmocka_unit_test(anchors_aliases_and_merge_keys),
         cmocka_unit_test(bad_yaml_is_located),
         cmocka_unit_test(limits_against_hostile_input),
+        cmocka_unit_test(diagnostics_per_object_are_bounded),
         cmocka_unit_test(multi_documents_lists_and_json),
         cmocka_unit_test(json_from_other_tools),
         cmocka_unit_test(parse_one_for_config_files),
