@@ -9,6 +9,7 @@
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
 #include "proto/names.h"
+#include "proto/validate.h"
 
 static void add_cause(cJSON *causes, minik_buf_t *msg, const char *field, const char *text)
 {
@@ -59,7 +60,28 @@ int minik_api_admit(api_call_t *c, cJSON *obj, bool status_only, cJSON **causes_
             }
         }
     }
-    (void)status_only;
+    /* Kinds proto has a field table for are defaulted and validated like the CLI does
+     * (ReplicaSet, DaemonSet and Job have none yet: only the checks above apply). Status
+     * writes come from agents and controllers, so unknown status fields there only warn,
+     * as do all unknown fields when the client asks for fieldValidation=Warn/Ignore. */
+    const char *av = minik_obj_str(obj, NULL, "apiVersion");
+    const char *kind = minik_obj_str(obj, NULL, "kind");
+    if (cJSON_GetArraySize(causes) == 0 && minik_kind_lookup(av, kind)) {
+        bool bad = false;
+        cleanup_free char *fv = minik_http_query_param(c->req->query, "fieldValidation", &bad);
+        minik_validate_mode_t mode = MINIK_VALIDATE_STRICT;
+        if (status_only || (fv && (strcmp(fv, "Warn") == 0 || strcmp(fv, "Ignore") == 0)))
+            mode = MINIK_VALIDATE_WARN;
+        minik_default(obj);
+        cleanup_diags minik_diags_t diags = MINIK_DIAGS_INIT;
+        if (minik_validate(obj, NULL, NULL, mode, &diags, NULL) > 0) {
+            for (size_t i = 0; i < diags.len; i++)
+                if (diags.items[i].severity == MINIK_DIAG_ERROR)
+                    add_cause(causes, &msg,
+                              diags.items[i].path[0] ? diags.items[i].path : "<object>",
+                              diags.items[i].message);
+        }
+    }
     if (cJSON_GetArraySize(causes) > 0) {
         *causes_out = steal_pointer(&causes);
         return minik_error_set_code(err, 422, 0, "%s \"%s\" is invalid: %s", res->kind,

@@ -85,7 +85,17 @@ void minik_api_respond_err(api_call_t *c, minik_error_t *err)
     int code = err && err->code >= 400 && err->code < 600 ? err->code : 500;
     if (code >= 500)
         minik_log_error("request failed", "path", c->req->path, "error", err ? err->msg : "", NULL);
-    respond_status(c, code, err ? err->msg : "internal error", NULL);
+    const char *msg = err ? err->msg : "internal error";
+    if (code == 409 && c->verb && strcmp(c->verb, "create") == 0) {
+        /* A create can only conflict with an object that already exists. */
+        const char *kind = c->route.res ? c->route.res->name : NULL;
+        cJSON *st = minik_status_new(409, "AlreadyExists", msg, kind,
+                                     minik_obj_str(c->body, "metadata", "name"), NULL);
+        minik_api_respond_json(c, 409, st);
+        cJSON_Delete(st);
+    } else {
+        respond_status(c, code, msg, NULL);
+    }
     minik_error_free(err);
 }
 
@@ -332,6 +342,16 @@ static void write_done(int status, cJSON *result, minik_error_t *err, void *ud)
     }
     minik_error_free(err);
     int code = strcmp(c->verb, "create") == 0 ? 201 : 200;
+    if (c->route.sub && strcmp(c->route.sub, "binding") == 0) {
+        /* Kubernetes answers a binding with a Success Status. */
+        cJSON *st =
+            minik_status_success("pods", c->route.name, minik_obj_str(result, "metadata", "uid"));
+        cJSON_AddNumberToObject(st, "code", 201);
+        cJSON_Delete(result);
+        minik_api_respond_json(c, 201, st);
+        cJSON_Delete(st);
+        return;
+    }
     if (c->route.sub && strcmp(c->route.sub, "scale") == 0) {
         cJSON *sc = scale_of(result);
         cJSON_Delete(result);
@@ -429,8 +449,8 @@ static void handle_create(api_call_t *c)
         minik_error_free(err);
         return;
     }
-    c->body = NULL;
-    minik_store_submit(srv->store, MINIK_STORE_OP_CREATE, obj, write_done, c);
+    /* Keep the body: a 409 names the object from it. */
+    minik_store_submit(srv->store, MINIK_STORE_OP_CREATE, cJSON_Duplicate(obj, 1), write_done, c);
 }
 
 /* Build the object to store from the current one. Returns < 0 with err->code. */
@@ -485,24 +505,24 @@ static void update_attempt(api_call_t *c)
     cJSON *md = minik_obj_metadata(next);
     const char *name = minik_obj_str(next, "metadata", "name");
     if (name && strcmp(name, c->route.name) != 0) {
-        cJSON_Delete(cur);
-        cJSON_Delete(next);
         minik_api_respond_error(c, 400,
                                 "the name of the object (%s) does not match the name on the URL "
                                 "(%s)",
                                 name, c->route.name);
+        cJSON_Delete(cur);
+        cJSON_Delete(next);
         return;
     }
     set_str(md, "name", c->route.name);
     const char *ns = minik_obj_str(next, "metadata", "namespace");
     if (res->namespaced) {
         if (ns && *ns && strcmp(ns, c->route.ns) != 0) {
-            cJSON_Delete(cur);
-            cJSON_Delete(next);
             minik_api_respond_error(c, 400,
                                     "the namespace of the object (%s) does not match the "
                                     "namespace on the URL (%s)",
                                     ns, c->route.ns);
+            cJSON_Delete(cur);
+            cJSON_Delete(next);
             return;
         }
         set_str(md, "namespace", c->route.ns);

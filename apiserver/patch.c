@@ -135,6 +135,25 @@ static int do_remove(cJSON *doc, const char *ptr, cJSON **removed, minik_error_t
     return 0;
 }
 
+/* Insert `item` before index idx (< size). Hand-made because cJSON_InsertItemInArray of
+ * some libcjson builds (Debian 12's 1.7.15) refuses valid indexes. cJSON keeps the first
+ * child's prev pointing at the last element; this preserves that. */
+static void array_insert(cJSON *arr, int idx, cJSON *item)
+{
+    cJSON *after = cJSON_GetArrayItem(arr, idx);
+    if (!after) {
+        cJSON_AddItemToArray(arr, item);
+        return;
+    }
+    item->next = after;
+    item->prev = after->prev;
+    if (after == arr->child)
+        arr->child = item;
+    else
+        after->prev->next = item;
+    after->prev = item;
+}
+
 /* Add `value` (ownership taken) at ptr; replace=true requires the target to exist. */
 static int do_add(cJSON **doc, const char *ptr, cJSON *value, bool replace, minik_error_t **err)
 {
@@ -176,7 +195,7 @@ static int do_add(cJSON **doc, const char *ptr, cJSON *value, bool replace, mini
         else if (i == size)
             cJSON_AddItemToArray(parent, steal_pointer(&v));
         else
-            cJSON_InsertItemInArray(parent, (int)i, steal_pointer(&v));
+            array_insert(parent, (int)i, steal_pointer(&v));
         return 0;
     }
     return minik_error_set_code(err, 422, 0, "path \"%s\" does not exist", ptr);

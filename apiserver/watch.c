@@ -144,6 +144,7 @@ void minik_api_watch(api_call_t *c)
     req->user = w;
     req->on_abort = on_abort;
     const minik_resource_t *res = c->route.res;
+    cleanup_free char *c_route_ns = c->route.ns ? xstrdup(c->route.ns) : NULL;
     cleanup_cjson cJSON *initial = NULL;
     if (from == 0) {
         if (minik_store_list(srv->store, res->kind, c->route.ns, watch_filter, w, &initial, &from,
@@ -155,12 +156,19 @@ void minik_api_watch(api_call_t *c)
             return;
         }
     }
-    int r = minik_store_watch(srv->store, res->kind, c->route.ns, watch_filter, w, from, on_event,
-                              w, &w->sw, &err);
+    /* Headers, then the current state, then the store's replay (which runs inside
+     * minik_store_watch) and live events: in that order on the wire. */
     minik_http_stream_start(req, 200, "application/json");
     /* The request now belongs to the watch; the call is done. */
     c->req = NULL;
     minik_api_call_free(c);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, initial)
+    {
+        send_event(w, "ADDED", it);
+    }
+    int r = minik_store_watch(srv->store, res->kind, c_route_ns, watch_filter, w, from, on_event, w,
+                              &w->sw, &err);
     if (r < 0) {
         int code = err->code ? err->code : 500;
         cJSON *st = minik_status_new(code, NULL, err->msg, NULL, NULL, NULL);
@@ -169,11 +177,6 @@ void minik_api_watch(api_call_t *c)
         minik_error_free(err);
         end_watch(w);
         return;
-    }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, initial)
-    {
-        send_event(w, "ADDED", it);
     }
     if (timeout > 0) {
         uv_timer_init(srv->loop, &w->timer);

@@ -14,5 +14,7 @@ const minik_command_t minik_commands[] = {
     {"api-resources", "Print the supported API resources", minik_cmd_api_resources, false},
     {"token", "Create node-join tokens", minik_cmd_token, false},
     {"version", "Print version information", minik_cmd_version, false},
+    {"backup", "Copy the cluster state database to a file", minik_cmd_backup, false},
+    {"restore", "Replace the cluster state database by a backup", minik_cmd_restore, false},
     {0},
 };

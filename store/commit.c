@@ -68,7 +68,8 @@ void store_run_batch(minik_store_t *s, store_op_t *ops)
         } else if (sqlite3_get_autocommit(s->wdb)) {
             /* SQLite rolled the whole transaction back (I/O error, disk full): every
              * write of the batch is lost, so none may be acknowledged. */
-            r = minik_error_set_code(&fatal, 500, 0, "%s", op->err->msg);
+            r = minik_error_set_code(&fatal, op->err->code ? op->err->code : 500, 0, "%s",
+                                     op->err->msg);
         } else {
             r = savepoint(s, "ROLLBACK TO op", &fatal);
             if (r == 0)
@@ -101,7 +102,8 @@ static void on_idle(uv_idle_t *h);
 
 static void arm(minik_store_t *s)
 {
-    if (s->dispatch_armed)
+    /* While the handles close, submits are refused (503) and answered by on_closed. */
+    if (s->dispatch_armed || s->uv->closing)
         return;
     s->dispatch_armed = true;
     uv_check_start(&s->uv->check, on_check);
@@ -120,10 +122,22 @@ static void on_closed(uv_handle_t *h)
         return;
     void (*cb)(void *) = NULL;
     void *ud = NULL;
-    if (u->store) {
-        u->store->uv = NULL;
-        cb = u->store->closed_cb;
-        ud = u->store->closed_ud;
+    minik_store_t *s = u->store;
+    if (s) {
+        /* Writes submitted after the close began: each already carries its 503 (and a
+         * callback submitting again gets the same answer here). */
+        while (s->queue_head) {
+            store_op_t *op = s->queue_head;
+            s->queue_head = op->next;
+            if (s->queue_head == NULL)
+                s->queue_tail = NULL;
+            s->queue_len--;
+            op->done(op->status, NULL, steal_pointer(&op->err), op->ud);
+            free_op(op);
+        }
+        s->uv = NULL;
+        cb = s->closed_cb;
+        ud = s->closed_ud;
     }
     free(u);
     if (cb)

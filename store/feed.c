@@ -81,6 +81,27 @@ static bool wants(const minik_store_watch_t *w, const char *kind, const char *ns
     return true;
 }
 
+/* A filtered watch sees the set of objects that match its filter, as a Kubernetes
+ * watch with a label selector does: an update that makes an object match is ADDED for
+ * it, one that makes it stop matching is DELETED (carrying the new object), an update of
+ * an object that matched neither before nor after is not its business. Returns false
+ * when the watch should not see the event. */
+static bool filtered_type(minik_store_watch_t *w, store_event_t *ev, minik_store_event_type_t *type)
+{
+    bool now = w->filter(ev->object, w->filter_ud);
+    if (ev->type != MINIK_STORE_MODIFIED || ev->old_data == NULL)
+        return now;
+    if (ev->old_object == NULL)
+        ev->old_object = cJSON_Parse(ev->old_data);
+    /* Unparseable old text cannot happen for rows this store wrote; treat as unchanged. */
+    bool before = ev->old_object ? w->filter(ev->old_object, w->filter_ud) : now;
+    if (now && !before)
+        *type = MINIK_STORE_ADDED;
+    else if (!now && before)
+        *type = MINIK_STORE_DELETED;
+    return now || before;
+}
+
 void store_feed_deliver(minik_store_t *s)
 {
     if (s->delivering > 0)
@@ -89,13 +110,13 @@ void store_feed_deliver(minik_store_t *s)
     store_event_t *ev;
     while ((ev = pop_pending(s)) != NULL) {
         s->delivered_rv = ev->rv;
-        minik_store_event_t e = {.type = ev->type, .rv = ev->rv, .object = ev->object};
         /* Watches added by a callback are appended at the tail and skip this event
          * (their after_rv is >= ev->rv); unwatched ones are only marked dead. */
         for (minik_store_watch_t *w = s->watches_head; w; w = w->next) {
             if (w->dead || ev->rv <= w->after_rv || !wants(w, ev->kind, ev->ns))
                 continue;
-            if (w->filter && !w->filter(ev->object, w->filter_ud))
+            minik_store_event_t e = {.type = ev->type, .rv = ev->rv, .object = ev->object};
+            if (w->filter && !filtered_type(w, ev, &e.type))
                 continue;
             w->cb(&e, w->ud);
         }

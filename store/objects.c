@@ -29,6 +29,8 @@ void store_event_free(store_event_t *ev)
     free(ev->kind);
     free(ev->ns);
     cJSON_Delete(ev->object);
+    free(ev->old_data);
+    cJSON_Delete(ev->old_object);
     free(ev);
 }
 
@@ -198,6 +200,9 @@ static int do_create(minik_store_t *s, const ident_t *id, const cJSON *obj, int6
     }
     set_rv(copy, rv);
     cleanup_free char *data = cJSON_PrintUnformatted(copy);
+    int r = store_check_room(s, strlen(data), err);
+    if (r < 0)
+        return r;
 
     cleanup_reset sqlite3_stmt *st = s->st_obj_insert;
     bind_key(st, id);
@@ -213,7 +218,7 @@ static int do_create(minik_store_t *s, const ident_t *id, const cJSON *obj, int6
         }
         return minik_store_sqlite_error(s->wdb, s->path, "inserting an object", err);
     }
-    int r = insert_event(s, MINIK_STORE_ADDED, rv, id, data, err);
+    r = insert_event(s, MINIK_STORE_ADDED, rv, id, data, err);
     if (r < 0)
         return r;
     *result = steal_pointer(&copy);
@@ -246,9 +251,10 @@ static int conflict(const ident_t *id, int64_t stored, minik_error_t **err)
 }
 
 static int do_update(minik_store_t *s, const ident_t *id, const cJSON *obj, int64_t rv,
-                     cJSON **result, minik_error_t **err)
+                     cJSON **result, char **old_data, minik_error_t **err)
 {
     cleanup_cjson cJSON *copy = NULL;
+    cleanup_free char *old = NULL;
     {
         cleanup_reset sqlite3_stmt *st = s->st_obj_get;
         int r = load_row(s, st, id, err);
@@ -262,19 +268,27 @@ static int do_update(minik_store_t *s, const ident_t *id, const cJSON *obj, int6
         /* Identity and birth date belong to the stored object, whatever the client sent. */
         set_string(meta, "uid", (const char *)sqlite3_column_text(st, 1));
         set_string(meta, "creationTimestamp", (const char *)sqlite3_column_text(st, 2));
+        /* Kept (unparsed) for filtered watches: they need to know whether the object
+         * matched before, to turn MODIFIED into ADDED or DELETED. */
+        const char *text = (const char *)sqlite3_column_text(st, 3);
+        old = xstrdup(text ? text : "");
     }
     set_rv(copy, rv);
     cleanup_free char *data = cJSON_PrintUnformatted(copy);
+    int r = store_check_room(s, strlen(data), err);
+    if (r < 0)
+        return r;
     cleanup_reset sqlite3_stmt *st = s->st_obj_update;
     bind_key(st, id);
     sqlite3_bind_int64(st, 4, rv);
     sqlite3_bind_text(st, 5, data, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return minik_store_sqlite_error(s->wdb, s->path, "updating an object", err);
-    int r = insert_event(s, MINIK_STORE_MODIFIED, rv, id, data, err);
+    r = insert_event(s, MINIK_STORE_MODIFIED, rv, id, data, err);
     if (r < 0)
         return r;
     *result = steal_pointer(&copy);
+    *old_data = steal_pointer(&old);
     return 0;
 }
 
@@ -317,6 +331,7 @@ int store_apply_op(minik_store_t *s, minik_store_op_t op, const cJSON *obj, int6
     if (r < 0)
         return r;
     cJSON *res = NULL;
+    cleanup_free char *old_data = NULL;
     minik_store_event_type_t type;
     switch (op) {
     case MINIK_STORE_OP_CREATE:
@@ -325,7 +340,7 @@ int store_apply_op(minik_store_t *s, minik_store_op_t op, const cJSON *obj, int6
         break;
     case MINIK_STORE_OP_UPDATE:
         type = MINIK_STORE_MODIFIED;
-        r = do_update(s, &id, obj, rv, &res, err);
+        r = do_update(s, &id, obj, rv, &res, &old_data, err);
         break;
     case MINIK_STORE_OP_DELETE:
         type = MINIK_STORE_DELETED;
@@ -337,6 +352,7 @@ int store_apply_op(minik_store_t *s, minik_store_op_t op, const cJSON *obj, int6
     if (r < 0)
         return r;
     *ev_out = new_event(type, rv, &id, cJSON_Duplicate(res, true));
+    (*ev_out)->old_data = steal_pointer(&old_data);
     *result = res;
     return 0;
 }
@@ -430,8 +446,7 @@ static int list_rows(minik_store_t *s, const char *kind, const char *ns,
                      minik_error_t **err)
 {
     cleanup_stmt sqlite3_stmt *rvst = NULL;
-    if (sqlite3_prepare_v2(s->rdb, "SELECT value FROM meta WHERE key = 'rv'", -1, &rvst, NULL) !=
-            SQLITE_OK ||
+    if (sqlite3_prepare_v2(s->rdb, STORE_SQL_CURRENT_RV, -1, &rvst, NULL) != SQLITE_OK ||
         sqlite3_step(rvst) != SQLITE_ROW)
         return minik_store_sqlite_error(s->rdb, s->path, "listing objects", err);
     if (list_rv)

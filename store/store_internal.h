@@ -21,6 +21,13 @@
 /* The schema version this binary writes; see db.c for the history. */
 #define MINIK_STORE_SCHEMA_VERSION 2
 
+/* The last committed resourceVersion, in SQL. The newest event always survives compaction
+ * (the retention is >= 1), so it carries the sequence; meta.rv is written only when the feed
+ * is compacted. That keeps a write to two pages (object + event) instead of three. */
+#define STORE_SQL_CURRENT_RV                                                                       \
+    "SELECT max((SELECT value FROM meta WHERE key = 'rv'),"                                        \
+    " coalesce((SELECT max(rv) FROM events), 0))"
+
 void minik_cleanup_stmtp(sqlite3_stmt **st);
 /* A prepared statement finalized at scope exit. */
 #define cleanup_stmt __attribute__((cleanup(minik_cleanup_stmtp)))
@@ -40,6 +47,10 @@ typedef struct store_event {
     char *kind;
     char *ns;
     cJSON *object; /* owned */
+    /* MODIFIED only: the object before the update, as stored (JSON text), parsed on first
+     * use by a filtered watch. */
+    char *old_data;
+    cJSON *old_object;
 } store_event_t;
 
 void store_event_free(store_event_t *ev);
@@ -86,6 +97,7 @@ struct minik_store {
     char *path;
     bool read_only;
     int64_t retention;
+    int64_t max_bytes;
     int lock_fd;
 
     sqlite3 *wdb;
@@ -100,6 +112,8 @@ struct minik_store {
     sqlite3_stmt *st_event_insert;
     sqlite3_stmt *st_meta_set;
     sqlite3_stmt *st_compact;
+    sqlite3_stmt *st_used_pages;
+    int64_t page_size;
     /* Cached statements on rdb (loop thread). */
     sqlite3_stmt *st_read_get;
 
@@ -143,12 +157,16 @@ int store_apply_op(minik_store_t *s, minik_store_op_t op, const cJSON *obj, int6
  * write lock is released (so the queue stays in rv order). Takes wlock. */
 void store_run_batch(minik_store_t *s, store_op_t *ops);
 
+/* db.c: with options.max_bytes, refuse (507) a create/update of data_len bytes that would
+ * take the database past the limit. */
+int store_check_room(minik_store_t *s, size_t data_len, minik_error_t **err);
 /* db.c: BEGIN IMMEDIATE / COMMIT / ROLLBACK on wdb. */
 int store_begin(minik_store_t *s, minik_error_t **err);
 int store_commit(minik_store_t *s, minik_error_t **err);
 void store_rollback(minik_store_t *s);
-/* Persist new_rv (and compact the feed if it outgrew the retention) inside the open
- * transaction; *new_compact_rv is the compaction point to publish after the commit. */
+/* Close a write transaction at new_rv: compact the feed if it outgrew the retention
+ * (recording the compaction point and rv in meta); *new_compact_rv is the compaction
+ * point to publish after the commit. */
 int store_finish_tx(minik_store_t *s, int64_t new_rv, int64_t *new_compact_rv, minik_error_t **err);
 /* Opening helpers shared with backup.c. */
 int store_check_file(const char *path, int64_t *schema_version, minik_error_t **err);

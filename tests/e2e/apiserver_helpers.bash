@@ -25,7 +25,7 @@ start_server() {
 api() {
     local method=$1 path=$2 body=${3:-} ctype=${4:-application/json}
     local tok=${AUTH_TOKEN:-$TOKEN}
-    local args=(-s -S --cacert "$CACERT" -X "$method" -w '\n%{http_code}')
+    local args=(-s -S --path-as-is --cacert "$CACERT" -X "$method" -w '\n%{http_code}')
     [ "$tok" != none ] && args+=(-H "Authorization: Bearer $tok")
     [ -n "$body" ] && args+=(-H "Content-Type: $ctype" --data-binary "$body")
     curl "${args[@]}" "$URL$path"
@@ -50,12 +50,28 @@ deploy_json() { # NAME REPLICAS
         "$1" "$2" "$1" "$1"
 }
 
-# raw_request PORT : send stdin over a plain TCP connection (bash /dev/tcp) and print what
-# comes back until the server closes the connection (at most 10 s).
+# raw_request PORT : send stdin over a plain TCP connection (netcat-openbsd), half-close
+# it, and print what comes back until the server closes the connection (at most 10 s).
 raw_request() {
-    local port=$1
-    exec 3<>"/dev/tcp/127.0.0.1/$port"
-    cat >&3
-    timeout 10 cat <&3 || true
-    exec 3<&-
+    timeout 10 nc -N 127.0.0.1 "$1" || true
+}
+
+# Every suite's teardown: stop the server and fail the test if it did not exit 0 or if a
+# sanitizer reported anything (leaks, UB) in its log.
+teardown() {
+    local st=0 log="$BATS_TEST_TMPDIR/server.log"
+    if [ -f "$BATS_TEST_TMPDIR/server.pid" ]; then
+        stop_daemon server
+        st=${DAEMON_STATUS:-0}
+    fi
+    minik_cleanup
+    if grep -q "Sanitizer\|runtime error" "$log" 2>/dev/null; then
+        cat "$log" >&2
+        return 1
+    fi
+    if [ "$st" -ne 0 ]; then
+        echo "server exited with status $st" >&2
+        cat "$log" >&2
+        return 1
+    fi
 }

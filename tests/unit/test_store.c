@@ -413,6 +413,39 @@ static void watch_filter_applies_to_replay_and_live(void **state)
     minik_store_unwatch(w);
 }
 
+static void relabel(minik_store_t *s, const char *name, const char *app)
+{
+    cleanup_cjson cJSON *o = th_obj("Pod", "default", name, app);
+    minik_error_t *err = NULL;
+    if (minik_store_update(s, o, NULL, &err) < 0)
+        fail_msg("update: %s", err->msg);
+}
+
+static void filtered_watch_sees_objects_enter_and_leave_its_selection(void **state)
+{
+    fixture_t *f = *state;
+    th_recorder_t rec = {0};
+    minik_store_watch_t *w = NULL;
+    minik_error_t *err = NULL;
+    assert_int_equal(
+        minik_store_watch(f->s, "Pod", NULL, app_is, "web", 0, th_record_cb, &rec, &w, &err), 0);
+    cleanup_cjson cJSON *a = create_ok(f->s, "Pod", "default", "a", "web"); /* 1 ADDED */
+    relabel(f->s, "a", "web");                                              /* 2 MODIFIED */
+    relabel(f->s, "a", "db");                                               /* 3 leaves */
+    relabel(f->s, "a", "db");                                               /* 4 not seen */
+    relabel(f->s, "a", "web");                                              /* 5 enters */
+    assert_int_equal(minik_store_delete(f->s, "Pod", "default", "a", NULL, NULL, &err), 0); /* 6 */
+    assert_int_equal(rec.n, 5);
+    minik_store_event_type_t want[] = {MINIK_STORE_ADDED, MINIK_STORE_MODIFIED, MINIK_STORE_DELETED,
+                                       MINIK_STORE_ADDED, MINIK_STORE_DELETED};
+    int64_t want_rv[] = {1, 2, 3, 5, 6};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(rec.ev[i].type, want[i]);
+        assert_int_equal(rec.ev[i].rv, want_rv[i]);
+    }
+    minik_store_unwatch(w);
+}
+
 static void watch_from_compacted_rv_is_410(void **state)
 {
     fixture_t *f = *state; /* retention 5 */
@@ -450,9 +483,13 @@ static void watch_from_compacted_rv_is_410(void **state)
     minik_store_free(f->s);
     f->s = NULL;
     assert_int_equal(minik_store_open(f->path, NULL, &f->s, &err), 0);
+    assert_int_equal(minik_store_current_rv(f->s), 20);
     assert_true(minik_store_watch(f->s, "Pod", NULL, NULL, NULL, 1, th_record_cb, &rec, &w, &err) <
                 0);
     assert_int_equal(err->code, 410);
+    minik_error_clear(&err);
+    cleanup_cjson cJSON *next = create_ok(f->s, "Pod", "default", "next", NULL);
+    assert_int_equal(th_rv(next), 21);
 }
 
 static void many_watchers_get_every_live_event_in_order(void **state)
@@ -612,6 +649,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(count_by_kind_counts_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(watch_replays_from_rv_then_goes_live, setup, teardown),
         cmocka_unit_test_setup_teardown(watch_filter_applies_to_replay_and_live, setup, teardown),
+        cmocka_unit_test_setup_teardown(filtered_watch_sees_objects_enter_and_leave_its_selection,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(watch_from_compacted_rv_is_410, setup_small_feed, teardown),
         cmocka_unit_test_setup_teardown(many_watchers_get_every_live_event_in_order, setup,
                                         teardown),

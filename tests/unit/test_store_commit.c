@@ -268,6 +268,28 @@ static void close_async_finishes_queued_writes_then_refuses(void **state)
     assert_int_equal(th_sql_int(f->path, "SELECT count(*) FROM objects"), 10);
 }
 
+static void on_closed_count(void *ud)
+{
+    ack_t *late = ud;
+    assert_true(late->called); /* answered before the store reports it is closed */
+    closed_calls++;
+}
+
+static void submit_after_close_began_is_refused(void **state)
+{
+    fixture_t *f = *state;
+    ack_t late = {0};
+    closed_calls = 0;
+    /* Nothing queued: the close starts at once; a write submitted now is refused. */
+    minik_store_close_async(f->s, on_closed_count, &late);
+    submit(f, MINIK_STORE_OP_CREATE, th_obj("Pod", "default", "late", NULL), &late);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_true(late.called);
+    assert_int_equal(late.code, 503);
+    assert_int_equal(closed_calls, 1);
+    assert_int_equal(minik_store_current_rv(f->s), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +302,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(close_async_finishes_queued_writes_then_refuses, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(submit_after_close_began_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,20 @@ static char *slurp(const char *path, size_t *len)
     return data;
 }
 
+static void database_is_in_wal_mode(void **state)
+{
+    fixture_t *f = *state;
+    minik_store_t *s = open_ok(f->path);
+    fill(s, 1, "one");
+    /* Checked from a separate, plain SQLite connection: the mode is in the file. */
+    assert_int_equal(
+        th_sql_int(f->path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"),
+        1);
+    cleanup_free char *wal = xasprintf("%s-wal", f->path);
+    assert_int_equal(access(wal, F_OK), 0);
+    minik_store_free(s);
+}
+
 static void garbage_file_is_refused_and_left_alone(void **state)
 {
     fixture_t *f = *state;
@@ -109,9 +123,10 @@ static void damaged_page_is_refused(void **state)
     /* Scribble over the middle of a b-tree page, as a failing SD card might. */
     int fd = open(f->path, O_RDWR);
     assert_true(fd >= 0);
-    char junk[2048];
+    char junk[4096 * 3];
     memset(junk, 0xA5, sizeof junk);
-    assert_int_equal(pwrite(fd, junk, sizeof junk, 4096 * 3 + 1024), (ssize_t)sizeof junk);
+    /* Pages 3-5, headers included: b-tree pages of the objects and events tables. */
+    assert_int_equal(pwrite(fd, junk, sizeof junk, 4096 * 2), (ssize_t)sizeof junk);
     close(fd);
     size_t before_len = 0;
     cleanup_free char *before = slurp(f->path, &before_len);
@@ -212,6 +227,38 @@ static void older_schema_is_migrated_forward(void **state)
     /* And it opens again at version 2 with the sequence intact. */
     s = open_ok(f->path);
     assert_int_equal(minik_store_current_rv(s), 4);
+    minik_store_free(s);
+}
+
+static void failed_migration_leaves_the_old_version(void **state)
+{
+    fixture_t *f = *state;
+    th_sql(f->path, v1_schema);
+    /* Something in the way of step 1 -> 2 (a table named like the one it creates). */
+    th_sql(f->path, "CREATE TABLE meta (x)");
+    minik_store_t *s = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    assert_true(minik_store_open(f->path, NULL, &s, &err) < 0);
+    assert_non_null(strstr(err->msg, "migrating schema 1 -> 2"));
+    assert_non_null(strstr(err->msg, "table meta already exists"));
+    /* The step was one transaction: version 1 and its data are intact. */
+    assert_int_equal(th_sql_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(th_sql_int(f->path, "SELECT rv FROM sequence"), 3);
+    assert_int_equal(th_sql_int(f->path, "SELECT count(*) FROM objects"), 1);
+}
+
+static void restoring_an_older_backup_migrates_it(void **state)
+{
+    fixture_t *f = *state;
+    cleanup_free char *bak = xasprintf("%s/v1-backup.db", f->dir);
+    th_sql(bak, v1_schema);
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_store_restore(bak, f->path, &err), 0);
+    minik_store_t *s = open_ok(f->path);
+    assert_int_equal(th_sql_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(minik_store_current_rv(s), 3);
+    cleanup_cjson cJSON *old = NULL;
+    assert_int_equal(minik_store_get(s, "Pod", "default", "old", &old, &err), 0);
     minik_store_free(s);
 }
 
@@ -321,6 +368,81 @@ static void restore_refuses_a_bad_backup_and_keeps_the_database(void **state)
     minik_store_free(s);
 }
 
+static void big_done(int status, cJSON *result, minik_error_t *err, void *ud)
+{
+    int *code = ud;
+    *code = status == 0 ? 200 : err->code;
+    cJSON_Delete(result);
+    minik_error_free(err);
+}
+
+static cJSON *blob(const char *name, size_t size)
+{
+    cJSON *o = th_obj("ConfigMap", "default", name, NULL);
+    char *big = xmalloc(size + 1);
+    memset(big, 'y', size);
+    big[size] = '\0';
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "data"), "blob", big);
+    free(big);
+    return o;
+}
+
+static void full_database_fails_writes_with_507_and_stays_usable(void **state)
+{
+    fixture_t *f = *state;
+    /* The retained change feed counts against the limit too; a short one lets deletes
+     * free space quickly. */
+    minik_store_options_t opts = {.max_bytes = 128 * 1024, .event_retention = 5};
+    minik_store_t *s = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    assert_int_equal(minik_store_open(f->path, &opts, &s, &err), 0);
+    int n = 0;
+    for (;; n++) {
+        char name[32];
+        snprintf(name, sizeof name, "cm%03d", n);
+        cleanup_cjson cJSON *o = blob(name, 2000);
+        if (minik_store_create(s, o, NULL, &err) < 0)
+            break;
+        assert_true(n < 1000);
+    }
+    assert_true(n > 5);
+    assert_int_equal(err->code, 507);
+    assert_non_null(strstr(err->msg, "is full"));
+    assert_non_null(strstr(err->msg, f->path));
+    minik_error_clear(&err);
+    /* Nothing half-written: the sequence and the objects agree. */
+    assert_int_equal(minik_store_current_rv(s), n);
+
+    /* In a batch, the write that does not fit fails alone. */
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(minik_store_attach_loop(s, &loop, &err), 0);
+    int big_code = 0, del_codes[8] = {0};
+    minik_store_submit(s, MINIK_STORE_OP_CREATE, blob("huge", 200 * 1024), big_done, &big_code);
+    for (int i = 0; i < 8; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "cm%03d", i);
+        minik_store_submit(s, MINIK_STORE_OP_DELETE, th_obj("ConfigMap", "default", name, NULL),
+                           big_done, &del_codes[i]);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(big_code, 507);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(del_codes[i], 200);
+    assert_int_equal(minik_store_current_rv(s), n + 8);
+
+    /* Deleting made room: a new object fits again. */
+    cleanup_cjson cJSON *again = blob("again", 2000);
+    assert_int_equal(minik_store_create(s, again, NULL, &err), 0);
+    minik_store_close_async(s, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    minik_store_free(s);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(th_sql_int(f->path, "SELECT count(*) FROM pragma_quick_check WHERE "
+                                         "quick_check = 'ok'"),
+                     1);
+}
+
 static int64_t io_field(const char *field)
 {
     cleanup_free char *data = NULL;
@@ -372,15 +494,20 @@ static void idle_store_writes_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(database_is_in_wal_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(garbage_file_is_refused_and_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_page_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_sqlite_file_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(older_schema_is_migrated_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_migration_leaves_the_old_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(restoring_an_older_backup_migrates_it, setup, teardown),
         cmocka_unit_test_setup_teardown(second_writer_is_locked_out_and_read_only_works, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(backup_then_restore_keeps_every_object, setup, teardown),
         cmocka_unit_test_setup_teardown(restore_refuses_a_bad_backup_and_keeps_the_database, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(full_database_fails_writes_with_507_and_stays_usable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(idle_store_writes_nothing, setup, teardown),
     };
