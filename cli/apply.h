@@ -4,6 +4,8 @@
 #ifndef MINIK_CLI_APPLY_H
 #define MINIK_CLI_APPLY_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "cli/resources.h"
@@ -28,10 +30,11 @@ int minik_apply_plan(minik_client_t *c, const minik_resource_t *r, minik_apply_p
                      minik_error_t **err);
 void minik_apply_plan_clear(minik_apply_plan_t *plan);
 
-/* Apply r. *verb receives "created", "configured" or "unchanged"; *result (may be NULL)
- * the object as the server returned it (or would have: the local prediction under
- * client dry run). */
+/* Apply r. warn_unknown asks the server to accept unknown fields with a warning
+ * (fieldValidation=Warn, for --validate=warn) instead of refusing them. *verb receives
+ * "created", "configured" or "unchanged"; *result (may be NULL) the object as the server
+ * returned it (or would have: the local prediction under client dry run). */
 int minik_apply_one(minik_client_t *c, const minik_resource_t *r, minik_dry_run_t dry_run,
-                    const char **verb, cJSON **result, minik_error_t **err);
+                    bool warn_unknown, const char **verb, cJSON **result, minik_error_t **err);
 
 #endif

@@ -101,7 +101,7 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
         cJSON *result = NULL;
         minik_error_t *e = NULL;
         cleanup_free char *ref = minik_object_ref(o->kind, o->name);
-        if (minik_apply_one(c, o, dry, &verb, &result, &e) < 0) {
+        if (minik_apply_one(c, o, dry, mode == MINIK_VALIDATE_WARN, &verb, &result, &e) < 0) {
             /* A server that is down fails every object the same way: stop at the first. */
             bool transport = e->code == 0;
             fprintf(stderr, "error: %s%s%s: %s\n", o->where ? o->where : "", o->where ? ": " : "",

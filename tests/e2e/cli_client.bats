@@ -534,3 +534,15 @@ EOF2
     run minik get Deployment/web -n shop -o name
     [ "$output" = deployment.apps/web ]
 }
+
+@test "--validate=warn: unknown fields are warned about locally and accepted by the server" {
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: w\n  colour: red\ndata:\n  k: v\n' >"$BATS_TEST_TMPDIR/w.yaml"
+    run --separate-stderr minik apply -f "$BATS_TEST_TMPDIR/w.yaml"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"w.yaml:5:3: metadata.colour: unknown field"* ]]
+    run --separate-stderr minik apply -f "$BATS_TEST_TMPDIR/w.yaml" --validate=warn
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"metadata.colour"* ]]
+    [ "$output" = "configmap/w created" ]
+    [ "$(minik get cm w -o json | jq -r .data.k)" = v ]
+}
