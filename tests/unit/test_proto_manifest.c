@@ -15,6 +15,7 @@
 #include "lib/xalloc.h"
 #include "proto/kinds.h"
 #include "proto/manifest.h"
+#include "proto/names.h"
 #include "proto/validate.h"
 #include "tests/unit/proto_helpers.h"
 
@@ -481,6 +482,77 @@ static void scheduling_volumes_security_and_resources(void **state)
     cJSON_Delete(p);
 }
 
+/* What `kubectl get pod -o yaml` prints: server-set metadata, defaulted fields, status.
+ * Saving it and applying it again must work unchanged. */
+static const char get_output[] = "apiVersion: v1\n"
+                                 "kind: Pod\n"
+                                 "metadata:\n"
+                                 "  annotations:\n"
+                                 "    kubectl.kubernetes.io/restartedAt: \"2024-05-01T10:00:00Z\"\n"
+                                 "  creationTimestamp: \"2024-05-01T10:00:05Z\"\n"
+                                 "  finalizers:\n"
+                                 "  - example.com/cleanup\n"
+                                 "  generateName: web-7c5ddbdf54-\n"
+                                 "  labels:\n"
+                                 "    app: web\n"
+                                 "    pod-template-hash: 7c5ddbdf54\n"
+                                 "  name: web-7c5ddbdf54-x2x9q\n"
+                                 "  namespace: default\n"
+                                 "  ownerReferences:\n"
+                                 "  - apiVersion: apps/v1\n"
+                                 "    blockOwnerDeletion: true\n"
+                                 "    controller: true\n"
+                                 "    kind: ReplicaSet\n"
+                                 "    name: web-7c5ddbdf54\n"
+                                 "    uid: 1f0e5d2c-6a3b-4c1d-9e8f-0a1b2c3d4e5f\n"
+                                 "  resourceVersion: \"4711\"\n"
+                                 "  uid: 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d\n"
+                                 "spec:\n"
+                                 "  containers:\n"
+                                 "  - image: nginx:1.25\n"
+                                 "    imagePullPolicy: IfNotPresent\n"
+                                 "    name: web\n"
+                                 "    ports:\n"
+                                 "    - containerPort: 80\n"
+                                 "      protocol: TCP\n"
+                                 "    resources: {}\n"
+                                 "    terminationMessagePath: /dev/termination-log\n"
+                                 "    terminationMessagePolicy: File\n"
+                                 "  dnsPolicy: ClusterFirst\n"
+                                 "  enableServiceLinks: true\n"
+                                 "  nodeName: pi-1\n"
+                                 "  restartPolicy: Always\n"
+                                 "  schedulerName: default-scheduler\n"
+                                 "  securityContext: {}\n"
+                                 "  terminationGracePeriodSeconds: 30\n"
+                                 "  tolerations:\n"
+                                 "  - effect: NoExecute\n"
+                                 "    key: node.kubernetes.io/not-ready\n"
+                                 "    operator: Exists\n"
+                                 "    tolerationSeconds: 300\n"
+                                 "status:\n"
+                                 "  conditions:\n"
+                                 "  - lastProbeTime: null\n"
+                                 "    lastTransitionTime: \"2024-05-01T10:00:05Z\"\n"
+                                 "    status: \"True\"\n"
+                                 "    type: Ready\n"
+                                 "  phase: Running\n"
+                                 "  podIP: 10.42.0.7\n";
+
+static void kubectl_get_output_applies_unchanged(void **state)
+{
+    cJSON *p = proto_load_one(get_output);
+    assert_str_at(p, "metadata.resourceVersion", "4711");
+    assert_str_at(p, "status.conditions[0].status", "True"); /* quoted: stays a string */
+    assert_true(cJSON_IsNull(proto_at(p, "status.conditions[0].lastProbeTime")));
+    /* nothing left to default: defaulting it again is the identity */
+    cJSON *again = cJSON_Duplicate(p, true);
+    minik_default(again);
+    assert_true(cJSON_Compare(p, again, true));
+    cJSON_Delete(again);
+    cJSON_Delete(p);
+}
+
 static void host_network_ports_default_host_port(void **state)
 {
     assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec:\n  hostNetwork: true\n"
@@ -675,6 +747,70 @@ static void names_labels_and_namespaces(void **state)
                  "app.yaml:5:14: metadata.namespace: not allowed: Namespace is not namespaced\n");
 }
 
+static char *repeat(char c, size_t n);
+
+/* the last label of a 253-character subdomain */
+static char *repeat_static61(void)
+{
+    static char s[62];
+    memset(s, 'b', 61);
+    s[61] = '\0';
+    return s;
+}
+
+static char *repeat(char c, size_t n)
+{
+    char *s = xmalloc(n + 1);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void name_rules_at_their_limits(void **state)
+{
+    char buf[MINIK_NAME_MSG_MAX];
+    cleanup_free char *l63 = repeat('a', 63);
+    cleanup_free char *l64 = repeat('a', 64);
+    assert_null(minik_names_check_dns1123_label(l63, buf, sizeof buf));
+    assert_string_equal(minik_names_check_dns1123_label(l64, buf, sizeof buf),
+                        "must be no more than 63 characters");
+    assert_null(minik_names_check_dns1123_label("0-a", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_label("a-", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_label("", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1035_label("0a", buf, sizeof buf));
+    assert_null(minik_names_check_dns1035_label("a0", buf, sizeof buf));
+    /* subdomains: dot-separated labels, 253 at most */
+    cleanup_free char *sub = xasprintf("%s.%s.%s.%s", l63, l63, l63, repeat_static61());
+    assert_int_equal(strlen(sub), 253);
+    assert_null(minik_names_check_dns1123_subdomain(sub, buf, sizeof buf));
+    cleanup_free char *sub254 = xasprintf("%sa", sub);
+    assert_string_equal(minik_names_check_dns1123_subdomain(sub254, buf, sizeof buf),
+                        "must be no more than 253 characters");
+    assert_non_null(minik_names_check_dns1123_subdomain("a..b", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_subdomain(".a", buf, sizeof buf));
+    /* label keys and values */
+    assert_null(minik_names_check_qualified_name("app.kubernetes.io/name", buf, sizeof buf));
+    assert_null(minik_names_check_qualified_name("A_b.C-d", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("a/b/c", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("Example.com/x", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("x/", buf, sizeof buf));
+    assert_null(minik_names_check_label_value("", buf, sizeof buf));
+    assert_null(minik_names_check_label_value(l63, buf, sizeof buf));
+    assert_non_null(minik_names_check_label_value(l64, buf, sizeof buf));
+    assert_non_null(minik_names_check_label_value("a b", buf, sizeof buf));
+    /* data keys, port names, env names */
+    assert_null(minik_names_check_config_key(".dockerconfigjson", buf, sizeof buf));
+    assert_non_null(minik_names_check_config_key("..", buf, sizeof buf));
+    assert_non_null(minik_names_check_config_key("a/b", buf, sizeof buf));
+    assert_null(minik_names_check_port_name("http-web", buf, sizeof buf));
+    assert_non_null(minik_names_check_port_name("8080", buf, sizeof buf)); /* no letter */
+    assert_non_null(minik_names_check_port_name("a--b", buf, sizeof buf)); /* "--" */
+    assert_non_null(minik_names_check_port_name("abcdefghijklmnop", buf, sizeof buf)); /* 16 */
+    assert_null(minik_names_check_env_var_name("MY_VAR.x-1", buf, sizeof buf));
+    assert_non_null(minik_names_check_env_var_name("1VAR", buf, sizeof buf));
+    assert_non_null(minik_names_check_env_var_name("A B", buf, sizeof buf));
+}
+
 static void cross_field_rules(void **state)
 {
     assert_diags("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
@@ -850,6 +986,9 @@ static void bad_yaml_is_located(void **state)
                          "app.yaml:2:1: a: duplicate key (first defined at line 1)\n"
                          "app.yaml:5:3: b.c: duplicate key (first defined at line 4)\n");
     assert_decode_errors("a: *nope\n", "app.yaml:1:4: a: unknown anchor \"nope\"\n");
+    assert_decode_errors("a:\n\tb: 1\n",
+                         "app.yaml:2:1: invalid YAML: a tab character; YAML indents with spaces "
+                         "only\n");
     /* YAML 1.1 key typing, as Kubernetes' reader does it: the key n is the boolean false */
     assert_decode_errors("n: 1\nfalse: 2\n",
                          "app.yaml:2:1: false: duplicate key (first defined at line 1)\n");
@@ -1006,6 +1145,7 @@ int main(void)
         cmocka_unit_test(configmap_literal_blocks_keep_their_text),
         cmocka_unit_test(probes_default_like_kubernetes),
         cmocka_unit_test(scheduling_volumes_security_and_resources),
+        cmocka_unit_test(kubectl_get_output_applies_unchanged),
         cmocka_unit_test(host_network_ports_default_host_port),
         cmocka_unit_test(nodeport_service_and_named_target_port),
         cmocka_unit_test(cluster_scoped_kinds_get_no_namespace),
@@ -1016,6 +1156,7 @@ int main(void)
         cmocka_unit_test(wrong_types_and_missing_required),
         cmocka_unit_test(kinds_and_api_versions),
         cmocka_unit_test(names_labels_and_namespaces),
+        cmocka_unit_test(name_rules_at_their_limits),
         cmocka_unit_test(cross_field_rules),
         cmocka_unit_test(quantities_in_manifests),
         cmocka_unit_test(json_bodies_without_positions),
