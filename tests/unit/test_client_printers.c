@@ -329,6 +329,41 @@ static void describe_pod_containers(void **state)
     assert_non_null(strstr(d, "Conditions:\n  Type    Status\n  ----    ------\n  Ready   True\n"));
 }
 
+static void describe_service_and_node(void **state)
+{
+    static const char svc[] =
+        "{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},\"spec\":{\"type\":"
+        "\"NodePort\",\"clusterIP\":\"10.43.0.10\",\"selector\":{\"app\":\"web\"},\"ports\":"
+        "[{\"name\":\"http\",\"port\":80,\"targetPort\":8080,\"nodePort\":30080,"
+        "\"protocol\":\"TCP\"}]}}";
+    cleanup_free char *d = describe(&svc_kind, svc, NULL);
+    assert_string_equal(d, "Name:              web\n"
+                           "Namespace:         shop\n"
+                           "Labels:            <none>\n"
+                           "Annotations:       <none>\n"
+                           "Selector:          app=web\n"
+                           "Type:              NodePort\n"
+                           "IP:                10.43.0.10\n"
+                           "Port:              http  80/TCP\n"
+                           "TargetPort:        8080/TCP\n"
+                           "NodePort:          http  30080/TCP\n"
+                           "Session Affinity:  None\n"
+                           "\nEvents:  <none>\n");
+    static const char node[] =
+        "{\"metadata\":{\"name\":\"n1\",\"creationTimestamp\":\"2026-11-26T12:00:00Z\","
+        "\"labels\":{\"node-role.kubernetes.io/control-plane\":\"\"}},\"spec\":{},"
+        "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":"
+        "\"AgentReady\"}],\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"10.0.0.2\"}],"
+        "\"capacity\":{\"cpu\":\"2\"},\"nodeInfo\":{\"kubeletVersion\":\"minik-0.1.0\"}}}";
+    cleanup_free char *n = describe(&node_kind, node, NULL);
+    assert_non_null(strstr(n, "Name:               n1\nRoles:              control-plane\n"));
+    assert_non_null(strstr(n, "Unschedulable:      false\n"));
+    assert_non_null(strstr(n, "Conditions:\n  Type    Status   Reason\n  ----    ------   ------\n"
+                              "  Ready   True     AgentReady\n"));
+    assert_non_null(strstr(n, "Addresses:\n  InternalIP:  10.0.0.2\n"));
+    assert_non_null(strstr(n, "System Info:\n  kubeletVersion:  minik-0.1.0\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +377,7 @@ int main(void)
         cmocka_unit_test(describe_deployment_with_events),
         cmocka_unit_test(describe_configmap_and_secret),
         cmocka_unit_test(describe_pod_containers),
+        cmocka_unit_test(describe_service_and_node),
     };
     return cmocka_run_group_tests_name("client_printers", tests, NULL, NULL);
 }
