@@ -378,6 +378,12 @@ EOF
     [ "$output" = configmap/web-config ]
     run --separate-stderr minik get cm -o name --kubeconfig "$BATS_TEST_TMPDIR/shop.conf" -n default
     [ -z "$output" ]
+    # --context picks another context of the file.
+    run --separate-stderr minik get ns --context nope
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "error: $DATA/admin.conf: context \"nope\" not found" ]
+    run minik get ns -o name --context minik
+    [ "$status" -eq 0 ]
 }
 
 @test "apply from stdin and a directory, and a namespace mismatch" {
@@ -545,4 +551,16 @@ EOF2
     [[ "$stderr" == *"metadata.colour"* ]]
     [ "$output" = "configmap/w created" ]
     [ "$(minik get cm w -o json | jq -r .data.k)" = v ]
+}
+
+@test "get -w -o yaml prints the listed and the changed objects as separate documents" {
+    minik apply -f "$APP" >/dev/null
+    start_daemon watch "$MINIK_BIN" get cm -n shop -w -o yaml
+    wait_for 10 grep -q 'name: web-config' "$BATS_TEST_TMPDIR/watch.log"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: later\n  namespace: shop\n' | minik apply -f - >/dev/null
+    wait_for 10 grep -q 'name: later' "$BATS_TEST_TMPDIR/watch.log"
+    # Two documents, not a List: a separator between them and no items: key.
+    [ "$(grep -c '^---$' "$BATS_TEST_TMPDIR/watch.log")" -eq 1 ]
+    ! grep -q '^items:' "$BATS_TEST_TMPDIR/watch.log"
+    [ "$(grep -c '^kind: ConfigMap$' "$BATS_TEST_TMPDIR/watch.log")" -eq 2 ]
 }
