@@ -564,3 +564,16 @@ EOF2
     ! grep -q '^items:' "$BATS_TEST_TMPDIR/watch.log"
     [ "$(grep -c '^kind: ConfigMap$' "$BATS_TEST_TMPDIR/watch.log")" -eq 2 ]
 }
+
+@test "plain http:// works against an --insecure-http server on loopback" {
+    data3=$(make_tmpdir client-data3)
+    port3=$(free_port)
+    start_daemon server3 "$MINIK_BIN" server --data-dir "$data3" --listen "127.0.0.1:$port3" --insecure-http
+    wait_for 30 curl -sf "http://127.0.0.1:$port3/healthz"
+    grep -q "server: http://127.0.0.1:$port3" "$data3/admin.conf"
+    run minik apply -f "$APP" --kubeconfig "$data3/admin.conf"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"deployment.apps/web created"* ]]
+    run minik get deploy -n shop -o name --kubeconfig "$data3/admin.conf"
+    [ "$output" = deployment.apps/web ]
+}
