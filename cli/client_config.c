@@ -1,6 +1,7 @@
 #include "cli/client_config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +93,47 @@ const minik_kind_t *minik_cli_kind(const char *name, minik_error_t **err)
     if (!k)
         minik_error_set(err, 0, "the server doesn't have a resource type \"%s\"", name);
     return k;
+}
+
+/* The Status reason Kubernetes sends with each code. */
+static const char *reason_for(int code)
+{
+    switch (code) {
+    case 400:
+        return "BadRequest";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "NotFound";
+    case 405:
+        return "MethodNotAllowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "RequestEntityTooLarge";
+    case 415:
+        return "UnsupportedMediaType";
+    case 422:
+        return "Invalid";
+    case 429:
+        return "TooManyRequests";
+    case 503:
+        return "ServiceUnavailable";
+    default:
+        return code >= 500 ? "InternalError" : "BadRequest";
+    }
+}
+
+int minik_cli_fail_api(const minik_error_t *err)
+{
+    if (err && err->code >= 400 && err->code != 401) {
+        fprintf(stderr, "Error from server (%s): %s\n", reason_for(err->code),
+                err->msg ? err->msg : "");
+        return MINIK_EXIT_ERROR;
+    }
+    return minik_cli_fail(err);
 }
 
 char *minik_cli_resource_name(const minik_kind_t *k)

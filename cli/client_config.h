@@ -78,6 +78,11 @@ int minik_cli_client_open(minik_client_t **client, char **ns, minik_error_t **er
  * error naming it when unknown ("the server doesn't have a resource type \"x\""). */
 const minik_kind_t *minik_cli_kind(const char *name, minik_error_t **err);
 
+/* Print an error the way kubectl does and return MINIK_EXIT_ERROR: an HTTP error from the
+ * server (err->code >= 400, other than 401) as "Error from server (Reason): message",
+ * anything else (transport, local, 401's own wording) as "error: message". */
+int minik_cli_fail_api(const minik_error_t *err);
+
 /* "deployments.apps": the resource name as kubectl prints it in messages. Caller owns. */
 char *minik_cli_resource_name(const minik_kind_t *k);
 

@@ -104,8 +104,11 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
         if (minik_apply_one(c, o, dry, mode == MINIK_VALIDATE_WARN, &verb, &result, &e) < 0) {
             /* A server that is down fails every object the same way: stop at the first. */
             bool transport = e->code == 0;
-            fprintf(stderr, "error: %s%s%s: %s\n", o->where ? o->where : "", o->where ? ": " : "",
-                    ref, e->msg);
+            minik_error_t shown = {.code = e->code, .errnum = e->errnum};
+            shown.msg = xasprintf("%s%s%s: %s", o->where ? o->where : "", o->where ? ": " : "", ref,
+                                  e->msg);
+            minik_cli_fail_api(&shown);
+            free(shown.msg);
             minik_error_free(e);
             rc = MINIK_EXIT_ERROR;
             if (transport)

@@ -81,10 +81,10 @@ int minik_cmd_delete(int argc, char **argv)
     cleanup_error minik_error_t *err = NULL;
     const char *policy = propagation(&err);
     if (!policy)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     int64_t timeout_ms = 60000;
     if (timeout && minik_str_to_duration_ms(timeout, &timeout_ms, "--timeout", &err) < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     if (!paths && argc - first == 0)
         return minik_cli_usage_error(&spec, "give -f FILE or KIND NAME...");
     if (paths && argc - first > 0)
@@ -108,11 +108,11 @@ int minik_cmd_delete(int argc, char **argv)
     else
         ret = minik_resources_from_args(argv + first, argc - first, true, &targets, &err);
     if (ret < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     if (minik_cli_client_open(&c, &ns, &err) < 0 ||
         (bare && minik_resources_from_list(c, bare, ns, selector, &targets, &err) < 0)) {
         minik_resource_list_clear(&targets);
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     }
     if (bare && targets.n == 0) {
         fprintf(stderr, "No resources found\n");
@@ -121,7 +121,7 @@ int minik_cmd_delete(int argc, char **argv)
     if (minik_resources_resolve_namespaces(&targets, ns, minik_client_flags.namespace != NULL,
                                            &err) < 0) {
         minik_resource_list_clear(&targets);
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     }
 
     if (paths)
@@ -150,7 +150,7 @@ int minik_cmd_delete(int argc, char **argv)
                 minik_error_free(e);
                 continue;
             }
-            minik_cli_fail(e);
+            minik_cli_fail_api(e);
             minik_error_free(e);
             rc = MINIK_EXIT_ERROR;
             continue;
@@ -162,7 +162,7 @@ int minik_cmd_delete(int argc, char **argv)
         for (size_t i = 0; i < targets.n; i++) {
             minik_error_t *e = NULL;
             if (minik_resource_wait_deleted(c, &targets.v[i], timeout_ms, &e) < 0) {
-                minik_cli_fail(e);
+                minik_cli_fail_api(e);
                 minik_error_free(e);
                 rc = MINIK_EXIT_ERROR;
             }

@@ -92,9 +92,9 @@ int minik_cmd_describe(int argc, char **argv)
     if (bare_kind) {
         bare = minik_cli_kind(argv[first], &err);
         if (!bare)
-            return minik_cli_fail(err);
+            return minik_cli_fail_api(err);
     } else if (minik_resources_from_args(argv + first, argc - first, true, &targets, &err) < 0) {
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     }
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
@@ -102,7 +102,7 @@ int minik_cmd_describe(int argc, char **argv)
         (bare && minik_resources_from_list(c, bare, ns, selector, &targets, &err) < 0) ||
         minik_resources_resolve_namespaces(&targets, ns, false, &err) < 0) {
         minik_resource_list_clear(&targets);
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     }
     if (bare && targets.n == 0) {
         if (bare->namespaced)
@@ -126,7 +126,7 @@ int minik_cmd_describe(int argc, char **argv)
                         t->name);
                 minik_error_free(e);
             } else {
-                minik_cli_fail(e);
+                minik_cli_fail_api(e);
                 minik_error_free(e);
             }
             rc = MINIK_EXIT_ERROR;
@@ -134,7 +134,7 @@ int minik_cmd_describe(int argc, char **argv)
         }
         cleanup_cjson cJSON *events = NULL;
         if (fetch_events(c, t, obj, &events, &e) < 0) {
-            minik_cli_fail(e);
+            minik_cli_fail_api(e);
             minik_error_free(e);
             rc = MINIK_EXIT_ERROR;
             continue;

@@ -388,11 +388,11 @@ int minik_cmd_get(int argc, char **argv)
     cleanup_error minik_error_t *err = NULL;
     minik_output_t fmt;
     if (minik_output_parse(output, &fmt, &err) < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     group_t *groups = NULL;
     size_t ng = 0;
     if (parse_targets(argv + first, argc - first, &groups, &ng, &err) < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     if (watch && ng != 1) {
         groups_free(groups, ng);
         fprintf(stderr, "error: you may only specify a single resource type with --watch\n");
@@ -402,7 +402,7 @@ int minik_cmd_get(int argc, char **argv)
     cleanup_free char *ns = NULL;
     if (minik_cli_client_open(&c, &ns, &err) < 0) {
         groups_free(groups, ng);
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     }
 
     int missing = 0;
@@ -411,7 +411,7 @@ int minik_cmd_get(int argc, char **argv)
     for (size_t i = 0; i < ng; i++) {
         if (fetch(c, &groups[i], ns, &missing, &err) < 0) {
             groups_free(groups, ng);
-            return minik_cli_fail(err);
+            return minik_cli_fail_api(err);
         }
         total += (size_t)cJSON_GetArraySize(groups[i].items);
     }
@@ -487,7 +487,7 @@ int minik_cmd_get(int argc, char **argv)
         if (!last_table)
             last_table = table_for(groups[0].kind, wide);
         if (run_watch(c, &groups[0], ns, fmt, last_table, total, &err) < 0)
-            rc = minik_cli_fail(err);
+            rc = minik_cli_fail_api(err);
     }
     minik_table_free(last_table);
     groups_free(groups, ng);

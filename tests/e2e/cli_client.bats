@@ -577,3 +577,15 @@ EOF2
     run minik get deploy -n shop -o name --kubeconfig "$data3/admin.conf"
     [ "$output" = deployment.apps/web ]
 }
+
+@test "a node token touching deployments gets kubectl's Forbidden message" {
+    minik apply -f "$APP" >/dev/null
+    token=$(minik token create --data-dir "$DATA" | tail -n1)
+    [ -n "$token" ]
+    run --separate-stderr minik get deploy -n shop --token "$token"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == "Error from server (Forbidden): "*"forbidden"* ]]
+    run --separate-stderr minik apply -f "$APP" --token "$token"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"Error from server (Forbidden): $APP:14: deployment.apps/web: "* ]]
+}
