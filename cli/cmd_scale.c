@@ -6,7 +6,7 @@
 #include "cli/client_config.h"
 #include "cli/commands.h"
 #include "cli/printers.h"
-#include "cli/resources.h"
+#include "cli/targets.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -47,19 +47,19 @@ int minik_cmd_scale(int argc, char **argv)
         minik_str_to_i64(current_replicas, 0, INT32_MAX, &cur, "--current-replicas", &err) < 0)
         return minik_cli_fail_api(err);
 
-    minik_resource_list_t targets = {0};
-    if (minik_resources_from_args(argv + first, argc - first, true, &targets, &err) < 0)
+    minik_target_list_t targets = {0};
+    if (minik_targets_from_args(argv + first, argc - first, true, &targets, &err) < 0)
         return minik_cli_fail_api(err);
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
     if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_resources_resolve_namespaces(&targets, ns, false, &err) < 0) {
-        minik_resource_list_clear(&targets);
+        minik_targets_resolve_namespaces(&targets, ns, false, &err) < 0) {
+        minik_target_list_clear(&targets);
         return minik_cli_fail_api(err);
     }
     int rc = MINIK_EXIT_OK;
     for (size_t i = 0; i < targets.n; i++) {
-        const minik_resource_t *t = &targets.v[i];
+        const minik_target_t *t = &targets.v[i];
         cleanup_free char *ref = minik_object_ref(t->kind, t->name);
         if (strcmp(t->kind->kind, "Deployment") != 0) {
             fprintf(stderr,
@@ -115,6 +115,6 @@ int minik_cmd_scale(int argc, char **argv)
         }
         printf("%s scaled\n", ref);
     }
-    minik_resource_list_clear(&targets);
+    minik_target_list_clear(&targets);
     return rc;
 }
