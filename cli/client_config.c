@@ -79,22 +79,6 @@ int minik_cli_client_open(minik_client_t **client, char **ns, minik_error_t **er
     return ret;
 }
 
-const minik_kind_t *minik_cli_kind(const char *name, minik_error_t **err)
-{
-    const minik_kind_t *k = minik_kind_by_name(name);
-    /* "deployments.apps", "deployment.apps" as kubectl prints them. */
-    if (!k && strchr(name, '.')) {
-        cleanup_free char *base = xstrndup(name, strcspn(name, "."));
-        const char *group = name + strlen(base) + 1;
-        k = minik_kind_by_name(base);
-        if (k && strcmp(k->group, group) != 0)
-            k = NULL;
-    }
-    if (!k)
-        minik_error_set(err, 0, "the server doesn't have a resource type \"%s\"", name);
-    return k;
-}
-
 /* The Status reason Kubernetes sends with each code. */
 static const char *reason_for(int code)
 {

@@ -99,6 +99,9 @@ int minik_cmd_delete(int argc, char **argv)
     if (bare_kind && !selector && !all)
         return minik_cli_usage_error(&spec, "resource(s) were provided, but no name was specified "
                                             "(give NAME..., -l SELECTOR or --all)");
+    if (minik_cli_client_open(&c, &ns, &err) < 0)
+        return minik_cli_fail_api(err);
+    minik_cli_set_discovery(c); /* kinds beyond proto's table come from the server */
     const minik_kind_t *bare = NULL;
     int ret = 0;
     if (bare_kind)
@@ -109,8 +112,7 @@ int minik_cmd_delete(int argc, char **argv)
         ret = minik_targets_from_args(argv + first, argc - first, true, &targets, &err);
     if (ret < 0)
         return minik_cli_fail_api(err);
-    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        (bare && minik_targets_from_list(c, bare, ns, selector, &targets, &err) < 0)) {
+    if (bare && minik_targets_from_list(c, bare, ns, selector, &targets, &err) < 0) {
         minik_target_list_clear(&targets);
         return minik_cli_fail_api(err);
     }

@@ -88,6 +88,11 @@ int minik_cmd_describe(int argc, char **argv)
     bool bare_kind = argc - first == 1 && !strchr(argv[first], '/');
     if (!bare_kind && selector)
         return minik_cli_usage_error(&spec, "-l goes with a bare KIND, not with names");
+    cleanup_client minik_client_t *c = NULL;
+    cleanup_free char *ns = NULL;
+    if (minik_cli_client_open(&c, &ns, &err) < 0)
+        return minik_cli_fail_api(err);
+    minik_cli_set_discovery(c); /* kinds beyond proto's table come from the server */
     const minik_kind_t *bare = NULL;
     if (bare_kind) {
         bare = minik_cli_kind(argv[first], &err);
@@ -96,10 +101,7 @@ int minik_cmd_describe(int argc, char **argv)
     } else if (minik_targets_from_args(argv + first, argc - first, true, &targets, &err) < 0) {
         return minik_cli_fail_api(err);
     }
-    cleanup_client minik_client_t *c = NULL;
-    cleanup_free char *ns = NULL;
-    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        (bare && minik_targets_from_list(c, bare, ns, selector, &targets, &err) < 0) ||
+    if ((bare && minik_targets_from_list(c, bare, ns, selector, &targets, &err) < 0) ||
         minik_targets_resolve_namespaces(&targets, ns, false, &err) < 0) {
         minik_target_list_clear(&targets);
         return minik_cli_fail_api(err);

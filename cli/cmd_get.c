@@ -389,6 +389,11 @@ int minik_cmd_get(int argc, char **argv)
     minik_output_t fmt;
     if (minik_output_parse(output, &fmt, &err) < 0)
         return minik_cli_fail_api(err);
+    cleanup_client minik_client_t *c = NULL;
+    cleanup_free char *ns = NULL;
+    if (minik_cli_client_open(&c, &ns, &err) < 0)
+        return minik_cli_fail_api(err);
+    minik_cli_set_discovery(c);
     group_t *groups = NULL;
     size_t ng = 0;
     if (parse_targets(argv + first, argc - first, &groups, &ng, &err) < 0)
@@ -397,12 +402,6 @@ int minik_cmd_get(int argc, char **argv)
         groups_free(groups, ng);
         fprintf(stderr, "error: you may only specify a single resource type with --watch\n");
         return MINIK_EXIT_USAGE;
-    }
-    cleanup_client minik_client_t *c = NULL;
-    cleanup_free char *ns = NULL;
-    if (minik_cli_client_open(&c, &ns, &err) < 0) {
-        groups_free(groups, ng);
-        return minik_cli_fail_api(err);
     }
 
     int missing = 0;

@@ -47,13 +47,15 @@ int minik_cmd_scale(int argc, char **argv)
         minik_str_to_i64(current_replicas, 0, INT32_MAX, &cur, "--current-replicas", &err) < 0)
         return minik_cli_fail_api(err);
 
+    cleanup_client minik_client_t *c = NULL;
+    cleanup_free char *ns = NULL;
+    if (minik_cli_client_open(&c, &ns, &err) < 0)
+        return minik_cli_fail_api(err);
+    minik_cli_set_discovery(c); /* kinds beyond proto's table come from the server */
     minik_target_list_t targets = {0};
     if (minik_targets_from_args(argv + first, argc - first, true, &targets, &err) < 0)
         return minik_cli_fail_api(err);
-    cleanup_client minik_client_t *c = NULL;
-    cleanup_free char *ns = NULL;
-    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_targets_resolve_namespaces(&targets, ns, false, &err) < 0) {
+    if (minik_targets_resolve_namespaces(&targets, ns, false, &err) < 0) {
         minik_target_list_clear(&targets);
         return minik_cli_fail_api(err);
     }
@@ -61,9 +63,9 @@ int minik_cmd_scale(int argc, char **argv)
     for (size_t i = 0; i < targets.n; i++) {
         const minik_target_t *t = &targets.v[i];
         cleanup_free char *ref = minik_object_ref(t->kind, t->name);
-        if (strcmp(t->kind->kind, "Deployment") != 0) {
+        if (strcmp(t->kind->kind, "Deployment") != 0 && strcmp(t->kind->kind, "ReplicaSet") != 0) {
             fprintf(stderr,
-                    "error: %s: cannot be scaled (only Deployments have a scale "
+                    "error: %s: cannot be scaled (only Deployments and ReplicaSets have a scale "
                     "subresource)\n",
                     ref);
             rc = MINIK_EXIT_ERROR;

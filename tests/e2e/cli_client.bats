@@ -589,3 +589,28 @@ EOF2
     [ "$status" -eq 1 ]
     [[ "$stderr" == *"Error from server (Forbidden): $APP:14: deployment.apps/web: "* ]]
 }
+
+@test "kinds the server serves beyond proto's table are found through discovery" {
+    # A ReplicaSet, made directly through the API (proto has no manifest table for it yet).
+    token=$(awk '/token:/ {print $2}' "$DATA/admin.conf")
+    body='{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-7d","labels":{"app":"web"}},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"busybox"}]}}}}'
+    curl -sfk -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        -d "$body" "https://127.0.0.1:$PORT/apis/apps/v1/namespaces/default/replicasets" >/dev/null
+    run minik get rs
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" =~ ^NAME\ +DESIRED\ +CURRENT\ +READY\ +AGE$ ]]
+    [[ "${lines[1]}" =~ ^web-7d\ +2\ +0\ +0\ +[0-9]+s$ ]]
+    run minik get replicasets.apps web-7d -o name
+    [ "$output" = replicaset.apps/web-7d ]
+    run minik scale rs/web-7d --replicas=4
+    [ "$status" -eq 0 ]
+    [ "$output" = "replicaset.apps/web-7d scaled" ]
+    [ "$(minik get rs web-7d -o json | jq -r .spec.replicas)" = 4 ]
+    run minik describe rs web-7d
+    [[ "${lines[0]}" =~ ^Name:\ +web-7d$ ]]
+    run minik delete replicaset web-7d
+    [ "$output" = 'replicasets.apps "web-7d" deleted' ]
+    run --separate-stderr minik get frobnicators
+    [ "$status" -eq 1 ]
+    [ "$stderr" = 'error: the server doesn'"'"'t have a resource type "frobnicators"' ]
+}
