@@ -92,6 +92,11 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
         minik_target_list_clear(&objs);
         return minik_cli_fail(err);
     }
+    minik_apply_cache_t *cache = NULL;
+    if (minik_apply_cache_new(c, &objs, &cache, &err) < 0) {
+        minik_target_list_clear(&objs);
+        return minik_cli_fail_api(err);
+    }
     int rc = MINIK_EXIT_OK;
     const cJSON **results = xcalloc(objs.n + 1, sizeof *results);
     size_t nres = 0;
@@ -101,7 +106,8 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
         cJSON *result = NULL;
         minik_error_t *e = NULL;
         cleanup_free char *ref = minik_object_ref(o->kind, o->name);
-        if (minik_apply_one(c, o, dry, mode == MINIK_VALIDATE_WARN, &verb, &result, &e) < 0) {
+        if (minik_apply_one(c, cache, o, dry, mode == MINIK_VALIDATE_WARN, &verb, &result, &e) <
+            0) {
             /* A server that is down fails every object the same way: stop at the first. */
             bool transport = e->code == 0;
             minik_error_t shown = {.code = e->code, .errnum = e->errnum};
@@ -132,6 +138,7 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
     for (size_t i = 0; i < nres; i++)
         cJSON_Delete((cJSON *)results[i]);
     free(results);
+    minik_apply_cache_free(cache);
     minik_target_list_clear(&objs);
     return rc;
 }

@@ -82,11 +82,17 @@ int minik_cmd_diff(int argc, char **argv)
         minik_cli_fail_api(err);
         return EXIT_DIFF_ERROR;
     }
+    minik_apply_cache_t *cache = NULL;
+    if (minik_apply_cache_new(c, &objs, &cache, &err) < 0) {
+        minik_target_list_clear(&objs);
+        minik_cli_fail_api(err);
+        return EXIT_DIFF_ERROR;
+    }
     int rc = MINIK_EXIT_OK;
     minik_buf_t out = MINIK_BUF_INIT;
     for (size_t i = 0; i < objs.n && rc != EXIT_DIFF_ERROR; i++) {
         minik_apply_plan_t plan;
-        if (minik_apply_plan(c, &objs.v[i], &plan, &err) < 0) {
+        if (minik_apply_plan(c, cache, &objs.v[i], &plan, &err) < 0) {
             minik_cli_fail_api(err);
             rc = EXIT_DIFF_ERROR;
             break;
@@ -116,6 +122,7 @@ int minik_cmd_diff(int argc, char **argv)
     }
     fwrite(out.data ? out.data : "", 1, out.len, stdout);
     minik_buf_free(&out);
+    minik_apply_cache_free(cache);
     minik_target_list_clear(&objs);
     return rc;
 }
