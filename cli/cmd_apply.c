@@ -33,7 +33,7 @@ static const minik_cli_flag_t flags[] = {
      "client: validate and default locally, print the result, change nothing; server: the "
      "server checks the writes (?dryRun=All) and stores nothing"},
     {"output", 'o', MINIK_FLAG_STRING, &output, "FORMAT",
-     "print the objects as yaml or json (or name)"},
+     "print the objects as yaml or json, or only their names (name)"},
     {"validate", 0, MINIK_FLAG_STRING, &validate_flag, "MODE",
      "strict (default): unknown fields are errors; warn: they are warnings"},
     MINIK_CLIENT_FLAG_ROWS,
@@ -55,8 +55,9 @@ static const minik_cli_spec_t spec = {
     .max_args = 0,
 };
 
-/* "deployment.apps/web" as kubectl names objects in its messages. */
-static void print_summary(const cJSON *objs)
+/* "deployment.apps/web" as kubectl names objects in its messages; with_verb adds
+ * " created (dry run)". */
+static void print_summary(const cJSON *objs, bool with_verb)
 {
     for (const cJSON *o = objs->child; o; o = o->next) {
         const cJSON *av = cJSON_GetObjectItemCaseSensitive(o, "apiVersion");
@@ -66,8 +67,9 @@ static void print_summary(const cJSON *objs)
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
         const cJSON *gen = cJSON_GetObjectItemCaseSensitive(meta, "generateName");
         const char *n = cJSON_IsString(name) ? name->valuestring : NULL;
-        printf("%s%s%s/%s%s created (dry run)\n", k->singular, k->group[0] ? "." : "", k->group,
-               n ? n : (cJSON_IsString(gen) ? gen->valuestring : ""), n ? "" : "<generated>");
+        printf("%s%s%s/%s%s%s\n", k->singular, k->group[0] ? "." : "", k->group,
+               n ? n : (cJSON_IsString(gen) ? gen->valuestring : ""), n ? "" : "<generated>",
+               with_verb ? " created (dry run)" : "");
     }
 }
 
@@ -162,9 +164,8 @@ int minik_cmd_apply(int argc, char **argv)
             validate_flag);
     bool client_dry = dry_run && strcmp(dry_run, "client") == 0;
     if (output && strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0 &&
-        (client_dry || strcmp(output, "name") != 0))
-        return minik_cli_usage_error(&spec, "-o %s: use yaml or json%s", output,
-                                     client_dry ? "" : " (or name)");
+        strcmp(output, "name") != 0)
+        return minik_cli_usage_error(&spec, "-o %s: use yaml, json or name", output);
     if (dry_run && strcmp(dry_run, "client") != 0 && strcmp(dry_run, "server") != 0 &&
         strcmp(dry_run, "none") != 0)
         return minik_cli_usage_error(&spec, "--dry-run=%s: use client, server or none", dry_run);
@@ -194,8 +195,8 @@ int minik_cmd_apply(int argc, char **argv)
         return MINIK_EXIT_ERROR;
     }
 
-    if (output == NULL) {
-        print_summary(objs);
+    if (output == NULL || strcmp(output, "name") == 0) {
+        print_summary(objs, output == NULL);
         return MINIK_EXIT_OK;
     }
     size_t n = (size_t)cJSON_GetArraySize(objs);

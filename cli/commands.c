@@ -16,5 +16,6 @@ const minik_command_t minik_commands[] = {
     {"version", "Print version information", minik_cmd_version, false},
     {"backup", "Copy the cluster state database to a file", minik_cmd_backup, false},
     {"restore", "Replace the cluster state database by a backup", minik_cmd_restore, false},
+    {"image", "Pull, import, list and remove images on this node", minik_cmd_image, false},
     {0},
 };

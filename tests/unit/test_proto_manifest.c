@@ -900,6 +900,15 @@ static void json_bodies_without_positions(void **state)
     assert_string_equal(b.data, "metadata.name: duplicate key\n"
                                 "spec.replicas: must be an integer, got a fraction\n"
                                 "spec.selector: empty selector is invalid for deployment\n");
+    /* numbers JSON cannot carry are refused even in free-form status */
+    cJSON *inf = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
+                             "{\"name\":\"n\"},\"status\":{\"x\":[1,1e999]}}");
+    minik_diags_t d2 = MINIK_DIAGS_INIT;
+    assert_int_equal(minik_validate(inf, NULL, NULL, MINIK_VALIDATE_STRICT, &d2, NULL), 1);
+    assert_string_equal(d2.items[0].path, "status.x[1]");
+    assert_string_equal(d2.items[0].message, "number out of range");
+    minik_diags_clear(&d2);
+    cJSON_Delete(inf);
     /* the API server maps entries to Status causes: field path and message apart */
     assert_string_equal(d.items[1].path, "spec.replicas");
     assert_int_equal(d.items[1].line, 0);
@@ -1070,6 +1079,12 @@ static void multi_documents_lists_and_json(void **state)
     assert_string_equal(cJSON_GetObjectItem(m->docs[2].obj, "s")->valuestring, "a/b\xc3\xa9");
     assert_int_equal(m->docs[1].line, 8); /* a List item keeps its own position */
     assert_int_equal(m->docs[2].line, 9);
+    /* nested Lists are flattened too */
+    const char *nested = "kind: List\nitems:\n- kind: List\n  items:\n  - {kind: C}\n- {kind: D}\n";
+    assert_int_equal(minik_manifest_decode_buf(m, "app.yaml", nested, strlen(nested), &d), 0);
+    assert_int_equal(m->n_docs, 5);
+    assert_string_equal(cJSON_GetObjectItem(m->docs[3].obj, "kind")->valuestring, "C");
+    assert_string_equal(cJSON_GetObjectItem(m->docs[4].obj, "kind")->valuestring, "D");
     /* every node has its position: value and key */
     const cJSON *s = cJSON_GetObjectItem(m->docs[2].obj, "s");
     const minik_pos_t *p = minik_posmap_get(m->pos, s);
