@@ -169,14 +169,6 @@ int minik_cmd_apply(int argc, char **argv)
     if (dry_run && strcmp(dry_run, "client") != 0 && strcmp(dry_run, "server") != 0 &&
         strcmp(dry_run, "none") != 0)
         return minik_cli_usage_error(&spec, "--dry-run=%s: use client, server or none", dry_run);
-    if (dry_run && strcmp(dry_run, "server") == 0 && !getenv("MINIK_SERVER_DRY_RUN")) {
-        /* The API server does not honour ?dryRun=All yet and would ignore it, i.e. really
-         * write. Refuse rather than risk that; MINIK_SERVER_DRY_RUN=1 sends it anyway (for a
-         * server that supports it). */
-        fprintf(stderr, "error: --dry-run=server is not supported by the minik API server yet "
-                        "(it would really write); use --dry-run=client or minik diff -f\n");
-        return MINIK_EXIT_ERROR;
-    }
     if (!client_dry)
         return apply_to_server(paths, mode,
                                dry_run && strcmp(dry_run, "server") == 0 ? MINIK_DRY_RUN_SERVER

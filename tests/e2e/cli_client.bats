@@ -420,11 +420,21 @@ EOF
     [ "$(minik get deploy web -n shop -o json | jq -r '.spec | has("minReadySeconds")')" = false ]
 }
 
-@test "--dry-run=server is refused until the server honours dryRun, and writes nothing" {
+@test "--dry-run=server validates on the server and writes nothing" {
+    # As with kubectl, objects can only be dry-run into a namespace that exists.
+    printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n' | minik apply -f - >/dev/null
     run --separate-stderr minik apply -f "$APP" --dry-run=server
+    [ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+    [[ "$output" == *"deployment.apps/web created (server dry run)"* ]] || { echo "$output"; return 1; }
+    run --separate-stderr minik get deploy web -n shop
     [ "$status" -eq 1 ]
-    [[ "$stderr" == *"--dry-run=server is not supported by the minik API server yet"* ]]
-    run --separate-stderr minik get ns shop
+    [[ "$stderr" == *"not found"* ]]
+    # The server still validates: an object it refuses fails the dry run.
+    sed -e 's/replicas: .*/replicas: -1/' "$APP" >"$BATS_TEST_TMPDIR/bad.yaml"
+    run --separate-stderr minik apply -f "$BATS_TEST_TMPDIR/bad.yaml" --dry-run=server
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"replicas"* ]]
+    run --separate-stderr minik get deploy web -n shop
     [ "$status" -eq 1 ]
 }
 
