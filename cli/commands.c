@@ -8,5 +8,7 @@ const minik_command_t minik_commands[] = {
     {"version", "Print version information", minik_cmd_version, false},
     {"backup", "Copy the cluster state database to a file", minik_cmd_backup, false},
     {"restore", "Replace the cluster state database by a backup", minik_cmd_restore, false},
+    {"apply", "Apply manifests (FILE, DIR or -); --dry-run=client checks them locally",
+     minik_cmd_apply, false},
     {0},
 };

@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 struct minik_field;
+struct cJSON;
+struct minik_vctx;
 
 /* Which name rule metadata.name follows for a kind, as Kubernetes applies it. */
 typedef enum minik_name_rule {
@@ -32,6 +34,10 @@ typedef struct minik_kind {
     /* Top-level field table (apiVersion, kind, metadata, spec, ...), terminated by a row
      * with name == NULL; see proto/schema.h. */
     const struct minik_field *fields;
+    /* Rules over the whole object (ConfigMap keys in data xor binaryData), may be NULL. */
+    void (*check)(struct minik_vctx *c, const struct cJSON *obj);
+    /* Defaults computed over the whole object after the table's own (may be NULL). */
+    void (*defaulter)(struct cJSON *obj);
 } minik_kind_t;
 
 /* Every kind, terminated by a row with kind == NULL. Stable order (as `api-resources`

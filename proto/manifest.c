@@ -269,15 +269,15 @@ int minik_yaml_parse_one(const char *source, const char *data, size_t len, cJSON
         cJSON_Delete(o.doc);
         cleanup_buf minik_buf_t b = MINIK_BUF_INIT;
         minik_diag_format(&diags.items[0], &b);
-        return minik_error_set(err, EINVAL, "%s", b.data);
+        return minik_error_set(err, 0, "%s", b.data);
     }
     if (o.n > 1) {
         cJSON_Delete(o.doc);
-        return minik_error_set(err, EINVAL, "%s: expected one document, found several",
+        return minik_error_set(err, 0, "%s: expected one document, found several",
                                source ? source : "input");
     }
     if (o.doc == NULL)
-        return minik_error_set(err, EINVAL, "%s: empty document", source ? source : "input");
+        return minik_error_set(err, 0, "%s: empty document", source ? source : "input");
     *out = o.doc;
     return 0;
 }

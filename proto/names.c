@@ -34,7 +34,7 @@ static bool label_ok(const char *s, size_t n)
     return true;
 }
 
-const char *minik_check_dns1123_label(const char *s, char *buf, size_t bufsz)
+const char *minik_names_check_dns1123_label(const char *s, char *buf, size_t bufsz)
 {
     size_t n = strlen(s);
     if (n > 63)
@@ -48,7 +48,7 @@ const char *minik_check_dns1123_label(const char *s, char *buf, size_t bufsz)
     return NULL;
 }
 
-const char *minik_check_dns1123_subdomain(const char *s, char *buf, size_t bufsz)
+const char *minik_names_check_dns1123_subdomain(const char *s, char *buf, size_t bufsz)
 {
     size_t n = strlen(s);
     if (n > 253)
@@ -73,7 +73,7 @@ const char *minik_check_dns1123_subdomain(const char *s, char *buf, size_t bufsz
     return NULL;
 }
 
-const char *minik_check_dns1035_label(const char *s, char *buf, size_t bufsz)
+const char *minik_names_check_dns1035_label(const char *s, char *buf, size_t bufsz)
 {
     size_t n = strlen(s);
     if (n > 63)
@@ -99,7 +99,7 @@ static bool qualified_part_ok(const char *s, size_t n)
     return true;
 }
 
-const char *minik_check_qualified_name(const char *s, char *buf, size_t bufsz)
+const char *minik_names_check_qualified_name(const char *s, char *buf, size_t bufsz)
 {
     const char *slash = strchr(s, '/');
     const char *name = s;
@@ -117,7 +117,7 @@ const char *minik_check_qualified_name(const char *s, char *buf, size_t bufsz)
         memcpy(prefix, s, plen);
         prefix[plen] = '\0';
         char tmp[MINIK_NAME_MSG_MAX];
-        if (minik_check_dns1123_subdomain(prefix, tmp, sizeof tmp))
+        if (minik_names_check_dns1123_subdomain(prefix, tmp, sizeof tmp))
             return fmt(buf, bufsz,
                        "invalid key \"%.100s\": the prefix before '/' must be a lowercase DNS "
                        "subdomain",
@@ -135,7 +135,7 @@ const char *minik_check_qualified_name(const char *s, char *buf, size_t bufsz)
     return NULL;
 }
 
-const char *minik_check_label_value(const char *s, char *buf, size_t bufsz)
+const char *minik_names_check_label_value(const char *s, char *buf, size_t bufsz)
 {
     size_t n = strlen(s);
     if (n == 0)
@@ -152,7 +152,7 @@ const char *minik_check_label_value(const char *s, char *buf, size_t bufsz)
     return NULL;
 }
 
-const char *minik_check_config_key(const char *s, char *buf, size_t bufsz)
+const char *minik_names_check_config_key(const char *s, char *buf, size_t bufsz)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 253)
@@ -168,7 +168,7 @@ const char *minik_check_config_key(const char *s, char *buf, size_t bufsz)
     return NULL;
 }
 
-const char *minik_check_port_name(const char *s, char *buf, size_t bufsz)
+const char *minik_names_check_port_name(const char *s, char *buf, size_t bufsz)
 {
     size_t n = strlen(s);
     bool letter = false;
@@ -188,7 +188,7 @@ const char *minik_check_port_name(const char *s, char *buf, size_t bufsz)
     return NULL;
 }
 
-const char *minik_check_env_var_name(const char *s, char *buf, size_t bufsz)
+const char *minik_names_check_env_var_name(const char *s, char *buf, size_t bufsz)
 {
     bool ok = s[0] != '\0' && !isdigit((unsigned char)s[0]);
     for (const char *p = s; ok && *p; p++)

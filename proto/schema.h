@@ -64,8 +64,8 @@ typedef struct minik_field {
 } minik_field_t;
 
 /* Report an error at `node` (or, when node is NULL, at the value being checked).
- * `subpath` (may be NULL) is appended to the current field path: ".selector",
- * "[2].name". */
+ * `subpath` (may be NULL) is appended to the current field path and starts with '.' or
+ * '[': ".selector", "[2].name". */
 void minik_vctx_error(minik_vctx_t *c, const cJSON *node, const char *subpath, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

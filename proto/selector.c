@@ -155,7 +155,7 @@ static void sort_reqs(minik_selector_t *sel)
 static int check_key(const char *what, const char *key, minik_error_t **err)
 {
     char buf[MINIK_NAME_MSG_MAX];
-    const char *why = minik_check_qualified_name(key, buf, sizeof buf);
+    const char *why = minik_names_check_qualified_name(key, buf, sizeof buf);
     if (why)
         return minik_error_set(err, 0, "%s: %s", what, why);
     return 0;
@@ -164,7 +164,7 @@ static int check_key(const char *what, const char *key, minik_error_t **err)
 static int check_value(const char *what, const char *v, minik_error_t **err)
 {
     char buf[MINIK_NAME_MSG_MAX];
-    const char *why = minik_check_label_value(v, buf, sizeof buf);
+    const char *why = minik_names_check_label_value(v, buf, sizeof buf);
     if (why)
         return minik_error_set(err, 0, "%s: %s", what, why);
     return 0;

@@ -397,8 +397,8 @@ static void apply_merges(decoder_t *d, frame_t *f)
 static bool push(decoder_t *d, cJSON *node, bool is_map, minik_pos_t pos, const char *anchor)
 {
     if (d->depth >= MINIK_MANIFEST_MAX_DEPTH) {
-        cleanup_free char *path = current_path(d, NULL);
-        error_at(d, &pos, path, "nesting deeper than %d levels", MINIK_MANIFEST_MAX_DEPTH);
+        /* no field path: at this depth it would be a hundred "[0]"s long */
+        error_at(d, &pos, "", "nesting deeper than %d levels", MINIK_MANIFEST_MAX_DEPTH);
         cJSON_Delete(node);
         return false;
     }
@@ -540,7 +540,9 @@ static void parser_error(decoder_t *d, const yaml_parser_t *p)
     if (p->error == YAML_MEMORY_ERROR)
         error_at(d, &pos, "", "out of memory while parsing YAML");
     else if (p->context)
-        error_at(d, &pos, "", "invalid YAML: %s %s", p->context, p->problem ? p->problem : "");
+        error_at(d, &pos, "", "invalid YAML: %s (%s at line %u)",
+                 p->problem ? p->problem : "syntax error", p->context,
+                 (unsigned)p->context_mark.line + 1);
     else
         error_at(d, &pos, "", "invalid YAML: %s", p->problem ? p->problem : "syntax error");
 }
