@@ -71,7 +71,9 @@ int minik_cmd_apply(int argc, char **argv)
 
     minik_validate_mode_t mode = MINIK_VALIDATE_STRICT;
     if (validate_flag && minik_validate_mode_parse(validate_flag, &mode) < 0)
-        return minik_cli_usage_error(&spec, "--validate=%s: use strict or warn", validate_flag);
+        return minik_cli_usage_error(
+            &spec, "--validate=%s: use strict or warn (minik never drops unknown fields silently)",
+            validate_flag);
     if (output && strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0)
         return minik_cli_usage_error(&spec, "-o %s: use yaml or json", output);
     if (dry_run && strcmp(dry_run, "client") != 0 && strcmp(dry_run, "server") != 0 &&

@@ -3,12 +3,14 @@
 #include "proto/encode.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
+#include "proto/num.h"
 #include "proto/yaml_decode.h"
 
 static const char *const top_order[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
@@ -50,7 +52,7 @@ static void append_number(minik_buf_t *out, double d)
         minik_buf_append_str(out, "null");
         return;
     }
-    if (d == floor(d) && fabs(d) < 1e17) {
+    if (minik_num_is_int53(d)) {
         minik_buf_appendf(out, "%lld", (long long)d);
         return;
     }
@@ -187,6 +189,51 @@ void minik_encode_json_list(const cJSON *const *objs, size_t n, minik_buf_t *out
 
 /* ---- YAML --------------------------------------------------------------------------- */
 
+/* Decode one UTF-8 sequence at s; returns its length (1 for an invalid byte, reported as
+ * that byte) and the code point in *cp. */
+static size_t utf8_next(const unsigned char *s, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0) {
+        *cp = c;
+        return 1;
+    }
+    uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            *cp = c;
+            return 1;
+        }
+        v = (v << 6) | (s[i] & 0x3fu);
+    }
+    *cp = v;
+    return n;
+}
+
+/* What libyaml accepts literally in a scalar (yaml_parser_check_printable), minus the
+ * characters YAML treats as line breaks (NEL, LS, PS) which it would fold. */
+static bool printable(uint32_t cp)
+{
+    if (cp == 0x85 || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff)
+        return false;
+    return cp == 0x09 || (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xd7ff) ||
+           (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+static bool all_printable(const char *s, bool allow_newline)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        size_t n = utf8_next(p, &cp);
+        if (!(printable(cp) || (allow_newline && cp == '\n')) || (n == 1 && *p >= 0x80))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 /* Would this string, written plain, read back as something else or not parse? */
 static bool needs_quotes(const char *s)
 {
@@ -203,60 +250,64 @@ static bool needs_quotes(const char *s)
     if ((s[0] == '-' || s[0] == '?' || s[0] == ':') && (s[1] == ' ' || s[1] == '\0'))
         return true;
     size_t len = strlen(s);
-    if (s[0] == ' ' || s[len - 1] == ' ' || s[len - 1] == ':')
+    if (s[0] == ' ' || s[len - 1] == ' ' || s[len - 1] == ':' || s[0] == '\t' || s[len - 1] == '\t')
         return true;
-    if (strstr(s, ": ") || strstr(s, " #") || strstr(s, "---") == s || strstr(s, "...") == s)
+    if (strstr(s, ": ") || strstr(s, ":\t") || strstr(s, " #") || strstr(s, "\t#") ||
+        strstr(s, "---") == s || strstr(s, "...") == s)
         return true;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return true;
-    return false;
+    if (strchr(s, '\t'))
+        return true;
+    return !all_printable(s, false);
 }
 
 static void yaml_quoted(minik_buf_t *out, const char *s)
 {
     minik_buf_append_char(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        size_t n = utf8_next(p, &cp);
+        if (cp == '"')
             minik_buf_append_str(out, "\\\"");
-            break;
-        case '\\':
+        else if (cp == '\\')
             minik_buf_append_str(out, "\\\\");
-            break;
-        case '\n':
+        else if (cp == '\n')
             minik_buf_append_str(out, "\\n");
-            break;
-        case '\t':
+        else if (cp == '\t')
             minik_buf_append_str(out, "\\t");
-            break;
-        case '\r':
+        else if (cp == '\r')
             minik_buf_append_str(out, "\\r");
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                minik_buf_appendf(out, "\\x%02x", *p);
-            else
-                minik_buf_append_char(out, (char)*p);
-        }
+        else if (cp == 0x85)
+            minik_buf_append_str(out, "\\N");
+        else if (cp == 0x2028)
+            minik_buf_append_str(out, "\\L");
+        else if (cp == 0x2029)
+            minik_buf_append_str(out, "\\P");
+        else if (n == 1 && *p >= 0x80)
+            minik_buf_appendf(out, "\\x%02x", *p); /* not UTF-8: keep the byte's value */
+        else if (!printable(cp))
+            minik_buf_appendf(out, cp < 0x100 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+        else
+            minik_buf_append(out, p, n);
+        p += n;
     }
     minik_buf_append_char(out, '"');
 }
 
 /* Multi-line text reads best as a literal block (kubectl shows ConfigMap files so), when
- * it can be one: printable, no carriage returns, no leading space or newline, no trailing
- * spaces on a line. */
+ * it can be one: printable, no tabs or carriage returns, no leading space or newline, no
+ * trailing spaces on a line. */
 static bool literal_ok(const char *s)
 {
     if (!strchr(s, '\n') || s[0] == ' ' || s[0] == '\n' || s[0] == '\t')
         return false;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+        if (*p == '\t' || *p == '\r')
             return false;
         if (*p == ' ' && (p[1] == '\n' || p[1] == '\0'))
             return false;
     }
-    return true;
+    return all_printable(s, true);
 }
 
 static void indent_to(minik_buf_t *out, int n)
@@ -336,7 +387,16 @@ static void yaml_member(const cJSON *kv, void *ud, bool first)
     yaml_ctx_t *c = ud;
     if (!(first && c->first_inline))
         indent_to(c->out, c->indent);
-    yaml_key(c->out, kv->string);
+    cleanup_buf minik_buf_t key = MINIK_BUF_INIT;
+    yaml_key(&key, kv->string);
+    if (key.len > 1000) {
+        /* YAML limits implicit keys to 1024 characters; longer ones need the explicit
+         * "? key" / ": value" form. */
+        minik_buf_appendf(c->out, "? %s\n", key.data);
+        indent_to(c->out, c->indent);
+    } else {
+        minik_buf_append(c->out, key.data, key.len);
+    }
     minik_buf_append_char(c->out, ':');
     if (is_empty_collection(kv)) {
         minik_buf_append_str(c->out, cJSON_IsObject(kv) ? " {}\n" : " []\n");

@@ -53,8 +53,12 @@ static void insert_slot(entry_t *slots, size_t cap, const cJSON *key, const mini
     slots[i].pos = *pos;
 }
 
-void minik_posmap_set(minik_posmap_t *pm, const cJSON *node, const minik_pos_t *pos)
+void minik_posmap_set(minik_posmap_t *pm, const cJSON *node, const minik_pos_t *pos_in)
 {
+    /* pos_in may point into our own table (copying one node's position to another), and
+     * growing the table frees it: copy first. */
+    const minik_pos_t copy = *pos_in;
+    const minik_pos_t *pos = &copy;
     if ((pm->len + 1) * 10 > pm->cap * 7) {
         size_t ncap = pm->cap * 2;
         entry_t *ns = xcalloc(ncap, sizeof *ns);

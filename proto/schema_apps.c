@@ -74,8 +74,10 @@ static void default_strategy(cJSON *st)
 static const char *const strategy_types[] = {"RollingUpdate", "Recreate", NULL};
 
 static const minik_field_t rolling_update_fields[] = {
-    {"maxUnavailable", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent, .doc = "default 25%"},
-    {"maxSurge", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent, .doc = "default 25%"},
+    {"maxUnavailable", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent,
+     .doc = "count or \"N%\" (<= 100%); default 25% for RollingUpdate"},
+    {"maxSurge", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent,
+     .doc = "count or \"N%\"; default 25% for RollingUpdate; not 0 with maxUnavailable 0"},
     ROW_END,
 };
 
@@ -123,10 +125,11 @@ static const minik_field_t deployment_spec_fields[] = {
      .check = minik_check_label_selector, .doc = "must match template labels"},
     {"template", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_pod_template},
     {"strategy", MINIK_T_OBJECT, .fields = strategy_fields, .check = check_strategy, .dflt = "{}",
-     .defaulter = default_strategy},
+     .defaulter = default_strategy, .doc = "rollingUpdate only with type RollingUpdate"},
     {"minReadySeconds", MINIK_T_INT, NONNEG},
     {"revisionHistoryLimit", MINIK_T_INT, NONNEG, .dflt = "10"},
-    {"progressDeadlineSeconds", MINIK_T_INT, NONNEG, .dflt = "600"},
+    {"progressDeadlineSeconds", MINIK_T_INT, NONNEG, .dflt = "600",
+     .doc = "must exceed minReadySeconds"},
     {"paused", MINIK_T_BOOL},
     ROW_END,
 };

@@ -83,8 +83,9 @@ static const minik_field_t service_port_fields[] = {
     {"protocol", MINIK_T_STRING, .enums = protocols, .dflt = "\"TCP\""},
     {"port", MINIK_T_INT, .flags = MINIK_F_REQUIRED | MINIK_F_RANGE, PORT_RANGE},
     {"targetPort", MINIK_T_INT_OR_STRING, .flags = MINIK_F_RANGE, PORT_RANGE,
-     .check = check_target_port, .doc = "default: port"},
-    {"nodePort", MINIK_T_INT, .flags = MINIK_F_RANGE, .min = 0, .max = 65535},
+     .check = check_target_port, .doc = "1-65535 or a container port name; default: port"},
+    {"nodePort", MINIK_T_INT, .flags = MINIK_F_RANGE, .min = 0, .max = 65535,
+     .doc = "only with type NodePort"},
     {"appProtocol", MINIK_T_STRING},
     ROW_END,
 };

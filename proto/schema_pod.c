@@ -46,7 +46,7 @@ static const minik_field_t http_get_fields[] = {
 
 static const minik_field_t tcp_socket_fields[] = {
     {"port", MINIK_T_INT_OR_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_RANGE, PORT_RANGE,
-     .check = check_port_ref},
+     .check = check_port_ref, .doc = "1-65535 or a container port name"},
     {"host", MINIK_T_STRING},
     ROW_END,
 };
@@ -252,14 +252,14 @@ static void check_sub_path(minik_vctx_t *c, const cJSON *n)
     }
 }
 
-static const char *const propagations[] = {"None", "HostToContainer", "Bidirectional", NULL};
-
 static const minik_field_t volume_mount_fields[] = {
-    {"name", MINIK_T_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_NONEMPTY},
-    {"mountPath", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_mount_path},
+    {"name", MINIK_T_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_NONEMPTY,
+     .doc = "must name a volume of the pod"},
+    {"mountPath", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_mount_path,
+     .doc = "non-empty"},
     {"readOnly", MINIK_T_BOOL},
-    {"subPath", MINIK_T_STRING, .check = check_sub_path},
-    {"mountPropagation", MINIK_T_STRING, .enums = propagations},
+    {"subPath", MINIK_T_STRING, .check = check_sub_path,
+     .doc = "relative path inside the volume, no '..'"},
     ROW_END,
 };
 
@@ -400,8 +400,6 @@ static const minik_field_t container_fields[] = {
      .doc = "default Always for :latest or no tag, else IfNotPresent"},
     {"terminationMessagePath", MINIK_T_STRING, .dflt = "\"/dev/termination-log\""},
     {"terminationMessagePolicy", MINIK_T_STRING, .enums = term_policies, .dflt = "\"File\""},
-    {"stdin", MINIK_T_BOOL},
-    {"tty", MINIK_T_BOOL},
     ROW_END,
 };
 
@@ -429,7 +427,8 @@ static void check_abs_path(minik_vctx_t *c, const cJSON *n)
 }
 
 static const minik_field_t host_path_fields[] = {
-    {"path", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_abs_path},
+    {"path", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_abs_path,
+     .doc = "absolute path on the node"},
     {"type", MINIK_T_STRING, .enums = host_path_types, .dflt = "\"\""},
     ROW_END,
 };
@@ -713,7 +712,6 @@ const minik_field_t minik_schema_pod_spec[] = {
                                      .check = check_volume, .defaulter = default_volume}},
     {"restartPolicy", MINIK_T_STRING, .enums = restart_policies, .dflt = "\"Always\""},
     {"terminationGracePeriodSeconds", MINIK_T_INT, NONNEG, .dflt = "30"},
-    {"activeDeadlineSeconds", MINIK_T_INT, .flags = MINIK_F_RANGE, .min = 1, .max = INT64_MAX},
     {"dnsPolicy", MINIK_T_STRING, .enums = dns_policies, .dflt = "\"ClusterFirst\""},
     {"nodeSelector", MINIK_T_MAP, .key_check = minik_check_qualified_name,
      .items = &label_value_item},

@@ -497,6 +497,15 @@ bool minik_selector_matches(const minik_selector_t *sel, const cJSON *labels)
     return true;
 }
 
+bool minik_selector_matches_object(const minik_selector_t *sel, const cJSON *obj)
+{
+    const cJSON *meta =
+        cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "metadata") : NULL;
+    const cJSON *labels =
+        cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "labels") : NULL;
+    return minik_selector_matches(sel, labels);
+}
+
 bool minik_selector_is_empty(const minik_selector_t *sel)
 {
     return sel && !sel->nothing && sel->n_reqs == 0;

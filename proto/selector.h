@@ -53,6 +53,11 @@ int minik_selector_from_json(const cJSON *label_selector, minik_selector_t **out
 /* Does a labels object ({"app":"web"}, NULL or absent = no labels) satisfy sel? */
 bool minik_selector_matches(const minik_selector_t *sel, const cJSON *labels);
 
+/* Does an object's metadata.labels satisfy sel? A store filter is
+ *     static bool by_labels(const cJSON *obj, void *ud) {
+ *         return minik_selector_matches_object(ud, obj); }                               */
+bool minik_selector_matches_object(const minik_selector_t *sel, const cJSON *obj);
+
 /* Is the selector empty (matches everything)? */
 bool minik_selector_is_empty(const minik_selector_t *sel);
 

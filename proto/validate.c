@@ -12,6 +12,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
+#include "proto/num.h"
 #include "proto/quantity.h"
 #include "proto/schema.h"
 
@@ -25,6 +26,8 @@ struct minik_vctx {
     const cJSON *cur;           /* value being checked */
     const minik_pos_t *cur_pos; /* its position, or the nearest enclosing one */
     int errors;
+    int shown;      /* diagnostics added for this object */
+    int suppressed; /* beyond MINIK_VALIDATE_MAX_DIAGS */
 };
 
 int minik_validate_mode_parse(const char *s, minik_validate_mode_t *out)
@@ -48,6 +51,14 @@ const minik_kind_t *minik_vctx_kind(const minik_vctx_t *c)
 static void report(minik_vctx_t *c, minik_diag_severity_t sev, const minik_pos_t *p, bool at_key,
                    const char *subpath, const char *msg)
 {
+    if (sev == MINIK_DIAG_ERROR)
+        c->errors++;
+    /* A hostile body with 100,000 unknown fields gets a bounded answer. */
+    if (c->shown >= MINIK_VALIDATE_MAX_DIAGS) {
+        c->suppressed++;
+        return;
+    }
+    c->shown++;
     cleanup_free char *path = NULL;
     const char *base = c->path.data ? c->path.data : "";
     if (subpath && subpath[0]) {
@@ -57,8 +68,6 @@ static void report(minik_vctx_t *c, minik_diag_severity_t sev, const minik_pos_t
     unsigned line = p ? (at_key ? p->key_line : p->line) : 0;
     unsigned col = p ? (at_key ? p->key_col : p->col) : 0;
     minik_diags_add(c->diags, sev, c->source, line, col, path ? path : base, "%s", msg);
-    if (sev == MINIK_DIAG_ERROR)
-        c->errors++;
 }
 
 void minik_vctx_error(minik_vctx_t *c, const cJSON *node, const char *subpath, const char *fmt, ...)
@@ -95,7 +104,7 @@ static bool is_integral(const cJSON *n)
     if (!cJSON_IsNumber(n))
         return false;
     double d = n->valuedouble;
-    return isfinite(d) && d == floor(d) && fabs(d) <= 9007199254740992.0;
+    return minik_num_is_int53(d);
 }
 
 static void fail(minik_vctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -429,6 +438,12 @@ int minik_validate(const cJSON *obj, const minik_posmap_t *pos, const char *sour
     minik_field_t row = kind_row(k);
     walk(&c, &row, obj);
     minik_buf_free(&c.path);
+    if (c.suppressed) {
+        const minik_pos_t *p = minik_posmap_get(pos, obj);
+        minik_diags_add(diags, c.errors > c.shown ? MINIK_DIAG_ERROR : MINIK_DIAG_WARNING, source,
+                        p ? p->line : 0, p ? p->col : 0, "",
+                        "%d more problems in this document not shown", c.suppressed);
+    }
     return c.errors;
 }
 

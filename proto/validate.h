@@ -11,6 +11,9 @@
 #include "proto/kinds.h"
 #include "proto/manifest.h"
 
+/* At most this many diagnostics per object; the rest are counted in one last entry. */
+#define MINIK_VALIDATE_MAX_DIAGS 1000
+
 typedef enum minik_validate_mode {
     MINIK_VALIDATE_STRICT = 0, /* unknown fields are errors */
     MINIK_VALIDATE_WARN,       /* unknown fields are warnings (and are kept) */

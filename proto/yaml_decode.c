@@ -20,6 +20,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
+#include "proto/num.h"
 #include "proto/posmap.h"
 
 typedef struct frame {
@@ -264,6 +265,21 @@ cJSON *minik_yaml_resolve_plain(const char *s, const char **why)
 
 /* ---- tree building ------------------------------------------------------------------ */
 
+/* A copy made by an alias or a merge key gets the positions of the text it copies, so
+ * that every decoded node has a position of its own (and errors inside an expanded alias
+ * point at the anchored definition). */
+static void copy_positions(minik_posmap_t *pm, const cJSON *src, const cJSON *dst)
+{
+    if (pm == NULL)
+        return;
+    const minik_pos_t *p = minik_posmap_get(pm, src);
+    if (p)
+        minik_posmap_set(pm, dst, p);
+    const cJSON *a = src->child, *b = dst->child;
+    for (; a && b; a = a->next, b = b->next)
+        copy_positions(pm, a, b);
+}
+
 static void bury(decoder_t *d, cJSON *v)
 {
     if (d->graveyard == NULL)
@@ -309,7 +325,7 @@ static char *key_text(const char *raw, bool plain)
     char *out;
     if (v && cJSON_IsBool(v))
         out = xstrdup(cJSON_IsTrue(v) ? "true" : "false");
-    else if (v && cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble)
+    else if (v && cJSON_IsNumber(v) && minik_num_is_int53(v->valuedouble))
         out = xasprintf("%lld", (long long)v->valuedouble);
     else
         out = xstrdup(raw);
@@ -387,7 +403,9 @@ static void apply_merges(decoder_t *d, frame_t *f)
             for (cJSON *kv = m->child; kv; kv = kv->next) {
                 if (cJSON_GetObjectItemCaseSensitive(f->node, kv->string))
                     continue;
-                cJSON_AddItemToObject(f->node, kv->string, cJSON_Duplicate(kv, true));
+                cJSON *copy = cJSON_Duplicate(kv, true);
+                copy_positions(d->pm, kv, copy);
+                cJSON_AddItemToObject(f->node, kv->string, copy);
             }
         }
     }
@@ -528,6 +546,7 @@ static bool on_alias(decoder_t *d, const yaml_event_t *ev)
         return true;
     }
     cJSON *copy = cJSON_Duplicate(a->node, true);
+    copy_positions(d->pm, a->node, copy);
     d->n_nodes += a->n_nodes;
     attach(d, copy, pos);
     return true;
@@ -547,9 +566,92 @@ static void parser_error(decoder_t *d, const yaml_parser_t *p)
         error_at(d, &pos, "", "invalid YAML: %s", p->problem ? p->problem : "syntax error");
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The code unit of a "\uXXXX" escape at p (which points at the backslash), or -1. */
+static long u_escape(const char *p, const char *end)
+{
+    if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+        return -1;
+    long v = 0;
+    for (int i = 2; i < 6; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* JSON writes characters beyond U+FFFF as a UTF-16 surrogate pair ("\ud83d\ude00", as
+ * Python's json.dumps does); YAML has no such escape and libyaml refuses it. For input
+ * that is JSON (starts with '{' or '['), rewrite each pair inside a string as YAML's
+ * "\U0001f600". Returns NULL when nothing needs rewriting. Columns after a rewritten
+ * pair on the same line shift left by two. */
+static char *json_fix_surrogates(const char *data, size_t len, size_t *out_len)
+{
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
+        i++;
+    if (i == len || (data[i] != '{' && data[i] != '['))
+        return NULL;
+    const char *end = data + len;
+    minik_buf_t b = MINIK_BUF_INIT;
+    bool in_str = false, changed = false;
+    size_t copied = 0;
+    for (; i < len; i++) {
+        char ch = data[i];
+        if (!in_str) {
+            in_str = ch == '"';
+            continue;
+        }
+        if (ch == '"') {
+            in_str = false;
+            continue;
+        }
+        if (ch != '\\')
+            continue;
+        long hi = u_escape(data + i, end);
+        long lo = hi >= 0xd800 && hi <= 0xdbff ? u_escape(data + i + 6, end) : -1;
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            unsigned long cp =
+                0x10000 + (((unsigned long)hi - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
+            minik_buf_append(&b, data + copied, i - copied);
+            minik_buf_appendf(&b, "\\U%08lx", cp);
+            i += 11;
+            copied = i + 1;
+            changed = true;
+            continue;
+        }
+        i++; /* skip the escaped character (\" must not end the string) */
+    }
+    if (!changed) {
+        minik_buf_free(&b);
+        return NULL;
+    }
+    minik_buf_append(&b, data + copied, len - copied);
+    *out_len = b.len;
+    return minik_buf_steal(&b);
+}
+
 int minik_yaml_decode(const char *source, const char *data, size_t len, minik_posmap_t *pm,
                       minik_diags_t *diags, minik_yaml_doc_fn on_doc, void *ud)
 {
+    size_t fixed_len = 0;
+    cleanup_free char *fixed = json_fix_surrogates(data, len, &fixed_len);
+    if (fixed) {
+        data = fixed;
+        len = fixed_len;
+    }
     decoder_t *d = xcalloc(1, sizeof *d);
     d->source = source;
     d->pm = pm;

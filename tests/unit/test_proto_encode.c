@@ -87,6 +87,18 @@ static void strings_that_would_change_type_are_quoted(void **state)
                                        "two\n\n",
                                        "\nleading newline",
                                        "ctrl\x01",
+                                       "nel\xc2\x85x",
+                                       "ls\xe2\x80\xa8x",
+                                       "ps\xe2\x80\xa9x",
+                                       "bom\xef\xbb\xbfx",
+                                       "c1\xc2\x80x",
+                                       "nc\xef\xbf\xbex",
+                                       "del\x7f",
+                                       "a\tb\nc\n",
+                                       "line1\nline \xc3\xa9\n",
+                                       "emoji \xf0\x9f\x98\x80",
+                                       "a:\tb",
+                                       "a\t#b",
                                        NULL};
     char key[16];
     for (int i = 0; vals[i]; i++) {
@@ -102,6 +114,14 @@ static void strings_that_would_change_type_are_quoted(void **state)
     cJSON_AddNumberToObject(o, "big", 1e20);
     cJSON_AddBoolToObject(o, "t", 1);
     cJSON_AddNullToObject(o, "nothing");
+    char longkey[1100];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    cJSON_AddItemToObject(o, longkey, cJSON_Parse("[1, {\"a\": 2}]"));
+    cJSON_AddItemToArray(cJSON_GetObjectItem(o, longkey), cJSON_Parse("{}"));
+    cJSON_AddItemToArray(cJSON_GetObjectItem(o, longkey), cJSON_CreateObject());
+    cJSON_AddItemToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(o, longkey), 2), longkey,
+                          cJSON_CreateString("v"));
     cJSON_AddItemToObject(o, "nested", cJSON_Parse("[[1,[]],{},[{\"a\":[{}]}],\"x\"]"));
 
     minik_buf_t b = MINIK_BUF_INIT;

@@ -766,6 +766,18 @@ static void yaml_scalar_typing_follows_kubernetes(void **state)
 
 static void anchors_aliases_and_merge_keys(void **state)
 {
+    /* errors inside an expanded alias point at the text of the anchored definition */
+    char *diags = proto_check("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                              "  containers:\n  - &c\n    name: a\n    image: x\n"
+                              "    ports: [{containerPort: 0}]\n  - *c\n",
+                              MINIK_VALIDATE_STRICT, NULL);
+    assert_string_equal(diags, "app.yaml:9:29: spec.containers[0].ports[0].containerPort: must be "
+                               "between 1 and 65535, got 0\n"
+                               "app.yaml:9:29: spec.containers[1].ports[0].containerPort: must be "
+                               "between 1 and 65535, got 0\n"
+                               "app.yaml:7:11: spec.containers[1].name: duplicate value \"a\"\n");
+    free(diags);
+
     minik_manifest_t *m = minik_manifest_new();
     minik_diags_t d = MINIK_DIAGS_INIT;
     const char *y = "base: &b {image: nginx, ports: [80]}\n"
@@ -857,6 +869,24 @@ static void limits_against_hostile_input(void **state)
     minik_buf_free(&b);
 }
 
+static void diagnostics_per_object_are_bounded(void **state)
+{
+    minik_buf_t b = MINIK_BUF_INIT;
+    minik_buf_append_str(&b, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                             "\"metadata\":{\"name\":\"c\"}");
+    for (int i = 0; i < 1500; i++)
+        minik_buf_appendf(&b, ",\"x%d\":1", i);
+    minik_buf_append_str(&b, "}");
+    cJSON *o = cJSON_Parse(b.data);
+    minik_diags_t d = MINIK_DIAGS_INIT;
+    assert_int_equal(minik_validate(o, NULL, NULL, MINIK_VALIDATE_STRICT, &d, NULL), 1500);
+    assert_int_equal(d.len, MINIK_VALIDATE_MAX_DIAGS + 1);
+    assert_string_equal(d.items[d.len - 1].message, "500 more problems in this document not shown");
+    minik_diags_clear(&d);
+    cJSON_Delete(o);
+    minik_buf_free(&b);
+}
+
 static void multi_documents_lists_and_json(void **state)
 {
     minik_manifest_t *m = minik_manifest_new();
@@ -882,6 +912,23 @@ static void multi_documents_lists_and_json(void **state)
     assert_int_equal(p->col, 22);
     minik_diags_clear(&d);
     minik_manifest_free(m);
+}
+
+/* JSON as other tools write it: tab indentation, escaped slashes, surrogate pairs. */
+static void json_from_other_tools(void **state)
+{
+    cJSON *o = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    const char *j = "{\n\t\"a\": \"x\\/y\\u00e9\\ud83d\\ude00\",\n"
+                    "\t\"b\": [\"\\\\ud83d\", \"q\\\"\\ud83d\\ude00\"]\n}\n";
+    if (minik_yaml_parse_one("t.json", j, strlen(j), &o, &err) < 0)
+        fail_msg("%s", err->msg);
+    assert_string_equal(cJSON_GetObjectItem(o, "a")->valuestring, "x/y\xc3\xa9\xf0\x9f\x98\x80");
+    /* an escaped backslash followed by "ud83d" is text, not an escape */
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "b"), 0)->valuestring, "\\ud83d");
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "b"), 1)->valuestring,
+                        "q\"\xf0\x9f\x98\x80");
+    cJSON_Delete(o);
 }
 
 static void parse_one_for_config_files(void **state)
@@ -946,7 +993,9 @@ int main(void)
         cmocka_unit_test(anchors_aliases_and_merge_keys),
         cmocka_unit_test(bad_yaml_is_located),
         cmocka_unit_test(limits_against_hostile_input),
+        cmocka_unit_test(diagnostics_per_object_are_bounded),
         cmocka_unit_test(multi_documents_lists_and_json),
+        cmocka_unit_test(json_from_other_tools),
         cmocka_unit_test(parse_one_for_config_files),
         cmocka_unit_test(kinds_table_lookups),
     };

@@ -58,6 +58,17 @@ static void set_based(void **state)
     assert_false(sel_matches("app=web,tier in (a,b),!canary",
                              "{\"app\":\"web\",\"tier\":\"b\",\"canary\":\"true\"}"));
     assert_true(sel_matches("x notin (y)", "{\"x\":\"z\"}"));
+    /* whole objects: their metadata.labels */
+    minik_selector_t *s = NULL;
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_selector_parse("app=web", &s, &err), 0);
+    cJSON *pod = cJSON_Parse("{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\"}}}");
+    cJSON *bare = cJSON_Parse("{\"metadata\":{\"name\":\"q\"}}");
+    assert_true(minik_selector_matches_object(s, pod));
+    assert_false(minik_selector_matches_object(s, bare));
+    cJSON_Delete(pod);
+    cJSON_Delete(bare);
+    minik_selector_free(s);
     /* non-string label values never match */
     assert_false(sel_matches("app=1", "{\"app\":1}"));
 }
