@@ -33,11 +33,11 @@ int minik_api_admit(api_call_t *c, cJSON *obj, bool status_only, cJSON **causes_
     } else {
         const char *why;
         if (strcmp(res->kind, "Namespace") == 0)
-            why = minik_check_dns1123_label(name, buf, sizeof(buf));
+            why = minik_names_check_dns1123_label(name, buf, sizeof(buf));
         else if (strcmp(res->kind, "Service") == 0)
-            why = minik_check_dns1035_label(name, buf, sizeof(buf));
+            why = minik_names_check_dns1035_label(name, buf, sizeof(buf));
         else
-            why = minik_check_dns1123_subdomain(name, buf, sizeof(buf));
+            why = minik_names_check_dns1123_subdomain(name, buf, sizeof(buf));
         if (why)
             add_cause(causes, &msg, "metadata.name", why);
     }
@@ -49,11 +49,11 @@ int minik_api_admit(api_call_t *c, cJSON *obj, bool status_only, cJSON **causes_
         } else {
             for (const cJSON *l = labels->child; l; l = l->next) {
                 cleanup_free char *field = xasprintf("metadata.labels[%s]", l->string);
-                const char *why = minik_check_qualified_name(l->string, buf, sizeof(buf));
+                const char *why = minik_names_check_qualified_name(l->string, buf, sizeof(buf));
                 if (!why && !cJSON_IsString(l))
                     why = "must be a string";
                 if (!why)
-                    why = minik_check_label_value(l->valuestring, buf, sizeof(buf));
+                    why = minik_names_check_label_value(l->valuestring, buf, sizeof(buf));
                 if (why)
                     add_cause(causes, &msg, field, why);
             }
