@@ -15,6 +15,11 @@ const cJSON *minik_ctl_get(const cJSON *obj, const char *path)
 {
     const char *p = path;
     while (obj && *p) {
+        /* Annotation and label keys contain dots: a member named like the rest of the
+         * path wins over splitting it. */
+        const cJSON *whole = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, p) : NULL;
+        if (whole)
+            return whole;
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
         char part[128];
@@ -259,8 +264,7 @@ time_t minik_ctl_parse_time(const char *s)
 }
 
 bool minik_ctl_set_condition(cJSON *status, const char *type, const char *cstatus,
-                             const char *reason, const char *message, time_t now,
-                             bool update_time)
+                             const char *reason, const char *message, time_t now, bool update_time)
 {
     cJSON *conds = cJSON_GetObjectItemCaseSensitive(status, "conditions");
     if (!cJSON_IsArray(conds)) {
