@@ -213,8 +213,9 @@ static void evict_pods(minik_controllers_t *c, const char *name, bool all)
     {
         if (minik_ctl_terminating(p) || (!all && tolerates_unreachable(p)))
             continue;
-        minik_log_info("evicting pod from unreachable node", "node", name, "pod",
-                       minik_ctl_str(p, "metadata.name"), NULL);
+        minik_log_info(all ? "deleting pod of a deleted node"
+                           : "evicting pod from unreachable node",
+                       "node", name, "pod", minik_ctl_str(p, "metadata.name"), NULL);
         c->stats.evictions++;
         minik_ctl_delete(c, c->node_q, name, "Pod", minik_ctl_str(p, "metadata.namespace"),
                          minik_ctl_str(p, "metadata.name"), NULL);

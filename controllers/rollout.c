@@ -10,10 +10,10 @@
 
 static int cmp_rev(const void *a, const void *b)
 {
-    int64_t x = minik_ctl_int(*(const cJSON *const *)a,
-                              "metadata.annotations." MINIK_ANN_REVISION, 0);
-    int64_t y = minik_ctl_int(*(const cJSON *const *)b,
-                              "metadata.annotations." MINIK_ANN_REVISION, 0);
+    int64_t x =
+        minik_ctl_int(*(const cJSON *const *)a, "metadata.annotations." MINIK_ANN_REVISION, 0);
+    int64_t y =
+        minik_ctl_int(*(const cJSON *const *)b, "metadata.annotations." MINIK_ANN_REVISION, 0);
     return x < y ? -1 : x > y;
 }
 
@@ -36,8 +36,8 @@ cJSON *minik_rollout_owned_sorted(const cJSON *deploy, const cJSON *rs_list)
     return out;
 }
 
-int minik_rollout_undo(const cJSON *deploy, const cJSON *rs_list, int64_t to_revision,
-                       cJSON **out, bool *skipped, minik_error_t **err)
+int minik_rollout_undo(const cJSON *deploy, const cJSON *rs_list, int64_t to_revision, cJSON **out,
+                       bool *skipped, minik_error_t **err)
 {
     *out = NULL;
     *skipped = false;
@@ -130,8 +130,8 @@ int minik_rollout_status(const cJSON *d, char **msg)
         return 0;
     }
     if (available < updated) {
-        *msg = xasprintf("Waiting for deployment \"%s\" rollout to finish: %" PRId64
-                         " of %" PRId64 " updated replicas are available...",
+        *msg = xasprintf("Waiting for deployment \"%s\" rollout to finish: %" PRId64 " of %" PRId64
+                         " updated replicas are available...",
                          name, available, updated);
         return 0;
     }

@@ -19,8 +19,8 @@ cJSON *minik_rollout_owned_sorted(const cJSON *deploy, const cJSON *rs_list);
  * before the current), without its pod-template-hash label: what `rollout undo` writes.
  * 404-coded error if the revision is not in the history; *skipped is set (and *out is
  * NULL) when the template is already that revision's. */
-int minik_rollout_undo(const cJSON *deploy, const cJSON *rs_list, int64_t to_revision,
-                       cJSON **out, bool *skipped, minik_error_t **err);
+int minik_rollout_undo(const cJSON *deploy, const cJSON *rs_list, int64_t to_revision, cJSON **out,
+                       bool *skipped, minik_error_t **err);
 
 /* A copy of `deploy` with the template annotation kubectl.kubernetes.io/restartedAt set to
  * `now`: every pod is replaced by a rolling update. */

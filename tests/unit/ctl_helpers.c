@@ -145,9 +145,8 @@ ctl_fix_t *cf_new(const minik_controllers_opts_t *opts)
     assert_int_equal(minik_store_open(path, NULL, &f->store, &err), 0);
     free(path);
     assert_int_equal(minik_store_attach_loop(f->store, &f->loop, &err), 0);
-    assert_int_equal(minik_store_watch(f->store, "Pod", NULL, NULL, NULL, 0, on_pod, f, &f->watch,
-                                       &err),
-                     0);
+    assert_int_equal(
+        minik_store_watch(f->store, "Pod", NULL, NULL, NULL, 0, on_pod, f, &f->watch, &err), 0);
     f->bind = true;
     f->mode = HK_READY;
     assert_int_equal(minik_controllers_new(f->store, &f->loop, opts, &f->ctl, &err), 0);
@@ -180,8 +179,7 @@ static void on_timeout(uv_timer_t *t)
     *(bool *)t->data = true;
 }
 
-bool cf_run_until(ctl_fix_t *f, bool (*pred)(ctl_fix_t *f, void *ud), void *ud,
-                  uint64_t timeout_ms)
+bool cf_run_until(ctl_fix_t *f, bool (*pred)(ctl_fix_t *f, void *ud), void *ud, uint64_t timeout_ms)
 {
     uv_timer_t t;
     bool timed_out = false;

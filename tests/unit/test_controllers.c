@@ -190,7 +190,8 @@ static void rolling_update_case(int replicas, const char *surge, const char *una
     cf_create(f, d);
     assert_true(cf_run_until(f, rolled_out, "web", WAIT_MS));
     cJSON *rss = cf_list(f, "ReplicaSet", "default");
-    char *old_hash = xstrdup(cf_str(cJSON_GetArrayItem(rss, 0), "metadata.labels.pod-template-hash"));
+    char *old_hash =
+        xstrdup(cf_str(cJSON_GetArrayItem(rss, 0), "metadata.labels.pod-template-hash"));
     cJSON_Delete(rss);
 
     /* From here on, every pod event checks the rollout's two promises. */
@@ -278,9 +279,9 @@ static void test_recreate(void **state)
 static char *current_image(ctl_fix_t *f)
 {
     cJSON *d = cf_get(f, "Deployment", "default", "web");
-    char *img = xstrdup(cf_str(cJSON_GetArrayItem(
-                                   (cJSON *)minik_ctl_get(d, "spec.template.spec.containers"), 0),
-                               "image"));
+    char *img = xstrdup(
+        cf_str(cJSON_GetArrayItem((cJSON *)minik_ctl_get(d, "spec.template.spec.containers"), 0),
+               "image"));
     cJSON_Delete(d);
     return img;
 }
