@@ -115,8 +115,9 @@ static void test_daemonset_rolling_update(void **state)
     ds_want_t w = {4, NULL};
     assert_true(cf_run_until(f, ds_pods, &w, WAIT_MS));
     cJSON *cur = cf_get(f, "DaemonSet", "default", "agent");
-    minik_ctl_set_str(cJSON_GetArrayItem((cJSON *)minik_ctl_get(cur, "spec.template.spec.containers"), 0),
-                      "image", "agent:2");
+    minik_ctl_set_str(
+        cJSON_GetArrayItem((cJSON *)minik_ctl_get(cur, "spec.template.spec.containers"), 0),
+        "image", "agent:2");
     char *hash = minik_ctl_template_hash(minik_ctl_get(cur, "spec.template"));
     ds_roll_t r = {0, 4};
     f->hook = ds_hook;
