@@ -10,5 +10,8 @@ const minik_command_t minik_commands[] = {
     {"restore", "Replace the cluster state database by a backup", minik_cmd_restore, false},
     {"apply", "Apply manifests (FILE, DIR or -); --dry-run=client checks them locally",
      minik_cmd_apply, false},
+    {"rollout", "Manage a Deployment's rollout: status, history, undo, restart", minik_cmd_rollout,
+     false},
+    {"node", "Cordon, uncordon or drain a node", minik_cmd_node, false},
     {0},
 };

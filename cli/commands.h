@@ -8,5 +8,7 @@ int minik_cmd_version(int argc, char **argv);
 int minik_cmd_backup(int argc, char **argv);
 int minik_cmd_restore(int argc, char **argv);
 int minik_cmd_apply(int argc, char **argv);
+int minik_cmd_rollout(int argc, char **argv);
+int minik_cmd_node(int argc, char **argv);
 
 #endif
