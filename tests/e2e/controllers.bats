@@ -28,6 +28,9 @@ pods_ready() { # N
         [ "$(count /api/v1/namespaces/default/pods 'true')" = "$1" ]
 }
 
+pod_count_is() { [ "$(count /api/v1/namespaces/default/pods 'true')" = "$1" ]; }
+pods_on_is() { [ "$(pods_on "$1")" = "$2" ]; }
+
 deployment_field() { api GET /apis/apps/v1/namespaces/default/deployments/web | sed '$d' | jq -r "$1"; }
 
 @test "controllers: a Deployment rolls out, rolls forward, shows history, undoes and restarts" {
@@ -108,7 +111,7 @@ deployment_field() { api GET /apis/apps/v1/namespaces/default/deployments/web | 
     wait_for 20 pods_ready 2
     out=$(api DELETE /apis/apps/v1/namespaces/default/deployments/web)
     [ "$(code_of "$out")" = 200 ]
-    wait_for 20 test "$(count /api/v1/namespaces/default/pods 'true')" = 0
+    wait_for 20 pod_count_is 0
     [ "$(count /apis/apps/v1/namespaces/default/replicasets 'true')" = 0 ]
 
     api POST /apis/apps/v1/namespaces/default/deployments "$(deploy_json web 2)" >/dev/null
@@ -144,8 +147,8 @@ pods_on() { count /api/v1/namespaces/default/pods ".spec.nodeName == \"$1\""; }
     stop_daemon hollow-n2
     wait_for 20 node_tainted
     [ "$(api GET /api/v1/nodes/n2 | sed '$d' | jq -r '.status.conditions[] | select(.type=="Ready") | .status')" = Unknown ]
-    wait_for 30 test "$(pods_on n2)" = 0
-    wait_for 30 test "$(pods_on n1)" = 4
+    wait_for 30 pods_on_is n2 0
+    wait_for 30 pods_on_is n1 4
     wait_for 20 pods_ready 4
     # It heartbeats again: taints removed, no pod duplicated.
     start_daemon hollow-n2 bash "$BATS_TEST_DIRNAME/hollow_kubelet.sh" "$URL" "$TOKEN" n2
@@ -180,7 +183,7 @@ pods_on() { count /api/v1/namespaces/default/pods ".spec.nodeName == \"$1\""; }
     [[ "$output" == *"node/n1 drained" ]]
     [ "$(api GET /api/v1/nodes/n1 | sed '$d' | jq -r .spec.unschedulable)" = true ]
     # The Deployment's pods come back (new names); the bare one does not.
-    wait_for 20 test "$(count /api/v1/namespaces/default/pods 'true')" = 2
+    wait_for 20 pod_count_is 2
     api GET /api/v1/namespaces/default/pods/bare | tail -n1 | grep -qx 404
     for n in $(api GET /api/v1/namespaces/default/pods | sed '$d' | jq -r '.items[].metadata.name'); do
         [[ " $names " != *" $n "* ]]

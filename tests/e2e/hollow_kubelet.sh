@@ -36,9 +36,10 @@ HB=$!
 trap 'kill $CURL $HB 2>/dev/null; rm -f "$fifo"; exit 0' TERM INT
 
 while IFS= read -r line; do
-    IFS=$'\t' read -r type ns name node phase deleting < <(jq -r '[.type, .object.metadata.namespace,
+    # '|' rather than tabs: read collapses runs of whitespace separators (empty fields).
+    IFS='|' read -r type ns name node phase deleting < <(jq -r '[.type, .object.metadata.namespace,
         .object.metadata.name, (.object.spec.nodeName // ""), (.object.status.phase // ""),
-        (.object.metadata.deletionTimestamp // "")] | @tsv' <<<"$line")
+        (.object.metadata.deletionTimestamp // "")] | join("|")' <<<"$line")
     [ "$type" = DELETED ] && continue
     [ -n "$deleting" ] && continue
     if [ -z "$node" ]; then
