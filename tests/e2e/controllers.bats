@@ -189,3 +189,60 @@ pods_on() { count /api/v1/namespaces/default/pods ".spec.nodeName == \"$1\""; }
         [[ " $names " != *" $n "* ]]
     done
 }
+
+job_cond() { # TYPE → the Job's condition status
+    [ "$(api GET /apis/batch/v1/namespaces/default/jobs/batch | sed '$d' | jq -r ".status.conditions[]? | select(.type==\"$1\") | .status")" = True ]
+}
+
+job_json() { # COMPLETIONS PHASE BACKOFF RESTART
+    printf '{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"batch"},"spec":{"completions":%s,"parallelism":2,%s"template":{"metadata":{"annotations":{"hollow.minik.io/phase":"%s"}},"spec":{"restartPolicy":"%s","containers":[{"name":"work","image":"busybox"}]}}}}' \
+        "$1" "${3:+\"backoffLimit\":$3,}" "$2" "${4:-Never}"
+}
+
+@test "controllers: Jobs complete, or fail at their backoffLimit; bad ones are refused" {
+    add_node n1
+    out=$(api POST /apis/batch/v1/namespaces/default/jobs "$(job_json 3 Succeeded)")
+    [ "$(code_of "$out")" = 201 ]
+    wait_for 30 job_cond Complete
+    job=$(api GET /apis/batch/v1/namespaces/default/jobs/batch | sed '$d')
+    [ "$(jq -r .status.succeeded <<<"$job")" = 3 ]
+    [ "$(jq -r .status.active <<<"$job")" = 0 ]
+    [ "$(jq -r .status.completionTime <<<"$job")" != null ]
+
+    api DELETE /apis/batch/v1/namespaces/default/jobs/batch >/dev/null
+    wait_for 20 pod_count_is 0
+    out=$(api POST /apis/batch/v1/namespaces/default/jobs "$(job_json 1 Failed 1)")
+    [ "$(code_of "$out")" = 201 ]
+    wait_for 30 job_cond Failed
+    job=$(api GET /apis/batch/v1/namespaces/default/jobs/batch | sed '$d')
+    [ "$(jq -r '.status.conditions[] | select(.type=="Failed") | .reason' <<<"$job")" = BackoffLimitExceeded ]
+    [ "$(jq -r .status.failed <<<"$job")" = 2 ]
+
+    # A Job whose pods would restart for ever is refused with the field named (client-side
+    # validation by proto's Job table).
+    dir=$(make_tmpdir job)
+    job_json 1 Succeeded "" Always >"$dir/job.json"
+    run minik apply --dry-run=client -f "$dir/job.json"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *'spec.template.spec.restartPolicy: unsupported value "Always"'* ]]
+}
+
+ds_pods_is() { [ "$(count /api/v1/namespaces/default/pods '.metadata.ownerReferences[0].kind == "DaemonSet"')" = "$1" ]; }
+ds_ready() { [ "$(api GET /apis/apps/v1/namespaces/default/daemonsets/agent | sed '$d' | jq -r .status.numberReady)" = "$1" ]; }
+
+@test "controllers: a DaemonSet runs one pod per node as nodes join and leave" {
+    add_node n1
+    add_node n2
+    out=$(api POST /apis/apps/v1/namespaces/default/daemonsets '{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"agent"},"spec":{"selector":{"matchLabels":{"app":"agent"}},"template":{"metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"name":"agent","image":"busybox"}]}}}}')
+    [ "$(code_of "$out")" = 201 ]
+    wait_for 20 ds_pods_is 2
+    [ "$(pods_on n1)" = 1 ]
+    [ "$(pods_on n2)" = 1 ]
+    wait_for 20 ds_ready 2
+    add_node n3
+    wait_for 20 ds_pods_is 3
+    [ "$(pods_on n3)" = 1 ]
+    api DELETE /api/v1/nodes/n3 >/dev/null
+    wait_for 20 ds_pods_is 2
+    [ "$(pods_on n3)" = 0 ]
+}

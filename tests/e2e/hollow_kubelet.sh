@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A hollow kubelet for end-to-end tests (what kubemark's hollow node does): it heartbeats
 # node NODE by posting its status every second, binds unscheduled pods to it, and reports
-# the pods bound to it Running and Ready. No containers run. Driven by a watch stream, not
+# the pods bound to it Running and Ready - or, for a pod annotated
+# hollow.minik.io/phase=Succeeded|Failed, finished that way (Job tests). No containers run. Driven by a watch stream, not
 # by polling. Stops (with its children, by pid) on SIGTERM.
 #
 # usage: hollow_kubelet.sh URL TOKEN NODE
@@ -37,9 +38,10 @@ trap 'kill $CURL $HB 2>/dev/null; rm -f "$fifo"; exit 0' TERM INT
 
 while IFS= read -r line; do
     # '|' rather than tabs: read collapses runs of whitespace separators (empty fields).
-    IFS='|' read -r type ns name node phase deleting < <(jq -r '[.type, .object.metadata.namespace,
+    IFS='|' read -r type ns name node phase deleting want < <(jq -r '[.type, .object.metadata.namespace,
         .object.metadata.name, (.object.spec.nodeName // ""), (.object.status.phase // ""),
-        (.object.metadata.deletionTimestamp // "")] | join("|")' <<<"$line")
+        (.object.metadata.deletionTimestamp // ""),
+        (.object.metadata.annotations["hollow.minik.io/phase"] // "Running")] | join("|")' <<<"$line")
     [ "$type" = DELETED ] && continue
     [ -n "$deleting" ] && continue
     if [ -z "$node" ]; then
@@ -50,9 +52,10 @@ while IFS= read -r line; do
     [ "$node" = "$NODE" ] || continue
     case "$phase" in Running | Succeeded | Failed) continue ;; esac
     now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    api PUT "/api/v1/namespaces/$ns/pods/$name/status" "$(jq -c --arg t "$now" '.object |
-        .status.phase = "Running" |
-        .status.conditions = [{"type":"Ready","status":"True","lastTransitionTime":$t}]' <<<"$line")" >/dev/null
+    api PUT "/api/v1/namespaces/$ns/pods/$name/status" "$(jq -c --arg t "$now" --arg p "$want" '.object |
+        .status.phase = $p |
+        .status.conditions = [{"type":"Ready","status":(if $p == "Running" then "True" else "False" end),
+                               "lastTransitionTime":$t}]' <<<"$line")" >/dev/null
 done <"$fifo"
 kill $CURL $HB 2>/dev/null
 rm -f "$fifo"
