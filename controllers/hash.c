@@ -83,8 +83,13 @@ char *minik_ctl_template_hash(const cJSON *tmpl)
 
 bool minik_ctl_template_equal(const cJSON *a, const cJSON *b)
 {
+    /* Compare the canonical texts, not with cJSON_Compare: that looks members up by key
+     * and so calls an object with a duplicated key unequal to itself. */
     cJSON *x = stripped(a), *y = stripped(b);
-    bool eq = cJSON_Compare(x, y, 1);
+    char *tx = cJSON_PrintUnformatted(x), *ty = cJSON_PrintUnformatted(y);
+    bool eq = tx && ty && strcmp(tx, ty) == 0;
+    free(tx);
+    free(ty);
     cJSON_Delete(x);
     cJSON_Delete(y);
     return eq;

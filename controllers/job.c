@@ -27,11 +27,11 @@ static bool finished(const cJSON *job, time_t *when)
  * once the TTL has passed, else look again then. */
 static void handle_ttl(minik_controllers_t *c, const char *key, const cJSON *job, time_t done)
 {
-    const cJSON *ttl = minik_ctl_get(job, "spec.ttlSecondsAfterFinished");
-    if (!cJSON_IsNumber(ttl))
+    int64_t ttl = minik_ctl_int(job, "spec.ttlSecondsAfterFinished", -1);
+    if (ttl < 0)
         return;
     time_t now = minik_ctl_now();
-    int64_t left = (int64_t)done + (int64_t)ttl->valuedouble - (int64_t)now;
+    int64_t left = (int64_t)done + ttl - (int64_t)now;
     if (left > 0) {
         minik_wq_add_after(c->job_q, key, (uint64_t)left * 1000);
         return;
@@ -99,10 +99,10 @@ void minik_job_sync(const char *key, void *ud)
 
     const cJSON *comp_v = minik_ctl_get(job, "spec.completions");
     bool has_completions = cJSON_IsNumber(comp_v);
-    int64_t completions = has_completions ? (int64_t)comp_v->valuedouble : 1;
+    int64_t completions = has_completions ? minik_ctl_int(job, "spec.completions", 1) : 1;
     int64_t parallelism = minik_ctl_int(job, "spec.parallelism", 1);
     int64_t backoff = minik_ctl_int(job, "spec.backoffLimit", 6);
-    const cJSON *ads = minik_ctl_get(job, "spec.activeDeadlineSeconds");
+    int64_t ads = minik_ctl_int(job, "spec.activeDeadlineSeconds", -1);
     time_t now = minik_ctl_now();
 
     cJSON *upd = cJSON_Duplicate(job, 1);
@@ -118,7 +118,7 @@ void minik_job_sync(const char *key, void *ud)
     if (failed > backoff) {
         fail_reason = "BackoffLimitExceeded";
         fail_msg = "Job has reached the specified backoff limit";
-    } else if (cJSON_IsNumber(ads) && now - start >= (time_t)ads->valuedouble) {
+    } else if (ads >= 0 && (int64_t)(now - start) >= ads) {
         fail_reason = "DeadlineExceeded";
         fail_msg = "Job was active longer than specified deadline";
     }
@@ -153,8 +153,8 @@ void minik_job_sync(const char *key, void *ud)
             delete_active(c, key, ns, active, n_active - (size_t)want);
             n_active = (size_t)want;
         }
-        if (cJSON_IsNumber(ads)) {
-            int64_t left = (int64_t)start + (int64_t)ads->valuedouble - (int64_t)now;
+        if (ads >= 0) {
+            int64_t left = (int64_t)start + ads - (int64_t)now;
             minik_wq_add_after(c->job_q, key, (uint64_t)(left > 0 ? left : 1) * 1000);
         }
     }

@@ -39,11 +39,25 @@ const char *minik_ctl_str(const cJSON *obj, const char *path)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A JSON number as an integer without UB: non-integral parts dropped, NaN as 0, and
+ * magnitudes kept within 2^53 (what a double holds exactly). */
+static int64_t clamp_double(double d)
+{
+    const double lim = 9007199254740992.0;
+    if (!(d == d))
+        return 0;
+    if (d > lim)
+        return (int64_t)lim;
+    if (d < -lim)
+        return -(int64_t)lim;
+    return (int64_t)d;
+}
+
 int64_t minik_ctl_int(const cJSON *obj, const char *path, int64_t dflt)
 {
     const cJSON *v = minik_ctl_get(obj, path);
     if (cJSON_IsNumber(v))
-        return (int64_t)v->valuedouble;
+        return clamp_double(v->valuedouble);
     /* Annotations carry numbers as strings (deployment.kubernetes.io/revision). */
     if (cJSON_IsString(v) && v->valuestring[0]) {
         char *end;
@@ -317,14 +331,24 @@ int64_t minik_ctl_scaled(const cJSON *v, int64_t total, bool round_up, int64_t d
 {
     int64_t pct = dflt_pct;
     if (cJSON_IsNumber(v))
-        return (int64_t)v->valuedouble;
+        return clamp_double(v->valuedouble);
     if (cJSON_IsString(v)) {
         char *end;
+        errno = 0;
         long long n = strtoll(v->valuestring, &end, 10);
         if (*end != '%')
-            return n; /* a bare number in a string counts as an int */
+            return errno ? 0 : n; /* a bare number in a string counts as an int */
         pct = n;
     }
+    /* Keep the product in range: no real count or percentage comes near these. */
+    if (pct < 0)
+        pct = 0;
+    if (pct > 1000000)
+        pct = 1000000;
+    if (total < 0)
+        total = 0;
+    if (total > 1000000000)
+        total = 1000000000;
     int64_t num = pct * total;
     return round_up ? (num + 99) / 100 : num / 100;
 }
