@@ -266,12 +266,69 @@ static void test_deleted_node_pods_removed(void **state)
     cf_free(f);
 }
 
+/* A kubelet-style heartbeat: the Node's status posted with a new Ready.lastHeartbeatTime. */
+typedef struct status_beat {
+    uv_timer_t t;
+    ctl_fix_t *f;
+    int n;
+    bool stop;
+} status_beat_t;
+
+static void on_status_beat(uv_timer_t *t)
+{
+    status_beat_t *b = t->data;
+    if (b->stop)
+        return;
+    cJSON *node = cf_get(b->f, "Node", "", "node-1");
+    char ts[32];
+    snprintf(ts, sizeof(ts), "2026-01-01T00:%02d:%02dZ", (b->n / 60) % 60, b->n % 60);
+    b->n++;
+    cJSON *st = minik_ctl_obj(node, "status");
+    minik_ctl_set_condition(st, "Ready", "True", "KubeletReady", NULL, 0, false);
+    cJSON *cond = (cJSON *)minik_ctl_condition(node, "Ready");
+    minik_ctl_set_str(cond, "lastHeartbeatTime", ts);
+    cf_update(b->f, node);
+}
+
+static bool ready_now(ctl_fix_t *f, void *ud)
+{
+    return minik_nodes_is_ready(minik_controllers_nodes(f->ctl), "node-1");
+}
+
+static bool tainted_1(ctl_fix_t *f, void *ud)
+{
+    return unreachable_taints(f, "node-1") == 2;
+}
+
+static void test_status_posts_are_heartbeats(void **state)
+{
+    minik_controllers_opts_t opts = {.node_grace_ms = 300, .pod_eviction_ms = 60000};
+    ctl_fix_t *f = cf_new(&opts);
+    status_beat_t b = {.f = f};
+    cf_add_node(f, "node-1", NULL, NULL);
+    uv_timer_init(&f->loop, &b.t);
+    b.t.data = &b;
+    uv_timer_start(&b.t, on_status_beat, 0, 100);
+    assert_true(cf_run_until(f, ready_now, NULL, WAIT_MS));
+    /* Several grace periods of status posts: still Ready, never tainted. */
+    cf_run_for(f, 1000);
+    assert_true(minik_nodes_is_ready(minik_controllers_nodes(f->ctl), "node-1"));
+    assert_int_equal(unreachable_taints(f, "node-1"), 0);
+    /* The posts stop: NotReady and tainted. */
+    b.stop = true;
+    assert_true(cf_run_until(f, tainted_1, NULL, WAIT_MS));
+    assert_false(minik_nodes_is_ready(minik_controllers_nodes(f->ctl), "node-1"));
+    uv_close((uv_handle_t *)&b.t, NULL);
+    cf_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workqueue),
         cmocka_unit_test(test_node_lifecycle),
         cmocka_unit_test(test_deleted_node_pods_removed),
+        cmocka_unit_test(test_status_posts_are_heartbeats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

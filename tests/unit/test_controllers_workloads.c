@@ -245,6 +245,66 @@ static void test_job_ttl_after_finished(void **state)
     cf_free(f);
 }
 
+/* Without completions (a work queue): the first success ends the Job once no pod runs. */
+static void test_job_work_queue(void **state)
+{
+    ctl_fix_t *f = cf_new(NULL);
+    cf_add_node(f, "node-1", NULL, NULL);
+    f->mode = HK_SUCCEED;
+    cJSON *job = cf_job("batch", 1, 3, 6);
+    cJSON_DeleteItemFromObjectCaseSensitive(minik_ctl_obj(job, "spec"), "completions");
+    cf_create(f, job);
+    assert_true(cf_run_until(f, job_cond, "Complete", WAIT_MS));
+    cJSON *j = cf_get(f, "Job", "default", "batch");
+    assert_true(cf_int(j, "status.succeeded", 0) >= 1);
+    assert_int_equal(cf_int(j, "status.active", -1), 0);
+    cJSON_Delete(j);
+    assert_true(f->pods_created <= 3);
+    cf_free(f);
+}
+
+static bool one_with_hash(ctl_fix_t *f, void *ud)
+{
+    return cf_active(f, ud) == 1 && cf_active(f, NULL) == 2;
+}
+
+/* OnDelete: a template change replaces nothing until the user deletes a pod. */
+static void test_daemonset_on_delete(void **state)
+{
+    ctl_fix_t *f = cf_new(NULL);
+    f->bind = false;
+    cf_add_node(f, "node-1", NULL, NULL);
+    cf_add_node(f, "node-2", NULL, NULL);
+    cJSON *ds = cf_daemonset("agent", "agent:1");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(minik_ctl_obj(ds, "spec"), "updateStrategy"),
+                            "type", "OnDelete");
+    cf_create(f, ds);
+    ds_want_t w = {2, NULL};
+    assert_true(cf_run_until(f, ds_pods, &w, WAIT_MS));
+    char *old_hash = xstrdup(f->pods[0].hash);
+    cJSON *cur = cf_get(f, "DaemonSet", "default", "agent");
+    minik_ctl_set_str(
+        cJSON_GetArrayItem((cJSON *)minik_ctl_get(cur, "spec.template.spec.containers"), 0),
+        "image", "agent:2");
+    char *hash = minik_ctl_template_hash(minik_ctl_get(cur, "spec.template"));
+    cf_update(f, cur);
+    cf_run_for(f, 300);
+    assert_int_equal(cf_active(f, old_hash), 2);
+    /* The user deletes one: its replacement has the new template. */
+    const char *victim = NULL;
+    for (int i = 0; i < f->n_pods; i++)
+        if (f->pods[i].active)
+            victim = f->pods[i].name;
+    assert_int_equal(cf_delete(f, "Pod", "default", victim), 0);
+    assert_true(cf_run_until(f, one_with_hash, hash, WAIT_MS));
+    cf_run_for(f, 300);
+    assert_int_equal(cf_active(f, hash), 1);
+    assert_int_equal(cf_active(f, old_hash), 1);
+    free(hash);
+    free(old_hash);
+    cf_free(f);
+}
+
 /* ---- garbage collection --------------------------------------------------------------- */
 
 static bool no_pods(ctl_fix_t *f, void *ud)
@@ -348,6 +408,8 @@ int main(void)
         cmocka_unit_test(test_job_backoff_limit),
         cmocka_unit_test(test_job_active_deadline),
         cmocka_unit_test(test_job_ttl_after_finished),
+        cmocka_unit_test(test_job_work_queue),
+        cmocka_unit_test(test_daemonset_on_delete),
         cmocka_unit_test(test_gc_cascade),
         cmocka_unit_test(test_gc_orphan),
         cmocka_unit_test(test_gc_at_start),
