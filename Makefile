@@ -18,7 +18,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
 PKGS       := libuv libcjson yaml-0.1 sqlite3 libseccomp openssl libarchive libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 
 OPTFLAGS   ?= -O2 -g
 CFLAGS     := $(OPTFLAGS) -std=c11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP

@@ -24,14 +24,15 @@ static const minik_cli_flag_t flags[] = {
      "manifest file, directory (*.yaml, *.yml, *.json) or - for stdin; repeatable"},
     {"dry-run", 0, MINIK_FLAG_STRING, &dry_run, "MODE",
      "client: validate and default locally, print the result, change nothing"},
-    {"output", 'o', MINIK_FLAG_STRING, &output, "FORMAT", "print the objects as yaml or json"},
+    {"output", 'o', MINIK_FLAG_STRING, &output, "FORMAT",
+     "print the objects as yaml or json, or only their names (name)"},
     {"validate", 0, MINIK_FLAG_STRING, &validate_flag, "MODE",
      "strict (default): unknown fields are errors; warn: they are warnings"},
     {0},
 };
 
 static const minik_cli_spec_t spec = {
-    .usage = "minik apply -f FILE|DIR|- [-f ...] [--dry-run=client] [-o yaml|json] "
+    .usage = "minik apply -f FILE|DIR|- [-f ...] [--dry-run=client] [-o yaml|json|name] "
              "[--validate=strict|warn]",
     .summary = "Apply Kubernetes manifests (validated and defaulted as Kubernetes would)",
     .description = "Every problem in the manifests is reported as FILE:LINE:COL: FIELD: MESSAGE,\n"
@@ -41,8 +42,9 @@ static const minik_cli_spec_t spec = {
     .max_args = 0,
 };
 
-/* "deployment.apps/web" as kubectl names objects in its messages. */
-static void print_summary(const cJSON *objs)
+/* "deployment.apps/web" as kubectl names objects in its messages; with_verb adds
+ * " created (dry run)". */
+static void print_summary(const cJSON *objs, bool with_verb)
 {
     for (const cJSON *o = objs->child; o; o = o->next) {
         const cJSON *av = cJSON_GetObjectItemCaseSensitive(o, "apiVersion");
@@ -52,8 +54,9 @@ static void print_summary(const cJSON *objs)
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
         const cJSON *gen = cJSON_GetObjectItemCaseSensitive(meta, "generateName");
         const char *n = cJSON_IsString(name) ? name->valuestring : NULL;
-        printf("%s%s%s/%s%s created (dry run)\n", k->singular, k->group[0] ? "." : "", k->group,
-               n ? n : (cJSON_IsString(gen) ? gen->valuestring : ""), n ? "" : "<generated>");
+        printf("%s%s%s/%s%s%s\n", k->singular, k->group[0] ? "." : "", k->group,
+               n ? n : (cJSON_IsString(gen) ? gen->valuestring : ""), n ? "" : "<generated>",
+               with_verb ? " created (dry run)" : "");
     }
 }
 
@@ -74,8 +77,9 @@ int minik_cmd_apply(int argc, char **argv)
         return minik_cli_usage_error(
             &spec, "--validate=%s: use strict or warn (minik never drops unknown fields silently)",
             validate_flag);
-    if (output && strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0)
-        return minik_cli_usage_error(&spec, "-o %s: use yaml or json", output);
+    if (output && strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0 &&
+        strcmp(output, "name") != 0)
+        return minik_cli_usage_error(&spec, "-o %s: use yaml, json or name", output);
     if (dry_run && strcmp(dry_run, "client") != 0 && strcmp(dry_run, "server") != 0 &&
         strcmp(dry_run, "none") != 0)
         return minik_cli_usage_error(&spec, "--dry-run=%s: use client, server or none", dry_run);
@@ -98,8 +102,8 @@ int minik_cmd_apply(int argc, char **argv)
         return MINIK_EXIT_ERROR;
     }
 
-    if (output == NULL) {
-        print_summary(objs);
+    if (output == NULL || strcmp(output, "name") == 0) {
+        print_summary(objs, output == NULL);
         return MINIK_EXIT_OK;
     }
     size_t n = (size_t)cJSON_GetArraySize(objs);

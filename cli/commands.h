@@ -5,9 +5,10 @@
 int minik_cmd_server(int argc, char **argv);
 int minik_cmd_token(int argc, char **argv);
 int minik_cmd_version(int argc, char **argv);
+int minik_cmd_apply(int argc, char **argv);
 int minik_cmd_backup(int argc, char **argv);
 int minik_cmd_restore(int argc, char **argv);
-int minik_cmd_apply(int argc, char **argv);
+int minik_cmd_image(int argc, char **argv);
 int minik_cmd_rollout(int argc, char **argv);
 int minik_cmd_node(int argc, char **argv);
 

@@ -55,6 +55,13 @@ void minik_sched_score_inter_pod(const minik_sched_snapshot_t *snap, const minik
 /* Min-max normalisation to 0-100 (InterPodAffinity's NormalizeScore); all equal gives 0. */
 void minik_sched_normalize_min_max(int64_t *scores, size_t n);
 
+/* Zone-aware owner spreading (kube-scheduler's SelectorSpread): when nodes carry
+ * topology.kubernetes.io/zone, each normalised per-node score becomes
+ * (node + 2 * zone) / 3, where zone = 100 * (max - count) / max over the owner's pods per
+ * zone (100 when no zone has any). Nodes without a zone keep their per-node score. */
+void minik_sched_owner_zone_blend(const minik_sched_snapshot_t *snap, const minik_sched_pod_t *pod,
+                                  minik_sched_node_t *const *nodes, size_t n, int64_t *scores);
+
 /* kube-scheduler's DefaultNormalizeScore: scale so the maximum becomes 100; `reverse`
  * turns "fewer is better" counts into scores (100 - v*100/max); all 0 stays 0, or 100
  * when reversed. */
@@ -66,13 +73,20 @@ void minik_sched_normalize(int64_t *scores, size_t n, bool reverse);
 #define MINIK_SCHED_WEIGHT_TAINTS        3
 #define MINIK_SCHED_WEIGHT_SPREAD        2
 #define MINIK_SCHED_WEIGHT_INTER_POD     2
+#define MINIK_SCHED_WEIGHT_TOPOLOGY      2
 /* Weight of an existing pod's *required* affinity term that selects the incoming pod
  * (kube-scheduler's hardPodAffinityWeight default). */
 #define MINIK_SCHED_HARD_POD_AFFINITY_WEIGHT 1
 
-/* Weighted total for each of the n feasible nodes into totals[n]. */
+struct minik_sched_prefilter;
+/* Weighted total for each of the n feasible nodes into totals[n]. `pf` (may be NULL: no
+ * topology spread score) is the pod's pre-filter state. */
 void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snapshot_t *snap,
-                             const minik_sched_pod_t *pod, minik_sched_node_t *const *nodes,
-                             size_t n, int64_t *totals);
+                             const struct minik_sched_prefilter *pf, const minik_sched_pod_t *pod,
+                             minik_sched_node_t *const *nodes, size_t n, int64_t *totals);
+
+/* PodTopologySpread's normalisation of soft-constraint counts: -1 (node lacks a label)
+ * scores 0; otherwise 100 * (max + min - v) / max, or 100 when max is 0. */
+void minik_sched_normalize_spread(int64_t *scores, size_t n);
 
 #endif
