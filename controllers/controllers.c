@@ -82,6 +82,7 @@ static void queue_owner(minik_controllers_t *c, const cJSON *obj)
                     : strcmp(kind, "Deployment") == 0 ? c->deploy_q
                     : strcmp(kind, "DaemonSet") == 0  ? c->ds_q
                     : strcmp(kind, "Job") == 0        ? c->job_q
+                    : strcmp(kind, "CronJob") == 0    ? c->cj_q
                                                       : NULL;
     if (!q)
         return;
@@ -133,6 +134,8 @@ static void on_event(const minik_store_event_t *ev, void *ud)
         minik_wq_add(c->ds_q, key);
     else if (strcmp(kind, "Job") == 0)
         minik_wq_add(c->job_q, key);
+    else if (strcmp(kind, "CronJob") == 0)
+        minik_wq_add(c->cj_q, key);
     else if (strcmp(kind, "Node") == 0) {
         minik_nodes_observe(c, ev->type, obj);
         /* Every DaemonSet may gain or lose a pod when a node comes, goes or changes. */
@@ -167,6 +170,7 @@ int minik_controllers_new(minik_store_t *store, uv_loop_t *loop,
     c->rs_q = minik_wq_new(loop, "replicaset", minik_replicaset_sync, c);
     c->ds_q = minik_wq_new(loop, "daemonset", minik_daemonset_sync, c);
     c->job_q = minik_wq_new(loop, "job", minik_job_sync, c);
+    c->cj_q = minik_wq_new(loop, "cronjob", minik_cronjob_sync, c);
     c->gc_q = minik_wq_new(loop, "gc", minik_gc_sync, c);
     c->node_q = minik_wq_new(loop, "node", minik_node_sync, c);
     uv_timer_init(loop, &c->node_timer);
@@ -186,6 +190,7 @@ int minik_controllers_start(minik_controllers_t *c, minik_error_t **err)
     queue_all(c, "ReplicaSet", c->rs_q);
     queue_all(c, "DaemonSet", c->ds_q);
     queue_all(c, "Job", c->job_q);
+    queue_all(c, "CronJob", c->cj_q);
     queue_all(c, "Pod", NULL);
     return 0;
 }
@@ -200,7 +205,8 @@ void minik_controllers_get_stats(const minik_controllers_t *c, minik_controllers
     *out = c->stats;
     out->reconciles = minik_wq_processed(c->deploy_q) + minik_wq_processed(c->rs_q) +
                       minik_wq_processed(c->ds_q) + minik_wq_processed(c->job_q) +
-                      minik_wq_processed(c->gc_q) + minik_wq_processed(c->node_q);
+                      minik_wq_processed(c->cj_q) + minik_wq_processed(c->gc_q) +
+                      minik_wq_processed(c->node_q);
 }
 
 static void timer_closed(uv_handle_t *h)
@@ -221,6 +227,7 @@ void minik_controllers_free(minik_controllers_t *c)
     minik_wq_free(c->rs_q);
     minik_wq_free(c->ds_q);
     minik_wq_free(c->job_q);
+    minik_wq_free(c->cj_q);
     minik_wq_free(c->gc_q);
     minik_wq_free(c->node_q);
     minik_nodes_clear(&c->nodes);

@@ -29,7 +29,7 @@ struct minik_controllers {
     minik_store_t *store;
     uv_loop_t *loop;
     minik_controllers_opts_t opts;
-    minik_wq_t *deploy_q, *rs_q, *ds_q, *job_q, *gc_q, *node_q;
+    minik_wq_t *deploy_q, *rs_q, *ds_q, *job_q, *cj_q, *gc_q, *node_q;
     minik_store_watch_t *watch;
     minik_nodes_t nodes;
     uv_timer_t node_timer;
@@ -103,6 +103,7 @@ void minik_deployment_sync(const char *key, void *ud);
 void minik_replicaset_sync(const char *key, void *ud);
 void minik_daemonset_sync(const char *key, void *ud);
 void minik_job_sync(const char *key, void *ud);
+void minik_cronjob_sync(const char *key, void *ud);
 void minik_gc_sync(const char *key, void *ud);
 void minik_gc_owner_deleted(minik_controllers_t *c, const cJSON *owner);
 void minik_gc_observe(minik_controllers_t *c, const cJSON *obj);

@@ -35,6 +35,8 @@ const minik_kind_t minik_kinds[] = {
      MINIK_NAME_DNS1123_SUBDOMAIN, minik_schema_daemonset, NULL, NULL},
     {"Job", "batch", "v1", "batch/v1", "jobs", "job", NO_SHORT, true, MINIK_NAME_DNS1123_SUBDOMAIN,
      minik_schema_job, NULL, NULL},
+    {"CronJob", "batch", "v1", "batch/v1", "cronjobs", "cronjob", SHORT("cj"), true,
+     MINIK_NAME_DNS1123_SUBDOMAIN, minik_schema_cronjob, NULL, NULL},
     {NULL},
 };
 

@@ -1,11 +1,12 @@
-/* apps/v1 ReplicaSet and DaemonSet, batch/v1 Job: the workload kinds the controllers run
- * (controllers/). Fields the controllers do not honour are left out, so a manifest using
- * them gets an "unknown field" error instead of being silently ignored. Defaults follow
+/* apps/v1 ReplicaSet and DaemonSet, batch/v1 Job and CronJob: the workload kinds the controllers
+ * run (controllers/). Fields the controllers do not honour are left out, so a manifest using them
+ * gets an "unknown field" error instead of being silently ignored. Defaults follow
  * k8s.io/kubernetes/pkg/apis/{apps,batch}/v1/defaults.go. */
 #include <ctype.h>
 #include <string.h>
 
 #include "lib/cleanup.h"
+#include "proto/cron.h"
 #include "proto/schema_common.h"
 #include "proto/selector.h"
 
@@ -191,6 +192,49 @@ const minik_field_t minik_schema_job[] = {
     MINIK_META_ROW,
     {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = job_spec_fields,
      .check = check_job_spec},
+    MINIK_STATUS_ROW,
+    ROW_END,
+};
+
+/* ---- CronJob ----------------------------------------------------------------------------- */
+
+static void check_schedule(minik_vctx_t *c, const cJSON *n)
+{
+    if (!cJSON_IsString(n))
+        return;
+    minik_cron_t sched;
+    cleanup_error minik_error_t *err = NULL;
+    if (minik_cron_parse(n->valuestring, &sched, &err) < 0)
+        minik_vctx_error(c, NULL, NULL, "invalid schedule \"%.100s\": %s", n->valuestring,
+                         err->msg);
+}
+
+static const minik_field_t job_template_fields[] = {
+    {"metadata", MINIK_T_OBJECT, .fields = minik_schema_template_meta},
+    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = job_spec_fields,
+     .check = check_job_spec},
+    ROW_END,
+};
+
+static const char *const concurrency_policies[] = {"Allow", "Forbid", "Replace", NULL};
+
+static const minik_field_t cronjob_spec_fields[] = {
+    {"schedule", MINIK_T_STRING, .flags = MINIK_F_REQUIRED, .check = check_schedule,
+     .doc = "cron format, UTC: \"*/15 * * * *\", \"0 9 * * mon-fri\", @daily..."},
+    {"startingDeadlineSeconds", MINIK_T_INT, NONNEG,
+     .doc = "skip a run started later than this after its time"},
+    {"concurrencyPolicy", MINIK_T_STRING, .enums = concurrency_policies, .dflt = "\"Allow\""},
+    {"suspend", MINIK_T_BOOL, .dflt = "false"},
+    {"jobTemplate", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = job_template_fields},
+    {"successfulJobsHistoryLimit", MINIK_T_INT, NONNEG, .dflt = "3"},
+    {"failedJobsHistoryLimit", MINIK_T_INT, NONNEG, .dflt = "1"},
+    ROW_END,
+};
+
+const minik_field_t minik_schema_cronjob[] = {
+    MINIK_TYPE_ROWS,
+    MINIK_META_ROW,
+    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = cronjob_spec_fields},
     MINIK_STATUS_ROW,
     ROW_END,
 };

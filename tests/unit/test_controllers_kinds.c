@@ -31,6 +31,7 @@ static void kinds_are_known(void **state)
     assert_non_null(minik_kind_lookup("apps/v1", "ReplicaSet"));
     assert_non_null(minik_kind_lookup("apps/v1", "DaemonSet"));
     assert_non_null(minik_kind_lookup("batch/v1", "Job"));
+    assert_string_equal(minik_kind_by_name("cj")->kind, "CronJob");
     assert_string_equal(minik_kind_by_name("rs")->kind, "ReplicaSet");
     assert_string_equal(minik_kind_by_name("ds")->kind, "DaemonSet");
     assert_string_equal(minik_kind_by_name("jobs")->kind, "Job");
@@ -87,6 +88,28 @@ static void replicaset_defaults(void **state)
     cJSON_Delete(rs);
 }
 
+static void cronjob_schedule_and_defaults(void **state)
+{
+    const char *good = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n"
+                       "  schedule: \"*/5 * * * *\"\n"
+                       "  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+                       "          restartPolicy: OnFailure\n"
+                       "          containers: [{name: c, image: busybox}]\n";
+    cJSON *cj = proto_load_one(good);
+    assert_string_equal(proto_at(cj, "spec.concurrencyPolicy")->valuestring, "Allow");
+    assert_int_equal(proto_at(cj, "spec.successfulJobsHistoryLimit")->valueint, 3);
+    assert_int_equal(proto_at(cj, "spec.failedJobsHistoryLimit")->valueint, 1);
+    assert_int_equal(proto_at(cj, "spec.jobTemplate.spec.backoffLimit")->valueint, 6);
+    cJSON_Delete(cj);
+    assert_diags("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n"
+                 "  schedule: \"61 * * * *\"\n"
+                 "  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+                 "          restartPolicy: Never\n"
+                 "          containers: [{name: c, image: busybox}]\n",
+                 "app.yaml:5:13: spec.schedule: invalid schedule \"61 * * * *\": minute: \"61\" "
+                 "is out of range 0-59\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +117,7 @@ int main(void)
         cmocka_unit_test(job_defaults_and_rules),
         cmocka_unit_test(daemonset_defaults_and_rules),
         cmocka_unit_test(replicaset_defaults),
+        cmocka_unit_test(cronjob_schedule_and_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -721,7 +721,7 @@ static void kinds_and_api_versions(void **state)
     assert_diags("apiVersion: v1\nkind: Ingress\nmetadata: {name: x}\n",
                  "app.yaml:2:7: kind: unsupported kind \"Ingress\" (minik supports Namespace, "
                  "Node, Pod, Service, Endpoints, ConfigMap, Secret, Event, Deployment, "
-                 "ReplicaSet, DaemonSet, Job)\n");
+                 "ReplicaSet, DaemonSet, Job, CronJob)\n");
 }
 
 static void names_labels_and_namespaces(void **state)
