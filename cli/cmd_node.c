@@ -39,7 +39,7 @@ static const char *str_at(const cJSON *obj, const char *a, const char *b)
     return cJSON_GetStringValue(b ? cJSON_GetObjectItemCaseSensitive(x, b) : x);
 }
 
-static int set_unschedulable(minik_client_t *c, const char *name, bool on, minik_error_t **err)
+static int set_unschedulable_once(minik_client_t *c, const char *name, bool on, minik_error_t **err)
 {
     cleanup_free char *path = minik_client_path("v1", "nodes", false, NULL, name, NULL, NULL);
     cleanup_cjson cJSON *node = NULL;
@@ -61,6 +61,19 @@ static int set_unschedulable(minik_client_t *c, const char *name, bool on, minik
         return -1;
     printf("node/%s %s\n", name, on ? "cordoned" : "uncordoned");
     return 0;
+}
+
+/* The node lifecycle controller writes Nodes too: on a 409, read again and retry. */
+static int set_unschedulable(minik_client_t *c, const char *name, bool on, minik_error_t **err)
+{
+    for (int attempt = 0;; attempt++) {
+        int r = set_unschedulable_once(c, name, on, err);
+        if (r < 0 && *err && (*err)->code == 409 && attempt < 5) {
+            minik_error_clear(err);
+            continue;
+        }
+        return r;
+    }
 }
 
 static const char *controller_kind(const cJSON *pod)

@@ -32,7 +32,8 @@ static const minik_cli_flag_t flags[] = {
 };
 
 static const minik_cli_spec_t spec = {
-    .usage = "minik rollout (status|history|undo|restart) (deploy/NAME | deploy NAME) [flags]",
+    .usage = "minik rollout (status|history|undo|restart|pause|resume) (deploy/NAME | deploy "
+             "NAME) [flags]",
     .summary = "Manage the rollout of a Deployment",
     .description =
         "status   wait until the rollout finishes (exit 1 if its progress deadline passes)\n"
@@ -40,6 +41,8 @@ static const minik_cli_spec_t spec = {
         "undo     roll back to the previous revision, or --to-revision N\n"
         "restart  replace every pod (sets the kubectl.kubernetes.io/restartedAt template "
         "annotation)\n"
+        "pause    stop rolling out template changes (scaling still applies)\n"
+        "resume   roll out again\n"
         "Example:\n  minik rollout undo deploy/web --to-revision=2",
     .flags = flags,
     .min_args = 2,
@@ -212,6 +215,30 @@ static int do_restart(minik_client_t *c, const minik_resource_t *t, const char *
     return MINIK_EXIT_OK;
 }
 
+static int do_pause(minik_client_t *c, const minik_resource_t *t, const char *ref, bool pause,
+                    minik_error_t **err)
+{
+    cleanup_free char *path =
+        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
+    cleanup_cjson cJSON *d = NULL;
+    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+        return -1;
+    cJSON *spec = cJSON_GetObjectItemCaseSensitive(d, "spec");
+    if (!cJSON_IsObject(spec))
+        return minik_error_set(err, 0, "%s: the object has no spec", ref);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "paused")) == pause) {
+        fprintf(stderr, "error: %s is %s\n", ref, pause ? "already paused" : "not paused");
+        return MINIK_EXIT_ERROR;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(spec, "paused");
+    if (pause)
+        cJSON_AddBoolToObject(spec, "paused", 1);
+    if (minik_client_json(c, "PUT", path, NULL, d, NULL, err) < 0)
+        return -1;
+    printf("%s %s\n", ref, pause ? "paused" : "resumed");
+    return MINIK_EXIT_OK;
+}
+
 int minik_cmd_rollout(int argc, char **argv)
 {
     int first = 0;
@@ -219,11 +246,15 @@ int minik_cmd_rollout(int argc, char **argv)
     if (r != 0)
         return minik_cli_parse_exit(r);
     const char *sub = argv[first];
-    if (strcmp(sub, "status") != 0 && strcmp(sub, "history") != 0 && strcmp(sub, "undo") != 0 &&
-        strcmp(sub, "restart") != 0)
+    static const char *const subs[] = {"status", "history", "undo", "restart",
+                                       "pause",  "resume",  NULL};
+    bool known = false;
+    for (size_t i = 0; subs[i]; i++)
+        known = known || strcmp(sub, subs[i]) == 0;
+    if (!known)
         return minik_cli_usage_error(&spec,
-                                     "unknown rollout command \"%s\" (want status, "
-                                     "history, undo or restart)",
+                                     "unknown rollout command \"%s\" (want status, history, "
+                                     "undo, restart, pause or resume)",
                                      sub);
     cleanup_error minik_error_t *err = NULL;
     minik_resource_list_t targets = {0};
@@ -243,17 +274,28 @@ int minik_cmd_rollout(int argc, char **argv)
     const minik_resource_t *t = &targets.v[0];
     cleanup_free char *ref = minik_object_ref(t->kind, t->name);
     int rc;
-    if (strcmp(t->kind->kind, "Deployment") != 0) {
-        fprintf(stderr, "error: %s: rollout supports Deployments only\n", ref);
-        rc = MINIK_EXIT_ERROR;
-    } else if (strcmp(sub, "status") == 0) {
-        rc = do_status(c, t, &err);
-    } else if (strcmp(sub, "history") == 0) {
-        rc = do_history(c, t, ref, &err);
-    } else if (strcmp(sub, "undo") == 0) {
-        rc = do_undo(c, t, ref, &err);
-    } else {
-        rc = do_restart(c, t, ref, &err);
+    /* The controllers write the Deployment's status all the time: a read-modify-write that
+     * meets a newer resourceVersion (409) reads again and retries, as kubectl does. */
+    for (int attempt = 0;; attempt++) {
+        if (strcmp(t->kind->kind, "Deployment") != 0) {
+            fprintf(stderr, "error: %s: rollout supports Deployments only\n", ref);
+            rc = MINIK_EXIT_ERROR;
+        } else if (strcmp(sub, "status") == 0) {
+            rc = do_status(c, t, &err);
+        } else if (strcmp(sub, "history") == 0) {
+            rc = do_history(c, t, ref, &err);
+        } else if (strcmp(sub, "undo") == 0) {
+            rc = do_undo(c, t, ref, &err);
+        } else if (strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0) {
+            rc = do_pause(c, t, ref, strcmp(sub, "pause") == 0, &err);
+        } else {
+            rc = do_restart(c, t, ref, &err);
+        }
+        if (rc < 0 && err && err->code == 409 && attempt < 5) {
+            minik_error_clear(&err);
+            continue;
+        }
+        break;
     }
     minik_resource_list_clear(&targets);
     if (rc < 0)

@@ -77,6 +77,25 @@ deployment_field() { api GET /apis/apps/v1/namespaces/default/deployments/web | 
     [ "$status" -eq 1 ]
     [[ "$output" == *"unable to find specified revision 7 in history"* ]]
 
+    # Paused: a template change waits; resume rolls it out.
+    run mk rollout pause deploy/web
+    [ "$status" -eq 0 ]
+    [ "$output" = "deployment.apps/web paused" ]
+    run mk rollout pause deploy/web
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"already paused"* ]]
+    api PATCH /apis/apps/v1/namespaces/default/deployments/web '{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox:3"}]}}}}' application/merge-patch+json >/dev/null
+    sleep 1
+    [ "$(count /apis/apps/v1/namespaces/default/replicasets 'true')" = 2 ]
+    [ "$(count /api/v1/namespaces/default/pods ".metadata.labels[\"pod-template-hash\"] == \"$hash1\"")" = 3 ]
+    run mk rollout resume deploy/web
+    [ "$status" -eq 0 ]
+    [ "$output" = "deployment.apps/web resumed" ]
+    run mk rollout status deploy/web --timeout 30s
+    [ "$status" -eq 0 ]
+    wait_for 20 pods_ready 3
+    [ "$(count /apis/apps/v1/namespaces/default/replicasets 'true')" = 3 ]
+
     # Restart: every pod replaced through a new revision.
     run mk rollout restart deploy/web
     [ "$status" -eq 0 ]
@@ -172,22 +191,27 @@ pods_on() { count /api/v1/namespaces/default/pods ".spec.nodeName == \"$1\""; }
     [ "$(api GET /api/v1/nodes/n1 | sed '$d' | jq -r .spec.unschedulable)" = null ]
     # A pod without a controller blocks the drain unless --force.
     api POST /api/v1/namespaces/default/pods "$(pod_json bare n1)" >/dev/null
+    # A DaemonSet pod is left where it is.
+    api POST /apis/apps/v1/namespaces/default/daemonsets '{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"agent"},"spec":{"selector":{"matchLabels":{"app":"agent"}},"template":{"metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"name":"agent","image":"busybox"}]}}}}' >/dev/null
+    wait_for 20 pod_count_is 4
     run mk node drain n1
     [ "$status" -eq 1 ]
     [[ "$output" == *"cannot delete pod not managed by a controller: default/bare"* ]]
-    [ "$(count /api/v1/namespaces/default/pods 'true')" = 3 ]
+    [ "$(count /api/v1/namespaces/default/pods 'true')" = 4 ]
     names=$(api GET /api/v1/namespaces/default/pods | sed '$d' | jq -r '.items[].metadata.name' | sort | tr '\n' ' ')
     run mk node drain n1 --force
     [ "$status" -eq 0 ]
     [[ "$output" == *"evicting pod default/bare"* ]]
+    [[ "$output" == *"ignoring DaemonSet-managed pod default/agent-"* ]]
     [[ "$output" == *"node/n1 drained" ]]
     [ "$(api GET /api/v1/nodes/n1 | sed '$d' | jq -r .spec.unschedulable)" = true ]
     # The Deployment's pods come back (new names); the bare one does not.
-    wait_for 20 pod_count_is 2
+    wait_for 20 pod_count_is 3
     api GET /api/v1/namespaces/default/pods/bare | tail -n1 | grep -qx 404
-    for n in $(api GET /api/v1/namespaces/default/pods | sed '$d' | jq -r '.items[].metadata.name'); do
+    for n in $(api GET /api/v1/namespaces/default/pods | sed '$d' | jq -r '.items[] | select(.metadata.ownerReferences[0].kind == "ReplicaSet") | .metadata.name'); do
         [[ " $names " != *" $n "* ]]
     done
+    [ "$(count /api/v1/namespaces/default/pods '.metadata.ownerReferences[0].kind == "DaemonSet"')" = 1 ]
 }
 
 job_cond() { # TYPE → the Job's condition status
