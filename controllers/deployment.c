@@ -340,6 +340,9 @@ void minik_deployment_sync(const char *key, void *ud)
     if (minik_ctl_terminating(d))
         goto out;
     s.d = d;
+    /* Orphaned ReplicaSets it selects come back first; it looks again once they are its. */
+    if (minik_ctl_adopt(c, c->deploy_q, key, d, "ReplicaSet") > 0)
+        goto out;
     s.rses = minik_ctl_list_owned(c, "ReplicaSet", ns, minik_ctl_str(d, "metadata.uid"));
     if (!s.rses) {
         minik_wq_add_rate_limited(c->deploy_q, key);

@@ -70,6 +70,12 @@ cJSON *minik_ctl_owner_ref(const cJSON *owner);
 cJSON *minik_ctl_list_owned(minik_controllers_t *c, const char *kind, const char *ns,
                             const char *uid);
 
+/* Adopt orphans of `kind` that owner's selector matches (as Kubernetes' controller ref
+ * manager does: a Deployment re-created after an Orphan delete takes its ReplicaSets back
+ * instead of creating new pods). Returns how many adoption writes were submitted. */
+int minik_ctl_adopt(minik_controllers_t *c, minik_wq_t *q, const char *key, const cJSON *owner,
+                    const char *kind);
+
 bool minik_ctl_terminating(const cJSON *obj);
 bool minik_ctl_pod_active(const cJSON *pod); /* not terminating, not Succeeded/Failed */
 bool minik_ctl_pod_ready(const cJSON *pod);

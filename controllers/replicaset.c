@@ -51,6 +51,8 @@ void minik_replicaset_sync(const char *key, void *ud)
     }
     if (minik_ctl_terminating(rs))
         goto out;
+    if (minik_ctl_adopt(c, c->rs_q, key, rs, "Pod") > 0)
+        goto out;
     const char *uid = minik_ctl_str(rs, "metadata.uid");
     cJSON *pods = minik_ctl_list_owned(c, "Pod", ns, uid);
     if (!pods) {

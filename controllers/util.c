@@ -10,6 +10,7 @@
 #include "controllers/internal.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "proto/selector.h"
 
 const cJSON *minik_ctl_get(const cJSON *obj, const char *path)
 {
@@ -351,4 +352,60 @@ int64_t minik_ctl_scaled(const cJSON *v, int64_t total, bool round_up, int64_t d
         total = 1000000000;
     int64_t num = pct * total;
     return round_up ? (num + 99) / 100 : num / 100;
+}
+
+/* Orphans of `kind` in the owner's namespace that its spec.selector matches (no
+ * controller reference, not being deleted, a non-empty selector). */
+typedef struct adopt_ctx {
+    minik_selector_t *sel;
+} adopt_ctx_t;
+
+static bool orphan_filter(const cJSON *obj, void *ud)
+{
+    adopt_ctx_t *a = ud;
+    return !minik_ctl_controller_ref(obj) && !minik_ctl_terminating(obj) &&
+           minik_selector_matches(a->sel, minik_ctl_get(obj, "metadata.labels"));
+}
+
+int minik_ctl_adopt(minik_controllers_t *c, minik_wq_t *q, const char *key, const cJSON *owner,
+                    const char *kind)
+{
+    adopt_ctx_t a = {0};
+    minik_error_t *err = NULL;
+    const cJSON *sel = minik_ctl_get(owner, "spec.selector");
+    if (!cJSON_IsObject(sel) || minik_selector_from_json(sel, &a.sel, &err) < 0 ||
+        minik_selector_is_empty(a.sel)) {
+        minik_error_free(err);
+        minik_selector_free(a.sel);
+        return 0;
+    }
+    cJSON *items = NULL;
+    if (minik_store_list(c->store, kind, minik_ctl_str(owner, "metadata.namespace"), orphan_filter,
+                         &a, &items, NULL, &err) < 0) {
+        minik_error_free(err);
+        minik_selector_free(a.sel);
+        return 0;
+    }
+    int n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        if (strcmp(kind, "Pod") == 0 && !minik_ctl_pod_active(it))
+            continue;
+        cJSON *upd = cJSON_Duplicate(it, 1);
+        cJSON *md = minik_ctl_obj(upd, "metadata");
+        cJSON *refs = cJSON_GetObjectItemCaseSensitive(md, "ownerReferences");
+        if (!cJSON_IsArray(refs)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(md, "ownerReferences");
+            refs = cJSON_AddArrayToObject(md, "ownerReferences");
+        }
+        cJSON_AddItemToArray(refs, minik_ctl_owner_ref(owner));
+        minik_log_info("adopting an orphan", "owner", key, "kind", kind, "name",
+                       minik_ctl_str(it, "metadata.name"), NULL);
+        minik_ctl_write(c, q, key, MINIK_STORE_OP_UPDATE, upd); /* CAS on its rv */
+        n++;
+    }
+    cJSON_Delete(items);
+    minik_selector_free(a.sel);
+    return n;
 }

@@ -124,7 +124,7 @@ deployment_field() { api GET /apis/apps/v1/namespaces/default/deployments/web | 
     [[ "$output" == *"not found"* ]]
 }
 
-@test "controllers: deleting a Deployment removes its ReplicaSets and pods; Orphan keeps them" {
+@test "controllers: deleting a Deployment removes its ReplicaSets and pods; Orphan keeps them for adoption" {
     add_node n1
     api POST /apis/apps/v1/namespaces/default/deployments "$(deploy_json web 2)" >/dev/null
     wait_for 20 pods_ready 2
@@ -141,6 +141,15 @@ deployment_field() { api GET /apis/apps/v1/namespaces/default/deployments/web | 
     [ "$(count /apis/apps/v1/namespaces/default/replicasets 'true')" = 1 ]
     [ "$(count /api/v1/namespaces/default/pods 'true')" = 2 ]
     [ "$(count /apis/apps/v1/namespaces/default/replicasets '.metadata.ownerReferences == null')" = 1 ]
+    # Applying the Deployment again adopts them: same pods, no new ones.
+    names=$(api GET /api/v1/namespaces/default/pods | sed '$d' | jq -r '[.items[].metadata.name] | sort | join(",")')
+    api POST /apis/apps/v1/namespaces/default/deployments "$(deploy_json web 2)" >/dev/null
+    rs_adopted() { [ "$(count /apis/apps/v1/namespaces/default/replicasets '.metadata.ownerReferences[0].kind == "Deployment"')" = 1 ]; }
+    wait_for 20 rs_adopted
+    run mk rollout status deploy/web --timeout 20s
+    [ "$status" -eq 0 ]
+    [ "$(api GET /api/v1/namespaces/default/pods | sed '$d' | jq -r '[.items[].metadata.name] | sort | join(",")')" = "$names" ]
+    [ "$(count /apis/apps/v1/namespaces/default/replicasets 'true')" = 1 ]
 }
 
 node_tainted() {

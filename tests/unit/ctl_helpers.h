@@ -61,7 +61,11 @@ void cf_run_for(ctl_fix_t *f, uint64_t ms);
 void cf_add_node(ctl_fix_t *f, const char *name, const char *label_kv, const char *taint_key);
 /* Store helpers (synchronous; the loop delivers the events). */
 void cf_create(ctl_fix_t *f, cJSON *obj); /* takes ownership */
-void cf_update(ctl_fix_t *f, cJSON *obj); /* takes ownership */
+/* Update, carrying spec and metadata over to the latest version on a 409 (the status of
+ * the latest version is kept). Takes ownership. */
+void cf_update(ctl_fix_t *f, cJSON *obj);
+/* One attempt: 0, or the error's HTTP-style code. Takes ownership. */
+int cf_try_update(ctl_fix_t *f, cJSON *obj);
 int cf_delete(ctl_fix_t *f, const char *kind, const char *ns, const char *name);
 cJSON *cf_get(ctl_fix_t *f, const char *kind, const char *ns, const char *name); /* NULL if none */
 cJSON *cf_list(ctl_fix_t *f, const char *kind, const char *ns);

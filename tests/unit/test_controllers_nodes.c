@@ -287,7 +287,8 @@ static void on_status_beat(uv_timer_t *t)
     minik_ctl_set_condition(st, "Ready", "True", "KubeletReady", NULL, 0, false);
     cJSON *cond = (cJSON *)minik_ctl_condition(node, "Ready");
     minik_ctl_set_str(cond, "lastHeartbeatTime", ts);
-    cf_update(b->f, node);
+    /* A conflict (the controller wrote the Node) just skips this beat, like a kubelet. */
+    (void)cf_try_update(b->f, node);
 }
 
 static bool ready_now(ctl_fix_t *f, void *ud)
