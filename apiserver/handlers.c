@@ -626,12 +626,14 @@ static int mutate_patch(api_call_t *c, const cJSON *cur, cJSON **out, minik_erro
     /* A resourceVersion in the patch is a precondition, as in Kubernetes. */
     const char *prv = minik_obj_str(next, "metadata", "resourceVersion");
     const char *crv = minik_obj_str(cur, "metadata", "resourceVersion");
-    if (prv && crv && strcmp(prv, crv) == 0 && c->attempts > 0)
+    /* Equal to the version read (the patch did not name one, or named the current one):
+     * no client precondition, so update_attempt pins the read version and retries on a
+     * conflict with a concurrent writer (the controllers write status all the time). A
+     * retry that finds a newer version then sees a named old one as a precondition. */
+    if (prv && crv && strcmp(prv, crv) == 0)
         cJSON_DeleteItemFromObjectCaseSensitive(minik_obj_metadata(next), "resourceVersion");
-    else if (prv && crv && strcmp(prv, crv) != 0 && c->attempts > 0) {
-        /* The patch did not name a version; this came from the object we read. */
-        cJSON_DeleteItemFromObjectCaseSensitive(minik_obj_metadata(next), "resourceVersion");
-    }
+    /* Otherwise only the patch can have set it (it is applied to the object read): a
+     * precondition, kept, so a stale one is a 409 on any attempt. */
     *out = next;
     return 0;
 }
