@@ -15,6 +15,7 @@ const minik_resource_t minik_resources[] = {
     {"replicasets", "replicaset", "ReplicaSet", "apps", "v1", true, "rs", "status,scale"},
     {"daemonsets", "daemonset", "DaemonSet", "apps", "v1", true, "ds", "status"},
     {"jobs", "job", "Job", "batch", "v1", true, "", "status"},
+    {"cronjobs", "cronjob", "CronJob", "batch", "v1", true, "cj", "status"},
     {0},
 };
 

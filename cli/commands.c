@@ -17,5 +17,8 @@ const minik_command_t minik_commands[] = {
     {"backup", "Copy the cluster state database to a file", minik_cmd_backup, false},
     {"restore", "Replace the cluster state database by a backup", minik_cmd_restore, false},
     {"image", "Pull, import, list and remove images on this node", minik_cmd_image, false},
+    {"rollout", "Manage a Deployment's rollout: status, history, undo, restart, pause",
+     minik_cmd_rollout, false},
+    {"node", "Cordon, uncordon or drain a node", minik_cmd_node, false},
     {0},
 };

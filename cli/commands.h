@@ -15,5 +15,7 @@ int minik_cmd_diff(int argc, char **argv);
 int minik_cmd_scale(int argc, char **argv);
 int minik_cmd_api_resources(int argc, char **argv);
 int minik_cmd_image(int argc, char **argv);
+int minik_cmd_rollout(int argc, char **argv);
+int minik_cmd_node(int argc, char **argv);
 
 #endif

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Deployment reconcile: time from creating a Deployment of N replicas to every pod durably
+# created (tests/tools/ctl_bench.c, in process over a real store), side by side with the
+# floor measured in the same run: the same N pods submitted straight to the store's
+# group-committed API. No kube-controller-manager runs on this machine.
+#   BENCH_DIR (default /var/tmp: a real disk), ROUNDS (default 3: medians)
+set -euo pipefail
+: "${MINIK_BIN:?}"
+bench="$(dirname "$MINIK_BIN")/tools/ctl_bench"
+rounds=${ROUNDS:-3}
+base=$(mktemp -d "${BENCH_DIR:-/var/tmp}/minik-bench-ctl-XXXXXX")
+trap 'rm -rf --one-file-system "$base"' EXIT
+
+val() { sed -n "s/^$1=//p"; }
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+echo "## Deployment reconcile (in process, real store, median of $rounds)"
+echo
+echo "| replicas | controllers: time to all pods created s | pods/s | peak RSS MB | floor: same pods written directly s | ratio controllers/floor |"
+echo "|---|---|---|---|---|---|"
+for n in 100 1000 5000; do
+    cs=() cr=() cm=() ds=()
+    for ((i = 0; i < rounds; i++)); do
+        # Alternate the two in each round so a noisy disk hurts both alike.
+        d=$(mktemp -d "$base/run-XXXXXX")
+        out=$("$bench" "$d" "$n" controller)
+        rm -rf "$d"
+        cs+=("$(val seconds <<<"$out")")
+        cr+=("$(val pods_per_s <<<"$out")")
+        cm+=("$(val max_rss_mb <<<"$out")")
+        d=$(mktemp -d "$base/run-XXXXXX")
+        out=$("$bench" "$d" "$n" direct)
+        rm -rf "$d"
+        ds+=("$(val seconds <<<"$out")")
+    done
+    s=$(printf '%s\n' "${cs[@]}" | median)
+    r=$(printf '%s\n' "${cr[@]}" | median)
+    m=$(printf '%s\n' "${cm[@]}" | median)
+    f=$(printf '%s\n' "${ds[@]}" | median)
+    awk -v n="$n" -v s="$s" -v r="$r" -v m="$m" -v f="$f" \
+        'BEGIN {printf "| %d | %.3f | %.0f | %.0f | %.3f | %.2fx |\n", n, s, r, m, f, s / f}'
+done
