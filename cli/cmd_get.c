@@ -106,7 +106,9 @@ static int parse_targets(char **args, int nargs, group_t **out, size_t *n_out, m
         minik_buf_t eb = MINIK_BUF_INIT;
         for (char **p = parts; *p; p++)
             minik_buf_appendf(&eb, "%s%s", eb.len ? "," : "",
-                              strcmp(*p, "all") == 0 ? "pods,services,deployments" : *p);
+                              strcmp(*p, "all") == 0
+                                  ? "pods,services,daemonsets,deployments,replicasets,jobs,cronjobs"
+                                  : *p);
         expanded = minik_buf_steal(&eb);
         cleanup_strv char **kinds = minik_str_split(expanded, ",", true);
         size_t nk = minik_strv_len(kinds);

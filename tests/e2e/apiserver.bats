@@ -4,6 +4,10 @@
 load helpers
 load apiserver_helpers
 
+deploy_has_updated() {
+    [ "$(jqr "$(api GET "/apis/apps/v1/namespaces/default/deployments/$1")" '.status.updatedReplicas // 0')" = "$2" ]
+}
+
 @test "server: --help says the embedded agent is not built; insecure HTTP only on loopback" {
     run minik server --help
     [ "$status" -eq 0 ]
@@ -79,13 +83,16 @@ load apiserver_helpers
     start_server
     api POST /apis/apps/v1/namespaces/default/deployments "$(deploy_json web 2)" >/dev/null
     api POST /api/v1/namespaces/default/pods "$(pod_json web-1)" >/dev/null
+    # The Deployment controller in the server creates its 2 pods.
+    wait_for 20 deploy_has_updated web 2
     run kubectl --kubeconfig "$DATA/admin.conf" get nodes,pods,deployments
     echo "$output"
     [ "$status" -eq 0 ]
     # Server-side Tables: the columns kubectl users know.
     [[ "$output" =~ NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE ]]
     [[ "$output" =~ pod/web-1\ +0/1\ +Pending\ +0\  ]]
-    [[ "$output" =~ deployment.apps/web\ +0/2\ +0\ +0\  ]]
+    [[ "$output" =~ deployment.apps/web\ +0/2\ +2\ +0\  ]]
+    [ "$(echo "$output" | grep -c '^pod/web-')" -eq 3 ]
     run kubectl --kubeconfig "$DATA/admin.conf" get pods -o wide --show-labels
     [ "$status" -eq 0 ]
     [[ "$output" =~ web-1.*\<none\>.*app=web ]]

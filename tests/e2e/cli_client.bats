@@ -5,6 +5,16 @@
 
 load helpers
 
+# deploy_updated NS NAME N: the Deployment controller has created N up-to-date pods. The
+# controllers run in the server, so tests that read a Deployment's columns wait for them.
+deploy_updated() {
+    [ "$(minik get deploy "$2" -n "$1" -o json | jq -r '.status.updatedReplicas // 0')" = "$3" ]
+}
+
+rs_current() {
+    [ "$(minik get rs "$1" -o json | jq -r '.status.replicas // 0')" = "$2" ]
+}
+
 setup() {
     DATA=$(make_tmpdir client-data)
     PORT=$(free_port)
@@ -90,10 +100,12 @@ rv() { # rv KIND NAME: the object's resourceVersion
 
 @test "get prints kubectl tables, wide, json, yaml and name" {
     minik apply -f "$APP" >/dev/null
+    wait_for 20 deploy_updated shop web 2
     run --separate-stderr minik get deployments -n shop
     [ "$status" -eq 0 ]
     [[ "${lines[0]}" =~ ^NAME\ +READY\ +UP-TO-DATE\ +AVAILABLE\ +AGE$ ]]
-    [[ "${lines[1]}" =~ ^web\ +0/2\ +0\ +0\ +[0-9]+s$ ]]
+    # No node runs the pods in this suite: 2 up to date, none ready or available.
+    [[ "${lines[1]}" =~ ^web\ +0/2\ +2\ +0\ +[0-9]+s$ ]]
     run minik get deploy -n shop -o wide
     [[ "${lines[0]}" =~ CONTAINERS\ +IMAGES\ +SELECTOR$ ]]
     [[ "${lines[1]}" =~ web\ +busybox:1.36\ +app=web$ ]]
@@ -515,8 +527,11 @@ EOF2
     for n in a b c; do
         printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: shop\n  labels:\n    tier: %s\n' "$n" "$([ $n = c ] && echo db || echo fe)" | minik apply -f - >/dev/null
     done
+    wait_for 20 deploy_updated shop web 2
     run minik get all -n shop -o name
-    [ "$output" = "$(printf 'service/web\ndeployment.apps/web')" ]
+    # kubectl's order: pods, services, deployments, replicasets.
+    [ "$(echo "$output" | grep -c '^pod/web-')" -eq 2 ]
+    [[ "$output" == *"service/web"*"deployment.apps/web"*"replicaset.apps/web-"* ]] || { echo "$output"; return 1; }
     run minik describe cm -n shop -l tier=fe
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | grep -c '^Name:')" -eq 2 ]
@@ -543,9 +558,10 @@ EOF2
     run --separate-stderr minik get cm -n shop --field-selector metadata.name!=web-config -o name
     [ -z "$output" ]
     [ "$stderr" = "No resources found in shop namespace." ]
+    wait_for 20 deploy_updated shop web 2
     run minik get deployments.apps -n shop --no-headers
     [ "$status" -eq 0 ]
-    [[ "${lines[0]}" =~ ^web\ +0/2\ +0\ +0\ +[0-9]+s$ ]]
+    [[ "${lines[0]}" =~ ^web\ +0/2\ +2\ +0\ +[0-9]+s$ ]]
     [ "${#lines[@]}" -eq 1 ]
     run minik get Deployment/web -n shop -o name
     [ "$output" = deployment.apps/web ]
@@ -601,15 +617,17 @@ EOF2
 }
 
 @test "kinds the server serves beyond proto's table are found through discovery" {
-    # A ReplicaSet, made directly through the API (proto has no manifest table for it yet).
+    # A ReplicaSet, made directly through the API rather than from a manifest.
     token=$(awk '/token:/ {print $2}' "$DATA/admin.conf")
     body='{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-7d","labels":{"app":"web"}},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"busybox"}]}}}}'
     curl -sfk -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
         -d "$body" "https://127.0.0.1:$PORT/apis/apps/v1/namespaces/default/replicasets" >/dev/null
+    # The ReplicaSet controller creates its two pods.
+    wait_for 20 rs_current web-7d 2
     run minik get rs
     [ "$status" -eq 0 ]
     [[ "${lines[0]}" =~ ^NAME\ +DESIRED\ +CURRENT\ +READY\ +AGE$ ]]
-    [[ "${lines[1]}" =~ ^web-7d\ +2\ +0\ +0\ +[0-9]+s$ ]]
+    [[ "${lines[1]}" =~ ^web-7d\ +2\ +2\ +0\ +[0-9]+s$ ]]
     run minik get replicasets.apps web-7d -o name
     [ "$output" = replicaset.apps/web-7d ]
     run minik scale rs/web-7d --replicas=4
