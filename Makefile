@@ -119,8 +119,10 @@ $(BUILDDIR)/fuzz/%: $(BUILDDIR)/obj/tests/fuzz/%.o $(ARCHIVES)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(LINK_LIBS)
 
 fuzz-build: deps
+ifneq ($(FUZZ_SRCS),)
 	$(MAKE) --no-print-directory BUILDDIR=$(FUZZ_DIR) CC=clang FUZZ=1 OPTFLAGS="-O1 -g" \
 		$(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/fuzz/%,$(FUZZ_SRCS))
+endif
 
 fuzz: fuzz-build
 	@FUZZ_DIR=$(CURDIR)/$(FUZZ_DIR)/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
@@ -145,5 +147,14 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# The demo needs the server, the node agent and the image tools; until they exist it says
+# what it will do rather than pretending (see README "Status").
+demo demo-stop: all
+	@echo "make $@: not available yet. When the server and node agent land, 'make demo' will"
+	@echo "start 'minik server' with its embedded agent under .demo/, build a busybox demo image,"
+	@echo "apply deploy/examples/hello/, wait until it is Ready and fetch it through its Service;"
+	@echo "'make demo-stop' will remove everything it created."
+	@exit 1
 
 -include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)
