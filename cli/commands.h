@@ -3,5 +3,7 @@
 #define MINIK_CLI_COMMANDS_H
 
 int minik_cmd_version(int argc, char **argv);
+int minik_cmd_oci(int argc, char **argv);
+int minik_cmd_shim(int argc, char **argv);
 
 #endif
