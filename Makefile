@@ -18,7 +18,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
 PKGS       := libuv libcjson yaml-0.1 sqlite3 libseccomp openssl libarchive libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 
 OPTFLAGS   ?= -O2 -g
 CFLAGS     := $(OPTFLAGS) -std=c11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
@@ -40,6 +40,7 @@ LINK_LIBS  := -Wl,--start-group $(ARCHIVES) -Wl,--end-group $(PKG_LIBS)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRCS))
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILDDIR)/fuzz/%,$(FUZZ_SRCS))
 
@@ -96,16 +97,23 @@ $(BUILDDIR)/tests/%: $(BUILDDIR)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(ARCHIV
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(LINK_LIBS) $(shell pkg-config --libs cmocka)
 
+# Small programs the e2e suites drive (tests/tools/*.c -> $(BUILDDIR)/tools/).
+$(BUILDDIR)/tools/%: $(BUILDDIR)/obj/tests/tools/%.o $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS)
+
 ASAN_DIR := build/asan
 test: deps
 	$(MAKE) --no-print-directory BUILDDIR=$(ASAN_DIR) SANITIZE=1 OPTFLAGS="-O1 -g" \
-		$(ASAN_DIR)/minik $(patsubst tests/unit/%.c,$(ASAN_DIR)/tests/%,$(UNIT_SRCS))
+		$(ASAN_DIR)/minik $(patsubst tests/unit/%.c,$(ASAN_DIR)/tests/%,$(UNIT_SRCS)) \
+		$(patsubst tests/tools/%.c,$(ASAN_DIR)/tools/%,$(TOOL_SRCS))
 	@MINIK_BIN=$(CURDIR)/$(ASAN_DIR)/minik UNIT_DIR=$(CURDIR)/$(ASAN_DIR)/tests \
 		bash tests/run.sh all
 
 unit e2e: deps
 	$(MAKE) --no-print-directory BUILDDIR=$(ASAN_DIR) SANITIZE=1 OPTFLAGS="-O1 -g" \
-		$(ASAN_DIR)/minik $(patsubst tests/unit/%.c,$(ASAN_DIR)/tests/%,$(UNIT_SRCS))
+		$(ASAN_DIR)/minik $(patsubst tests/unit/%.c,$(ASAN_DIR)/tests/%,$(UNIT_SRCS)) \
+		$(patsubst tests/tools/%.c,$(ASAN_DIR)/tools/%,$(TOOL_SRCS))
 	@MINIK_BIN=$(CURDIR)/$(ASAN_DIR)/minik UNIT_DIR=$(CURDIR)/$(ASAN_DIR)/tests \
 		bash tests/run.sh $@
 

@@ -36,6 +36,10 @@ void minik_seccomp_free(minik_seccomp_t *sc);
  * entry point). Returns 0 or < 0 with *err naming the field. */
 int minik_seccomp_validate(const cJSON *linux_seccomp, minik_error_t **err);
 
+/* The built-in default profile (Docker's, for the running architecture) as an OCI
+ * linux.seccomp object; the caller owns it. minik_seccomp_prepare(NULL) compiles this. */
+cJSON *minik_seccomp_default_profile(void);
+
 /* Size in BPF instructions of the compiled program (tests, benchmarks). */
 size_t minik_seccomp_insns(const minik_seccomp_t *sc);
 
