@@ -168,6 +168,9 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
         if (n <= 0)
             break;
         minik_buf_append(&answer, buf, (size_t)n);
+        /* One line is the whole answer; the container init may hold the pipe open. */
+        if (memchr(answer.data, '\n', answer.len))
+            break;
     }
     close(ready[0]);
     ready[0] = -1;
@@ -176,6 +179,7 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
         goto fail;
     }
     if (minik_str_has_prefix(answer.data, "error ")) {
+        answer.data[strcspn(answer.data, "\n")] = '\0';
         r = minik_error_set(err, 0, "%s", answer.data + 6);
         goto fail;
     }

@@ -210,11 +210,14 @@ int minik_shim_run(const minik_shim_opts_t *o)
     cleanup_free char *dir = xasprintf("%s/%s", o->root, o->id);
     cleanup_error minik_error_t *err = NULL;
     int ready = o->ready_fd;
+    /* The container init is forked from us: it must not keep the starter waiting. */
+    if (ready >= 0)
+        fcntl(ready, F_SETFD, FD_CLOEXEC);
     cleanup_fclose FILE *shim_log = open_log_output(dir);
 
     /* Orphans of the container (and the init, once its first parent exits) come to us. */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
-        report(ready, "error prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+        report(ready, "error prctl(PR_SET_CHILD_SUBREAPER): %s\n", strerror(errno));
         return 1;
     }
 
@@ -322,7 +325,7 @@ int minik_shim_run(const minik_shim_opts_t *o)
         report(ready, "ok %d\n", (int)init);
     }
     if (err) {
-        report(ready, "error %s", err->msg);
+        report(ready, "error %s\n", err->msg);
         kill(init, SIGKILL);
     }
     if (ready >= 0)
@@ -354,7 +357,7 @@ int minik_shim_run(const minik_shim_opts_t *o)
     goto out;
 
 fail:
-    report(ready, "error %s", err && err->msg ? err->msg : "shim failed");
+    report(ready, "error %s\n", err && err->msg ? err->msg : "shim failed");
     if (cg) {
         cleanup_error minik_error_t *e = NULL;
         minik_cgroup_destroy(cg, &e);
