@@ -175,7 +175,8 @@ static int find_executable(const minik_spec_t *s, char **out, minik_error_t **er
 
 /* ---- init ------------------------------------------------------------------------------ */
 
-static _Noreturn void init_main(const minik_container_config_t *cfg, int sock, bool in_userns)
+static _Noreturn void init_main(const minik_container_config_t *cfg, int sock, bool in_userns,
+                                const minik_seccomp_t *seccomp)
 {
     const minik_spec_t *s = cfg->spec;
     minik_error_t *err = NULL;
@@ -270,7 +271,7 @@ static _Noreturn void init_main(const minik_container_config_t *cfg, int sock, b
     /* seccomp needs no_new_privs or CAP_SYS_ADMIN: without no_new_privs it must go in
      * before the capabilities are dropped. */
     int r;
-    if (cfg->seccomp && !s->no_new_privileges && (r = minik_seccomp_apply(cfg->seccomp)) < 0)
+    if (seccomp && !s->no_new_privileges && (r = minik_seccomp_apply(seccomp)) < 0)
         child_failf(sock, -r, "install the seccomp filter");
     if (drop_privileges(s, last_cap, &err) < 0)
         child_fail(sock, err);
@@ -287,7 +288,7 @@ static _Noreturn void init_main(const minik_container_config_t *cfg, int sock, b
     }
     if (syscall(SYS_close_range, 3 + cfg->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         child_failf(sock, errno, "close_range");
-    if (cfg->seccomp && s->no_new_privileges && (r = minik_seccomp_apply(cfg->seccomp)) < 0)
+    if (seccomp && s->no_new_privileges && (r = minik_seccomp_apply(seccomp)) < 0)
         child_failf(sock, -r, "install the seccomp filter");
 
     execve(exe, s->args, s->env);
@@ -318,10 +319,6 @@ static _Noreturn void child1_main(const minik_container_config_t *cfg, int sock,
             close(nsfds[i]);
         }
 
-    sync_msg_t m;
-    if (recv_msg(sock, &m) <= 0 || m.type != MSG_GO)
-        _exit(1);
-
     int flags = 0;
     bool join_pid = false;
     for (size_t i = 0; i < s->n_namespaces; i++) {
@@ -330,28 +327,49 @@ static _Noreturn void child1_main(const minik_container_config_t *cfg, int sock,
         else if (s->namespaces[i].type == CLONE_NEWPID)
             join_pid = true;
     }
-    if (unshare(flags) < 0)
+    /* The cgroup namespace must be created once we are in the container's cgroup (after
+     * MSG_GO); everything else right away, in parallel with the parent's cgroup work. */
+    if (unshare(flags & ~CLONE_NEWCGROUP) < 0)
         child_failf(sock, errno, "unshare the container namespaces");
     bool in_userns = minik_spec_namespace(s, CLONE_NEWUSER) != NULL;
-    if (flags & CLONE_NEWUSER) {
+    if (flags & CLONE_NEWUSER)
         send_msg(sock, MSG_USERNS, 0, NULL);
-        if (recv_msg(sock, &m) <= 0 || m.type != MSG_MAPPED)
+
+    minik_seccomp_t *seccomp = NULL;
+    minik_error_t *err = NULL;
+    if (!cfg->no_seccomp && minik_seccomp_prepare(cfg->seccomp, &seccomp, &err) < 0) {
+        minik_error_wrap(&err, "config.json: linux.seccomp");
+        child_fail(sock, err);
+    }
+
+    bool go = false, mapped = !(flags & CLONE_NEWUSER);
+    while (!go || !mapped) {
+        sync_msg_t m;
+        if (recv_msg(sock, &m) <= 0)
             _exit(1);
+        if (m.type == MSG_GO)
+            go = true;
+        else if (m.type == MSG_MAPPED)
+            mapped = true;
+    }
+    if (flags & CLONE_NEWUSER) {
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
             child_failf(sock, errno, "become root in the user namespace");
     }
+    if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        child_failf(sock, errno, "unshare the cgroup namespace");
     if ((flags & CLONE_NEWPID) || join_pid) {
         /* Only children enter a new (or joined) pid namespace. */
         pid_t pid = fork();
         if (pid < 0)
             child_failf(sock, errno, "fork into the pid namespace");
         if (pid == 0)
-            init_main(cfg, sock, in_userns);
+            init_main(cfg, sock, in_userns, seccomp);
         send_msg(sock, MSG_PID, pid, NULL);
         _exit(0);
     }
     send_msg(sock, MSG_PID, getpid(), NULL);
-    init_main(cfg, sock, in_userns);
+    init_main(cfg, sock, in_userns, seccomp);
 }
 
 /* ---- the parent ------------------------------------------------------------------------ */

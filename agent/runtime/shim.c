@@ -17,7 +17,6 @@
 #include "agent/runtime/cgroup.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/crilog.h"
-#include "agent/runtime/seccomp.h"
 #include "agent/runtime/spec.h"
 #include "agent/runtime/state.h"
 #include "lib/cleanup.h"
@@ -68,6 +67,16 @@ static void rfc3339_now(char *buf, size_t n)
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+/* Milliseconds since `t0`, as text for debug logs of the start-up phases. */
+static const char *since(const struct timespec *t0, char *buf, size_t n)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    snprintf(buf, n, "%.3f",
+             (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6);
+    return buf;
 }
 
 static void log_error(shim_t *s, const char *what, minik_error_t *e)
@@ -222,7 +231,6 @@ int minik_shim_run(const minik_shim_opts_t *o)
     }
 
     minik_spec_t *spec = NULL;
-    minik_seccomp_t *sc = NULL;
     minik_cgroup_t *cg = NULL;
     minik_crilog_t *log = NULL;
     cleanup_free char *rootfs = NULL;
@@ -249,19 +257,19 @@ int minik_shim_run(const minik_shim_opts_t *o)
         minik_error_set(&err, errno, "open the exec fifo in \"%s\"", dir);
         goto fail;
     }
-    if (minik_seccomp_prepare(spec->seccomp, &sc, &err) < 0) {
-        minik_error_wrap(&err, "config.json: linux.seccomp");
-        goto fail;
-    }
+    struct timespec t0;
+    char ms[32];
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     cgpath = spec->cgroups_path ? xstrdup(spec->cgroups_path) : xasprintf("/minik/%s", o->id);
     if (minik_cgroup_create(cgpath, spec->resources, &cg, &err) < 0)
         goto fail;
 
+    minik_log_debug("cgroup created", "ms", since(&t0, ms, sizeof ms), NULL);
     minik_container_config_t cfg = {
         .spec = spec,
         .rootfs = rootfs,
         .exec_fifo_fd = fifo,
-        .seccomp = sc,
+        .seccomp = spec->seccomp,
         .cgroup = cg,
         .stdio = {-1, -1, -1},
         .preserve_fds = o->preserve_fds,
@@ -280,6 +288,7 @@ int minik_shim_run(const minik_shim_opts_t *o)
     }
     if (minik_container_spawn(&cfg, &init, &sync_fd, &err) < 0)
         goto fail;
+    minik_log_debug("container set up", "ms", since(&t0, ms, sizeof ms), NULL);
     for (int i = 0; i < 2; i++)
         if (pipes[i][1] >= 0) {
             close(pipes[i][1]);
@@ -346,8 +355,6 @@ int minik_shim_run(const minik_shim_opts_t *o)
         minik_log_debug("default seccomp profile", "id", o->id, NULL);
     minik_spec_free(spec);
     spec = NULL;
-    minik_seccomp_free(sc);
-    sc = NULL;
 
     /* A SIGCHLD that came before the handler was installed is not lost: the zombie is. */
     reap_children(&s);
@@ -371,7 +378,6 @@ out:
                 close(pipes[i][k]);
     minik_crilog_free(log);
     minik_cgroup_free(cg);
-    minik_seccomp_free(sc);
     minik_spec_free(spec);
     minik_log_set_output(NULL);
     return rc;

@@ -587,6 +587,8 @@ static int parse_idmaps(const cJSON *linux, const char *name, minik_spec_idmap_t
     return 0;
 }
 
+static int sysctl_check(const minik_spec_t *s, const char *k, minik_error_t **err);
+
 static int parse_sysctl(const cJSON *linux, minik_spec_t *s, minik_error_t **err)
 {
     const cJSON *obj;
@@ -606,10 +608,44 @@ static int parse_sysctl(const cJSON *linux, minik_spec_t *s, minik_error_t **err
         if (k[0] == '\0' || k[0] == '.' || k[0] == '/' || strstr(k, "..") ||
             strchr(k, '\n'))
             return minik_error_set(err, EINVAL, "config.json: linux.sysctl: invalid key \"%s\"", k);
+        if ((r = sysctl_check(s, k, err)) < 0)
+            return r;
         s->sysctls[s->n_sysctls].key = xstrdup(k);
         s->sysctls[s->n_sysctls].value = xstrdup(e->valuestring);
         s->n_sysctls++;
     }
+    return 0;
+}
+
+/* Only sysctls that belong to a namespace the container has of its own may be set:
+ * anything else would change the host (kernel.core_pattern, vm.*, ...). The kernel picks
+ * the namespace of the writer, which is the container's. */
+static int sysctl_check(const minik_spec_t *s, const char *k, minik_error_t **err)
+{
+    static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                           "kernel.sem", "kernel.shmall", "kernel.shmmax",
+                                           "kernel.shmmni", "kernel.shm_rmid_forced"};
+    int need = 0;
+    for (size_t i = 0; i < sizeof ipc_keys / sizeof ipc_keys[0]; i++)
+        if (strcmp(k, ipc_keys[i]) == 0)
+            need = CLONE_NEWIPC;
+    if (minik_str_has_prefix(k, "fs.mqueue."))
+        need = CLONE_NEWIPC;
+    else if (minik_str_has_prefix(k, "net."))
+        need = CLONE_NEWNET;
+    else if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0)
+        need = CLONE_NEWUTS;
+    if (need == 0)
+        return minik_error_set(err, EINVAL,
+                               "config.json: linux.sysctl: \"%s\" is not namespaced: setting it "
+                               "would change the host",
+                               k);
+    const minik_spec_namespace_t *ns = minik_spec_namespace(s, need);
+    if (ns == NULL)
+        return minik_error_set(err, EINVAL,
+                               "config.json: linux.sysctl: \"%s\" needs the container's own %s "
+                               "namespace",
+                               k, need == CLONE_NEWIPC ? "ipc" : need == CLONE_NEWNET ? "network" : "uts");
     return 0;
 }
 
@@ -820,7 +856,14 @@ int minik_spec_parse(const char *text, size_t len, minik_spec_t **out, minik_err
             goto fail;
         }
     }
-    if (!minik_spec_namespace(s, CLONE_NEWNS)) {
+    const minik_spec_namespace_t *mntns = minik_spec_namespace(s, CLONE_NEWNS);
+    if (mntns && mntns->path) {
+        r = minik_error_set(err, EINVAL,
+                            "config.json: linux.namespaces: joining a mount namespace by path is "
+                            "not supported (minik pivots into the rootfs in a new one)");
+        goto fail;
+    }
+    if (!mntns) {
         r = minik_error_set(err, EINVAL,
                             "config.json: linux.namespaces: a \"mount\" namespace is required "
                             "(minik always pivots into the rootfs)");
