@@ -91,6 +91,7 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
     }
     cleanup_free char *fifo = xasprintf("%s/exec.fifo", dir);
     cleanup_close int exe = -1;
+    cleanup_buf minik_buf_t answer = MINIK_BUF_INIT;
     int ready[2] = {-1, -1};
     /* 0622: the init may run as a mapped user of a user namespace by the time it opens
      * the fifo for writing. */
@@ -160,7 +161,6 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
         ;
 
-    cleanup_buf minik_buf_t answer = MINIK_BUF_INIT;
     for (;;) {
         char buf[1024];
         ssize_t n = read(ready[0], buf, sizeof buf);

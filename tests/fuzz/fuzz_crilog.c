@@ -24,9 +24,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         minik_crilog_split(&out, &pending, &ts, MINIK_CRILOG_STDOUT, (const char *)data + off, n);
     }
     /* One F record per input newline, plus P records; nothing pending exceeds the cap. */
+    /* Records are lines (content never holds '\n', but may hold NUL bytes): the tag
+     * follows the 30-byte timestamp and " stdout ". */
     size_t f = 0;
-    for (const char *c = out.data; c && (c = strstr(c, " stdout F ")); c++)
-        f++;
+    for (size_t i = 0; i < out.len;) {
+        const char *nl = memchr(out.data + i, '\n', out.len - i);
+        if (nl == NULL || (size_t)(nl - out.data) - i < 40)
+            abort();
+        char tag = out.data[i + 38];
+        if (tag != 'F' && tag != 'P')
+            abort();
+        f += tag == 'F';
+        i = (size_t)(nl - out.data) + 1;
+    }
     if (f < in_newlines || pending.len > MINIK_CRILOG_MAX_LINE)
         abort();
     minik_buf_free(&out);
