@@ -188,6 +188,29 @@ new_container() {
     [[ "$output" == *'invalid signal "BOGUS"'* ]]
 }
 
+@test "the shim forwards signals to the container, and kill --all reaches every process" {
+    make_bundle "$B" sh -c 'trap "exit 5" TERM; while :; do sleep 0.1; done'
+    new_container fwd
+    oci create -b "$B" fwd </dev/null >/dev/null 2>&1
+    oci start fwd
+    shim=$(jq -r .shimPid "$STATE/fwd/state.json")
+    kill -TERM "$shim"
+    wait_for 10 test -e "$STATE/fwd/exit.json"
+    [ "$(jq .exitCode "$STATE/fwd/exit.json")" = 5 ]
+    oci delete fwd
+
+    # No pid namespace: the init's children would outlive it; --all signals the cgroup.
+    BUNDLE_JQ='.linux.namespaces |= map(select(.type != "pid"))' make_bundle "$B" sh -c 'sleep 1001 & sleep 1002 & wait'
+    new_container all
+    oci create -b "$B" all </dev/null >/dev/null 2>&1
+    oci start all
+    cg=$(jq -r .cgroupPath "$STATE/all/state.json")
+    wait_for 10 sh -c "[ \$(wc -l </sys/fs/cgroup/pids$cg/cgroup.procs) -eq 3 ]"
+    run oci kill --all all KILL
+    [ "$status" -eq 0 ]
+    wait_for 10 sh -c "[ \$(wc -l </sys/fs/cgroup/pids$cg/cgroup.procs) -eq 0 ]"
+}
+
 @test "state JSON has the same shape as runc's for the same bundle" {
     make_bundle "$B" sleep 30
     new_container shape
