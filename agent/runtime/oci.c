@@ -380,9 +380,17 @@ int minik_oci_delete(const char *root, const char *id, bool force, minik_error_t
     }
     /* Without a pid namespace, processes can outlive the init: the cgroup has them all. */
     if (cg) {
+        /* Only when something is left: killing freezes and thaws the group on v1. */
+        pid_t *pids = NULL;
+        size_t n = 0;
         minik_error_t *ke = NULL;
-        if (minik_cgroup_kill(cg, SIGKILL, &ke) < 0)
-            minik_error_free(ke); /* an empty or vanished group is fine */
+        if (minik_cgroup_pids(cg, &pids, &n, &ke) < 0 || n > 0) {
+            minik_error_free(ke);
+            ke = NULL;
+            if (minik_cgroup_kill(cg, SIGKILL, &ke) < 0)
+                minik_error_free(ke); /* an empty or vanished group is fine */
+        }
+        free(pids);
     }
     if (!wait_gone(st->pid, st->pid_start, 5000)) {
         r = minik_error_set(err, EBUSY, "container \"%s\": init %d did not exit", id, (int)st->pid);
