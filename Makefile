@@ -41,10 +41,11 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRCS))
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS  = $(patsubst tests/tools/%.c,$(BUILDDIR)/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILDDIR)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test unit e2e bench fuzz fuzz-build format lint install uninstall clean help \
+.PHONY: all deps test unit e2e bench fuzz fuzz-build format lint install uninstall clean help tools \
         demo demo-stop
 
 all: $(BUILDDIR)/minik
@@ -97,10 +98,12 @@ $(BUILDDIR)/tests/%: $(BUILDDIR)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(ARCHIV
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(LINK_LIBS) $(shell pkg-config --libs cmocka)
 
-# Small programs the e2e suites drive (tests/tools/*.c -> $(BUILDDIR)/tools/).
+# Test tools (tests/tools/*.c: load generators, crash-test writers) link like the binary.
 $(BUILDDIR)/tools/%: $(BUILDDIR)/obj/tests/tools/%.o $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS)
+
+tools: $(TOOL_BINS)
 
 ASAN_DIR := build/asan
 test: deps
@@ -117,7 +120,7 @@ unit e2e: deps
 	@MINIK_BIN=$(CURDIR)/$(ASAN_DIR)/minik UNIT_DIR=$(CURDIR)/$(ASAN_DIR)/tests \
 		bash tests/run.sh $@
 
-bench: all
+bench: all tools
 	@MINIK_BIN=$(CURDIR)/$(BUILDDIR)/minik bash tests/bench/run.sh
 
 # ---- fuzzing -----------------------------------------------------------------------------
@@ -144,7 +147,7 @@ lint: deps
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 			--inline-suppr --suppress=missingIncludeSystem --suppress=varFuncNullUB -j2 --max-configs=1 -D_GNU_SOURCE -I. \
-		$(MODULES) main.c tests/unit tests/fuzz
+		$(MODULES) main.c tests/unit tests/fuzz tests/tools
 
 # ---- install -----------------------------------------------------------------------------
 install: all

@@ -5,5 +5,7 @@
 int minik_cmd_version(int argc, char **argv);
 int minik_cmd_oci(int argc, char **argv);
 int minik_cmd_shim(int argc, char **argv);
+int minik_cmd_backup(int argc, char **argv);
+int minik_cmd_restore(int argc, char **argv);
 
 #endif

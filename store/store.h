@@ -12,7 +12,8 @@
  *   is durable: SQLite WAL with synchronous=FULL; it survives kill -9 and power loss.
  * - Errors carry an HTTP status in err->code so the API maps them without translation:
  *   404 not found, 409 already exists / resourceVersion conflict, 410 watch start too old,
- *   422 object lacks kind/name, 500 anything else (I/O, corruption).
+ *   422 object lacks kind/name, 507 database full (options.max_bytes or disk), 500 anything
+ *   else (I/O, corruption).
  * - Every write appends a change event (type, resourceVersion, object) to the change feed.
  *   Watchers start from any retained resourceVersion and receive events in order.
  *
@@ -51,6 +52,11 @@ typedef struct minik_store_options {
     int64_t event_retention;
     /* Open read-only (backup inspection, `minik get` on a stopped server's file). */
     bool read_only;
+    /* Cap on the data in the file in bytes (0 = no cap), so a runaway client cannot fill
+     * a small SD card. A create/update that would go past it fails with 507; deletes still
+     * work. The retained change feed counts too: space comes back as deletes push old
+     * events out of the retention. An extension of the original interface. */
+    int64_t max_bytes;
 } minik_store_options_t;
 
 /* Open (creating if missing) the database at `path`. Runs an integrity check (a corrupt
@@ -60,7 +66,8 @@ int minik_store_open(const char *path, const minik_store_options_t *opts, minik_
                      minik_error_t **err);
 /* Close the database; cancels (without calling back) any watch still registered.
  * Pending async writes must have completed first (see minik_store_close_async).
- * minik_store_free(NULL) is a no-op. */
+ * With a loop attached and no close_async before, the loop must run once more afterwards
+ * so the store's handles can finish closing. minik_store_free(NULL) is a no-op. */
 void minik_store_free(minik_store_t *s);
 
 /* The resourceVersion of the latest committed write (0 for an empty store). */
@@ -143,7 +150,14 @@ typedef void (*minik_store_watch_cb)(const minik_store_event_t *ev, void *ud);
  * after resourceVersion `from_rv` (0 = only changes from now on). Events already in the
  * feed after from_rv are replayed first, in order, before live ones; 410 if from_rv is
  * older than the oldest retained event. Without an attached loop, callbacks run
- * synchronously after each committed write. */
+ * synchronously after each committed write.
+ * With a filter, live events follow the filtered set: an update that makes an object
+ * match arrives as ADDED, one that makes it stop matching as DELETED (with the new
+ * object); replayed events are filtered on their object only.
+ * The replay runs inside this call (before it returns); *out is set before it starts, so
+ * a callback may unwatch through it; if it does, the replay stops and *out is NULL on
+ * return. Callbacks may write, watch and unwatch; every watcher still sees events in rv
+ * order. */
 int minik_store_watch(minik_store_t *s, const char *kind, const char *ns,
                       minik_store_filter_fn filter, void *filter_ud, int64_t from_rv,
                       minik_store_watch_cb cb, void *ud, minik_store_watch_t **out,
@@ -161,6 +175,15 @@ int minik_store_backup(minik_store_t *s, const char *dest, minik_error_t **err);
 /* Replace the database at `db_path` (which must not be open) by the backup at `src`,
  * after checking the backup's integrity and schema version. */
 int minik_store_restore(const char *src, const char *db_path, minik_error_t **err);
+
+/* Counters for /metrics and tests (an extension of the original interface). */
+typedef struct minik_store_stats {
+    uint64_t transactions; /* committed write transactions (one fsync each) */
+    uint64_t writes;       /* successful writes (each took one resourceVersion) */
+    int64_t compact_rv;    /* the feed holds events after this rv only */
+    size_t pending_ops;    /* async writes queued and not yet dispatched */
+} minik_store_stats_t;
+void minik_store_get_stats(minik_store_t *s, minik_store_stats_t *out);
 
 /* Count objects per kind (for /metrics): calls cb(kind, count, ud) once per kind. */
 int minik_store_count_by_kind(minik_store_t *s, void (*cb)(const char *kind, int64_t n, void *ud),

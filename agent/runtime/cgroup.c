@@ -166,6 +166,15 @@ bool cg_file_exists(const char *dir, const char *file)
 int cg_mkdir(const char *dir, char **created, minik_error_t **err)
 {
     *created = NULL;
+    /* The parent usually exists (every container after the first): one syscall. */
+    if (mkdir(dir, 0755) == 0) {
+        *created = xstrdup(dir);
+        return 0;
+    }
+    if (errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return minik_error_set(err, errno, "mkdir \"%s\"", dir);
     cleanup_free char *p = xstrdup(dir);
     /* Walk down from the first component; remember the first level we had to make so a
      * failed create removes exactly what it added. */
@@ -358,14 +367,14 @@ int minik_cgroup_create(const char *path, const cJSON *resources, minik_cgroup_t
         return ret;
     }
     ret = cg->driver->create(cg, err);
-    if (ret == 0) {
+    if (ret == 0)
         ret = cg->driver->apply(cg, &r, err);
-        if (ret < 0) {
-            minik_error_t *derr = NULL;
-            /* Best effort: the apply error is the one to report. */
-            cg->driver->destroy(cg, &derr);
-            minik_error_free(derr);
-        }
+    if (ret < 0) {
+        /* Best effort, so a failed create leaves no directory in any hierarchy; the
+         * create/apply error is the one to report. */
+        minik_error_t *derr = NULL;
+        cg->driver->destroy(cg, &derr);
+        minik_error_free(derr);
     }
     cg_resources_clear(&r);
     if (ret < 0) {
@@ -469,10 +478,17 @@ int minik_cgroup_kill(minik_cgroup_t *cg, int sig, minik_error_t **err)
         return minik_error_wrap(err, "cgroup %s: kill", cg->path);
     if (ret == 1)
         return 0;
-    /* Frozen, nothing in the group can fork, so the list we signal is complete. */
-    ret = cg->driver->freeze(cg, true, err);
-    if (ret < 0)
+    /* Frozen, nothing in the group can fork, so the list we signal is complete. Without
+     * any freezer (a v1 host that lacks the controller) signal the list as it is: a
+     * process forked meanwhile may escape this signal, not the next one. */
+    minik_error_t *ferr = NULL;
+    ret = cg->driver->freeze(cg, true, &ferr);
+    bool frozen = ret == 0;
+    if (ret < 0 && ret != -ENOTSUP) {
+        *err = ferr;
         return minik_error_wrap(err, "cgroup %s: freeze", cg->path);
+    }
+    minik_error_free(ferr);
     pid_t *pids = NULL;
     size_t n = 0;
     ret = minik_cgroup_pids(cg, &pids, &n, err);
@@ -481,6 +497,8 @@ int minik_cgroup_kill(minik_cgroup_t *cg, int sig, minik_error_t **err)
             ret = minik_error_set(err, errno, "cgroup %s: kill pid %ld", cg->path, (long)pids[i]);
     }
     free(pids);
+    if (!frozen)
+        return ret;
     /* Thaw even after an error: a group left frozen would hang its processes forever. */
     minik_error_t *terr = NULL;
     int tret = cg->driver->freeze(cg, false, &terr);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -43,11 +44,13 @@ static size_t rule_block(const cg_device_rule_t *r, struct bpf_insn *b)
               (strchr(r->access, 'w') ? BPF_DEVCG_ACC_WRITE : 0) |
               (strchr(r->access, 'm') ? BPF_DEVCG_ACC_MKNOD : 0);
     if (acc != (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)) {
-        /* Matches only if every requested access bit is in the rule. */
+        /* As v1's exception list: an allow rule covers a request only if every requested
+         * access is in it; a deny rule hits any request that asks for one of its accesses
+         * (deny "w" after allow "rw" leaves read-only). */
         b[n++] = MOV64_REG(1, 3);
-        b[n++] = ALU32_IMM(BPF_AND, 1, ~acc);
+        b[n++] = ALU32_IMM(BPF_AND, 1, r->allow ? ~acc : acc);
         jumps[nj++] = n;
-        b[n++] = JMP_IMM(BPF_JNE, 1, 0, 0);
+        b[n++] = JMP_IMM(r->allow ? BPF_JNE : BPF_JEQ, 1, 0, 0);
     }
     if (r->major >= 0) {
         jumps[nj++] = n;
@@ -78,10 +81,18 @@ int cg_devices_bpf_build(const cg_device_rule_t *rules, size_t n, void **insns, 
     p[k++] = ALU32_IMM(BPF_RSH, 3, 16);     /* access bits */
     p[k++] = LDX_W(4, 1, 4);                /* major */
     p[k++] = LDX_W(5, 1, 8);                /* minor */
-    for (size_t i = n; i-- > 0;)
-        k += rule_block(&rules[i], p + k);
-    p[k++] = MOV64_IMM(0, 0); /* nothing matched: deny */
-    p[k++] = EXIT_INSN();
+    bool catch_all = false;
+    for (size_t i = n; i-- > 0 && !catch_all;) {
+        size_t len = rule_block(&rules[i], p + k);
+        k += len;
+        /* A rule with no condition ("a *:* rwm") matches everything: the rules before it
+         * can never be reached, and the verifier refuses unreachable code. */
+        catch_all = len == 2;
+    }
+    if (!catch_all) {
+        p[k++] = MOV64_IMM(0, 0); /* nothing matched: deny */
+        p[k++] = EXIT_INSN();
+    }
     *insns = p;
     *n_insns = k;
     return 0;

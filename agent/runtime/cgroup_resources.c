@@ -218,8 +218,8 @@ static int parse_device(const cJSON *d, size_t i, cg_device_rule_t *out, minik_e
         out->type = t->valuestring[0];
     }
     out->major = out->minor = -1;
-    if ((ret = get_int(d, "major", -1, UINT32_MAX, w, &has, &out->major, err)) < 0 ||
-        (ret = get_int(d, "minor", -1, UINT32_MAX, w, &has, &out->minor, err)) < 0)
+    if ((ret = get_int(d, "major", -1, INT32_MAX, w, &has, &out->major, err)) < 0 ||
+        (ret = get_int(d, "minor", -1, INT32_MAX, w, &has, &out->minor, err)) < 0)
         return ret;
 
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(d, "access");

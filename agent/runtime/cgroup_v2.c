@@ -25,7 +25,7 @@
 #include "lib/xalloc.h"
 
 /* The controllers a container's limits need; others stay as the host set them. */
-static const char *const wanted[] = {"cpuset", "cpu", "io", "memory", "pids", "hugetlb"};
+static const char *const wanted[] = {"cpuset", "cpu", "io", "memory", "pids"};
 
 static bool word_in(const char *list, const char *word)
 {

@@ -341,11 +341,28 @@ static void release_ctx(scmp_filter_ctx *ctx)
         seccomp_release(*ctx);
 }
 
+static minik_seccomp_t *from_filter(const struct sock_filter *f, size_t n)
+{
+    minik_seccomp_t *sc = xcalloc(1, sizeof(*sc));
+    sc->filter = xmalloc(n * sizeof(*f));
+    memcpy(sc->filter, f, n * sizeof(*f));
+    sc->prog.len = (unsigned short)n;
+    sc->prog.filter = sc->filter;
+    return sc;
+}
+
 int minik_seccomp_prepare(const cJSON *linux_seccomp, minik_seccomp_t **out, minik_error_t **err)
 {
     cleanup_cjson cJSON *def = NULL;
-    if (linux_seccomp == NULL)
+    if (linux_seccomp == NULL) {
+        size_t n = 0;
+        const struct sock_filter *f = minik_seccomp_default_filter(&n);
+        if (f != NULL) {
+            *out = from_filter(f, n);
+            return 0;
+        }
         linux_seccomp = def = minik_seccomp_default_profile();
+    }
     sc_spec_t s;
     int ret = spec_parse(linux_seccomp, &s, err);
     if (ret < 0) {
@@ -405,6 +422,12 @@ int minik_seccomp_apply(const minik_seccomp_t *sc)
 size_t minik_seccomp_insns(const minik_seccomp_t *sc)
 {
     return sc->prog.len;
+}
+
+const struct sock_filter *minik_seccomp_filter(const minik_seccomp_t *sc, size_t *n)
+{
+    *n = sc->prog.len;
+    return sc->filter;
 }
 
 void minik_seccomp_free(minik_seccomp_t *sc)

@@ -43,4 +43,14 @@ cJSON *minik_seccomp_default_profile(void);
 /* Size in BPF instructions of the compiled program (tests, benchmarks). */
 size_t minik_seccomp_insns(const minik_seccomp_t *sc);
 
+struct sock_filter;
+/* The compiled program (owned by sc), *n instructions. */
+const struct sock_filter *minik_seccomp_filter(const minik_seccomp_t *sc, size_t *n);
+
+/* The default profile precompiled at development time for this architecture
+ * (seccomp_default_<arch>.inc), or NULL when there is none and it must be compiled.
+ * libseccomp 2.5 needs ~10 ms for the ~350-syscall, three-ABI default profile, a cost
+ * every container start would otherwise pay. */
+const struct sock_filter *minik_seccomp_default_filter(size_t *n);
+
 #endif

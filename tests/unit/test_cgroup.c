@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include "agent/runtime/cgroup.h"
 #include "agent/runtime/cgroup_internal.h"
 #include "lib/cleanup.h"
@@ -253,6 +255,123 @@ static void resources_devices_deny_all_then_spec_then_defaults(void **state)
     cg_resources_clear(&r);
 }
 
+/* ---- the v2 device filter program ----------------------------------------------------------- */
+
+/* A tiny interpreter for the instructions cg_devices_bpf_build emits, so the program's
+ * decisions can be checked for any device without a kernel (the e2e suite attaches the
+ * real thing). */
+static int run_dev_prog(const struct bpf_insn *p, size_t n, uint32_t type, uint32_t access,
+                        uint32_t major, uint32_t minor)
+{
+    uint64_t r[11] = {0};
+    const uint32_t ctx[3] = {type | (access << 16), major, minor};
+    for (size_t pc = 0; pc < n; pc++) {
+        const struct bpf_insn *i = &p[pc];
+        switch (i->code) {
+        case BPF_LDX | BPF_MEM | BPF_W:
+            assert_int_equal(i->src_reg, 1);
+            r[i->dst_reg] = ctx[i->off / 4];
+            break;
+        case BPF_ALU64 | BPF_MOV | BPF_X:
+            r[i->dst_reg] = r[i->src_reg];
+            break;
+        case BPF_ALU64 | BPF_MOV | BPF_K:
+            r[i->dst_reg] = (uint64_t)(int64_t)i->imm;
+            break;
+        case BPF_ALU | BPF_AND | BPF_K:
+            r[i->dst_reg] = (uint32_t)r[i->dst_reg] & (uint32_t)i->imm;
+            break;
+        case BPF_ALU | BPF_RSH | BPF_K:
+            r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm;
+            break;
+        case BPF_JMP | BPF_JNE | BPF_K:
+            if (r[i->dst_reg] != (uint64_t)(int64_t)i->imm)
+                pc += (size_t)i->off;
+            break;
+        case BPF_JMP | BPF_JEQ | BPF_K:
+            if (r[i->dst_reg] == (uint64_t)(int64_t)i->imm)
+                pc += (size_t)i->off;
+            break;
+        case BPF_JMP | BPF_EXIT:
+            return (int)r[0];
+        default:
+            fail_msg("unexpected instruction %#x at %zu", i->code, pc);
+        }
+    }
+    fail_msg("program fell off its end");
+    return -1;
+}
+
+#define C BPF_DEVCG_DEV_CHAR
+#define B BPF_DEVCG_DEV_BLOCK
+#define R BPF_DEVCG_ACC_READ
+#define W BPF_DEVCG_ACC_WRITE
+#define M BPF_DEVCG_ACC_MKNOD
+
+static void device_filter_decisions(void **state)
+{
+    cleanup_cjson cJSON *j = json("{\"devices\":["
+                                  "{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":229,"
+                                  "\"access\":\"rw\"},"
+                                  "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":11,"
+                                  "\"access\":\"rw\"},"
+                                  "{\"allow\":false,\"type\":\"c\",\"major\":1,\"minor\":11,"
+                                  "\"access\":\"w\"}]}");
+    cg_resources_t r;
+    assert_int_equal(cg_resources_parse(j, true, &r, NULL), 0);
+    void *insns = NULL;
+    size_t n = 0;
+    assert_int_equal(cg_devices_bpf_build(r.devices, r.n_devices, &insns, &n, NULL), 0);
+    const struct bpf_insn *p = insns;
+    static const struct {
+        uint32_t type, access, major, minor;
+        int want;
+    } t[] = {
+        {C, R, 1, 3, 1},        {C, R | W, 1, 3, 1},      {C, M, 1, 3, 1},      /* /dev/null */
+        {C, R | W, 10, 229, 1}, {C, M, 10, 229, 1},                             /* spec + mknod */
+        {C, R, 1, 11, 1},       {C, W, 1, 11, 0},         {C, R | W, 1, 11, 0}, /* last rule wins */
+        {B, R, 8, 0, 0},        {B, M, 8, 0, 1},                           /* block: mknod only */
+        {C, R | W, 136, 5, 1},  {C, R | W, 136, 4242, 1},                  /* pts wildcard */
+        {C, R, 4, 1, 0},        {C, R, 1, 1, 0},          {C, W, 5, 1, 1}, /* tty0, mem, console */
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        int got = run_dev_prog(p, n, t[i].type, t[i].access, t[i].major, t[i].minor);
+        if (got != t[i].want)
+            fail_msg("case %zu (%c %u:%u access %u): got %d want %d", i, t[i].type == C ? 'c' : 'b',
+                     t[i].major, t[i].minor, t[i].access, got, t[i].want);
+    }
+    /* The leading deny-all is a catch-all: no unreachable default epilogue after it. */
+    assert_int_equal(p[n - 1].code, BPF_JMP | BPF_EXIT);
+    assert_int_equal(p[n - 2].imm, 0);
+    free(insns);
+    cg_resources_clear(&r);
+
+    /* A deny after an allow removes only its accesses; an allow after a deny re-opens only
+     * what it lists. */
+    const cg_device_rule_t layered[] = {{true, 'c', 1, 11, "rwm"},
+                                        {false, 'c', 1, 11, "w"},
+                                        {true, 'c', 1, 12, "r"},
+                                        {false, 'c', 1, 12, "rw"},
+                                        {true, 'c', 1, 12, "r"}};
+    assert_int_equal(cg_devices_bpf_build(layered, 5, &insns, &n, NULL), 0);
+    p = insns;
+    assert_int_equal(run_dev_prog(p, n, C, R | M, 1, 11), 1);
+    assert_int_equal(run_dev_prog(p, n, C, W, 1, 11), 0);
+    assert_int_equal(run_dev_prog(p, n, C, R, 1, 12), 1);
+    assert_int_equal(run_dev_prog(p, n, C, R | W, 1, 12), 0);
+    free(insns);
+
+    /* Without a catch-all, anything unmatched is denied by the epilogue. */
+    const cg_device_rule_t only[] = {{true, 'c', 1, 3, "r"}};
+    assert_int_equal(cg_devices_bpf_build(only, 1, &insns, &n, NULL), 0);
+    p = insns;
+    assert_int_equal(run_dev_prog(p, n, C, R, 1, 3), 1);
+    assert_int_equal(run_dev_prog(p, n, C, W, 1, 3), 0);
+    assert_int_equal(run_dev_prog(p, n, B, R, 1, 3), 0);
+    assert_int_equal(run_dev_prog(p, n, C, R, 1, 5), 0);
+    free(insns);
+}
+
 /* ---- v2 ---------------------------------------------------------------------------------- */
 
 static const char *full_spec = "{\"memory\":{\"limit\":536870912,\"swap\":805306368,"
@@ -265,6 +384,8 @@ static const char *full_spec = "{\"memory\":{\"limit\":536870912,\"swap\":805306
 static void v2_create_writes_translated_limits(void **state)
 {
     layout_v2("minik/t1");
+    put("minik/cgroup.controllers", "cpu memory pids\n");
+    put("minik/cgroup.subtree_control", "pids\n");
     cleanup_cjson cJSON *res = json(full_spec);
     cleanup_error minik_error_t *err = NULL;
     minik_cgroup_t *cg = NULL;
@@ -280,8 +401,9 @@ static void v2_create_writes_translated_limits(void **state)
     assert_file("minik/t1/pids.max", "100");
     assert_file("minik/t1/cpuset.cpus", "0-1");
     assert_file("minik/t1/cpuset.mems", "0");
-    /* Controllers enabled one per write at the root; pids is the last one available. */
+    /* Controllers enabled one per write in every ancestor; pids is the last one wanted. */
     assert_file("cgroup.subtree_control", "+pids");
+    assert_file("minik/cgroup.subtree_control", "+memory"); /* pids was on already */
 
     /* Update: unlimited memory (swap follows), quota removed, pids unlimited, unified. */
     cleanup_cjson cJSON *upd = json("{\"memory\":{\"limit\":-1},\"cpu\":{\"quota\":-1},"
@@ -362,8 +484,11 @@ static void v2_stats_pids_and_kill(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(pids[0], child);
     free(pids);
-    if (minik_cgroup_kill(cg, SIGTERM, &err) < 0)
+    if (minik_cgroup_kill(cg, SIGTERM, &err) < 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
         fail_msg("%s", err->msg);
+    }
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
     assert_true(WIFSIGNALED(status));
@@ -540,13 +665,68 @@ static void v1_kill_freezes_signals_thaws(void **state)
     snprintf(procs, sizeof(procs), "%ld\n", (long)child);
     put("freezer/minik/t11/cgroup.procs", procs);
     cleanup_error minik_error_t *err = NULL;
-    if (minik_cgroup_kill(cg, SIGKILL, &err) < 0)
+    if (minik_cgroup_kill(cg, SIGKILL, &err) < 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
         fail_msg("%s", err->msg);
+    }
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     assert_file("freezer/minik/t11/freezer.state", "THAWED");
     minik_cgroup_free(cg);
+}
+
+static void v1_kill_without_freezer_still_signals(void **state)
+{
+    layout_v1("/minik/t12");
+    cleanup_free char *fz = xasprintf("%s/freezer", tmp_root);
+    assert_int_equal(minik_rm_rf(fz, NULL), 0);
+    minik_cgroup_t *cg = NULL;
+    assert_int_equal(minik_cgroup_create("/minik/t12", NULL, &cg, NULL), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    char procs[64];
+    snprintf(procs, sizeof(procs), "%ld\n", (long)child);
+    put("pids/minik/t12/cgroup.procs", procs);
+    cleanup_error minik_error_t *err = NULL;
+    if (minik_cgroup_kill(cg, SIGTERM, &err) < 0) {
+        kill(child, SIGKILL); /* do not leave the stand-in behind */
+        waitpid(child, NULL, 0);
+        fail_msg("%s", err->msg);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    minik_cgroup_free(cg);
+}
+
+static void failed_create_leaves_no_directory(void **state)
+{
+    layout_v1("/minik/t13");
+    static const char *const hier[] = {"memory", "cpu", "cpuacct", "cpuset", "devices", "freezer"};
+    for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
+        /* Only directories the driver makes itself (empty, so rmdir can remove them). */
+        cleanup_free char *d = xasprintf("%s/%s/minik/t13", tmp_root, hier[i]);
+        assert_int_equal(minik_rm_rf(d, NULL), 0);
+    }
+    /* pids comes last: making its directory fails after all the others exist. */
+    cleanup_free char *pids = xasprintf("%s/pids/minik", tmp_root);
+    assert_int_equal(minik_rm_rf(pids, NULL), 0);
+    put("pids/minik", "not a directory");
+    cleanup_error minik_error_t *err = NULL;
+    minik_cgroup_t *cg = NULL;
+    assert_true(minik_cgroup_create("/minik/t13", NULL, &cg, &err) < 0);
+    assert_non_null(strstr(err->msg, "pids/minik/t13"));
+    for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
+        cleanup_free char *d = xasprintf("%s/minik/t13", hier[i]);
+        if (exists(d))
+            fail_msg("%s left behind", d);
+    }
 }
 
 static void no_hierarchy_is_a_clear_error(void **state)
@@ -564,6 +744,7 @@ int main(void)
         cmocka_unit_test(shares_to_weight_table),
         cmocka_unit_test(resources_errors_name_the_field),
         cmocka_unit_test(resources_devices_deny_all_then_spec_then_defaults),
+        cmocka_unit_test(device_filter_decisions),
         cmocka_unit_test_setup_teardown(v2_create_writes_translated_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(v2_swap_without_limit_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(v2_missing_controller_fails_and_rolls_back, setup,
@@ -577,6 +758,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(hybrid_enters_unified_too_and_kills_through_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(v1_kill_freezes_signals_thaws, setup, teardown),
+        cmocka_unit_test_setup_teardown(v1_kill_without_freezer_still_signals, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_create_leaves_no_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(no_hierarchy_is_a_clear_error, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

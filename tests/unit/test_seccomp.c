@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
@@ -114,6 +115,30 @@ static void default_profile_compiles_for_three_abis(void **state)
 #if defined(__x86_64__)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(p, "architectures")), 3);
 #endif
+}
+
+static void embedded_default_matches_a_fresh_compile(void **state)
+{
+    size_t n_emb = 0, n_new = 0;
+    const struct sock_filter *emb = minik_seccomp_default_filter(&n_emb);
+    if (emb == NULL)
+        skip(); /* no precompiled program for this architecture: prepare(NULL) compiles */
+    cleanup_cjson cJSON *p = minik_seccomp_default_profile();
+    minik_seccomp_t *sc = NULL;
+    assert_int_equal(minik_seccomp_prepare(p, &sc, NULL), 0);
+    const struct sock_filter *fresh = minik_seccomp_filter(sc, &n_new);
+    bool same = n_emb == n_new && memcmp(emb, fresh, n_new * sizeof(*fresh)) == 0;
+    minik_seccomp_free(sc);
+    if (!same)
+        fail_msg("agent/runtime/seccomp_default_x86_64.inc is stale (%zu vs %zu insns): "
+                 "regenerate it with `build/tools/cgtool seccomp-gen` (see seccomp_default.c)",
+                 n_emb, n_new);
+    /* And prepare(NULL) hands out that program. */
+    assert_int_equal(minik_seccomp_prepare(NULL, &sc, NULL), 0);
+    const struct sock_filter *def = minik_seccomp_filter(sc, &n_new);
+    assert_int_equal(n_new, n_emb);
+    assert_memory_equal(def, emb, n_emb * sizeof(*emb));
+    minik_seccomp_free(sc);
 }
 
 /* ---- running filters ---------------------------------------------------------------------- */
@@ -508,6 +533,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_errors_name_the_field),
         cmocka_unit_test(default_profile_compiles_for_three_abis),
+        cmocka_unit_test(embedded_default_matches_a_fresh_compile),
         cmocka_unit_test(default_profile_blocks_listed_syscalls),
         cmocka_unit_test(custom_profile_behaves),
         cmocka_unit_test(apply_without_nnp_or_cap_fails_cleanly),

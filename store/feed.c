@@ -1,0 +1,324 @@
+/* The change feed: replay from SQLite, then live fan-out from memory.
+ *
+ * Live events are never re-read from SQLite: a committed write's event (with its parsed
+ * object) is queued once and handed to every matching watcher, so 1,000 watchers cost
+ * 1,000 callbacks, not 1,000 queries. Only a watch that starts in the past reads the
+ * `events` table, once, for its replay. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/xalloc.h"
+#include "store/store_internal.h"
+
+void store_feed_push(minik_store_t *s, store_event_t *events)
+{
+    if (events == NULL)
+        return;
+    store_event_t *last = events;
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&s->plock);
+    if (s->pending_tail)
+        s->pending_tail->next = events;
+    else
+        s->pending_head = events;
+    s->pending_tail = last;
+    pthread_mutex_unlock(&s->plock);
+}
+
+static store_event_t *pop_pending(minik_store_t *s)
+{
+    pthread_mutex_lock(&s->plock);
+    store_event_t *ev = s->pending_head;
+    if (ev) {
+        s->pending_head = ev->next;
+        if (s->pending_head == NULL)
+            s->pending_tail = NULL;
+        ev->next = NULL;
+    }
+    pthread_mutex_unlock(&s->plock);
+    return ev;
+}
+
+static void unlink_watch(minik_store_t *s, minik_store_watch_t *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        s->watches_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        s->watches_tail = w->prev;
+    free(w->kind);
+    free(w->ns);
+    free(w);
+}
+
+/* Free watches unwatched while a delivery was running (their list links had to stay
+ * valid for the loop walking the list). */
+static void reap(minik_store_t *s)
+{
+    if (s->delivering > 0 || !s->reaped_needed)
+        return;
+    s->reaped_needed = false;
+    minik_store_watch_t *w = s->watches_head;
+    while (w) {
+        minik_store_watch_t *next = w->next;
+        if (w->dead)
+            unlink_watch(s, w);
+        w = next;
+    }
+}
+
+static bool wants(const minik_store_watch_t *w, const char *kind, const char *ns)
+{
+    if (w->kind && strcmp(w->kind, kind) != 0)
+        return false;
+    if (w->ns && strcmp(w->ns, ns) != 0)
+        return false;
+    return true;
+}
+
+/* A filtered watch sees the set of objects that match its filter, as a Kubernetes
+ * watch with a label selector does: an update that makes an object match is ADDED for
+ * it, one that makes it stop matching is DELETED (carrying the new object), an update of
+ * an object that matched neither before nor after is not its business. Returns false
+ * when the watch should not see the event. */
+static bool filtered_type(minik_store_watch_t *w, store_event_t *ev, minik_store_event_type_t *type)
+{
+    bool now = w->filter(ev->object, w->filter_ud);
+    if (ev->type != MINIK_STORE_MODIFIED || ev->old_data == NULL)
+        return now;
+    if (ev->old_object == NULL)
+        ev->old_object = cJSON_Parse(ev->old_data);
+    /* Unparseable old text cannot happen for rows this store wrote; treat as unchanged. */
+    bool before = ev->old_object ? w->filter(ev->old_object, w->filter_ud) : now;
+    if (now && !before)
+        *type = MINIK_STORE_ADDED;
+    else if (!now && before)
+        *type = MINIK_STORE_DELETED;
+    return now || before;
+}
+
+void store_feed_deliver(minik_store_t *s)
+{
+    if (s->delivering > 0)
+        return; /* the outer delivery drains whatever this call would have */
+    s->delivering++;
+    store_event_t *ev;
+    while ((ev = pop_pending(s)) != NULL) {
+        s->delivered_rv = ev->rv;
+        /* Watches added by a callback are appended at the tail and skip this event
+         * (their after_rv is >= ev->rv); unwatched ones are only marked dead. */
+        for (minik_store_watch_t *w = s->watches_head; w; w = w->next) {
+            if (w->dead || ev->rv <= w->after_rv || !wants(w, ev->kind, ev->ns))
+                continue;
+            minik_store_event_t e = {.type = ev->type, .rv = ev->rv, .object = ev->object};
+            if (w->filter && !filtered_type(w, ev, &e.type))
+                continue;
+            w->cb(&e, w->ud);
+        }
+        store_event_free(ev);
+    }
+    s->delivering--;
+    reap(s);
+}
+
+void store_feed_kick(minik_store_t *s)
+{
+    if (s->uv && !s->uv->closing)
+        store_commit_arm(s);
+    else
+        store_feed_deliver(s);
+}
+
+void store_feed_free_all(minik_store_t *s)
+{
+    store_event_t *ev;
+    while ((ev = pop_pending(s)) != NULL)
+        store_event_free(ev);
+    minik_store_watch_t *w = s->watches_head;
+    while (w) {
+        minik_store_watch_t *next = w->next;
+        free(w->kind);
+        free(w->ns);
+        free(w);
+        w = next;
+    }
+    s->watches_head = s->watches_tail = NULL;
+    s->watch_count = 0;
+}
+
+typedef struct replay_item {
+    minik_store_event_type_t type;
+    int64_t rv;
+    cJSON *object;
+} replay_item_t;
+
+static int parse_type(const char *t, minik_store_event_type_t *out)
+{
+#define X(e, str)                                                                                  \
+    if (t && strcmp(t, str) == 0) {                                                                \
+        *out = e;                                                                                  \
+        return 0;                                                                                  \
+    }
+    MINIK_STORE_EVENT_TYPES(X)
+#undef X
+    return -1;
+}
+
+/* Read the events (from_rv, upto] of the watch into memory in one read transaction that
+ * also checks they are still all there (410 otherwise). Reading everything before calling
+ * back keeps callbacks free to use the store (even the read connection). */
+static int load_replay(minik_store_t *s, const minik_store_watch_t *w, int64_t from_rv,
+                       int64_t upto, replay_item_t **items, size_t *n, minik_error_t **err)
+{
+    cleanup_stmt sqlite3_stmt *cst = NULL;
+    if (sqlite3_prepare_v2(s->rdb, "SELECT value FROM meta WHERE key = 'compact_rv'", -1, &cst,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(cst) != SQLITE_ROW)
+        return minik_store_sqlite_error(s->rdb, s->path, "starting a watch", err);
+    int64_t compact_rv = sqlite3_column_int64(cst, 0);
+    if (from_rv < compact_rv)
+        return minik_error_set_code(err, 410, 0,
+                                    "too old resource version: %" PRId64
+                                    " (the change feed starts after %" PRId64 ")",
+                                    from_rv, compact_rv);
+    if (from_rv >= upto)
+        return 0;
+
+    cleanup_free char *sql =
+        xasprintf("SELECT rv, type, data FROM events WHERE rv > ?1 AND rv <= ?2%s%s ORDER BY rv",
+                  w->kind ? " AND kind = ?3" : "", w->ns ? " AND namespace = ?4" : "");
+    cleanup_stmt sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->rdb, sql, -1, &st, NULL) != SQLITE_OK)
+        return minik_store_sqlite_error(s->rdb, s->path, "replaying the change feed", err);
+    sqlite3_bind_int64(st, 1, from_rv);
+    sqlite3_bind_int64(st, 2, upto);
+    if (w->kind)
+        sqlite3_bind_text(st, 3, w->kind, -1, SQLITE_STATIC);
+    if (w->ns)
+        sqlite3_bind_text(st, 4, w->ns, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        replay_item_t it = {.rv = sqlite3_column_int64(st, 0)};
+        const char *data = (const char *)sqlite3_column_text(st, 2);
+        if (parse_type((const char *)sqlite3_column_text(st, 1), &it.type) < 0 || data == NULL ||
+            (it.object = cJSON_Parse(data)) == NULL)
+            return minik_error_set_code(
+                err, 500, 0, "database \"%s\": change feed event %" PRId64 " is malformed", s->path,
+                it.rv);
+        if (w->filter && !w->filter(it.object, w->filter_ud)) {
+            cJSON_Delete(it.object);
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            *items = xrealloc(*items, cap * sizeof **items);
+        }
+        (*items)[(*n)++] = it;
+    }
+    if (rc != SQLITE_DONE)
+        return minik_store_sqlite_error(s->rdb, s->path, "replaying the change feed", err);
+    return 0;
+}
+
+static int replay(minik_store_t *s, minik_store_watch_t *w, int64_t from_rv, int64_t upto,
+                  minik_error_t **err)
+{
+    replay_item_t *items = NULL;
+    size_t n = 0;
+    if (sqlite3_exec(s->rdb, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return minik_store_sqlite_error(s->rdb, s->path, "starting a watch", err);
+    int r = load_replay(s, w, from_rv, upto, &items, &n, err);
+    sqlite3_exec(s->rdb, "COMMIT", NULL, NULL, NULL); /* ends a read: nothing to lose */
+    for (size_t i = 0; i < n; i++) {
+        if (r == 0 && !w->dead) {
+            minik_store_event_t e = {
+                .type = items[i].type, .rv = items[i].rv, .object = items[i].object};
+            w->cb(&e, w->ud);
+        }
+        cJSON_Delete(items[i].object);
+    }
+    free(items);
+    return r;
+}
+
+int minik_store_watch(minik_store_t *s, const char *kind, const char *ns,
+                      minik_store_filter_fn filter, void *filter_ud, int64_t from_rv,
+                      minik_store_watch_cb cb, void *ud, minik_store_watch_t **out,
+                      minik_error_t **err)
+{
+    if (from_rv < 0)
+        return minik_error_set_code(err, 422, 0, "watch: negative resourceVersion %" PRId64,
+                                    from_rv);
+    minik_store_watch_t *w = xcalloc(1, sizeof *w);
+    w->store = s;
+    w->kind = kind ? xstrdup(kind) : NULL;
+    w->ns = ns ? xstrdup(ns) : NULL;
+    w->filter = filter;
+    w->filter_ud = filter_ud;
+    w->cb = cb;
+    w->ud = ud;
+
+    /* Events up to delivered_rv are replayed from the table; later ones (committed but
+     * still queued) reach the watch live. from_rv == 0 means "after the last commit". */
+    int64_t upto = s->delivered_rv;
+    int64_t start = from_rv > 0 ? from_rv : minik_store_current_rv(s);
+    w->after_rv = start > upto ? start : upto;
+
+    w->prev = s->watches_tail;
+    if (s->watches_tail)
+        s->watches_tail->next = w;
+    else
+        s->watches_head = w;
+    s->watches_tail = w;
+    s->watch_count++;
+    *out = w;
+
+    int r = 0;
+    if (from_rv > 0) {
+        s->delivering++;
+        r = replay(s, w, from_rv, upto, err);
+        s->delivering--;
+    }
+    if (r < 0) {
+        *out = NULL;
+        if (!w->dead) {
+            w->dead = true;
+            s->watch_count--;
+        }
+        s->reaped_needed = true;
+        reap(s);
+        return r;
+    }
+    if (w->dead)
+        *out = NULL; /* the callback unwatched it during the replay */
+    reap(s);
+    /* Writes made by replay callbacks were queued while delivery was held off. */
+    if (s->delivering == 0)
+        store_feed_kick(s);
+    return 0;
+}
+
+void minik_store_unwatch(minik_store_watch_t *w)
+{
+    if (w == NULL || w->dead)
+        return;
+    minik_store_t *s = w->store;
+    w->dead = true;
+    s->watch_count--;
+    if (s->delivering > 0) {
+        s->reaped_needed = true;
+        return;
+    }
+    unlink_watch(s, w);
+}
+
+size_t minik_store_watch_count(const minik_store_t *s)
+{
+    return s->watch_count;
+}
