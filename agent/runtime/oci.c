@@ -158,8 +158,6 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
         r = minik_error_set(err, fork_errno, "fork the shim");
         goto fail;
     }
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-        ;
 
     for (;;) {
         char buf[1024];
@@ -175,6 +173,10 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
     }
     close(ready[0]);
     ready[0] = -1;
+    /* Reaped only now: the intermediate child exits at once, and waiting for it first
+     * would put a scheduling round trip before reading the shim's answer. */
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
     if (answer.len == 0) {
         r = minik_error_set(err, 0, "the shim exited without reporting (see %s/shim.log)", dir);
         goto fail;
