@@ -351,7 +351,7 @@ static _Noreturn void child1_main(const minik_container_config_t *cfg, int sock,
 
     minik_seccomp_t *seccomp = NULL;
     minik_error_t *err = NULL;
-    if (!cfg->no_seccomp && minik_seccomp_prepare(cfg->seccomp, &seccomp, &err) < 0) {
+    if (minik_seccomp_prepare(cfg->seccomp, &seccomp, &err) < 0) {
         minik_error_wrap(&err, "config.json: linux.seccomp");
         child_fail(sock, err);
     }

@@ -351,8 +351,6 @@ int minik_shim_run(const minik_shim_opts_t *o)
             close(nul);
         }
     }
-    if (spec->seccomp == NULL)
-        minik_log_debug("default seccomp profile", "id", o->id, NULL);
     minik_spec_free(spec);
     spec = NULL;
 
