@@ -183,6 +183,12 @@ new_container() {
         [ "$(jq .exitCode "$STATE/n/exit.json")" = 4 ]
         oci delete n
     done
+    # A created container that was never started is deleted without --force (runc).
+    oci create -b "$B" never </dev/null >/dev/null 2>&1
+    pid=$(oci state never | jq -r .pid)
+    run oci delete never
+    [ "$status" -eq 0 ]
+    ! kill -0 "$pid" 2>/dev/null
     run oci kill whatever BOGUS
     [ "$status" -eq 2 ]
     [[ "$output" == *'invalid signal "BOGUS"'* ]]
