@@ -14,6 +14,8 @@ const minik_command_t minik_commands[] = {
     {"api-resources", "Print the supported API resources", minik_cmd_api_resources, false},
     {"token", "Create node-join tokens", minik_cmd_token, false},
     {"version", "Print version information", minik_cmd_version, false},
+    {"oci", "Run OCI bundles (create, start, state, kill, delete, run)", minik_cmd_oci, false},
+    {"shim", "Internal: per-container shim", minik_cmd_shim, true},
     {"backup", "Copy the cluster state database to a file", minik_cmd_backup, false},
     {"restore", "Replace the cluster state database by a backup", minik_cmd_restore, false},
     {"image", "Pull, import, list and remove images on this node", minik_cmd_image, false},

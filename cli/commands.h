@@ -5,6 +5,8 @@
 int minik_cmd_server(int argc, char **argv);
 int minik_cmd_token(int argc, char **argv);
 int minik_cmd_version(int argc, char **argv);
+int minik_cmd_oci(int argc, char **argv);
+int minik_cmd_shim(int argc, char **argv);
 int minik_cmd_backup(int argc, char **argv);
 int minik_cmd_restore(int argc, char **argv);
 int minik_cmd_apply(int argc, char **argv);
