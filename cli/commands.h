@@ -2,8 +2,11 @@
 #ifndef MINIK_CLI_COMMANDS_H
 #define MINIK_CLI_COMMANDS_H
 
+int minik_cmd_server(int argc, char **argv);
+int minik_cmd_token(int argc, char **argv);
 int minik_cmd_version(int argc, char **argv);
 int minik_cmd_backup(int argc, char **argv);
 int minik_cmd_restore(int argc, char **argv);
+int minik_cmd_apply(int argc, char **argv);
 
 #endif
