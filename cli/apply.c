@@ -32,6 +32,7 @@ int minik_apply_plan(minik_client_t *c, const minik_resource_t *r, minik_apply_p
     }
     plan->modified = minik_apply_annotate(r->obj);
     if (plan->live) {
+        minik_apply_adopt_annotation(plan->modified, r->obj, plan->live);
         cleanup_cjson cJSON *original = minik_apply_last_applied(plan->live);
         plan->patch = minik_apply_three_way_patch(original, plan->modified, plan->live);
     }

@@ -36,20 +36,16 @@ char *minik_cli_kubeconfig_path(const char *flag, minik_error_t **err)
 int minik_cli_client_config(minik_client_config_t *cfg, minik_error_t **err)
 {
     const minik_client_flags_t *f = &minik_client_flags;
-    bool have_file = f->kubeconfig || getenv("MINIK_CONFIG") || !f->server;
-    if (have_file) {
-        cleanup_free char *path = minik_cli_kubeconfig_path(f->kubeconfig, err);
-        if (!path) {
-            /* --server alone is enough when no file exists at the default places. */
-            if (f->server) {
-                minik_error_clear(err);
-                have_file = false;
-            } else {
-                return -1;
-            }
-        } else if (minik_kubeconfig_load(path, f->context, cfg, err) < 0) {
+    /* As kubectl: --server replaces the file's server URL but the file (when there is one)
+     * still supplies the CA and the token. */
+    cleanup_free char *path = minik_cli_kubeconfig_path(f->kubeconfig, err);
+    if (!path) {
+        /* --server alone is enough when no file exists at the default places. */
+        if (!f->server)
             return -1;
-        }
+        minik_error_clear(err);
+    } else if (minik_kubeconfig_load(path, f->context, cfg, err) < 0) {
+        return -1;
     }
     if (f->server) {
         free(cfg->server);

@@ -15,6 +15,8 @@ static const char *cascade;
 static bool wait_gone;
 static bool ignore_not_found;
 static const char *timeout;
+static const char *selector;
+static bool all;
 
 static const minik_cli_flag_t flags[] = {
     {"filename", 'f', MINIK_FLAG_LIST, &files, "FILE", "manifest file, directory or - (stdin)"},
@@ -24,12 +26,16 @@ static const minik_cli_flag_t flags[] = {
     {"timeout", 0, MINIK_FLAG_STRING, &timeout, "DURATION", "how long --wait waits (60s)"},
     {"ignore-not-found", 0, MINIK_FLAG_BOOL, &ignore_not_found, NULL,
      "treat a missing object as deleted"},
+    {"selector", 'l', MINIK_FLAG_STRING, &selector, "SEL",
+     "with a bare KIND: delete the objects matching this label selector"},
+    {"all", 0, MINIK_FLAG_BOOL, &all, NULL, "with a bare KIND: delete every object of that kind"},
     MINIK_CLIENT_FLAG_ROWS,
     {0},
 };
 
 static const minik_cli_spec_t spec = {
-    .usage = "minik delete (-f FILE | KIND NAME... | KIND/NAME...) [flags]",
+    .usage = "minik delete (-f FILE | KIND NAME... | KIND/NAME... | KIND -l SEL | KIND --all) "
+             "[flags]",
     .summary = "Delete objects by name or by manifest",
     .description = "Examples:\n  minik delete deploy web\n  minik delete -f app.yaml\n  minik "
                    "delete deployment/web --cascade=orphan --wait",
@@ -48,6 +54,21 @@ static const char *propagation(minik_error_t **err)
         return "Foreground";
     minik_error_set(err, 0, "--cascade=%s: use background, orphan or foreground", cascade);
     return NULL;
+}
+
+/* A manifest usually lists its Namespace first; deleting it first would take the objects
+ * inside with it and make their own deletes fail with NotFound. Delete the contents first
+ * (keeping file order otherwise), then the namespaces. */
+static void namespaces_last(minik_resource_list_t *l)
+{
+    minik_resource_t *sorted = xcalloc(l->n ? l->n : 1, sizeof *sorted);
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < l->n; i++)
+            if ((strcmp(l->v[i].kind->kind, "Namespace") == 0) == (pass == 1))
+                sorted[k++] = l->v[i];
+    memcpy(l->v, sorted, l->n * sizeof *sorted);
+    free(sorted);
 }
 
 int minik_cmd_delete(int argc, char **argv)
@@ -72,19 +93,39 @@ int minik_cmd_delete(int argc, char **argv)
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
     minik_resource_list_t targets = {0};
-    int ret = paths ? minik_resources_from_files(paths, false, 0, &targets, &err)
-                    : minik_resources_from_args(argv + first, argc - first, true, &targets, &err);
+    bool bare_kind = !paths && argc - first == 1 && !strchr(argv[first], '/');
+    if ((selector || all) && !bare_kind)
+        return minik_cli_usage_error(&spec, "-l and --all go with a bare KIND");
+    if (bare_kind && !selector && !all)
+        return minik_cli_usage_error(&spec, "resource(s) were provided, but no name was specified "
+                                            "(give NAME..., -l SELECTOR or --all)");
+    const minik_kind_t *bare = NULL;
+    int ret = 0;
+    if (bare_kind)
+        ret = (bare = minik_cli_kind(argv[first], &err)) ? 0 : -1;
+    else if (paths)
+        ret = minik_resources_from_files(paths, false, 0, &targets, &err);
+    else
+        ret = minik_resources_from_args(argv + first, argc - first, true, &targets, &err);
     if (ret < 0)
         return minik_cli_fail(err);
-    if (minik_cli_client_open(&c, &ns, &err) < 0) {
+    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
+        (bare && minik_resources_from_list(c, bare, ns, selector, &targets, &err) < 0)) {
         minik_resource_list_clear(&targets);
         return minik_cli_fail(err);
+    }
+    if (bare && targets.n == 0) {
+        fprintf(stderr, "No resources found\n");
+        return MINIK_EXIT_OK;
     }
     if (minik_resources_resolve_namespaces(&targets, ns, minik_client_flags.namespace != NULL,
                                            &err) < 0) {
         minik_resource_list_clear(&targets);
         return minik_cli_fail(err);
     }
+
+    if (paths)
+        namespaces_last(&targets);
 
     int rc = MINIK_EXIT_OK;
     cleanup_cjson cJSON *opts = cJSON_CreateObject();

@@ -12,15 +12,21 @@
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
 
+static const char *selector;
+
 static const minik_cli_flag_t flags[] = {
+    {"selector", 'l', MINIK_FLAG_STRING, &selector, "SEL",
+     "with a bare KIND: describe the objects matching this label selector"},
     MINIK_CLIENT_FLAG_ROWS,
     {0},
 };
 
 static const minik_cli_spec_t spec = {
-    .usage = "minik describe (KIND NAME... | KIND/NAME...) [flags]",
+    .usage = "minik describe (KIND [NAME...] | KIND/NAME...) [-l SEL] [flags]",
     .summary = "Show details of objects, with their events",
-    .description = "Example:\n  minik describe deploy web",
+    .description = "A KIND without names describes every object of that kind in the namespace "
+                   "(or those matching -l).\nExamples:\n  minik describe deploy web\n  minik "
+                   "describe pods -l app=web",
     .flags = flags,
     .min_args = 1,
     .max_args = -1,
@@ -79,14 +85,31 @@ int minik_cmd_describe(int argc, char **argv)
         return minik_cli_parse_exit(r);
     cleanup_error minik_error_t *err = NULL;
     minik_resource_list_t targets = {0};
-    if (minik_resources_from_args(argv + first, argc - first, true, &targets, &err) < 0)
+    bool bare_kind = argc - first == 1 && !strchr(argv[first], '/');
+    if (!bare_kind && selector)
+        return minik_cli_usage_error(&spec, "-l goes with a bare KIND, not with names");
+    const minik_kind_t *bare = NULL;
+    if (bare_kind) {
+        bare = minik_cli_kind(argv[first], &err);
+        if (!bare)
+            return minik_cli_fail(err);
+    } else if (minik_resources_from_args(argv + first, argc - first, true, &targets, &err) < 0) {
         return minik_cli_fail(err);
+    }
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
     if (minik_cli_client_open(&c, &ns, &err) < 0 ||
+        (bare && minik_resources_from_list(c, bare, ns, selector, &targets, &err) < 0) ||
         minik_resources_resolve_namespaces(&targets, ns, false, &err) < 0) {
         minik_resource_list_clear(&targets);
         return minik_cli_fail(err);
+    }
+    if (bare && targets.n == 0) {
+        if (bare->namespaced)
+            fprintf(stderr, "No resources found in %s namespace.\n", ns);
+        else
+            fprintf(stderr, "No resources found\n");
+        return MINIK_EXIT_OK;
     }
     int rc = MINIK_EXIT_OK;
     int64_t now = (int64_t)time(NULL);

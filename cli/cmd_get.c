@@ -36,7 +36,8 @@ static const minik_cli_spec_t spec = {
     .usage = "minik get KIND[,KIND...] [NAME...] | KIND/NAME... [flags]",
     .summary = "Display one or many objects",
     .description = "Kinds take any of their names: plural, singular or short (po, deploy, svc, "
-                   "cm, no, ns, ev).\nExamples:\n  minik get pods -o wide\n  minik get "
+                   "cm, no, ns, ev);\n\"all\" means pods,services,deployments.\nExamples:\n  minik "
+                   "get pods -o wide\n  minik get "
                    "deploy/web -o yaml\n  minik get pods,deployments -A\n  minik get pods -l "
                    "app=web -w",
     .flags = flags,
@@ -99,7 +100,15 @@ static int parse_targets(char **args, int nargs, group_t **out, size_t *n_out, m
             g[j].names[len + 1] = NULL;
         }
     } else {
-        cleanup_strv char **kinds = minik_str_split(args[0], ",", true);
+        /* "all" is kubectl's category of the workload kinds a user usually wants to see. */
+        cleanup_free char *expanded = NULL;
+        cleanup_strv char **parts = minik_str_split(args[0], ",", true);
+        minik_buf_t eb = MINIK_BUF_INIT;
+        for (char **p = parts; *p; p++)
+            minik_buf_appendf(&eb, "%s%s", eb.len ? "," : "",
+                              strcmp(*p, "all") == 0 ? "pods,services,deployments" : *p);
+        expanded = minik_buf_steal(&eb);
+        cleanup_strv char **kinds = minik_str_split(expanded, ",", true);
         size_t nk = minik_strv_len(kinds);
         if (nk == 0)
             return minik_error_set(err, 0, "no resource type given");
@@ -276,6 +285,8 @@ typedef struct watch_state {
     minik_table_t *table;
     size_t *widths;
     size_t printed;
+    bool gone;       /* the server said 410 Gone: our resourceVersion is too old */
+    char *error_msg; /* an ERROR event's Status message */
 } watch_state_t;
 
 static int on_event(const char *type, const cJSON *object, void *ud)
@@ -284,10 +295,15 @@ static int on_event(const char *type, const cJSON *object, void *ud)
     if (strcmp(type, "BOOKMARK") == 0)
         return 0;
     if (strcmp(type, "ERROR") == 0) {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(object, "code");
+        if (cJSON_IsNumber(code) && code->valueint == 410) {
+            w->gone = true;
+            return 1;
+        }
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(object, "message");
-        fprintf(stderr, "error: watch: %s\n",
-                cJSON_IsString(msg) ? msg->valuestring : "the server ended the watch");
-        return -1;
+        w->error_msg =
+            xstrdup(cJSON_IsString(msg) ? msg->valuestring : "the server ended the watch");
+        return 1;
     }
     minik_buf_t out = MINIK_BUF_INIT;
     cleanup_cjson cJSON *copy = cJSON_Duplicate(object, true);
@@ -325,10 +341,6 @@ static int run_watch(minik_client_t *c, group_t *g, const char *ns, minik_output
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(md, "resourceVersion");
         rv = cJSON_IsString(r) ? r->valuestring : NULL;
     }
-    cleanup_free char *query = list_query(name_fs, true, rv);
-    cleanup_free char *path =
-        minik_client_path(k->api_version, k->plural, k->namespaced,
-                          k->namespaced && !all_namespaces ? ns : NULL, NULL, NULL, query);
     watch_state_t w = {.kind = k, .fmt = fmt, .table = table, .printed = 0};
     w.widths = xcalloc(table->ncols, sizeof(size_t));
     for (size_t r = 0; r < table->nrows; r++)
@@ -337,8 +349,33 @@ static int run_watch(minik_client_t *c, group_t *g, const char *ns, minik_output
             if (n > w.widths[col])
                 w.widths[col] = n;
         }
-    int ret = minik_client_watch(c, path, on_event, &w, err);
+    cleanup_free char *fresh_rv = NULL;
+    int ret;
+    for (;;) {
+        cleanup_free char *query = list_query(name_fs, true, rv);
+        cleanup_free char *path =
+            minik_client_path(k->api_version, k->plural, k->namespaced,
+                              k->namespaced && !all_namespaces ? ns : NULL, NULL, NULL, query);
+        w.gone = false;
+        ret = minik_client_watch(c, path, on_event, &w, err);
+        if (ret < 0 || !w.gone)
+            break;
+        /* Too old to resume from: list again for a current resourceVersion (the rows of
+         * objects already shown are not repeated) and watch from there. */
+        group_t again = {.kind = k, .names = NULL};
+        int missing = 0;
+        ret = fetch(c, &again, ns, &missing, err);
+        cJSON_Delete(again.items);
+        if (ret < 0)
+            break;
+        free(fresh_rv);
+        fresh_rv = again.list_rv;
+        rv = fresh_rv;
+    }
     free(w.widths);
+    if (ret == 0 && w.error_msg)
+        ret = minik_error_set(err, 0, "watch: %s", w.error_msg);
+    free(w.error_msg);
     return ret;
 }
 

@@ -84,7 +84,7 @@ int minik_cmd_scale(int argc, char **argv)
             }
             const cJSON *sp = cJSON_GetObjectItemCaseSensitive(scale, "spec");
             const cJSON *rep = cJSON_GetObjectItemCaseSensitive(sp, "replicas");
-            long long have = cJSON_IsNumber(rep) ? (long long)rep->valuedouble : 0;
+            long long have = cJSON_IsNumber(rep) ? rep->valueint : 0;
             if (have != cur) {
                 fprintf(stderr,
                         "error: %s: expected %lld current replicas, found %lld; not scaled\n", ref,

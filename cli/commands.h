@@ -8,5 +8,11 @@ int minik_cmd_version(int argc, char **argv);
 int minik_cmd_backup(int argc, char **argv);
 int minik_cmd_restore(int argc, char **argv);
 int minik_cmd_apply(int argc, char **argv);
+int minik_cmd_get(int argc, char **argv);
+int minik_cmd_describe(int argc, char **argv);
+int minik_cmd_delete(int argc, char **argv);
+int minik_cmd_diff(int argc, char **argv);
+int minik_cmd_scale(int argc, char **argv);
+int minik_cmd_api_resources(int argc, char **argv);
 
 #endif

@@ -46,6 +46,14 @@ static void heading(dw_t *w, int level, const char *label)
     dw_add(w, level, label, NULL);
 }
 
+/* A line printed as is (indented): command arguments, table rows. */
+static void raw_line(dw_t *w, int level, const char *text)
+{
+    dw_add(w, level, "", NULL);
+    free(w->v[w->n - 1].left);
+    w->v[w->n - 1].left = xasprintf("%*s%s", level * 2, "", text);
+}
+
 /* Consecutive "label: value" lines are one block, aligned to its widest label plus two
  * spaces (kubectl's tabwriter padding); a heading ends the block. */
 static void dw_render(dw_t *w, minik_buf_t *out)
@@ -104,7 +112,8 @@ static char *scalar(const cJSON *v)
     if (cJSON_IsString(v))
         return xstrdup(v->valuestring);
     if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == (double)(long long)v->valuedouble)
+        if (v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18 &&
+            v->valuedouble == (double)(long long)v->valuedouble)
             return xasprintf("%lld", (long long)v->valuedouble);
         return xasprintf("%g", v->valuedouble);
     }
@@ -118,7 +127,7 @@ static char *scalar(const cJSON *v)
 static char *i_at(const cJSON *o, const char *path, long long dflt)
 {
     const cJSON *v = at(o, path);
-    return xasprintf("%lld", cJSON_IsNumber(v) ? (long long)v->valuedouble : dflt);
+    return xasprintf("%lld", cJSON_IsNumber(v) ? (long long)v->valueint : dflt);
 }
 
 /* A map as "k=v" (sep "=") or "k: v" lines: first on the label's line, the rest below. */
@@ -126,7 +135,7 @@ static void map_lines(dw_t *w, int level, const char *label, const cJSON *map, c
 {
     const cJSON *it;
     bool first = true;
-    cJSON_ArrayForEach(it, map)
+    minik_json_map_for_each(it, map)
     {
         cleanup_free char *v = scalar(it);
         dw_add(w, first ? level : 0, first ? label : "", xasprintf("%s%s%s", it->string, sep, v));
@@ -140,13 +149,15 @@ static char *selector_string(const cJSON *map)
 {
     minik_buf_t b = MINIK_BUF_INIT;
     const cJSON *it;
-    cJSON_ArrayForEach(it, map)
+    minik_json_map_for_each(it, map)
     {
         cleanup_free char *v = scalar(it);
         minik_buf_appendf(&b, "%s%s=%s", b.len ? "," : "", it->string, v);
     }
-    if (!b.len)
+    if (!b.len) {
+        minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");
+    }
     return minik_buf_steal(&b);
 }
 
@@ -163,6 +174,16 @@ static char *timestamp(const char *rfc3339)
     return xstrdup(buf);
 }
 
+/* Annotations as kubectl describe shows them: without the last-applied configuration,
+ * which repeats the whole object. */
+static void annotations(dw_t *w, int level, const cJSON *obj)
+{
+    cleanup_cjson cJSON *copy = cJSON_Duplicate(at(obj, "metadata.annotations"), true);
+    cJSON_DeleteItemFromObjectCaseSensitive(copy,
+                                            "kubectl.kubernetes.io/last-applied-configuration");
+    map_lines(w, level, "Annotations", copy, ": ");
+}
+
 static void common_header(dw_t *w, const minik_kind_t *k, const cJSON *obj, bool with_created)
 {
     kv(w, 0, "Name", s_at(obj, "metadata.name"));
@@ -171,7 +192,7 @@ static void common_header(dw_t *w, const minik_kind_t *k, const cJSON *obj, bool
     if (with_created)
         kvf(w, 0, "CreationTimestamp", timestamp(s_at(obj, "metadata.creationTimestamp")));
     map_lines(w, 0, "Labels", at(obj, "metadata.labels"), "=");
-    map_lines(w, 0, "Annotations", at(obj, "metadata.annotations"), ": ");
+    annotations(w, 0, obj);
 }
 
 /* Generic rendering of a JSON subtree as nested "Key: value" lines. */
@@ -234,6 +255,7 @@ static char *container_state(const cJSON *status, const char **reason)
 static void containers(dw_t *w, int level, const char *title, const cJSON *list,
                        const cJSON *statuses)
 {
+    enum { FIELD_LEVEL = 2 }; /* container fields sit at four spaces either way */
     if (!cJSON_GetArraySize(list))
         return;
     heading(w, level, title);
@@ -241,7 +263,8 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
     cJSON_ArrayForEach(c, list)
     {
         const char *name = s_at(c, "name");
-        cleanup_free char *hdr = xasprintf(" %s", name ? name : "");
+        /* kubectl: "  app:" under a pod's Containers, "   app:" under a Pod Template's. */
+        cleanup_free char *hdr = xasprintf("%*s%s", level == 0 ? 2 : 1, "", name ? name : "");
         heading(w, level, hdr);
         const cJSON *st = NULL, *s;
         cJSON_ArrayForEach(s, statuses)
@@ -250,10 +273,10 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
             if (name && sn && strcmp(sn, name) == 0)
                 st = s;
         }
-        kv(w, level + 1, "Image", s_at(c, "image"));
+        kv(w, FIELD_LEVEL, "Image", s_at(c, "image"));
         const cJSON *ports = at(c, "ports");
         if (cJSON_GetArraySize(ports) == 1) {
-            kvf(w, level + 1, "Port", port_string(cJSON_GetArrayItem(ports, 0)));
+            kvf(w, FIELD_LEVEL, "Port", port_string(cJSON_GetArrayItem(ports, 0)));
         } else if (cJSON_GetArraySize(ports) > 1) {
             minik_buf_t b = MINIK_BUF_INIT;
             const cJSON *p;
@@ -262,40 +285,40 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
                 cleanup_free char *ps = port_string(p);
                 minik_buf_appendf(&b, "%s%s", b.len ? ", " : "", ps);
             }
-            kvf(w, level + 1, "Ports", minik_buf_steal(&b));
+            kvf(w, FIELD_LEVEL, "Ports", minik_buf_steal(&b));
         } else {
-            kv(w, level + 1, "Port", NULL);
+            kv(w, FIELD_LEVEL, "Port", NULL);
         }
         const cJSON *cmd = at(c, "command");
         if (cJSON_GetArraySize(cmd)) {
-            heading(w, level + 1, "Command");
+            heading(w, FIELD_LEVEL, "Command");
             const cJSON *a;
             cJSON_ArrayForEach(a, cmd)
             {
                 cleanup_free char *line = scalar(a);
-                cleanup_free char *ind = xasprintf("  %s", line);
-                heading(w, level + 1, ind);
+                raw_line(w, FIELD_LEVEL + 1, line);
             }
         }
         if (st) {
             const char *reason;
-            kvf(w, level + 1, "State", container_state(st, &reason));
+            kvf(w, FIELD_LEVEL, "State", container_state(st, &reason));
             if (reason)
-                kv(w, level + 2, "Reason", reason);
-            kvf(w, level + 1, "Ready", xstrdup(cJSON_IsTrue(at(st, "ready")) ? "True" : "False"));
-            kvf(w, level + 1, "Restart Count", i_at(st, "restartCount", 0));
+                kv(w, FIELD_LEVEL + 1, "Reason", reason);
+            kvf(w, FIELD_LEVEL, "Ready", xstrdup(cJSON_IsTrue(at(st, "ready")) ? "True" : "False"));
+            kvf(w, FIELD_LEVEL, "Restart Count", i_at(st, "restartCount", 0));
         }
         const cJSON *env = at(c, "env");
         if (cJSON_GetArraySize(env)) {
-            heading(w, level + 1, "Environment");
+            heading(w, FIELD_LEVEL, "Environment");
             const cJSON *e;
             cJSON_ArrayForEach(e, env)
             {
                 const char *v = s_at(e, "value");
-                kv(w, level + 2, s_at(e, "name") ? s_at(e, "name") : "", v ? v : "<set from ref>");
+                kv(w, FIELD_LEVEL + 1, s_at(e, "name") ? s_at(e, "name") : "",
+                   v ? v : "<set from ref>");
             }
         } else {
-            kv(w, level + 1, "Environment", NULL);
+            kv(w, FIELD_LEVEL, "Environment", NULL);
         }
     }
 }
@@ -310,10 +333,7 @@ static void table_lines(dw_t *w, int level, minik_table_t *t)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         cleanup_free char *line = xstrndup(p, n);
-        heading(w, level, line);
-        /* heading() appended ':' to the label; a table line has none. */
-        size_t len = strlen(w->v[w->n - 1].left);
-        w->v[w->n - 1].left[len - 1] = '\0';
+        raw_line(w, level, line);
         p += n + (nl ? 1 : 0);
     }
     minik_buf_free(&tb);
@@ -377,7 +397,7 @@ static void describe_pod(dw_t *w, const minik_kind_t *k, const cJSON *o)
         {
             cleanup_free char *name = xasprintf("%s", s_at(v, "name") ? s_at(v, "name") : "");
             const cJSON *src;
-            cJSON_ArrayForEach(src, v)
+            minik_json_map_for_each(src, v)
             {
                 if (strcmp(src->string, "name") != 0)
                     tree(w, 1, name, src);
@@ -448,7 +468,7 @@ static void describe_node(dw_t *w, const minik_kind_t *k, const cJSON *o)
     for (int i = 0; i < 5; i++)
         free(row[i]);
     map_lines(w, 0, "Labels", at(o, "metadata.labels"), "=");
-    map_lines(w, 0, "Annotations", at(o, "metadata.annotations"), ": ");
+    annotations(w, 0, o);
     kvf(w, 0, "CreationTimestamp", timestamp(s_at(o, "metadata.creationTimestamp")));
     kv(w, 0, "Unschedulable", cJSON_IsTrue(at(o, "spec.unschedulable")) ? "true" : "false");
     conditions(w, at(o, "status.conditions"), true);
@@ -467,7 +487,7 @@ static void describe_node(dw_t *w, const minik_kind_t *k, const cJSON *o)
     if (at(o, "status.nodeInfo")) {
         heading(w, 0, "System Info");
         const cJSON *it;
-        cJSON_ArrayForEach(it, at(o, "status.nodeInfo"))
+        minik_json_map_for_each(it, at(o, "status.nodeInfo"))
         {
             cleanup_free char *v = scalar(it);
             kv(w, 1, it->string, v);
@@ -480,7 +500,7 @@ static void describe_data(dw_t *w, const cJSON *data, bool sizes_only, minik_buf
     (void)w;
     minik_buf_append_str(tail, "\nData\n====\n");
     const cJSON *it;
-    cJSON_ArrayForEach(it, data)
+    minik_json_map_for_each(it, data)
     {
         if (sizes_only) {
             size_t n = cJSON_IsString(it) ? strlen(it->valuestring) : 0;
@@ -499,7 +519,7 @@ static void describe_generic(dw_t *w, const minik_kind_t *k, const cJSON *o)
 {
     common_header(w, k, o, false);
     const cJSON *it;
-    cJSON_ArrayForEach(it, o)
+    minik_json_map_for_each(it, o)
     {
         if (strcmp(it->string, "apiVersion") == 0 || strcmp(it->string, "kind") == 0 ||
             strcmp(it->string, "metadata") == 0)
@@ -517,11 +537,11 @@ static void describe_events(const cJSON *events, int64_t now, minik_buf_t *out)
     minik_buf_append_str(out, "Events:\n");
     static const char *const headers[] = {"Type", "Reason", "Age", "From", "Message"};
     minik_table_t *t = minik_table_new(headers, 5);
+    /* kubectl's underline row ("----" under "Age" too). */
+    static const char *const underline[] = {"----", "------", "----", "----", "-------"};
     char **dashes = xcalloc(5, sizeof(char *));
-    for (int i = 0; i < 5; i++) {
-        dashes[i] = xstrdup(headers[i]);
-        memset(dashes[i], '-', strlen(dashes[i]));
-    }
+    for (int i = 0; i < 5; i++)
+        dashes[i] = xstrdup(underline[i]);
     minik_table_add_row_owned(t, dashes);
     free(dashes);
     const cJSON *e;
@@ -538,7 +558,7 @@ static void describe_events(const cJSON *events, int64_t now, minik_buf_t *out)
         int64_t ft = minik_parse_time(s_at(e, "firstTimestamp"));
         if (cJSON_IsNumber(count) && count->valuedouble > 1 && ft >= 0) {
             cleanup_free char *over = minik_format_age(now - ft);
-            cells[2] = xasprintf("%s (x%lld over %s)", age, (long long)count->valuedouble, over);
+            cells[2] = xasprintf("%s (x%lld over %s)", age, (long long)count->valueint, over);
         } else {
             cells[2] = steal_pointer(&age);
         }
@@ -590,7 +610,7 @@ void minik_describe(const minik_kind_t *k, const cJSON *obj, const cJSON *events
     } else if (strcmp(kind, "Namespace") == 0) {
         kv(&w, 0, "Name", s_at(obj, "metadata.name"));
         map_lines(&w, 0, "Labels", at(obj, "metadata.labels"), "=");
-        map_lines(&w, 0, "Annotations", at(obj, "metadata.annotations"), ": ");
+        annotations(&w, 0, obj);
         kv(&w, 0, "Status", s_at(obj, "status.phase") ? s_at(obj, "status.phase") : "Active");
     } else {
         describe_generic(&w, k, obj);

@@ -14,6 +14,11 @@
 #include "lib/buf.h"
 #include "proto/kinds.h"
 
+/* Iterate the members of `map` only when it is a JSON object: a broken or hostile server
+ * may send an array or a scalar where a map belongs, and array members have no key. */
+#define minik_json_map_for_each(it, map)                                                           \
+    cJSON_ArrayForEach(it, (cJSON_IsObject(map) ? (map) : NULL))
+
 typedef struct minik_table {
     size_t ncols;
     char **cells; /* rows * ncols owned strings, headers first */

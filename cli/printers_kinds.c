@@ -34,7 +34,8 @@ static const char *str_at(const cJSON *o, const char *path, const char *dflt)
 static long long int_at(const cJSON *o, const char *path)
 {
     const cJSON *v = at(o, path);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+    /* valueint: cJSON saturates it, so a hostile 1e300 cannot overflow a conversion. */
+    return cJSON_IsNumber(v) ? v->valueint : 0;
 }
 
 static char *num(long long v)
@@ -121,8 +122,10 @@ static char *service_ports(const cJSON *obj)
         else
             minik_buf_appendf(&b, "%lld/%s", port, proto);
     }
-    if (!b.len)
+    if (!b.len) {
+        minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");
+    }
     return minik_buf_steal(&b);
 }
 
@@ -131,14 +134,16 @@ static char *labels_string(const cJSON *map)
 {
     minik_buf_t b = MINIK_BUF_INIT;
     const cJSON *kv;
-    cJSON_ArrayForEach(kv, map)
+    minik_json_map_for_each(kv, map)
     {
         if (!cJSON_IsString(kv))
             continue;
         minik_buf_appendf(&b, "%s%s=%s", b.len ? "," : "", kv->string, kv->valuestring);
     }
-    if (!b.len)
+    if (!b.len) {
+        minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");
+    }
     return minik_buf_steal(&b);
 }
 
@@ -165,13 +170,15 @@ static char *node_roles(const cJSON *obj)
     static const char prefix[] = "node-role.kubernetes.io/";
     minik_buf_t b = MINIK_BUF_INIT;
     const cJSON *kv;
-    cJSON_ArrayForEach(kv, at(obj, "metadata.labels"))
+    minik_json_map_for_each(kv, at(obj, "metadata.labels"))
     {
         if (strncmp(kv->string, prefix, sizeof prefix - 1) == 0 && kv->string[sizeof prefix - 1])
             minik_buf_appendf(&b, "%s%s", b.len ? "," : "", kv->string + sizeof prefix - 1);
     }
-    if (!b.len)
+    if (!b.len) {
+        minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");
+    }
     return minik_buf_steal(&b);
 }
 
@@ -221,8 +228,10 @@ static char *container_field(const cJSON *obj, const char *containers, const cha
     {
         minik_buf_appendf(&b, "%s%s", b.len ? "," : "", str_at(c, field, ""));
     }
-    if (!b.len)
+    if (!b.len) {
+        minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");
+    }
     return minik_buf_steal(&b);
 }
 
@@ -246,8 +255,10 @@ static char *endpoints_list(const cJSON *obj)
             }
         }
     }
-    if (!b.len)
+    if (!b.len) {
+        minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");
+    }
     return minik_buf_steal(&b);
 }
 

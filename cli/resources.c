@@ -167,6 +167,32 @@ int minik_resources_resolve_namespaces(minik_resource_list_t *l, const char *ns,
     return 0;
 }
 
+int minik_resources_from_list(minik_client_t *c, const minik_kind_t *k, const char *ns,
+                              const char *selector, minik_resource_list_t *out, minik_error_t **err)
+{
+    cleanup_free char *esc = selector ? minik_client_escape(selector) : NULL;
+    cleanup_free char *q = esc ? xasprintf("labelSelector=%s", esc) : NULL;
+    cleanup_free char *path = minik_client_path(k->api_version, k->plural, k->namespaced,
+                                                k->namespaced ? ns : NULL, NULL, NULL, q);
+    cleanup_cjson cJSON *list = NULL;
+    if (minik_client_json(c, "GET", path, NULL, NULL, &list, err) < 0)
+        return -1;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(list, "items"))
+    {
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(it, "metadata");
+        const char *name = str_member(md, "name");
+        if (!name)
+            continue;
+        minik_resource_t *r = add(out);
+        r->kind = k;
+        r->name = xstrdup(name);
+        const char *ins = str_member(md, "namespace");
+        r->ns = k->namespaced ? xstrdup(ins ? ins : ns) : NULL;
+    }
+    return 0;
+}
+
 typedef struct wait_ctx {
     bool gone;
 } wait_ctx_t;

@@ -44,6 +44,12 @@ int minik_resources_from_files(char *const *paths, bool validate, int mode,
 int minik_resources_resolve_namespaces(minik_resource_list_t *l, const char *ns, bool explicit_ns,
                                        minik_error_t **err);
 
+/* Add every object of kind k in namespace ns (ignored for cluster-scoped kinds) that
+ * matches the label selector (NULL: all) to out, as the server lists them. */
+int minik_resources_from_list(minik_client_t *c, const minik_kind_t *k, const char *ns,
+                              const char *selector, minik_resource_list_t *out,
+                              minik_error_t **err);
+
 /* Block until the object is gone (a watch on its name), at most timeout_ms. */
 int minik_resource_wait_deleted(minik_client_t *c, const minik_resource_t *r, int64_t timeout_ms,
                                 minik_error_t **err);

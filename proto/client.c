@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -159,6 +160,9 @@ static void setup_easy(minik_client_t *c, CURL *e, const char *path, char *errbu
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "minik");
+    /* A debugging aid: curl's own trace of the connection, TLS and headers on stderr. */
+    if (getenv("MINIK_CURL_VERBOSE"))
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     if (c->ca_pem) {
         struct curl_blob blob = {.data = c->ca_pem, .len = c->ca_pem_len, .flags = CURL_BLOB_COPY};
         curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
@@ -211,6 +215,21 @@ void *minik_client_watch_easy_setup(minik_client_t *c, const char *path, char *e
     if (c->watch_timeout_ms)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->watch_timeout_ms);
     return e;
+}
+
+void *minik_client_request_easy_setup(minik_client_t *c, const char *path, char *errbuf)
+{
+    CURL *e = curl_easy_init();
+    if (!e)
+        return NULL;
+    setup_easy(c, e, path, errbuf);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    return e;
+}
+
+const void *minik_client_base_headers(const minik_client_t *c)
+{
+    return c->watch_headers;
 }
 
 int minik_client_request(minik_client_t *c, const char *method, const char *path,
@@ -286,6 +305,20 @@ char *minik_client_status_message(long status, const char *body, size_t len)
     return xasprintf("HTTP %ld", status);
 }
 
+int minik_client_http_error(long status, const char *body, size_t len, minik_error_t **err)
+{
+    cleanup_free char *msg = minik_client_status_message(status, body, len);
+    if (status == 401) {
+        /* kubectl's wording, then the server's reason without a repeated prefix. */
+        const char *why = msg;
+        if (minik_str_has_prefix(why, "Unauthorized: "))
+            why += strlen("Unauthorized: ");
+        return minik_error_set_code(err, 401, 0,
+                                    "You must be logged in to the server (Unauthorized): %s", why);
+    }
+    return minik_error_set_code(err, (int)status, 0, "%s", msg);
+}
+
 int minik_client_json(minik_client_t *c, const char *method, const char *path,
                       const char *content_type, const cJSON *body, cJSON **out, minik_error_t **err)
 {
@@ -296,13 +329,9 @@ int minik_client_json(minik_client_t *c, const char *method, const char *path,
     if (ret < 0)
         return ret;
     if (r.status >= 400 || r.status < 200) {
-        cleanup_free char *msg = minik_client_status_message(r.status, r.body, r.body_len);
-        long st = r.status;
+        int ret = minik_client_http_error(r.status, r.body, r.body_len, err);
         minik_client_response_clear(&r);
-        if (st == 401)
-            return minik_error_set_code(
-                err, 401, 0, "the server rejected the credentials (Unauthorized): %s", msg);
-        return minik_error_set_code(err, (int)st, 0, "%s", msg);
+        return ret;
     }
     if (out) {
         *out = NULL;

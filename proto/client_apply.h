@@ -21,6 +21,13 @@ cJSON *minik_apply_annotate(const cJSON *desired);
  * not valid JSON (then the merge is two-way: nothing is known to have been removed). */
 cJSON *minik_apply_last_applied(const cJSON *live);
 
+/* When the live object's last-applied configuration says the same as `desired` — only
+ * written differently, e.g. by stock kubectl (sorted keys, an empty annotations map) —
+ * put the live annotation text into `modified`, so that a file applied before by kubectl
+ * and unchanged since is "unchanged" here too instead of rewriting the annotation.
+ * Returns true when it did. */
+bool minik_apply_adopt_annotation(cJSON *modified, const cJSON *desired, const cJSON *live);
+
 /* RFC 7386 patch turning `from` into `to` (both borrowed): keys missing from `to` become
  * null, nested objects recurse, everything else (arrays, scalars) is replaced whole when
  * different. Never NULL: {} when they are equal. */

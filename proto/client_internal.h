@@ -9,4 +9,15 @@
  * Returns NULL when curl cannot allocate. */
 void *minik_client_watch_easy_setup(minik_client_t *c, const char *path, char *errbuf);
 
+/* A new easy handle for an ordinary request on an event loop: like the watch handle, plus
+ * the client's whole-request timeout. The caller sets method, body and headers. */
+void *minik_client_request_easy_setup(minik_client_t *c, const char *path, char *errbuf);
+
+/* The headers every request carries (Authorization, Accept); owned by the client. */
+const void *minik_client_base_headers(const minik_client_t *c);
+
+/* Turn an HTTP error reply into *err (code = status): the Status message, with kubectl's
+ * wording for 401. Returns < 0. */
+int minik_client_http_error(long status, const char *body, size_t len, minik_error_t **err);
+
 #endif

@@ -17,6 +17,7 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/xalloc.h"
+#include "cli/client_config.h"
 #include "proto/client.h"
 #include "proto/kubeconfig.h"
 
@@ -374,6 +375,47 @@ static void bad_server_urls_are_refused(void **state)
     minik_error_clear(&err);
 }
 
+static void kubeconfig_lookup_order(void **state)
+{
+    char home[] = "/tmp/minik-home-XXXXXX";
+    assert_non_null(mkdtemp(home));
+    cleanup_free char *saved_home = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
+    cleanup_free char *saved_env = getenv("MINIK_CONFIG") ? xstrdup(getenv("MINIK_CONFIG")) : NULL;
+    setenv("HOME", home, 1);
+    setenv("MINIK_CONFIG", "/from/env", 1);
+    minik_error_t *err = NULL;
+    cleanup_free char *a = minik_cli_kubeconfig_path("/from/flag", &err);
+    assert_string_equal(a, "/from/flag"); /* --kubeconfig first */
+    cleanup_free char *b = minik_cli_kubeconfig_path(NULL, &err);
+    assert_string_equal(b, "/from/env"); /* then $MINIK_CONFIG, even if missing */
+    unsetenv("MINIK_CONFIG");
+    cleanup_free char *dir = xasprintf("%s/.minik", home);
+    cleanup_free char *user = xasprintf("%s/config", dir);
+    bool admin = access("/var/lib/minik/admin.conf", F_OK) == 0;
+    cleanup_free char *c = minik_cli_kubeconfig_path(NULL, &err);
+    if (admin) {
+        assert_string_equal(c, "/var/lib/minik/admin.conf");
+    } else {
+        /* Nothing anywhere: the message lists what was tried. */
+        assert_null(c);
+        cleanup_free char *want =
+            xasprintf("no kubeconfig found: pass --kubeconfig FILE, set $MINIK_CONFIG, or "
+                      "create %s (tried /var/lib/minik/admin.conf)",
+                      user);
+        assert_string_equal(err->msg, want);
+        minik_error_clear(&err);
+    }
+    assert_int_equal(minik_mkdir_p(dir, 0700, NULL), 0);
+    assert_int_equal(minik_file_write_atomic(user, "x", 1, 0600, NULL), 0);
+    cleanup_free char *d = minik_cli_kubeconfig_path(NULL, &err);
+    assert_string_equal(d, user); /* ~/.minik/config before the admin.conf */
+    if (saved_home)
+        setenv("HOME", saved_home, 1);
+    if (saved_env)
+        setenv("MINIK_CONFIG", saved_env, 1);
+    assert_int_equal(minik_rm_rf(home, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +424,7 @@ int main(void)
         cmocka_unit_test(kubeconfig_json_form),
         cmocka_unit_test(kubeconfig_errors_say_what_and_where),
         cmocka_unit_test(kubeconfig_files_relative_to_the_config),
+        cmocka_unit_test(kubeconfig_lookup_order),
         cmocka_unit_test(base64_padding_and_whitespace),
         cmocka_unit_test(paths_follow_the_kubernetes_layout),
         cmocka_unit_test(status_message_from_body),

@@ -210,6 +210,66 @@ static void lists_are_replaced_whole(void **state)
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(p3, "spec")));
 }
 
+static void kubectl_written_annotation_counts_as_the_same(void **state)
+{
+    /* What stock kubectl records: sorted keys and an empty annotations map. */
+    cleanup_cjson cJSON *live =
+        j("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\","
+          "\"namespace\":\"shop\",\"annotations\":{\"" MINIK_LAST_APPLIED_ANNOTATION "\":"
+          "\"{\\\"apiVersion\\\":\\\"v1\\\",\\\"data\\\":{\\\"k\\\":\\\"v\\\"},"
+          "\\\"kind\\\":\\\"ConfigMap\\\",\\\"metadata\\\":{\\\"annotations\\\":{},"
+          "\\\"name\\\":\\\"c\\\",\\\"namespace\\\":\\\"shop\\\"}}\\n\"}},"
+          "\"data\":{\"k\":\"v\"}}");
+    cleanup_cjson cJSON *file =
+        j("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+          "{\"name\":\"c\",\"namespace\":\"shop\"},\"data\":{\"k\":\"v\"}}");
+    cleanup_cjson cJSON *modified = minik_apply_annotate(file);
+    cleanup_cjson cJSON *original = minik_apply_last_applied(live);
+    assert_non_null(original);
+    /* Without adopting, the annotation text alone differs. */
+    cleanup_cjson cJSON *before = minik_apply_three_way_patch(original, modified, live);
+    assert_false(minik_merge_patch_is_empty(before));
+    assert_true(minik_apply_adopt_annotation(modified, file, live));
+    cleanup_cjson cJSON *after = minik_apply_three_way_patch(original, modified, live);
+    assert_true(minik_merge_patch_is_empty(after));
+    /* A real change is not hidden. */
+    cleanup_cjson cJSON *file2 =
+        j("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+          "{\"name\":\"c\",\"namespace\":\"shop\"},\"data\":{\"k\":\"w\"}}");
+    cleanup_cjson cJSON *m2 = minik_apply_annotate(file2);
+    assert_false(minik_apply_adopt_annotation(m2, file2, live));
+}
+
+static void lists_the_server_defaulted_inside_are_left_alone(void **state)
+{
+    cleanup_cjson cJSON *file = j("{\"kind\":\"Service\",\"metadata\":{\"name\":\"s\"},"
+                                  "\"spec\":{\"ports\":[{\"port\":80,\"name\":\"http\"}],"
+                                  "\"selector\":{}}}");
+    /* The server stored the file and defaulted protocol inside the list element. */
+    cleanup_cjson cJSON *live = minik_apply_annotate(file);
+    cJSON *port =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(live, "spec"), "ports"), 0);
+    cJSON_AddStringToObject(port, "protocol", "TCP");
+    cJSON_AddStringToObject(cJSON_GetObjectItem(live, "spec"), "clusterIP", "10.43.0.7");
+    cleanup_cjson cJSON *modified = minik_apply_annotate(file);
+    cleanup_cjson cJSON *original = minik_apply_last_applied(live);
+    cleanup_cjson cJSON *patch = minik_apply_three_way_patch(original, modified, live);
+    assert_true(minik_merge_patch_is_empty(patch)); /* unchanged: no write */
+
+    /* The user removes the port's name: the whole list is sent (the server re-defaults). */
+    cleanup_cjson cJSON *file2 = j("{\"kind\":\"Service\",\"metadata\":{\"name\":\"s\"},"
+                                   "\"spec\":{\"ports\":[{\"port\":80}],\"selector\":{}}}");
+    cleanup_cjson cJSON *m2 = minik_apply_annotate(file2);
+    cleanup_cjson cJSON *p2 = minik_apply_three_way_patch(original, m2, live);
+    assert_json(cJSON_GetObjectItem(cJSON_GetObjectItem(p2, "spec"), "ports"), "[{\"port\":80}]");
+
+    /* Someone changed the live list by hand: the file's list wins. */
+    cJSON_ReplaceItemInObject(port, "port", cJSON_CreateNumber(8080));
+    cleanup_cjson cJSON *p3 = minik_apply_three_way_patch(original, modified, live);
+    assert_json(cJSON_GetObjectItem(cJSON_GetObjectItem(p3, "spec"), "ports"),
+                "[{\"port\":80,\"name\":\"http\"}]");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +281,8 @@ int main(void)
         cmocka_unit_test(fields_changed_by_others_are_reverted_to_the_file),
         cmocka_unit_test(without_last_applied_nothing_is_deleted),
         cmocka_unit_test(lists_are_replaced_whole),
+        cmocka_unit_test(kubectl_written_annotation_counts_as_the_same),
+        cmocka_unit_test(lists_the_server_defaulted_inside_are_left_alone),
     };
     return cmocka_run_group_tests_name("client_apply", tests, NULL, NULL);
 }
