@@ -64,20 +64,21 @@ int minik_sched_schedule(minik_sched_algo_t *algo, const minik_sched_snapshot_t 
                 minik_sched_explain_add(&explain, why.text[r]);
         }
     }
-    minik_sched_prefilter_free(&pf);
     algo->next_start = (start + evaluated) % n;
     result->evaluated = evaluated;
     result->feasible = nf;
     if (nf == 0) {
         result->message = minik_sched_explain_message(&explain, n);
         minik_sched_explain_free(&explain);
+        minik_sched_prefilter_free(&pf);
         free(feasible);
         return 1;
     }
     minik_sched_explain_free(&explain);
 
     int64_t *scores = xcalloc(nf, sizeof(*scores));
-    minik_sched_score_nodes(algo->policy, snap, pod, feasible, nf, scores);
+    minik_sched_score_nodes(algo->policy, snap, &pf, pod, feasible, nf, scores);
+    minik_sched_prefilter_free(&pf);
     size_t best = 0, ties = 1;
     for (size_t i = 1; i < nf; i++) {
         if (scores[i] > scores[best]) {

@@ -230,6 +230,7 @@ void minik_sched_prefilter_init(minik_sched_prefilter_t *pf, const minik_sched_s
                                 const minik_sched_pod_t *pod)
 {
     memset(pf, 0, sizeof(*pf));
+    minik_sched_spread_init(&pf->spread, snap, pod);
     pf->self_affinity =
         pod->n_affinity > 0 && matches_all(pod->affinity, pod->n_affinity, pod->ns, pod);
     if (pod->n_anti == 0 && pod->n_affinity == 0 && !snap->any_pod_terms)
@@ -273,6 +274,7 @@ void minik_sched_prefilter_free(minik_sched_prefilter_t *pf)
     minik_strmap_clear(&pf->own);
     minik_strmap_clear(&pf->existing);
     minik_strmap_clear(&pf->affinity);
+    minik_sched_spread_free(&pf->spread);
     minik_strv_free(pf->existing_keys);
     pf->existing_keys = NULL;
     pf->n_existing_keys = 0;
@@ -311,12 +313,22 @@ bool minik_sched_filter_pod_affinity(const minik_sched_prefilter_t *pf,
     return true;
 }
 
+bool minik_sched_filter_spread(const minik_sched_prefilter_t *pf, const minik_sched_pod_t *pod,
+                               const minik_sched_node_t *node, minik_sched_reasons_t *out)
+{
+    const char *reason = NULL;
+    if (!pf || pod->n_spread == 0 || minik_sched_spread_fits(&pf->spread, pod, node, &reason))
+        return true;
+    return fail(out, "%s", reason);
+}
+
 const minik_sched_filter_t minik_sched_filters[] = {
     {"NodeUnschedulable", minik_sched_filter_unschedulable},
     {"TaintToleration", minik_sched_filter_taints},
     {"NodeAffinity", minik_sched_filter_node_affinity},
     {"NodePorts", minik_sched_filter_ports},
     {"NodeResourcesFit", minik_sched_filter_resources},
+    {"PodTopologySpread", minik_sched_filter_spread},
     {"InterPodAffinity", minik_sched_filter_pod_affinity},
     {NULL, NULL},
 };

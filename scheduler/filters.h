@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "scheduler/snapshot.h"
+#include "scheduler/spread.h"
 #include "scheduler/strmap.h"
 
 #define MINIK_SCHED_MAX_REASONS 3
@@ -37,9 +38,10 @@ typedef struct minik_sched_prefilter {
     minik_strmap_t existing; /* same, from existing pods' terms that match this pod */
     char **existing_keys;    /* distinct topology keys used in `existing` */
     size_t n_existing_keys;
-    minik_strmap_t affinity; /* domains with a pod matching all required affinity terms */
-    bool affinity_matched;   /* some pod anywhere matches them */
-    bool self_affinity;      /* the pod matches its own affinity terms */
+    minik_strmap_t affinity;           /* domains with a pod matching all required affinity terms */
+    bool affinity_matched;             /* some pod anywhere matches them */
+    bool self_affinity;                /* the pod matches its own affinity terms */
+    minik_sched_spread_state_t spread; /* topology spread counts */
 } minik_sched_prefilter_t;
 
 /* Compute the pre-filter state of `pod` over every node of the snapshot. */
@@ -74,6 +76,10 @@ bool minik_sched_filter_resources(const minik_sched_prefilter_t *pf, const minik
 bool minik_sched_filter_pod_affinity(const minik_sched_prefilter_t *pf,
                                      const minik_sched_pod_t *pod, const minik_sched_node_t *node,
                                      minik_sched_reasons_t *out);
+
+/* topologySpreadConstraints with whenUnsatisfiable: DoNotSchedule (see spread.h). */
+bool minik_sched_filter_spread(const minik_sched_prefilter_t *pf, const minik_sched_pod_t *pod,
+                               const minik_sched_node_t *node, minik_sched_reasons_t *out);
 
 /* Does `term`, written in a pod of namespace `term_ns`, select pod `p`? */
 bool minik_sched_pod_term_selects(const minik_sched_pod_term_t *term, const char *term_ns,

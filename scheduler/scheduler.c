@@ -515,12 +515,17 @@ static void on_reported(int status, cJSON *result, minik_error_t *err, void *ud)
     s->inflight--;
     if (status < 0 && !s->closing) {
         entry_t *e = minik_strmap_get(&s->pods, w->key);
-        /* The pod changed under the write: forget what we think is reported so the next
-         * failed attempt writes it again. */
+        /* The pod changed under the write (409). Forget what we think is reported and, if
+         * it is still parked, try it again now: a change that did not touch its spec
+         * (another writer's status update) would otherwise leave it without the
+         * condition until the cluster changes. */
         if (e && e->reported && strcmp(e->reported, w->message) == 0) {
             free(e->reported);
             e->reported = NULL;
         }
+        if (e && err && err->code == 409 && e->state == POD_UNSCHEDULABLE &&
+            strcmp(e->pod->uid, w->uid) == 0)
+            enqueue(s, e);
         minik_log_debug("scheduler: status update failed", "pod", w->key, "error",
                         err ? err->msg : "", NULL);
     }

@@ -139,39 +139,54 @@ void minik_sched_normalize(int64_t *scores, size_t n, bool reverse)
     }
 }
 
+/* Summed weights per topology domain: one map per topology key (value -> weight), so
+ * lookups need no key concatenation; weights are first accumulated per node (`acc`), so a
+ * map is touched once per node and key rather than once per pod. */
 typedef struct domains {
-    minik_strmap_t score; /* "key\x1fvalue" -> (intptr_t) summed weight */
-    char **keys;          /* distinct topology keys, NULL-terminated */
-    size_t n_keys;
+    char **keys;
+    minik_strmap_t *maps;
+    int64_t *acc;
+    size_t n, cap;
 } domains_t;
 
-static void domain_add(domains_t *d, const minik_sched_node_t *node, const char *key, int64_t w)
+static size_t key_slot(domains_t *d, const char *key)
 {
-    const char *v = minik_sched_node_label(node, key);
-    if (!v || w == 0)
-        return;
-    char *k = xasprintf("%s\x1f%s", key, v);
-    intptr_t cur = (intptr_t)minik_strmap_get(&d->score, k);
-    minik_strmap_put(&d->score, k, (void *)(cur + (intptr_t)w));
-    free(k);
-    for (size_t i = 0; i < d->n_keys; i++) {
+    for (size_t i = 0; i < d->n; i++) {
         if (strcmp(d->keys[i], key) == 0)
-            return;
+            return i;
     }
-    d->keys = xrealloc(d->keys, (d->n_keys + 2) * sizeof(char *));
-    d->keys[d->n_keys++] = xstrdup(key);
-    d->keys[d->n_keys] = NULL;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 4;
+        d->keys = xrealloc(d->keys, d->cap * sizeof(*d->keys));
+        d->maps = xrealloc(d->maps, d->cap * sizeof(*d->maps));
+        d->acc = xrealloc(d->acc, d->cap * sizeof(*d->acc));
+    }
+    d->keys[d->n] = xstrdup(key);
+    d->maps[d->n] = (minik_strmap_t)MINIK_STRMAP_INIT;
+    d->acc[d->n] = 0;
+    return d->n++;
 }
 
-static void terms_add(domains_t *d, const minik_sched_node_t *node,
-                      const minik_sched_pod_term_t *terms, size_t n, const char *ns,
-                      const minik_sched_pod_t *target, int64_t sign, int64_t fixed_weight)
+static void terms_add(domains_t *d, const minik_sched_pod_term_t *terms, size_t n, const char *ns,
+                      const minik_sched_pod_t *target, int64_t sign, int64_t fixed_weight,
+                      const size_t *slots)
 {
     for (size_t t = 0; t < n; t++) {
-        if (minik_sched_pod_term_selects(&terms[t], ns, target))
-            domain_add(d, node, terms[t].topology_key,
-                       sign * (fixed_weight ? fixed_weight : terms[t].weight));
+        if (!minik_sched_pod_term_selects(&terms[t], ns, target))
+            continue;
+        /* key_slot may grow d->acc: take the slot before indexing. */
+        size_t k = slots ? slots[t] : key_slot(d, terms[t].topology_key);
+        d->acc[k] += sign * (fixed_weight ? fixed_weight : terms[t].weight);
     }
+}
+
+/* The incoming pod's terms are matched against every pod: resolve their slots once. */
+static size_t *slots_of(domains_t *d, const minik_sched_pod_term_t *terms, size_t n)
+{
+    size_t *s = xcalloc(n + 1, sizeof(*s));
+    for (size_t t = 0; t < n; t++)
+        s[t] = key_slot(d, terms[t].topology_key);
+    return s;
 }
 
 void minik_sched_score_inter_pod(const minik_sched_snapshot_t *snap, const minik_sched_pod_t *pod,
@@ -180,35 +195,53 @@ void minik_sched_score_inter_pod(const minik_sched_snapshot_t *snap, const minik
     memset(raw, 0, n * sizeof(*raw));
     if (pod->n_pref_affinity == 0 && pod->n_pref_anti == 0 && !snap->any_pod_terms)
         return;
-    domains_t d = {MINIK_STRMAP_INIT, NULL, 0};
+    domains_t d = {0};
+    bool any = false;
+    size_t *aff_slots = slots_of(&d, pod->pref_affinity, pod->n_pref_affinity);
+    size_t *anti_slots = slots_of(&d, pod->pref_anti, pod->n_pref_anti);
     for (size_t i = 0; i < snap->n_nodes; i++) {
         const minik_sched_node_t *node = snap->nodes[i];
         for (size_t j = 0; j < node->n_pods; j++) {
             const minik_sched_pod_t *o = node->pods[j];
             if (o == pod || (*pod->uid && strcmp(o->uid, pod->uid) == 0))
                 continue;
-            terms_add(&d, node, pod->pref_affinity, pod->n_pref_affinity, pod->ns, o, 1, 0);
-            terms_add(&d, node, pod->pref_anti, pod->n_pref_anti, pod->ns, o, -1, 0);
-            terms_add(&d, node, o->affinity, o->n_affinity, o->ns, pod, 1,
-                      MINIK_SCHED_HARD_POD_AFFINITY_WEIGHT);
-            terms_add(&d, node, o->pref_affinity, o->n_pref_affinity, o->ns, pod, 1, 0);
-            terms_add(&d, node, o->pref_anti, o->n_pref_anti, o->ns, pod, -1, 0);
+            terms_add(&d, pod->pref_affinity, pod->n_pref_affinity, pod->ns, o, 1, 0, aff_slots);
+            terms_add(&d, pod->pref_anti, pod->n_pref_anti, pod->ns, o, -1, 0, anti_slots);
+            if (!minik_sched_pod_has_pod_terms(o))
+                continue;
+            terms_add(&d, o->affinity, o->n_affinity, o->ns, pod, 1,
+                      MINIK_SCHED_HARD_POD_AFFINITY_WEIGHT, NULL);
+            terms_add(&d, o->pref_affinity, o->n_pref_affinity, o->ns, pod, 1, 0, NULL);
+            terms_add(&d, o->pref_anti, o->n_pref_anti, o->ns, pod, -1, 0, NULL);
         }
-    }
-    if (d.score.len > 0) {
-        for (size_t i = 0; i < n; i++) {
-            for (size_t k = 0; k < d.n_keys; k++) {
-                const char *v = minik_sched_node_label(nodes[i], d.keys[k]);
-                if (!v)
-                    continue;
-                char *key = xasprintf("%s\x1f%s", d.keys[k], v);
-                raw[i] += (intptr_t)minik_strmap_get(&d.score, key);
-                free(key);
+        for (size_t k = 0; k < d.n; k++) {
+            if (d.acc[k] == 0)
+                continue;
+            const char *v = minik_sched_node_label(node, d.keys[k]);
+            if (v) {
+                intptr_t cur = (intptr_t)minik_strmap_get(&d.maps[k], v);
+                minik_strmap_put(&d.maps[k], v, (void *)(cur + (intptr_t)d.acc[k]));
+                any = true;
             }
+            d.acc[k] = 0;
         }
     }
-    minik_strmap_clear(&d.score);
-    minik_strv_free(d.keys);
+    for (size_t i = 0; any && i < n; i++) {
+        for (size_t k = 0; k < d.n; k++) {
+            const char *v = minik_sched_node_label(nodes[i], d.keys[k]);
+            if (v)
+                raw[i] += (intptr_t)minik_strmap_get(&d.maps[k], v);
+        }
+    }
+    for (size_t k = 0; k < d.n; k++) {
+        free(d.keys[k]);
+        minik_strmap_clear(&d.maps[k]);
+    }
+    free(d.keys);
+    free(d.maps);
+    free(d.acc);
+    free(aff_slots);
+    free(anti_slots);
 }
 
 void minik_sched_normalize_min_max(int64_t *scores, size_t n)
@@ -226,9 +259,30 @@ void minik_sched_normalize_min_max(int64_t *scores, size_t n)
         scores[i] = max > min ? MINIK_SCHED_MAX_SCORE * (scores[i] - min) / (max - min) : 0;
 }
 
+void minik_sched_normalize_spread(int64_t *scores, size_t n)
+{
+    int64_t max = 0, min = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (scores[i] < 0)
+            continue;
+        if (scores[i] > max)
+            max = scores[i];
+        if (scores[i] < min)
+            min = scores[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (scores[i] < 0)
+            scores[i] = 0;
+        else if (max == 0)
+            scores[i] = MINIK_SCHED_MAX_SCORE;
+        else
+            scores[i] = MINIK_SCHED_MAX_SCORE * (max + min - scores[i]) / max;
+    }
+}
+
 void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snapshot_t *snap,
-                             const minik_sched_pod_t *pod, minik_sched_node_t *const *nodes,
-                             size_t n, int64_t *totals)
+                             const struct minik_sched_prefilter *pf, const minik_sched_pod_t *pod,
+                             minik_sched_node_t *const *nodes, size_t n, int64_t *totals)
 {
     if (n == 0)
         return;
@@ -258,6 +312,17 @@ void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snap
         minik_sched_normalize_min_max(tmp, n);
         for (size_t i = 0; i < n; i++)
             totals[i] += MINIK_SCHED_WEIGHT_INTER_POD * tmp[i];
+    }
+
+    bool soft = false;
+    for (size_t k = 0; k < pod->n_spread; k++)
+        soft = soft || !pod->spread[k].hard;
+    if (pf && soft) {
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = minik_sched_spread_soft(&pf->spread, pod, nodes[i]);
+        minik_sched_normalize_spread(tmp, n);
+        for (size_t i = 0; i < n; i++)
+            totals[i] += MINIK_SCHED_WEIGHT_TOPOLOGY * tmp[i];
     }
 
     if (pod->owner_uid) {

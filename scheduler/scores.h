@@ -66,13 +66,20 @@ void minik_sched_normalize(int64_t *scores, size_t n, bool reverse);
 #define MINIK_SCHED_WEIGHT_TAINTS        3
 #define MINIK_SCHED_WEIGHT_SPREAD        2
 #define MINIK_SCHED_WEIGHT_INTER_POD     2
+#define MINIK_SCHED_WEIGHT_TOPOLOGY      2
 /* Weight of an existing pod's *required* affinity term that selects the incoming pod
  * (kube-scheduler's hardPodAffinityWeight default). */
 #define MINIK_SCHED_HARD_POD_AFFINITY_WEIGHT 1
 
-/* Weighted total for each of the n feasible nodes into totals[n]. */
+struct minik_sched_prefilter;
+/* Weighted total for each of the n feasible nodes into totals[n]. `pf` (may be NULL: no
+ * topology spread score) is the pod's pre-filter state. */
 void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snapshot_t *snap,
-                             const minik_sched_pod_t *pod, minik_sched_node_t *const *nodes,
-                             size_t n, int64_t *totals);
+                             const struct minik_sched_prefilter *pf, const minik_sched_pod_t *pod,
+                             minik_sched_node_t *const *nodes, size_t n, int64_t *totals);
+
+/* PodTopologySpread's normalisation of soft-constraint counts: -1 (node lacks a label)
+ * scores 0; otherwise 100 * (max + min - v) / max, or 100 when max is 0. */
+void minik_sched_normalize_spread(int64_t *scores, size_t n);
 
 #endif

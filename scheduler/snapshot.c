@@ -568,6 +568,97 @@ static void pod_inter_pod(minik_sched_pod_t *p, const cJSON *spec, pod_problem_t
     pod_terms(obj_get(aff, pref), true, where, pp, &p->pref_affinity, &p->n_pref_affinity);
 }
 
+static bool policy_of(const cJSON *v, bool dflt_honor, const char *where, int i, const char *field,
+                      pod_problem_t *pp)
+{
+    const char *s = str_or_null(v);
+    if (!v || !s)
+        return dflt_honor;
+    if (strcmp(s, "Honor") == 0)
+        return true;
+    if (strcmp(s, "Ignore") != 0)
+        problem(pp, "%s[%d].%s: unknown policy \"%s\" (Honor or Ignore)", where, i, field, s);
+    return false;
+}
+
+static void pod_spread(minik_sched_pod_t *p, const cJSON *spec, pod_problem_t *pp)
+{
+    static const char where[] = "spec.topologySpreadConstraints";
+    const cJSON *list = obj_get(spec, "topologySpreadConstraints");
+    if (list && !cJSON_IsNull(list) && !cJSON_IsArray(list)) {
+        problem(pp, "%s: must be a list", where);
+        return;
+    }
+    int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+    if (n == 0)
+        return;
+    p->spread = xcalloc((size_t)n, sizeof(*p->spread));
+    const cJSON *c;
+    int i = 0;
+    cJSON_ArrayForEach(c, list)
+    {
+        minik_sched_spread_t sc = {0};
+        const cJSON *skew = obj_get(c, "maxSkew");
+        const char *tk = str_or_null(obj_get(c, "topologyKey"));
+        const char *when = str_or_null(obj_get(c, "whenUnsatisfiable"));
+        const cJSON *md = obj_get(c, "minDomains");
+        if (!cJSON_IsNumber(skew) || skew->valuedouble < 1 || skew->valuedouble > INT32_MAX) {
+            problem(pp, "%s[%d].maxSkew: must be a positive integer", where, i++);
+            continue;
+        }
+        if (!tk || !*tk) {
+            problem(pp, "%s[%d].topologyKey: required", where, i++);
+            continue;
+        }
+        if (!when || (strcmp(when, "DoNotSchedule") != 0 && strcmp(when, "ScheduleAnyway") != 0)) {
+            problem(pp, "%s[%d].whenUnsatisfiable: must be DoNotSchedule or ScheduleAnyway", where,
+                    i++);
+            continue;
+        }
+        if (md && (!cJSON_IsNumber(md) || md->valuedouble < 1 || md->valuedouble > INT32_MAX)) {
+            problem(pp, "%s[%d].minDomains: must be a positive integer", where, i++);
+            continue;
+        }
+        /* matchLabelKeys: the pod's own values for those keys join the selector (so a
+         * rollout's new pods spread among themselves, keyed by pod-template-hash). */
+        cleanup_cjson cJSON *sel = cJSON_IsObject(obj_get(c, "labelSelector"))
+                                       ? cJSON_Duplicate(obj_get(c, "labelSelector"), true)
+                                       : NULL;
+        const cJSON *k;
+        cJSON_ArrayForEach(k, obj_get(c, "matchLabelKeys"))
+        {
+            const char *v =
+                cJSON_IsString(k) ? str_or_null(obj_get(p->labels, k->valuestring)) : NULL;
+            if (!v)
+                continue;
+            if (!sel)
+                sel = cJSON_CreateObject();
+            cJSON *ml = cJSON_GetObjectItemCaseSensitive(sel, "matchLabels");
+            if (!cJSON_IsObject(ml)) {
+                cJSON_DeleteItemFromObjectCaseSensitive(sel, "matchLabels");
+                ml = cJSON_AddObjectToObject(sel, "matchLabels");
+            }
+            cJSON_DeleteItemFromObjectCaseSensitive(ml, k->valuestring);
+            cJSON_AddStringToObject(ml, k->valuestring, v);
+        }
+        cleanup_error minik_error_t *e = NULL;
+        if (minik_selector_from_json(sel, &sc.selector, &e) < 0) {
+            problem(pp, "%s[%d].labelSelector: %s", where, i++, e->msg);
+            continue;
+        }
+        sc.max_skew = (int32_t)skew->valuedouble;
+        sc.topology_key = xstrdup(tk);
+        sc.hard = strcmp(when, "DoNotSchedule") == 0;
+        sc.min_domains = md ? (int32_t)md->valuedouble : 0;
+        sc.honor_affinity =
+            policy_of(obj_get(c, "nodeAffinityPolicy"), true, where, i, "nodeAffinityPolicy", pp);
+        sc.honor_taints =
+            policy_of(obj_get(c, "nodeTaintsPolicy"), false, where, i, "nodeTaintsPolicy", pp);
+        p->spread[p->n_spread++] = sc;
+        i++;
+    }
+}
+
 bool minik_sched_pod_has_pod_terms(const minik_sched_pod_t *p)
 {
     return p->n_anti || p->n_affinity || p->n_pref_affinity || p->n_pref_anti;
@@ -621,6 +712,7 @@ int minik_sched_pod_new(const cJSON *pod, minik_sched_pod_t **out, minik_error_t
     pod_tolerations(p, spec, &pp);
     pod_node_affinity(p, spec, &pp);
     pod_inter_pod(p, spec, &pp);
+    pod_spread(p, spec, &pp);
     p->invalid = pp.msg;
     *out = p;
     return 0;
@@ -658,6 +750,11 @@ void minik_sched_pod_free(minik_sched_pod_t *p)
     terms_free(p->affinity, p->n_affinity);
     terms_free(p->pref_affinity, p->n_pref_affinity);
     terms_free(p->pref_anti, p->n_pref_anti);
+    for (size_t i = 0; i < p->n_spread; i++) {
+        minik_selector_free(p->spread[i].selector);
+        free(p->spread[i].topology_key);
+    }
+    free(p->spread);
     free(p->assumed_node);
     free(p->invalid);
     cJSON_Delete(p->obj);

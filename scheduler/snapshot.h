@@ -122,6 +122,17 @@ typedef struct minik_sched_pod_term {
     int32_t weight; /* preferred terms only (1-100) */
 } minik_sched_pod_term_t;
 
+/* One topologySpreadConstraints entry. */
+typedef struct minik_sched_spread {
+    int32_t max_skew;
+    char *topology_key;
+    bool hard;                  /* whenUnsatisfiable: DoNotSchedule (filter); else ScheduleAnyway */
+    minik_selector_t *selector; /* labelSelector plus matchLabelKeys from the pod's labels */
+    int32_t min_domains;        /* 0 when unset */
+    bool honor_affinity;        /* nodeAffinityPolicy Honor (default) */
+    bool honor_taints;          /* nodeTaintsPolicy Honor (default Ignore) */
+} minik_sched_spread_t;
+
 typedef struct minik_sched_pod {
     cJSON *obj;                  /* owned copy of the Pod */
     const char *ns, *name, *uid; /* point into obj */
@@ -159,6 +170,9 @@ typedef struct minik_sched_pod {
     size_t n_pref_affinity;
     minik_sched_pod_term_t *pref_anti;
     size_t n_pref_anti;
+
+    minik_sched_spread_t *spread; /* spec.topologySpreadConstraints */
+    size_t n_spread;
 
     /* Why the pod cannot be placed whatever the cluster looks like (a malformed spec the
      * API server let through): non-NULL means every node is rejected with this text. */

@@ -53,10 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         minik_sched_reasons_t why = {0};
         for (const minik_sched_filter_t *f = minik_sched_filters; f->fn; f++)
             f->fn(&pf, pod, node, &why);
-        minik_sched_prefilter_free(&pf);
         int64_t totals[1];
-        minik_sched_score_nodes(MINIK_SCHED_POLICY_SPREAD, &snap, pod, nodes, 1, totals);
-        minik_sched_score_nodes(MINIK_SCHED_POLICY_BINPACK, &snap, pod, nodes, 1, totals);
+        minik_sched_score_nodes(MINIK_SCHED_POLICY_SPREAD, &snap, &pf, pod, nodes, 1, totals);
+        minik_sched_score_nodes(MINIK_SCHED_POLICY_BINPACK, &snap, &pf, pod, nodes, 1, totals);
+        minik_sched_prefilter_free(&pf);
         minik_sched_algo_t algo = {.rng = 7};
         minik_sched_result_t r;
         if (minik_sched_schedule(&algo, &snap, pod, &r) != 0)

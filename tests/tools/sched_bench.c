@@ -1,14 +1,16 @@
 /* Scheduler throughput (driven by tests/bench/bench_scheduler.sh), in process over a real
  * store:
  *
- *   sched_bench DIR NODES PODS [spread|binpack]
+ *   sched_bench DIR NODES PODS [spread|binpack] [plain|affinity]
  *
  * creates NODES Nodes (8 cores, 32Gi, 110 pods each) and PODS pending Pods (100m/128Mi,
- * owned by 10 ReplicaSets) in a fresh store under DIR through the group-committed API,
- * then starts the scheduler and runs the loop until every pod is bound (each bind a
- * durable compare-and-swap write). Prints key=value lines: the time from start to
- * all-bound, placements/s, and the process's peak RSS. */
+ * owned by 10 ReplicaSets; with "affinity" also a preferred pod anti-affinity on the
+ * hostname and a soft zone topology spread constraint) in a fresh store under DIR through the
+ * group-committed API, then starts the scheduler and runs the loop until every pod is bound (each
+ * bind a durable compare-and-swap write). Prints key=value lines: the time from start to all-bound,
+ * placements/s, and the process's peak RSS. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,9 @@ static cJSON *node_obj(long i)
     return o;
 }
 
+/* "affinity" workload: every pod also carries what Helm charts put on replicas. */
+static bool with_affinity;
+
 static cJSON *pod_obj(long i)
 {
     char name[32], owner[32];
@@ -98,6 +103,19 @@ static cJSON *pod_obj(long i)
     cJSON_AddStringToObject(req, "cpu", "100m");
     cJSON_AddStringToObject(req, "memory", "128Mi");
     cJSON_AddItemToArray(cs, c);
+    if (with_affinity) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"podAntiAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":[{"
+                 "\"weight\":100,\"podAffinityTerm\":{\"labelSelector\":{\"matchLabels\":{"
+                 "\"app\":\"web\"}},\"topologyKey\":\"kubernetes.io/hostname\"}}]}}");
+        cJSON_AddItemToObject(spec, "affinity", cJSON_Parse(json));
+        snprintf(json, sizeof json,
+                 "[{\"maxSkew\":1,\"topologyKey\":\"topology.kubernetes.io/zone\","
+                 "\"whenUnsatisfiable\":\"ScheduleAnyway\",\"labelSelector\":{\"matchLabels\":"
+                 "{\"app\":\"web\"}}}]");
+        cJSON_AddItemToObject(spec, "topologySpreadConstraints", cJSON_Parse(json));
+    }
     return o;
 }
 
@@ -121,7 +139,7 @@ static void create_all(minik_store_t *s, uv_loop_t *loop, long n, cJSON *(*make)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: sched_bench DIR NODES PODS [spread|binpack]\n");
+        fprintf(stderr, "usage: sched_bench DIR NODES PODS [spread|binpack] [plain|affinity]\n");
         return 2;
     }
     long nodes = atol(argv[2]), pods = atol(argv[3]);
@@ -131,6 +149,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sched_bench: %s\n", err->msg);
         return 2;
     }
+    with_affinity = argc > 5 && strcmp(argv[5], "affinity") == 0;
     minik_log_set_level(MINIK_LOG_WARN);
     cleanup_free char *path = xasprintf("%s/state.db", argv[1]);
     minik_store_options_t so = {.event_retention = 2 * (nodes + 2 * pods) + 1000};
@@ -162,7 +181,8 @@ int main(int argc, char **argv)
     double t1 = now_s();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("nodes=%ld\npods=%ld\npolicy=%s\n", nodes, pods, minik_sched_policy_name(opts.policy));
+    printf("nodes=%ld\npods=%ld\npolicy=%s\nworkload=%s\n", nodes, pods,
+           minik_sched_policy_name(opts.policy), with_affinity ? "affinity" : "plain");
     printf("bound=%" PRIu64 "\nunschedulable=%" PRIu64 "\nbind_errors=%" PRIu64 "\n", st.bound,
            st.unschedulable, st.bind_errors);
     printf("start_s=%.3f\nseconds=%.3f\npods_per_s=%.0f\nmax_rss_mb=%.1f\n", t_listed - t0, t1 - t0,

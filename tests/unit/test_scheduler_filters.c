@@ -146,6 +146,16 @@ static const invalid_case_t invalid_cases[] = {
     {"{'affinity':{'podAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{}}},"
      "'containers':[]}",
      "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution: must be a list"},
+    {"{'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone'}],'containers':[]}",
+     "spec.topologySpreadConstraints[0].whenUnsatisfiable: must be DoNotSchedule or "
+     "ScheduleAnyway"},
+    {"{'topologySpreadConstraints':[{'maxSkew':0,'topologyKey':'zone','whenUnsatisfiable':"
+     "'DoNotSchedule'}],'containers':[]}",
+     "spec.topologySpreadConstraints[0].maxSkew: must be a positive integer"},
+    {"{'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':"
+     "'DoNotSchedule','nodeTaintsPolicy':'Sometimes'}],'containers':[]}",
+     "spec.topologySpreadConstraints[0].nodeTaintsPolicy: unknown policy \"Sometimes\" (Honor "
+     "or Ignore)"},
     {"{'nodeSelector':{'a':'1'},'containers':[]}", NULL},
 };
 
@@ -1079,6 +1089,131 @@ static void affinity_zone_topology(void **state)
         minik_sched_node_free(nodes[i]);
 }
 
+#define TSC(skew, tk, when, extra)                                                                 \
+    "{'topologySpreadConstraints':[{'maxSkew':" skew ",'topologyKey':'" tk                         \
+    "','whenUnsatisfiable':'" when "','labelSelector':{'matchLabels':{'app':'web'}}" extra "}],"   \
+    "'containers':[]}"
+#define WEB_META "'labels':{'app':'web'}"
+
+typedef struct spread_fx {
+    minik_sched_node_t *nodes[4];
+    minik_sched_pod_t *pods[8];
+    size_t n_nodes, n_pods;
+} spread_fx_t;
+
+static void spread_fx_pod(spread_fx_t *f, size_t node, const char *meta)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "e%zu", f->n_pods);
+    minik_sched_pod_t *p = sched_pod(name, meta, NULL);
+    f->pods[f->n_pods++] = p;
+    minik_sched_node_add_pod(f->nodes[node], p);
+}
+
+static void spread_fx_free(spread_fx_t *f)
+{
+    for (size_t i = 0; i < f->n_pods; i++)
+        minik_sched_pod_free(f->pods[i]);
+    for (size_t i = 0; i < f->n_nodes; i++)
+        minik_sched_node_free(f->nodes[i]);
+}
+
+/* Evaluate the spread filter of a pod with `meta`/`spec` on every node: "1" pass, "s"
+ * skew, "l" missing label, one character per node. */
+static void spread_expect(spread_fx_t *f, const char *meta, const char *spec, const char *want)
+{
+    minik_sched_snapshot_t snap = {f->nodes, f->n_nodes, false};
+    minik_sched_pod_t *p = sched_pod("p", meta, spec);
+    if (p->invalid)
+        fail_msg("invalid: %s", p->invalid);
+    minik_sched_prefilter_t pf;
+    minik_sched_prefilter_init(&pf, &snap, p);
+    char got[8] = "";
+    for (size_t i = 0; i < f->n_nodes; i++) {
+        minik_sched_reasons_t why = {0};
+        bool ok = minik_sched_filter_spread(&pf, p, f->nodes[i], &why);
+        got[i] = ok ? '1' : strcmp(why.text[0], MINIK_REASON_SPREAD) == 0 ? 's' : 'l';
+        if (!ok && got[i] == 'l')
+            assert_string_equal(why.text[0], MINIK_REASON_SPREAD_LABEL);
+    }
+    minik_sched_prefilter_free(&pf);
+    minik_sched_pod_free(p);
+    if (strcmp(got, want) != 0)
+        fail_msg("spread %s: want %s got %s", spec, want, got);
+}
+
+static void topology_spread_filter(void **state)
+{
+    spread_fx_t f = {0};
+    f.nodes[f.n_nodes++] = sched_node("a1", "4", "4Gi", 110, "{'zone':'a'}", NULL, true);
+    f.nodes[f.n_nodes++] = sched_node("a2", "4", "4Gi", 110, "{'zone':'a'}", NULL, true);
+    f.nodes[f.n_nodes++] = sched_node("b1", "4", "4Gi", 110, "{'zone':'b'}", NULL, true);
+    f.nodes[f.n_nodes++] = sched_node("x", "4", "4Gi", 110, NULL, NULL, true);
+    spread_fx_pod(&f, 0, WEB_META);
+    spread_fx_pod(&f, 1, WEB_META);
+    spread_fx_pod(&f, 2, "'labels':{'app':'db'}");
+    /* zone a holds 2 web pods, b none: only b keeps the skew within 1. */
+    spread_expect(&f, WEB_META, TSC("1", "zone", "DoNotSchedule", ""), "ss1l");
+    spread_expect(&f, WEB_META, TSC("2", "zone", "DoNotSchedule", ""), "ss1l");
+    spread_expect(&f, WEB_META, TSC("3", "zone", "DoNotSchedule", ""), "111l");
+    /* ScheduleAnyway never filters. */
+    spread_expect(&f, WEB_META, TSC("1", "zone", "ScheduleAnyway", ""), "1111");
+    /* hostname: a1 and a2 hold one each, b1 and x none. */
+    spread_expect(&f, WEB_META, TSC("1", "kubernetes.io/hostname", "DoNotSchedule", ""), "ss11");
+    /* A pod that does not match its own selector does not count itself. */
+    spread_expect(&f, "'labels':{'app':'other'}",
+                  TSC("1", "kubernetes.io/hostname", "DoNotSchedule", ""), "1111");
+    spread_fx_free(&f);
+}
+
+static void topology_spread_policies_and_min_domains(void **state)
+{
+    spread_fx_t f = {0};
+    f.nodes[f.n_nodes++] = sched_node("a1", "4", "4Gi", 110, "{'zone':'a'}", NULL, true);
+    f.nodes[f.n_nodes++] =
+        sched_node("b1", "4", "4Gi", 110, "{'zone':'b'}",
+                   "'taints':[{'key':'gpu','value':'true','effect':'NoSchedule'}]", true);
+    spread_fx_pod(&f, 0, WEB_META);
+    /* Ignore the taint (default nodeTaintsPolicy): zone b is a domain with 0, so a is at
+     * skew 2. Honor: b is no domain, a's count 1 is the minimum. */
+    spread_expect(&f, WEB_META, TSC("1", "zone", "DoNotSchedule", ""), "s1");
+    spread_expect(&f, WEB_META, TSC("1", "zone", "DoNotSchedule", ",'nodeTaintsPolicy':'Honor'"),
+                  "11");
+    /* nodeAffinityPolicy: Honor (default) drops zone b for a pod selecting zone a. */
+    spread_expect(&f, WEB_META,
+                  "{'nodeSelector':{'zone':'a'},'topologySpreadConstraints':[{'maxSkew':1,"
+                  "'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule','labelSelector':{"
+                  "'matchLabels':{'app':'web'}}}],'containers':[]}",
+                  "11");
+    spread_expect(&f, WEB_META,
+                  "{'nodeSelector':{'zone':'a'},'topologySpreadConstraints':[{'maxSkew':1,"
+                  "'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule','nodeAffinityPolicy':"
+                  "'Ignore','labelSelector':{'matchLabels':{'app':'web'}}}],'containers':[]}",
+                  "s1");
+    /* minDomains: with fewer domains than asked, the minimum counts as 0. */
+    spread_expect(&f, WEB_META,
+                  TSC("1", "zone", "DoNotSchedule", ",'nodeTaintsPolicy':'Honor','minDomains':2"),
+                  "s1");
+    spread_fx_free(&f);
+}
+
+static void topology_spread_match_label_keys(void **state)
+{
+    spread_fx_t f = {0};
+    f.nodes[f.n_nodes++] = sched_node("a1", "4", "4Gi", 110, NULL, NULL, true);
+    f.nodes[f.n_nodes++] = sched_node("a2", "4", "4Gi", 110, NULL, NULL, true);
+    spread_fx_pod(&f, 0, "'labels':{'app':'web','pod-template-hash':'old'}");
+    spread_fx_pod(&f, 0, "'labels':{'app':'web','pod-template-hash':'old'}");
+    /* Only pods of the same revision count: the old ones on a1 do not. */
+    spread_expect(&f, "'labels':{'app':'web','pod-template-hash':'new'}",
+                  TSC("1", "kubernetes.io/hostname", "DoNotSchedule",
+                      ",'matchLabelKeys':['pod-template-hash']"),
+                  "11");
+    spread_expect(&f, "'labels':{'app':'web','pod-template-hash':'new'}",
+                  TSC("1", "kubernetes.io/hostname", "DoNotSchedule", ""), "s1");
+    spread_fx_free(&f);
+}
+
 static void node_pod_accounting(void **state)
 {
     minik_sched_node_t *n = sched_node("n", "4", "4Gi", 10, NULL, NULL, true);
@@ -1103,10 +1238,17 @@ static void node_pod_accounting(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(requests_table),         cmocka_unit_test(invalid_fields_are_named),
-        cmocka_unit_test(pod_metadata_decoded),   cmocka_unit_test(node_decoded),
-        cmocka_unit_test(filters_table),          cmocka_unit_test(anti_affinity_zone_topology),
-        cmocka_unit_test(affinity_zone_topology), cmocka_unit_test(node_pod_accounting),
+        cmocka_unit_test(requests_table),
+        cmocka_unit_test(invalid_fields_are_named),
+        cmocka_unit_test(pod_metadata_decoded),
+        cmocka_unit_test(node_decoded),
+        cmocka_unit_test(filters_table),
+        cmocka_unit_test(anti_affinity_zone_topology),
+        cmocka_unit_test(affinity_zone_topology),
+        cmocka_unit_test(topology_spread_filter),
+        cmocka_unit_test(topology_spread_policies_and_min_domains),
+        cmocka_unit_test(topology_spread_match_label_keys),
+        cmocka_unit_test(node_pod_accounting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

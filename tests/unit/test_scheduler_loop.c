@@ -375,6 +375,30 @@ static void bind_conflict_is_retried(void **state)
     assert_int_equal(st.bind_errors, 1);
 }
 
+static void condition_written_despite_a_concurrent_status_update(void **state)
+{
+    fx_t *f = *state;
+    create(f, node("n1", "1", NULL, true));
+    create(f, pod("big", "2", NULL, NULL));
+    start(f, NULL);
+    /* Another writer (say, an agent) updates the pod's status after the scheduler listed
+     * it: the condition write conflicts, and the scheduler must write it again. */
+    cJSON *o = get_pod(f, "big");
+    cJSON_AddObjectToObject(o, "status");
+    cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(o, "status"), "phase", "Pending");
+    minik_error_t *err = NULL;
+    if (minik_store_update(f->store, o, NULL, &err) < 0)
+        fail_msg("update: %s", err->msg);
+    cJSON_Delete(o);
+    settle(f);
+    assert_string_equal(scheduled_cond(f, "big"),
+                        "False/Unschedulable/0/1 nodes are available: 1 Insufficient cpu.");
+    minik_scheduler_stats_t st;
+    minik_scheduler_get_stats(f->sched, &st);
+    assert_int_equal(st.unschedulable, 2);
+    assert_int_equal(st.waiting, 1);
+}
+
 static void binpack_policy_through_the_loop(void **state)
 {
     fx_t *f = *state;
@@ -406,6 +430,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(pods_not_ours_are_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(existing_bound_pods_count_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(bind_conflict_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(condition_written_despite_a_concurrent_status_update, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(binpack_policy_through_the_loop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -462,6 +462,41 @@ static void preferred_anti_affinity_spreads_replicas(void **state)
     cluster_free(&c);
 }
 
+static void topology_spread_decisions(void **state)
+{
+    cluster_t c = {0};
+    c.nodes[c.n++] = sched_node("a1", "8", "8Gi", 110, "{'zone':'a'}", NULL, true);
+    c.nodes[c.n++] = sched_node("a2", "8", "8Gi", 110, "{'zone':'a'}", NULL, true);
+    c.nodes[c.n++] = sched_node("b1", "1", "8Gi", 110, "{'zone':'b'}", NULL, true);
+    minik_sched_algo_t algo = {0};
+    /* Zone b's node is small (least-allocated alone would avoid it); DoNotSchedule with
+     * maxSkew 1 still alternates zones: a, b, a, b. */
+    const char *hard = "{'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone',"
+                       "'whenUnsatisfiable':'DoNotSchedule','labelSelector':{'matchLabels':{"
+                       "'app':'web'}}}],'containers':[{'name':'c','image':'i','resources':{"
+                       "'requests':{'cpu':'100m'}}}]}";
+    int zone_b = 0;
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "w%d", i);
+        const char *n = place(&c, &algo, sched_pod(name, "'labels':{'app':'web'}", hard));
+        zone_b += n[0] == 'b';
+    }
+    assert_int_equal(zone_b, 2);
+    cluster_free(&c);
+
+    /* ScheduleAnyway: a soft preference for the emptier zone. */
+    int64_t v[4] = {3, 1, -1, 0};
+    minik_sched_normalize_spread(v, 4);
+    assert_int_equal(v[0], 100 * (3 + 0 - 3) / 3);
+    assert_int_equal(v[1], 100 * (3 + 0 - 1) / 3);
+    assert_int_equal(v[2], 0);
+    assert_int_equal(v[3], 100);
+    int64_t zeros[2] = {0, 0};
+    minik_sched_normalize_spread(zeros, 2);
+    assert_int_equal(zeros[0], 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +506,7 @@ int main(void)
         cmocka_unit_test(small_scorers),
         cmocka_unit_test(inter_pod_scores),
         cmocka_unit_test(preferred_anti_affinity_spreads_replicas),
+        cmocka_unit_test(topology_spread_decisions),
         cmocka_unit_test(policy_names),
         cmocka_unit_test(explain_sorted_like_kubernetes),
         cmocka_unit_test(unschedulable_message_end_to_end),
