@@ -14,5 +14,7 @@ int minik_cmd_delete(int argc, char **argv);
 int minik_cmd_diff(int argc, char **argv);
 int minik_cmd_scale(int argc, char **argv);
 int minik_cmd_api_resources(int argc, char **argv);
+int minik_cmd_oci(int argc, char **argv);
+int minik_cmd_shim(int argc, char **argv);
 
 #endif
