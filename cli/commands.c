@@ -18,5 +18,6 @@ const minik_command_t minik_commands[] = {
     {"restore", "Replace the cluster state database by a backup", minik_cmd_restore, false},
     {"oci", "Run OCI bundles (create, start, state, kill, delete, run)", minik_cmd_oci, false},
     {"shim", "Internal: per-container shim", minik_cmd_shim, true},
+    {"image", "Pull, import, list and remove images on this node", minik_cmd_image, false},
     {0},
 };

@@ -16,5 +16,6 @@ int minik_cmd_scale(int argc, char **argv);
 int minik_cmd_api_resources(int argc, char **argv);
 int minik_cmd_oci(int argc, char **argv);
 int minik_cmd_shim(int argc, char **argv);
+int minik_cmd_image(int argc, char **argv);
 
 #endif
