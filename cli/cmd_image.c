@@ -358,7 +358,7 @@ static int image_inspect(int argc, char **argv)
         return r;
     cleanup_error minik_error_t *err = NULL;
     minik_image_t *img = NULL;
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cJSON *config = NULL;
     r = minik_images_resolve(s, argv[first], &img, &err);
     if (r == 0)
@@ -390,7 +390,7 @@ static int image_inspect(int argc, char **argv)
         printf("%s\n", text);
     }
     cJSON_Delete(config);
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
     minik_image_free(img);
     minik_images_close(s);
     return r < 0 ? minik_cli_fail(err) : MINIK_EXIT_OK;

@@ -49,7 +49,7 @@ static void keep(cJSON *set, const char *digest)
 static void mark_manifest(minik_images_t *s, const char *digest, cJSON *blobs, cJSON *layers)
 {
     keep(blobs, digest);
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cleanup_error minik_error_t *e = NULL;
     if (minik_images_load_manifest(s, digest, &m, &e) < 0) {
         /* A missing or damaged manifest cannot protect anything more; its image is broken
@@ -62,7 +62,7 @@ static void mark_manifest(minik_images_t *s, const char *digest, cJSON *blobs, c
         keep(blobs, m->layers[i].digest);
         keep(layers, m->layers[i].digest);
     }
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
 }
 
 /* Remove entries of `dir` not in `set` (NULL: remove everything), or, with `prefix`, only

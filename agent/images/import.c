@@ -124,14 +124,14 @@ static int import_manifest_from_layout(minik_images_t *s, const char *layout, co
                                        const char *key, const char *index_digest, char **ref_out,
                                        minik_error_t **err)
 {
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     int r = minik_images_load_manifest(s, digest, &m, err);
     for (size_t i = 0; r == 0 && i <= m->n_layers; i++) {
         const minik_descriptor_t *d = i == 0 ? &m->config : &m->layers[i - 1];
         cleanup_free char *p = xasprintf("blobs/sha256/%s", d->digest + 7);
         r = put_file(s, layout, p, d->digest, NULL, NULL, err);
     }
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
     if (r == 0)
         r = minik_images_unpack_manifest(s, digest, err);
     if (r == 0)
@@ -154,12 +154,12 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
     int r = minik_file_read(ipath, JSON_MAX, &data, &len, err);
     if (r < 0)
         return r;
-    minik_manifest_t *index = NULL;
-    r = minik_manifest_parse(data, len, MINIK_MT_OCI_INDEX, &index, err);
+    minik_image_manifest_t *index = NULL;
+    r = minik_image_manifest_parse(data, len, MINIK_MT_OCI_INDEX, &index, err);
     if (r < 0)
         return minik_error_wrap(err, "%s", ipath);
     if (!index->is_index || index->n_manifests == 0) {
-        minik_manifest_free(index);
+        minik_image_manifest_free(index);
         return minik_error_set(err, 0, "%s: lists no images", ipath);
     }
     /* Which entry: the one whose ref.name annotation matches the requested tag, else the
@@ -193,7 +193,7 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
                             dir, pick->ref_name ? pick->ref_name : "");
     }
     cleanup_free char *digest = r == 0 ? xstrdup(pick->digest) : NULL;
-    minik_manifest_free(index);
+    minik_image_manifest_free(index);
     if (r < 0)
         return r;
 
@@ -201,7 +201,7 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
     r = put_file(s, dir, mpath, digest, NULL, NULL, err);
     if (r < 0)
         return r;
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     r = minik_images_load_manifest(s, digest, &m, err);
     if (r < 0)
         return r;
@@ -211,7 +211,7 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
         const minik_descriptor_t *d = NULL;
         r = minik_platform_parse(platform, &want_p, err);
         if (r == 0) {
-            r = minik_manifest_select_platform(m, &want_p, &d, err);
+            r = minik_image_manifest_select_platform(m, &want_p, &d, err);
             minik_platform_clear(&want_p);
         }
         if (r == 0) {
@@ -222,7 +222,7 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
             r = put_file(s, dir, mpath, digest, NULL, NULL, err);
         }
     }
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
     if (r < 0)
         return r;
     return import_manifest_from_layout(s, dir, digest, key, index_digest, ref_out, err);

@@ -58,7 +58,7 @@ typedef struct minik_descriptor {
     char *ref_name;            /* org.opencontainers.image.ref.name annotation, or NULL */
 } minik_descriptor_t;
 
-typedef struct minik_manifest {
+typedef struct minik_image_manifest {
     char *media_type; /* one of the four manifest/index types */
     bool is_index;
     minik_descriptor_t config;  /* manifests only */
@@ -66,14 +66,14 @@ typedef struct minik_manifest {
     size_t n_layers;
     minik_descriptor_t *manifests; /* indexes only */
     size_t n_manifests;
-} minik_manifest_t;
+} minik_image_manifest_t;
 
 /* Parse an image manifest or index. `content_type` (may be NULL) is the HTTP header; the
  * document's own mediaType wins, and without either the shape decides. Every descriptor
  * is checked (digest syntax, size >= 0, known layer media types). */
-int minik_manifest_parse(const char *data, size_t len, const char *content_type,
-                         minik_manifest_t **out, minik_error_t **err);
-void minik_manifest_free(minik_manifest_t *m);
+int minik_image_manifest_parse(const char *data, size_t len, const char *content_type,
+                         minik_image_manifest_t **out, minik_error_t **err);
+void minik_image_manifest_free(minik_image_manifest_t *m);
 
 /* "linux/arm64", "linux/arm/v7"; NULL or "" means the host's platform. */
 int minik_platform_parse(const char *s, minik_platform_t *out, minik_error_t **err);
@@ -82,7 +82,7 @@ void minik_platform_clear(minik_platform_t *p);
 char *minik_platform_string(const minik_platform_t *p);
 /* Pick the best manifest of an index for `want` (exact variant first, then compatible
  * ones: arm64 "" ~ "v8", arm v7 runs v6 and v5). ENOENT names the platforms on offer. */
-int minik_manifest_select_platform(const minik_manifest_t *index, const minik_platform_t *want,
+int minik_image_manifest_select_platform(const minik_image_manifest_t *index, const minik_platform_t *want,
                                    const minik_descriptor_t **out, minik_error_t **err);
 
 /* ---- auth.c: WWW-Authenticate challenges and docker config.json credentials ---------- */
@@ -204,7 +204,7 @@ int minik_images_tag(minik_images_t *s, const char *ref_string, const char *mani
 int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
                                  minik_error_t **err);
 /* Parsed manifest of a stored image. */
-int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_manifest_t **out,
+int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_image_manifest_t **out,
                                minik_error_t **err);
 /* Directory of an unpacked layer blob. */
 char *minik_images_layer_dir(minik_images_t *s, const char *digest);

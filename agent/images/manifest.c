@@ -23,7 +23,7 @@ static void descriptor_clear(minik_descriptor_t *d)
     memset(d, 0, sizeof(*d));
 }
 
-void minik_manifest_free(minik_manifest_t *m)
+void minik_image_manifest_free(minik_image_manifest_t *m)
 {
     if (!m)
         return;
@@ -145,8 +145,8 @@ static char *strip_params(const char *ct)
     return minik_str_trim(t);
 }
 
-int minik_manifest_parse(const char *data, size_t len, const char *content_type,
-                         minik_manifest_t **out, minik_error_t **err)
+int minik_image_manifest_parse(const char *data, size_t len, const char *content_type,
+                         minik_image_manifest_t **out, minik_error_t **err)
 {
     if (len > MANIFEST_MAX_BYTES)
         return minik_error_set(err, 0, "manifest: %zu bytes, more than the limit of %d", len,
@@ -179,7 +179,7 @@ int minik_manifest_parse(const char *data, size_t len, const char *content_type,
         mt = manifests ? MINIK_MT_OCI_INDEX : MINIK_MT_OCI_MANIFEST;
     }
 
-    minik_manifest_t *m = xcalloc(1, sizeof(*m));
+    minik_image_manifest_t *m = xcalloc(1, sizeof(*m));
     m->media_type = xstrdup(mt);
     int r;
     if (strcmp(mt, MINIK_MT_OCI_INDEX) == 0 || strcmp(mt, MINIK_MT_DOCKER_LIST) == 0) {
@@ -211,7 +211,7 @@ int minik_manifest_parse(const char *data, size_t len, const char *content_type,
     }
     if (r < 0) {
         minik_error_wrap(err, "manifest");
-        minik_manifest_free(m);
+        minik_image_manifest_free(m);
         return r;
     }
     *out = m;
@@ -291,7 +291,7 @@ static int variant_rank(const char *arch, const char *want, const char *have)
     return -1;
 }
 
-int minik_manifest_select_platform(const minik_manifest_t *index, const minik_platform_t *want,
+int minik_image_manifest_select_platform(const minik_image_manifest_t *index, const minik_platform_t *want,
                                    const minik_descriptor_t **out, minik_error_t **err)
 {
     const minik_descriptor_t *best = NULL;

@@ -24,7 +24,7 @@ static char **merge_lists(char *const *a, char *const *b)
 }
 
 /* The config must be an image config whose layer list matches the manifest's. */
-static int check_config(minik_images_t *s, const minik_manifest_t *m, minik_error_t **err)
+static int check_config(minik_images_t *s, const minik_image_manifest_t *m, minik_error_t **err)
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
@@ -55,7 +55,7 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
         return r;
     minik_platform_t want = {0};
     minik_registry_t *reg = NULL;
-    minik_manifest_t *top = NULL, *man = NULL;
+    minik_image_manifest_t *top = NULL, *man = NULL;
     cleanup_free char *body = NULL, *ct = NULL, *digest = NULL, *index_digest = NULL;
     cleanup_free char *name = minik_image_ref_name(ref);
     cleanup_strv char **plain = merge_lists(s->plain_http, opts->plain_http);
@@ -72,12 +72,12 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
         r = minik_registry_get_manifest(reg, ref->digest ? ref->digest : ref->tag, &body, &len, &ct,
                                         &digest, err);
     if (r == 0)
-        r = minik_manifest_parse(body, len, ct, &top, err);
+        r = minik_image_manifest_parse(body, len, ct, &top, err);
     if (r == 0 && top->is_index) {
         const minik_descriptor_t *d = NULL;
         r = minik_blob_put(s->blobs, body, len, digest, NULL, err);
         if (r == 0)
-            r = minik_manifest_select_platform(top, &want, &d, err);
+            r = minik_image_manifest_select_platform(top, &want, &d, err);
         if (r == 0) {
             index_digest = steal_pointer(&digest);
             free(body);
@@ -86,7 +86,7 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
             r = minik_registry_get_manifest(reg, d->digest, &body, &len, &ct, &digest, err);
         }
         if (r == 0)
-            r = minik_manifest_parse(body, len, ct, &man, err);
+            r = minik_image_manifest_parse(body, len, ct, &man, err);
         if (r == 0 && man->is_index)
             r = minik_error_set(err, 0, "manifest %s: an index inside an index", digest);
     } else if (r == 0) {
@@ -123,8 +123,8 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
         cleanup_free char *full = minik_image_ref_string(ref);
         minik_error_wrap(err, "pull %s", full);
     }
-    minik_manifest_free(top);
-    minik_manifest_free(man);
+    minik_image_manifest_free(top);
+    minik_image_manifest_free(man);
     minik_registry_free(reg);
     minik_platform_clear(&want);
     minik_image_ref_free(ref);

@@ -215,7 +215,7 @@ static int copy_layer(int sdir, int ddir, const char *dpath, minik_error_t **err
     return r;
 }
 
-static int copy_rootfs(minik_images_t *s, const minik_manifest_t *m, const char *merged,
+static int copy_rootfs(minik_images_t *s, const minik_image_manifest_t *m, const char *merged,
                        minik_error_t **err)
 {
     cleanup_close int dfd = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -238,7 +238,7 @@ static int copy_rootfs(minik_images_t *s, const minik_manifest_t *m, const char 
 /* Build the overlay mount options. by_fd names each layer as /proc/self/fd/N of an O_PATH
  * descriptor (kept open in fds until the mount is done), which keeps the option string
  * short enough for images with many layers: the kernel takes one page of options. */
-static int overlay_opts(minik_images_t *s, const minik_manifest_t *m, const char *dir, bool by_fd,
+static int overlay_opts(minik_images_t *s, const minik_image_manifest_t *m, const char *dir, bool by_fd,
                         int *fds, minik_buf_t *o, minik_error_t **err)
 {
     minik_buf_append_str(o, "lowerdir=");
@@ -259,7 +259,7 @@ static int overlay_opts(minik_images_t *s, const minik_manifest_t *m, const char
     return 0;
 }
 
-static int mount_overlay(minik_images_t *s, const minik_manifest_t *m, const char *dir,
+static int mount_overlay(minik_images_t *s, const minik_image_manifest_t *m, const char *dir,
                          minik_error_t **err)
 {
     cleanup_buf minik_buf_t o = MINIK_BUF_INIT;
@@ -325,7 +325,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
             return r;
     }
 
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     r = minik_images_unpack_manifest(s, digest, err);
     if (r == 0)
         r = minik_images_load_manifest(s, digest, &m, err);
@@ -362,7 +362,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
         cleanup_free char *p = xasprintf("%s/image.json", dir);
         r = minik_file_write_atomic(p, text, strlen(text), 0600, err);
     }
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
     if (r < 0) {
         cleanup_error minik_error_t *e2 = NULL;
         minik_images_rootfs_remove(s, id, &e2); /* best effort: leave nothing half-made */

@@ -186,7 +186,7 @@ char *minik_images_layer_dir(minik_images_t *s, const char *digest)
     return xasprintf("%s/%s", s->layers, digest + 7);
 }
 
-int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_manifest_t **out,
+int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_image_manifest_t **out,
                                minik_error_t **err)
 {
     cleanup_free char *data = NULL;
@@ -194,7 +194,7 @@ int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_mani
     int r = minik_blob_read(s->blobs, digest, 4 * 1024 * 1024, &data, &len, err);
     if (r < 0)
         return r;
-    return minik_manifest_parse(data, len, NULL, out, err);
+    return minik_image_manifest_parse(data, len, NULL, out, err);
 }
 
 /* A layer being unpacked: its lock, and the temp dir it goes to before the rename. */
@@ -254,7 +254,7 @@ static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, pending_la
  * CPU- and syscall-bound, and each layer goes to its own directory. */
 typedef struct unpack_job {
     minik_images_t *s;
-    const minik_manifest_t *m;
+    const minik_image_manifest_t *m;
     pending_layer_t *ps;
     const bool *skip;
     size_t next;
@@ -292,7 +292,7 @@ static void *unpack_worker(void *arg)
 int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
                                  minik_error_t **err)
 {
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     int r = minik_images_load_manifest(s, manifest_digest, &m, err);
     if (r < 0)
         return r;
@@ -353,7 +353,7 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
         pending_clear(&ps[i]);
     free(ps);
     free(skip);
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
     return r;
 }
 
@@ -401,7 +401,7 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
     } else {
         img->name = xstrdup(key);
     }
-    minik_manifest_t *man = NULL;
+    minik_image_manifest_t *man = NULL;
     int r = minik_images_load_manifest(s, img->manifest_digest, &man, err);
     if (r < 0) {
         minik_image_free(img);
@@ -411,7 +411,7 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
     img->size = man->config.size;
     for (size_t i = 0; i < man->n_layers; i++)
         img->size += man->layers[i].size;
-    minik_manifest_free(man);
+    minik_image_manifest_free(man);
     *out = img;
     return 0;
 }

@@ -18,9 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     const char *ct = types[data[0] % (sizeof(types) / sizeof(types[0]))];
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cleanup_error minik_error_t *err = NULL;
-    if (minik_manifest_parse((const char *)data + 1, size - 1, ct, &m, &err) < 0)
+    if (minik_image_manifest_parse((const char *)data + 1, size - 1, ct, &m, &err) < 0)
         return 0;
     if (m->is_index) {
         static const char *plats[] = {"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v5"};
@@ -29,11 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const minik_descriptor_t *d = NULL;
             cleanup_error minik_error_t *e2 = NULL;
             if (minik_platform_parse(plats[i], &p, NULL) == 0) {
-                minik_manifest_select_platform(m, &p, &d, &e2);
+                minik_image_manifest_select_platform(m, &p, &d, &e2);
                 minik_platform_clear(&p);
             }
         }
     }
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
     return 0;
 }

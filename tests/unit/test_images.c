@@ -135,9 +135,9 @@ static const char *docker_list =
 
 static void manifest_parses_oci_manifest(void **state)
 {
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cleanup_error minik_error_t *err = NULL;
-    assert_int_equal(minik_manifest_parse(oci_manifest, strlen(oci_manifest), NULL, &m, &err), 0);
+    assert_int_equal(minik_image_manifest_parse(oci_manifest, strlen(oci_manifest), NULL, &m, &err), 0);
     assert_false(m->is_index);
     assert_string_equal(m->media_type, MINIK_MT_OCI_MANIFEST);
     assert_string_equal(m->config.digest, D1);
@@ -145,7 +145,7 @@ static void manifest_parses_oci_manifest(void **state)
     assert_int_equal(m->n_layers, 2);
     assert_string_equal(m->layers[1].digest, D3);
     assert_int_equal(m->layers[1].size, 3000);
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
 }
 
 static void manifest_parses_docker_schema2_by_content_type(void **state)
@@ -156,20 +156,20 @@ static void manifest_parses_docker_schema2_by_content_type(void **state)
         "\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" D1 "\",\"size\":7},"
         "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
         "\"digest\":\"" D2 "\",\"size\":9}]}";
-    minik_manifest_t *m = NULL;
-    assert_int_equal(minik_manifest_parse(doc, strlen(doc),
+    minik_image_manifest_t *m = NULL;
+    assert_int_equal(minik_image_manifest_parse(doc, strlen(doc),
                                           MINIK_MT_DOCKER_MANIFEST "; charset=utf-8", &m, NULL),
                      0);
     assert_string_equal(m->media_type, MINIK_MT_DOCKER_MANIFEST);
     assert_int_equal(m->n_layers, 1);
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
 }
 
 static void manifest_parses_index_and_selects_platform(void **state)
 {
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cleanup_error minik_error_t *err = NULL;
-    assert_int_equal(minik_manifest_parse(docker_list, strlen(docker_list), NULL, &m, &err), 0);
+    assert_int_equal(minik_image_manifest_parse(docker_list, strlen(docker_list), NULL, &m, &err), 0);
     assert_true(m->is_index);
     assert_int_equal(m->n_manifests, 4);
 
@@ -186,7 +186,7 @@ static void manifest_parses_index_and_selects_platform(void **state)
         minik_platform_t p;
         assert_int_equal(minik_platform_parse(cases[i].want, &p, NULL), 0);
         const minik_descriptor_t *d = NULL;
-        assert_int_equal(minik_manifest_select_platform(m, &p, &d, NULL), 0);
+        assert_int_equal(minik_image_manifest_select_platform(m, &p, &d, NULL), 0);
         if (strcmp(d->digest, cases[i].digest) != 0)
             fail_msg("%s selected %s", cases[i].want, d->digest);
         minik_platform_clear(&p);
@@ -195,12 +195,12 @@ static void manifest_parses_index_and_selects_platform(void **state)
     minik_platform_t p;
     assert_int_equal(minik_platform_parse("linux/arm/v5", &p, NULL), 0);
     const minik_descriptor_t *d = NULL;
-    assert_int_equal(minik_manifest_select_platform(m, &p, &d, &err), -ENOENT);
+    assert_int_equal(minik_image_manifest_select_platform(m, &p, &d, &err), -ENOENT);
     assert_non_null(strstr(err->msg, "linux/arm/v5"));
     assert_non_null(strstr(err->msg, "linux/arm64/v8"));
     assert_null(strstr(err->msg, "unknown")); /* attestation entries are not offered */
     minik_platform_clear(&p);
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
 }
 
 static void platform_prefers_exact_variant(void **state)
@@ -210,16 +210,16 @@ static void platform_prefers_exact_variant(void **state)
                       "\"architecture\":\"arm\",\"variant\":\"v6\"}},"
                       "{\"digest\":\"" D2 "\",\"size\":1,\"platform\":{\"os\":\"linux\","
                       "\"architecture\":\"arm\",\"variant\":\"v7\"}}]}";
-    minik_manifest_t *m = NULL;
-    assert_int_equal(minik_manifest_parse(doc, strlen(doc), NULL, &m, NULL), 0);
+    minik_image_manifest_t *m = NULL;
+    assert_int_equal(minik_image_manifest_parse(doc, strlen(doc), NULL, &m, NULL), 0);
     assert_true(m->is_index); /* no mediaType: the "manifests" shape says index */
     minik_platform_t p;
     assert_int_equal(minik_platform_parse("linux/arm/v7", &p, NULL), 0);
     const minik_descriptor_t *d = NULL;
-    assert_int_equal(minik_manifest_select_platform(m, &p, &d, NULL), 0);
+    assert_int_equal(minik_image_manifest_select_platform(m, &p, &d, NULL), 0);
     assert_string_equal(d->digest, D2);
     minik_platform_clear(&p);
-    minik_manifest_free(m);
+    minik_image_manifest_free(m);
 
     cleanup_error minik_error_t *err = NULL;
     assert_true(minik_platform_parse("linux", &p, &err) < 0);
@@ -232,10 +232,10 @@ static void platform_prefers_exact_variant(void **state)
 
 static void expect_bad_manifest(const char *doc, const char *msg_part)
 {
-    minik_manifest_t *m = NULL;
+    minik_image_manifest_t *m = NULL;
     cleanup_error minik_error_t *err = NULL;
-    if (minik_manifest_parse(doc, strlen(doc), NULL, &m, &err) == 0) {
-        minik_manifest_free(m);
+    if (minik_image_manifest_parse(doc, strlen(doc), NULL, &m, &err) == 0) {
+        minik_image_manifest_free(m);
         fail_msg("accepted: %s", doc);
     }
     if (!strstr(err->msg, msg_part))
