@@ -32,6 +32,10 @@ struct minik_apiserver {
     char *data_dir;
     char *server_url; /* what admin.conf points at */
     bool shutting_down;
+    /* Node heartbeats: kept in memory only, handed to the node lifecycle when wired. */
+    void (*heartbeat_fn)(const char *node, void *ud);
+    void *heartbeat_ud;
+    uint64_t heartbeats;
     bool store_closing;
     void (*done)(void *ud);
     void *done_ud;

@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include "agent/agent.h"
 #include "apiserver/apiserver.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -12,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/kubeconfig.h"
 
 static const char *data_dir = "/var/lib/minik";
 static const char *listen_addr = "0.0.0.0:6443";
@@ -28,8 +30,8 @@ static const minik_cli_flag_t flags[] = {
     {"listen", 0, MINIK_FLAG_STRING, &listen_addr, "HOST:PORT",
      "address to serve the API on (default 0.0.0.0:6443; port 0 picks a free one)"},
     {"no-agent", 0, MINIK_FLAG_BOOL, &no_agent, NULL,
-     "do not run the embedded node agent (the agent is not built yet: the server never "
-     "runs one)"},
+     "do not run the embedded node agent (by default this machine is also a node, with its "
+     "state under DIR/agent)"},
     {"insecure-http", 0, MINIK_FLAG_BOOL, &insecure_http, NULL,
      "serve plain HTTP instead of TLS (only on a loopback address)"},
     {"tls-san", 0, MINIK_FLAG_LIST, &tls_sans, "NAME",
@@ -52,8 +54,7 @@ static const minik_cli_spec_t spec = {
         "Serves the API over HTTPS (a cluster CA and server certificate are created in\n"
         "DIR/tls on first start) with bearer-token auth; DIR/admin.conf is a kubeconfig\n"
         "for minik and stock kubectl. SIGTERM/SIGINT stop it gracefully.\n"
-        "Note: the embedded node agent is not built yet, so the server runs no agent\n"
-        "whether or not --no-agent is given.",
+        "Unless --no-agent, the same process runs a node agent (see `minik agent`).",
     .flags = flags,
     .min_args = 0,
     .max_args = 0,
@@ -63,6 +64,7 @@ typedef struct server_main {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     minik_apiserver_t *api;
+    minik_agent_t *agent;
     bool stopping;
 } server_main_t;
 
@@ -82,6 +84,7 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     m->stopping = true;
     minik_log_info("shutting down", "signal", strsignal(signum), NULL);
+    minik_agent_shutdown(m->agent, NULL, NULL); /* its containers keep running */
     minik_apiserver_shutdown(m->api, stopped, m);
 }
 
@@ -161,8 +164,20 @@ int minik_cmd_server(int argc, char **argv)
     cleanup_free char *kubeconfig = xasprintf("%s/admin.conf", data_dir);
     minik_log_info("API server listening", "url", minik_apiserver_url(m.api), "port", portbuf,
                    "kubeconfig", kubeconfig, "tls", insecure_http ? "off" : "on", NULL);
-    minik_log_info("embedded agent not started: the node agent is not built yet", "no_agent",
-                   no_agent ? "true" : "false", NULL);
+    if (!no_agent) {
+        /* The embedded agent talks to this server like any other, with the admin
+         * kubeconfig written at start. */
+        minik_client_config_t ccfg = {0};
+        cleanup_free char *agent_dir = xasprintf("%s/agent", data_dir);
+        if (minik_kubeconfig_load(kubeconfig, NULL, &ccfg, &err) < 0 ||
+            minik_agent_start(&m.loop, &(minik_agent_opts_t){.client = &ccfg, .data_dir = agent_dir,
+                                                             .node_ip = "127.0.0.1"},
+                              &m.agent, &err) < 0) {
+            minik_log_error("embedded agent not started", "error", err->msg, NULL);
+            minik_error_clear(&err);
+        }
+        minik_client_config_clear(&ccfg);
+    }
     uv_run(&m.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&m.loop) != 0)
         minik_log_warn("event loop closed with handles still open", NULL);

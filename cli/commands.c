@@ -12,6 +12,8 @@ const minik_command_t minik_commands[] = {
      false},
     {"scale", "Set the number of replicas of a Deployment", minik_cmd_scale, false},
     {"api-resources", "Print the supported API resources", minik_cmd_api_resources, false},
+    {"logs", "Print the logs of a container in a pod", minik_cmd_logs, false},
+    {"agent", "Join a cluster as a node and run its pods", minik_cmd_agent, false},
     {"token", "Create node-join tokens", minik_cmd_token, false},
     {"version", "Print version information", minik_cmd_version, false},
     {"backup", "Copy the cluster state database to a file", minik_cmd_backup, false},
