@@ -302,6 +302,15 @@ static int fetch(minik_client_t *cl, const char *ns, const char *kind, const cha
             cJSON_AddStringToObject(pd, kv->string, kv->valuestring);
         }
     }
+    /* stringData is write-only plain text that Kubernetes merges into data on write; a
+     * server that kept it as sent still means the same thing (and it wins on conflict). */
+    cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(obj, "stringData"))
+    {
+        if (!cJSON_IsString(kv))
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(pd, kv->string);
+        cJSON_AddStringToObject(pd, kv->string, kv->valuestring);
+    }
     cJSON_Delete(obj);
     cJSON_AddItemToObject(into, name, plain);
     return 0;
@@ -516,6 +525,10 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     if (r < 0)
         return -1;
     cleanup_free char *rootfs_owned = rootfs;
+    /* Declared before the first goto: cleanup must never see an uninitialised pointer. */
+    cleanup_cjson cJSON *cfg = NULL;
+    cleanup_free char *text = NULL;
+    cleanup_free char *cfgpath = NULL;
     minik_podspec_ctx_t ctx = {
         .pod = pod,
         .container = cspec,
@@ -531,11 +544,10 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
         .secrets = secrets,
         .pod_ip = host_net ? a->node_ip : NULL,
     };
-    cleanup_cjson cJSON *cfg = NULL;
     if (minik_podspec_oci_config(&ctx, &cfg, err) < 0)
         goto fail;
-    cleanup_free char *text = cJSON_PrintUnformatted(cfg);
-    cleanup_free char *cfgpath = xasprintf("%s/config.json", bundle);
+    text = cJSON_PrintUnformatted(cfg);
+    cfgpath = xasprintf("%s/config.json", bundle);
     if (minik_file_write_atomic(cfgpath, text, strlen(text), 0600, err) < 0)
         goto fail;
     minik_oci_create_opts_t o = {
