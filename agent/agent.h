@@ -22,14 +22,14 @@ typedef struct minik_agent minik_agent_t;
 typedef struct minik_agent_opts {
     const minik_client_config_t *client; /* server URL, CA, token (copied) */
     const char *node_name;               /* default: the host name */
-    const char *data_dir;                /* images, pods, oci state (default /var/lib/minik/agent) */
-    const char *node_ip;                 /* InternalIP reported, and the endpoint's address */
-    int port;                            /* agent endpoint port; 0 picks a free one */
-    char *const *labels;                 /* "k=v", NULL-terminated, may be NULL */
-    char *const *taints;                 /* "k=v:Effect" or "k:Effect", may be NULL */
-    uint64_t heartbeat_ms;               /* default 1000 */
-    uint64_t sync_ms;                    /* local state check period, default 1000 */
-    uint64_t backoff_base_ms;            /* crash back-off start, default 10 s (max 5 min) */
+    const char *data_dir;     /* images, pods, oci state (default /var/lib/minik/agent) */
+    const char *node_ip;      /* InternalIP reported, and the endpoint's address */
+    int port;                 /* agent endpoint port; 0 picks a free one */
+    char *const *labels;      /* "k=v", NULL-terminated, may be NULL */
+    char *const *taints;      /* "k=v:Effect" or "k:Effect", may be NULL */
+    uint64_t heartbeat_ms;    /* default 1000 */
+    uint64_t sync_ms;         /* local state check period, default 1000 */
+    uint64_t backoff_base_ms; /* crash back-off start, default 10 s (max 5 min) */
 } minik_agent_opts_t;
 
 /* Validate opts, open the image store and start registering on `loop`. Registration,

@@ -68,8 +68,8 @@ void minik_agent_events_post(struct minik_agent *a, const agent_pod_t *p, cJSON 
         cJSON_AddStringToObject(ev, "lastTimestamp", now);
         cJSON_AddNumberToObject(ev, "count", 1);
         minik_error_t *err = NULL;
-        if (minik_client_uv_request(a->cuv, a->client, "POST", path, NULL, ev, posted, NULL,
-                                    &err) < 0) {
+        if (minik_client_uv_request(a->cuv, a->client, "POST", path, NULL, ev, posted, NULL, &err) <
+            0) {
             minik_log_debug("event not sent", "error", err->msg, NULL);
             minik_error_free(err);
         }

@@ -18,14 +18,14 @@
 #include "proto/client.h"
 #include "proto/client_uv.h"
 
-#define MINIK_AGENT_BACKOFF_MAX_MS (5 * 60 * 1000)
+#define MINIK_AGENT_BACKOFF_MAX_MS   (5 * 60 * 1000)
 #define MINIK_AGENT_BACKOFF_RESET_MS (10 * 60 * 1000)
 
 typedef struct agent_ctr {
     char *name;
     bool init;
-    char *id;      /* runtime container id of the current attempt; NULL if none */
-    int restarts;  /* attempts started minus one */
+    char *id;     /* runtime container id of the current attempt; NULL if none */
+    int restarts; /* attempts started minus one */
     pid_t pid;
     char *started_at; /* RFC 3339 of the current attempt */
     int64_t started_ms;
@@ -33,8 +33,8 @@ typedef struct agent_ctr {
     bool has_last;
     int last_exit, last_signal;
     char *last_reason, *last_started, *last_finished, *last_message;
-    bool done;             /* terminated and will not be restarted */
-    char *wait_reason;     /* ContainerCreating, CrashLoopBackOff, ErrImagePull, ... */
+    bool done;         /* terminated and will not be restarted */
+    char *wait_reason; /* ContainerCreating, CrashLoopBackOff, ErrImagePull, ... */
     char *wait_message;
     int64_t next_start_ms; /* back-off: do not start before this (monotonic ms) */
     int64_t backoff_ms;
@@ -44,11 +44,11 @@ typedef struct agent_pod {
     struct agent_pod *next;
     struct minik_agent *agent;
     char *uid, *ns, *name;
-    cJSON *obj;      /* latest desired Pod (loop thread; the job gets a copy) */
-    cJSON *job_obj;  /* the copy the running job reads */
-    bool deleted;    /* gone from the API: terminate and clean up */
+    cJSON *obj;     /* latest desired Pod (loop thread; the job gets a copy) */
+    cJSON *job_obj; /* the copy the running job reads */
+    bool deleted;   /* gone from the API: terminate and clean up */
     bool busy, dirty;
-    bool gone;       /* everything removed: free on the loop */
+    bool gone; /* everything removed: free on the loop */
     agent_ctr_t *ctrs;
     size_t n_ctrs;
     char *start_time;

@@ -219,26 +219,25 @@ static void serve_metrics(struct minik_agent *a, minik_http_request_t *req)
             running += p->ctrs[i].id != NULL;
     }
     cleanup_buf minik_buf_t b = MINIK_BUF_INIT;
-    minik_buf_appendf(&b,
-                      "# HELP minik_agent_pods Pods this agent tracks.\n"
-                      "# TYPE minik_agent_pods gauge\nminik_agent_pods %zu\n"
-                      "# HELP minik_agent_containers_running Containers with a live attempt.\n"
-                      "# TYPE minik_agent_containers_running gauge\n"
-                      "minik_agent_containers_running %zu\n"
-                      "# HELP minik_agent_container_starts_total Containers started.\n"
-                      "# TYPE minik_agent_container_starts_total counter\n"
-                      "minik_agent_container_starts_total %llu\n"
-                      "# HELP minik_agent_heartbeats_total Heartbeats by outcome.\n"
-                      "# TYPE minik_agent_heartbeats_total counter\n"
-                      "minik_agent_heartbeats_total{result=\"ok\"} %llu\n"
-                      "minik_agent_heartbeats_total{result=\"failed\"} %llu\n"
-                      "# HELP minik_agent_status_writes_total Pod status writes sent.\n"
-                      "# TYPE minik_agent_status_writes_total counter\n"
-                      "minik_agent_status_writes_total %llu\n",
-                      pods, running, (unsigned long long)a->starts,
-                      (unsigned long long)a->heartbeats_ok,
-                      (unsigned long long)a->heartbeats_failed,
-                      (unsigned long long)a->status_writes);
+    minik_buf_appendf(
+        &b,
+        "# HELP minik_agent_pods Pods this agent tracks.\n"
+        "# TYPE minik_agent_pods gauge\nminik_agent_pods %zu\n"
+        "# HELP minik_agent_containers_running Containers with a live attempt.\n"
+        "# TYPE minik_agent_containers_running gauge\n"
+        "minik_agent_containers_running %zu\n"
+        "# HELP minik_agent_container_starts_total Containers started.\n"
+        "# TYPE minik_agent_container_starts_total counter\n"
+        "minik_agent_container_starts_total %llu\n"
+        "# HELP minik_agent_heartbeats_total Heartbeats by outcome.\n"
+        "# TYPE minik_agent_heartbeats_total counter\n"
+        "minik_agent_heartbeats_total{result=\"ok\"} %llu\n"
+        "minik_agent_heartbeats_total{result=\"failed\"} %llu\n"
+        "# HELP minik_agent_status_writes_total Pod status writes sent.\n"
+        "# TYPE minik_agent_status_writes_total counter\n"
+        "minik_agent_status_writes_total %llu\n",
+        pods, running, (unsigned long long)a->starts, (unsigned long long)a->heartbeats_ok,
+        (unsigned long long)a->heartbeats_failed, (unsigned long long)a->status_writes);
     minik_http_respond(req, 200, "text/plain; version=0.0.4", b.data, b.len, NULL);
 }
 

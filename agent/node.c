@@ -162,8 +162,7 @@ static void write_status(struct minik_agent *a)
 {
     cleanup_cjson cJSON *node = minik_agent_node_object(a);
     cleanup_cjson cJSON *patch = cJSON_CreateObject();
-    cJSON_AddItemToObject(patch, "status",
-                          cJSON_DetachItemFromObjectCaseSensitive(node, "status"));
+    cJSON_AddItemToObject(patch, "status", cJSON_DetachItemFromObjectCaseSensitive(node, "status"));
     cleanup_free char *path = xasprintf("/api/v1/nodes/%s/status", a->node_name);
     minik_error_t *err = NULL;
     if (minik_client_uv_request(a->cuv, a->client, "PATCH", path, "application/merge-patch+json",

@@ -167,8 +167,8 @@ static const cJSON *ctr_spec(const cJSON *pod, const agent_ctr_t *c)
 {
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
     const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(spec, c->init ? "initContainers"
-                                                                        : "containers"))
+    cJSON_ArrayForEach(
+        it, cJSON_GetObjectItemCaseSensitive(spec, c->init ? "initContainers" : "containers"))
     {
         if (minik_str_eq(str_at(it, "name"), c->name))
             return it;
@@ -232,8 +232,7 @@ static int sandbox_create(struct minik_agent *a, agent_pod_t *p, const char *hos
     char ok = 0;
     int r = 0;
     if (read(sp[0], &ok, 1) != 1 || !ok)
-        r = minik_error_set(err, EPERM, "pod %s/%s: cannot create its namespaces", p->ns,
-                            p->name);
+        r = minik_error_set(err, EPERM, "pod %s/%s: cannot create its namespaces", p->ns, p->name);
     for (int i = 0; r == 0 && i < 3; i++) {
         if (host_network && i != 1)
             continue;
@@ -447,8 +446,8 @@ static int volumes_prepare(struct minik_agent *a, agent_pod_t *p, const cJSON *p
             cleanup_free char *what = xasprintf("secret \"%s\"", n ? n : "");
             if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(secrets, n ? n : ""),
                            cJSON_GetObjectItemCaseSensitive(sec, "items"),
-                           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "optional")),
-                           what, err) < 0)
+                           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "optional")), what,
+                           err) < 0)
                 return -1;
         }
     }
@@ -474,8 +473,7 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
     bool pull = minik_str_eq(policy, "Always") || !have;
     if (pull && minik_str_eq(policy, "Never")) {
         r = minik_error_set_code(err, 1, ENOENT,
-                                 "image \"%s\" is not present and imagePullPolicy is Never",
-                                 image);
+                                 "image \"%s\" is not present and imagePullPolicy is Never", image);
     } else if (pull) {
         minik_agent_event_add(events, "Normal", "Pulling", fp, "Pulling image \"%s\"", image);
         int64_t t0 = minik_agent_mono_ms();
@@ -518,13 +516,12 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
         cJSON_GetObjectItemCaseSensitive(pod, "spec"), "hostNetwork"));
     if (minik_mkdir_p(bundle, 0700, err) < 0 || minik_mkdir_p(logdir, 0755, err) < 0)
         return -1;
-    char *rootfs = NULL;
+    cleanup_free char *rootfs = NULL;
     pthread_mutex_lock(&a->images_lock);
     int r = minik_images_rootfs_prepare(a->images, str_at(cspec, "image"), id, &rootfs, err);
     pthread_mutex_unlock(&a->images_lock);
     if (r < 0)
         return -1;
-    cleanup_free char *rootfs_owned = rootfs;
     /* Declared before the first goto: cleanup must never see an uninitialised pointer. */
     cleanup_cjson cJSON *cfg = NULL;
     cleanup_free char *text = NULL;
@@ -645,9 +642,9 @@ static bool observe(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, cJSON
     c->has_last = true;
     c->last_exit = got > 0 ? ex.exit_code : 137;
     c->last_signal = got > 0 ? ex.signal : 0;
-    const char *reason = got <= 0        ? "Error"
-                         : ex.oom_killed ? "OOMKilled"
-                         : ex.error      ? "StartError"
+    const char *reason = got <= 0            ? "Error"
+                         : ex.oom_killed     ? "OOMKilled"
+                         : ex.error          ? "StartError"
                          : ex.exit_code == 0 ? "Completed"
                                              : "Error";
     set_str(&c->last_reason, reason);
@@ -706,8 +703,8 @@ static void try_start(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, a
     set_str(&c->wait_reason, err->code == 1 ? "ErrImagePull" : "CreateContainerError");
     set_str(&c->wait_message, err->msg);
     minik_agent_event_add(events, "Warning", "Failed", fp, "Error: %s", err->msg);
-    minik_log_warn("container not started", "pod", p->name, "container", c->name, "error",
-                   err->msg, NULL);
+    minik_log_warn("container not started", "pod", p->name, "container", c->name, "error", err->msg,
+                   NULL);
     minik_error_free(err);
     /* Retry with the same back-off as a crash, so a broken spec does not spin. */
     c->backoff_ms = minik_agent_backoff_next(c->backoff_ms, (int64_t)a->backoff_base_ms, 0);
@@ -728,8 +725,8 @@ static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON 
             cleanup_free char *fp = field_path(c);
             minik_agent_event_add(events, "Normal", "Killing", fp, "Stopping container %s",
                                   c->name);
-            if (minik_oci_kill(a->oci_root, c->id, grace > 0 ? SIGTERM : SIGKILL, grace == 0,
-                               &e) < 0)
+            if (minik_oci_kill(a->oci_root, c->id, grace > 0 ? SIGTERM : SIGKILL, grace == 0, &e) <
+                0)
                 minik_error_clear(&e);
         } else if (now - p->term_started_ms >= grace * 1000) {
             if (minik_oci_kill(a->oci_root, c->id, SIGKILL, true, &e) < 0)
@@ -836,7 +833,8 @@ void minik_agent_adopt(struct minik_agent *a)
         if (uid && cname && dash) {
             agent_pod_t *p = minik_agent_pod_find(a, uid);
             if (!p)
-                p = minik_agent_pod_new(a, uid, str_at(st->annotations, "io.kubernetes.pod.namespace"),
+                p = minik_agent_pod_new(a, uid,
+                                        str_at(st->annotations, "io.kubernetes.pod.namespace"),
                                         str_at(st->annotations, "io.kubernetes.pod.name"));
             agent_ctr_t *c = ctr_add(p, cname, false);
             c->id = xstrdup(de->d_name);

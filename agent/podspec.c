@@ -161,8 +161,8 @@ static char *expand(const char *in, const cJSON *env)
     return minik_buf_steal(&b);
 }
 
-static int key_ref(const minik_podspec_ctx_t *ctx, const cJSON *ref, bool secret,
-                   const char *where, const char **out, minik_error_t **err)
+static int key_ref(const minik_podspec_ctx_t *ctx, const cJSON *ref, bool secret, const char *where,
+                   const char **out, minik_error_t **err)
 {
     const char *name = str_at(ref, "name"), *key = str_at(ref, "key");
     bool optional = false;
@@ -174,8 +174,7 @@ static int key_ref(const minik_podspec_ctx_t *ctx, const cJSON *ref, bool secret
         if (optional)
             return 0;
         return minik_error_set(err, ENOENT, "%s: %s \"%s\" has no key \"%s\"", where,
-                               secret ? "secret" : "configmap", name ? name : "",
-                               key ? key : "");
+                               secret ? "secret" : "configmap", name ? name : "", key ? key : "");
     }
     *out = val;
     return 0;
@@ -232,9 +231,9 @@ static int build_env(const minik_podspec_ctx_t *ctx, cJSON *env, const char *cna
         const cJSON *src = obj_at(secret ? ctx->secrets : ctx->configmaps, name ? name : "");
         if (!src) {
             if (!optional)
-                return minik_error_set(err, ENOENT, "container %s: envFrom[%d]: %s \"%s\" not found",
-                                       cname, i, secret ? "secret" : "configmap",
-                                       name ? name : "");
+                return minik_error_set(err, ENOENT,
+                                       "container %s: envFrom[%d]: %s \"%s\" not found", cname, i,
+                                       secret ? "secret" : "configmap", name ? name : "");
         }
         const cJSON *kv;
         cJSON_ArrayForEach(kv, obj_at(src, "data"))
@@ -327,8 +326,7 @@ static int parse_image_user(const char *rootfs, const char *user, long *uid, lon
     if (*u && *end == '\0' && v >= 0)
         *uid = v;
     else if (lookup_id(rootfs, "passwd", u, uid) < 0)
-        return minik_error_set(err, ENOENT, "image user \"%s\": no such user in /etc/passwd",
-                               user);
+        return minik_error_set(err, ENOENT, "image user \"%s\": no such user in /etc/passwd", user);
     if (colon) {
         v = strtol(colon, &end, 10);
         if (*colon && *end == '\0' && v >= 0)
@@ -343,16 +341,46 @@ static int parse_image_user(const char *rootfs, const char *user, long *uid, lon
 /* ---- capabilities ---------------------------------------------------------------------- */
 
 static const char *const all_caps[] = {
-    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
 
@@ -504,10 +532,10 @@ static int build_mounts(const minik_podspec_ctx_t *ctx, const char *cname, cJSON
                         bool privileged, minik_error_t **err)
 {
     static const char *const dev_o[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
-    static const char *const pts_o[] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
-                                        "mode=0620", NULL};
-    static const char *const shm_o[] = {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k",
-                                        NULL};
+    static const char *const pts_o[] = {"nosuid",        "noexec",    "newinstance",
+                                        "ptmxmode=0666", "mode=0620", NULL};
+    static const char *const shm_o[] = {"nosuid",    "noexec",      "nodev",
+                                        "mode=1777", "size=65536k", NULL};
     static const char *const mq_o[] = {"nosuid", "noexec", "nodev", NULL};
     static const char *const sys_ro[] = {"nosuid", "noexec", "nodev", "ro", NULL};
     static const char *const sys_rw[] = {"nosuid", "noexec", "nodev", NULL};
@@ -525,9 +553,9 @@ static int build_mounts(const minik_podspec_ctx_t *ctx, const char *cname, cJSON
         const char *name = str_at(vm, "name"), *path = str_at(vm, "mountPath");
         const cJSON *vol = find_volume(ctx->pod, name ? name : "");
         if (!vol || !path || path[0] != '/')
-            return minik_error_set(err, EINVAL,
-                                   "container %s: volumeMounts[%d]: %s", cname, i,
-                                   !vol ? "no pod volume of that name" : "mountPath must be absolute");
+            return minik_error_set(err, EINVAL, "container %s: volumeMounts[%d]: %s", cname, i,
+                                   !vol ? "no pod volume of that name"
+                                        : "mountPath must be absolute");
         bool ro = false;
         bool_at(vm, "readOnly", &ro);
         cleanup_free char *src = NULL;
@@ -695,12 +723,19 @@ int minik_podspec_oci_config(const minik_podspec_ctx_t *ctx, cJSON **out, minik_
                                cname, sp);
     }
     if (!privileged) {
-        static const char *const masked[] = {
-            "/proc/acpi",          "/proc/asound", "/proc/kcore",        "/proc/keys",
-            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-            "/sys/firmware",       "/proc/scsi",   NULL};
-        static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                         "/proc/sysrq-trigger", NULL};
+        static const char *const masked[] = {"/proc/acpi",
+                                             "/proc/asound",
+                                             "/proc/kcore",
+                                             "/proc/keys",
+                                             "/proc/latency_stats",
+                                             "/proc/timer_list",
+                                             "/proc/timer_stats",
+                                             "/proc/sched_debug",
+                                             "/sys/firmware",
+                                             "/proc/scsi",
+                                             NULL};
+        static const char *const ro[] = {
+            "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
         cJSON *m = cJSON_AddArrayToObject(lx, "maskedPaths");
         for (const char *const *p = masked; *p; p++)
             cJSON_AddItemToArray(m, cJSON_CreateString(*p));

@@ -15,13 +15,13 @@
 
 /* Where the pod's volumes live on the host, and the values env references resolve to. */
 typedef struct minik_podspec_ctx {
-    const cJSON *pod;          /* the Pod object */
-    const cJSON *container;    /* one of spec.containers[] / spec.initContainers[] */
-    const cJSON *image_config; /* the OCI image config's "config" object; may be NULL */
-    const char *rootfs;        /* absolute root filesystem path */
+    const cJSON *pod;                  /* the Pod object */
+    const cJSON *container;            /* one of spec.containers[] / spec.initContainers[] */
+    const cJSON *image_config;         /* the OCI image config's "config" object; may be NULL */
+    const char *rootfs;                /* absolute root filesystem path */
     const char *netns, *ipcns, *utsns; /* nsfs files to join; NULL: the host's (netns only) */
-    const char *volumes_dir;   /* <pod dir>/volumes: one subdirectory per volume */
-    const char *cgroups_path;  /* linux.cgroupsPath */
+    const char *volumes_dir;           /* <pod dir>/volumes: one subdirectory per volume */
+    const char *cgroups_path;          /* linux.cgroupsPath */
     const char *node_name;
     const char *host_ip;
     /* ConfigMaps and Secrets the pod refers to, by name: {"cm": {"data": {...}}, ...}

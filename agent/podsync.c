@@ -13,8 +13,8 @@
 
 static const char *meta_str(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(o, "metadata"), key);
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -271,8 +271,7 @@ void minik_agent_pods_list(struct minik_agent *a)
     cleanup_free char *esc = minik_client_escape(sel);
     cleanup_free char *path = xasprintf("/api/v1/pods?fieldSelector=%s", esc);
     minik_error_t *err = NULL;
-    if (minik_client_uv_request(a->cuv, a->client, "GET", path, NULL, NULL, on_list, a, &err) <
-        0) {
+    if (minik_client_uv_request(a->cuv, a->client, "GET", path, NULL, NULL, on_list, a, &err) < 0) {
         minik_log_warn("cannot list pods", "error", err->msg, NULL);
         minik_error_free(err);
         uv_timer_start(&a->retry_timer, retry_cb, 1000, 0);

@@ -18,8 +18,7 @@ char *minik_agent_now_rfc3339(void)
     return xstrdup(buf);
 }
 
-static void add_cond(cJSON *conds, const char *type, bool ok, const char *since,
-                     const char *reason)
+static void add_cond(cJSON *conds, const char *type, bool ok, const char *since, const char *reason)
 {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "type", type);
@@ -51,8 +50,8 @@ static const char *image_of(const cJSON *pod, const char *name, bool init)
 {
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
     const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(spec, init ? "initContainers"
-                                                                      : "containers"))
+    cJSON_ArrayForEach(
+        it, cJSON_GetObjectItemCaseSensitive(spec, init ? "initContainers" : "containers"))
     {
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
         const cJSON *img = cJSON_GetObjectItemCaseSensitive(it, "image");
@@ -66,7 +65,7 @@ cJSON *minik_agent_pod_status(const agent_pod_t *p, const cJSON *pod, const char
 {
     cJSON *st = cJSON_CreateObject();
     cJSON *cs = cJSON_CreateArray(), *ics = cJSON_CreateArray();
-    size_t started = 0, n = 0, running = 0, ready = 0, done_ok = 0, done_fail = 0, init_n = 0, init_ok = 0;
+    size_t started = 0, n = 0, ready = 0, done_ok = 0, done_fail = 0, init_n = 0, init_ok = 0;
     bool init_failed = false;
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const agent_ctr_t *c = &p->ctrs[i];
@@ -111,7 +110,6 @@ cJSON *minik_agent_pod_status(const agent_pod_t *p, const cJSON *pod, const char
             continue;
         }
         n++;
-        running += is_running;
         started += is_running || c->has_last;
         ready += is_ready;
         if (c->done && c->last_exit == 0)

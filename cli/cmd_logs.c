@@ -23,8 +23,7 @@ static const minik_cli_flag_t flags[] = {
      "container to show (default: the pod's first)"},
     {"follow", 'f', MINIK_FLAG_BOOL, &follow, NULL, "keep streaming new output"},
     {"tail", 0, MINIK_FLAG_STRING, &tail_s, "N", "only the last N lines"},
-    {"previous", 'p', MINIK_FLAG_BOOL, &previous, NULL,
-     "the previous (terminated) attempt's logs"},
+    {"previous", 'p', MINIK_FLAG_BOOL, &previous, NULL, "the previous (terminated) attempt's logs"},
     {"timestamps", 0, MINIK_FLAG_BOOL, &timestamps, NULL, "prefix each line with its time"},
     {0},
 };
@@ -76,7 +75,8 @@ int minik_cmd_logs(int argc, char **argv)
     const char *node = jstr(pod, "spec", "nodeName");
     const char *cname = container;
     if (!cname) {
-        const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(spec_j, "containers"), 0);
+        const cJSON *c0 =
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(spec_j, "containers"), 0);
         cname = jstr(c0, "name", NULL);
     }
     if (!node || !cname) {
@@ -98,7 +98,8 @@ int minik_cmd_logs(int argc, char **argv)
     cleanup_free char *ens = minik_client_escape(ns);
     cleanup_free char *epod = minik_client_escape(pod_name);
     cleanup_free char *ectr = minik_client_escape(cname);
-    cleanup_free char *tailq = tail >= 0 ? xasprintf("&tailLines=%lld", (long long)tail) : xstrdup("");
+    cleanup_free char *tailq =
+        tail >= 0 ? xasprintf("&tailLines=%lld", (long long)tail) : xstrdup("");
     cleanup_free char *url =
         xasprintf("%s/containerLogs/%s/%s/%s?follow=%s&previous=%s&timestamps=%s%s", ep, ens, epod,
                   ectr, follow ? "true" : "false", previous ? "true" : "false",

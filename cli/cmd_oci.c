@@ -26,19 +26,30 @@ static const char *preserve_fds_flag;
 static const char *ready_fd_flag;
 static bool force_flag, all_flag, detach_flag;
 
-#define ROOT_FLAG {"root", 0, MINIK_FLAG_STRING, &root_flag, "DIR", "state directory (default " MINIK_OCI_DEFAULT_ROOT ")"}
+#define ROOT_FLAG                                                                                  \
+    {                                                                                              \
+        "root", 0, MINIK_FLAG_STRING, &root_flag, "DIR",                                           \
+            "state directory (default " MINIK_OCI_DEFAULT_ROOT ")"                                 \
+    }
 #define CREATE_FLAGS                                                                               \
-    ROOT_FLAG,                                                                                     \
-        {"bundle", 'b', MINIK_FLAG_STRING, &bundle_flag, "DIR", "bundle with config.json (default .)"}, \
-        {"pid-file", 0, MINIK_FLAG_STRING, &pid_file_flag, "FILE", "write the container's pid here"}, \
-        {"log-path", 0, MINIK_FLAG_STRING, &log_path_flag, "FILE",                                  \
+    ROOT_FLAG, {"bundle",     'b',   MINIK_FLAG_STRING,                                            \
+                &bundle_flag, "DIR", "bundle with config.json (default .)"},                       \
+        {"pid-file",     0,      MINIK_FLAG_STRING,                                                \
+         &pid_file_flag, "FILE", "write the container's pid here"},                                \
+        {"log-path",                                                                               \
+         0,                                                                                        \
+         MINIK_FLAG_STRING,                                                                        \
+         &log_path_flag,                                                                           \
+         "FILE",                                                                                   \
          "CRI log of the container's stdout/stderr (default: inherit this stdio)"},                \
-        {"log-max-size", 0, MINIK_FLAG_STRING, &log_max_size_flag, "SIZE",                          \
-         "rotate the log at this size (e.g. 10Mi; default 10Mi)"},                                 \
-        {"log-max-files", 0, MINIK_FLAG_STRING, &log_max_files_flag, "N",                           \
-         "log files to keep, current one included (default 5)"},                                   \
-        {"preserve-fds", 0, MINIK_FLAG_STRING, &preserve_fds_flag, "N",                             \
-         "pass fds 3 .. 3+N-1 to the container"}
+        {"log-max-size",     0,      MINIK_FLAG_STRING,                                            \
+         &log_max_size_flag, "SIZE", "rotate the log at this size (e.g. 10Mi; default 10Mi)"},     \
+        {"log-max-files",     0,   MINIK_FLAG_STRING,                                              \
+         &log_max_files_flag, "N", "log files to keep, current one included (default 5)"},         \
+    {                                                                                              \
+        "preserve-fds", 0, MINIK_FLAG_STRING, &preserve_fds_flag, "N",                             \
+            "pass fds 3 .. 3+N-1 to the container"                                                 \
+    }
 
 static const minik_cli_flag_t create_flags[] = {CREATE_FLAGS, {0}};
 static const minik_cli_flag_t run_flags[] = {
@@ -355,7 +366,7 @@ int minik_cmd_oci(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } verbs[] = {
-        {"create", do_create}, {"start", do_start}, {"state", do_state},
+        {"create", do_create}, {"start", do_start},   {"state", do_state},
         {"kill", do_kill},     {"delete", do_delete}, {"run", do_run},
     };
     for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
@@ -376,7 +387,8 @@ int minik_cmd_shim(int argc, char **argv)
     minik_oci_create_opts_t o;
     int64_t ready = -1;
     if (create_opts(&o, &err) < 0 ||
-        (ready_fd_flag && minik_str_to_i64(ready_fd_flag, 0, 65535, &ready, "--ready-fd", &err) < 0))
+        (ready_fd_flag &&
+         minik_str_to_i64(ready_fd_flag, 0, 65535, &ready, "--ready-fd", &err) < 0))
         return minik_cli_usage_error(&shim_spec, "%s", err->msg);
     minik_shim_opts_t so = {
         .root = o.root,

@@ -170,8 +170,9 @@ int minik_cmd_server(int argc, char **argv)
         minik_client_config_t ccfg = {0};
         cleanup_free char *agent_dir = xasprintf("%s/agent", data_dir);
         if (minik_kubeconfig_load(kubeconfig, NULL, &ccfg, &err) < 0 ||
-            minik_agent_start(&m.loop, &(minik_agent_opts_t){.client = &ccfg, .data_dir = agent_dir,
-                                                             .node_ip = "127.0.0.1"},
+            minik_agent_start(&m.loop,
+                              &(minik_agent_opts_t){
+                                  .client = &ccfg, .data_dir = agent_dir, .node_ip = "127.0.0.1"},
                               &m.agent, &err) < 0) {
             minik_log_error("embedded agent not started", "error", err->msg, NULL);
             minik_error_clear(&err);

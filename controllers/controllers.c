@@ -123,8 +123,8 @@ static void on_event(const minik_store_event_t *ev, void *ud)
     const char *kind = minik_ctl_str(obj, "kind");
     if (!kind || c->freeing)
         return;
-    char *key =
-        minik_ctl_key(minik_ctl_str(obj, "metadata.namespace"), minik_ctl_str(obj, "metadata.name"));
+    char *key = minik_ctl_key(minik_ctl_str(obj, "metadata.namespace"),
+                              minik_ctl_str(obj, "metadata.name"));
     if (strcmp(kind, "Deployment") == 0)
         minik_wq_add(c->deploy_q, key);
     else if (strcmp(kind, "ReplicaSet") == 0)

@@ -15,9 +15,9 @@ typedef struct dsync {
     minik_controllers_t *c;
     const char *key, *ns, *name;
     const cJSON *d;
-    cJSON *rses;            /* owned ReplicaSets (the list) */
-    const cJSON *new_rs;    /* NULL until created */
-    const cJSON **old;      /* the others */
+    cJSON *rses;         /* owned ReplicaSets (the list) */
+    const cJSON *new_rs; /* NULL until created */
+    const cJSON **old;   /* the others */
     size_t n_old;
     int64_t replicas, max_surge, max_unavailable;
     bool wrote;
@@ -359,7 +359,8 @@ void minik_deployment_sync(const char *key, void *ud)
     const cJSON *ru = minik_ctl_get(d, "spec.strategy.rollingUpdate");
     const char *type = minik_ctl_str(d, "spec.strategy.type");
     bool recreate = type && strcmp(type, "Recreate") == 0;
-    s.max_surge = recreate ? 0 : minik_ctl_scaled(minik_ctl_get(ru, "maxSurge"), s.replicas, true, 25);
+    s.max_surge =
+        recreate ? 0 : minik_ctl_scaled(minik_ctl_get(ru, "maxSurge"), s.replicas, true, 25);
     s.max_unavailable =
         recreate ? s.replicas
                  : minik_ctl_scaled(minik_ctl_get(ru, "maxUnavailable"), s.replicas, false, 25);

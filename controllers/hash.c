@@ -43,7 +43,8 @@ static void canonicalize(cJSON *n)
             p->next->prev = p;
         last = p;
     }
-    sorted->prev = last;
+    if (sorted)
+        sorted->prev = last;
     n->child = sorted;
 }
 

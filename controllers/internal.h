@@ -11,11 +11,11 @@
 #include "controllers/controllers.h"
 #include "controllers/workqueue.h"
 
-#define MINIK_LABEL_TEMPLATE_HASH   "pod-template-hash"
-#define MINIK_LABEL_REVISION_HASH   "controller-revision-hash"
-#define MINIK_ANN_REVISION          "deployment.kubernetes.io/revision"
-#define MINIK_ANN_RESTARTED_AT      "kubectl.kubernetes.io/restartedAt"
-#define MINIK_ANN_REVISION_HISTORY  "deployment.kubernetes.io/revision-history"
+#define MINIK_LABEL_TEMPLATE_HASH  "pod-template-hash"
+#define MINIK_LABEL_REVISION_HASH  "controller-revision-hash"
+#define MINIK_ANN_REVISION         "deployment.kubernetes.io/revision"
+#define MINIK_ANN_RESTARTED_AT     "kubectl.kubernetes.io/restartedAt"
+#define MINIK_ANN_REVISION_HISTORY "deployment.kubernetes.io/revision-history"
 
 typedef struct node_state node_state_t;
 
@@ -90,8 +90,7 @@ time_t minik_ctl_parse_time(const char *s);
 /* Set condition `type` in status.conditions; lastTransitionTime changes only when the
  * status does. Returns true if anything changed. */
 bool minik_ctl_set_condition(cJSON *status, const char *type, const char *cstatus,
-                             const char *reason, const char *message, time_t now,
-                             bool update_time);
+                             const char *reason, const char *message, time_t now, bool update_time);
 const cJSON *minik_ctl_condition(const cJSON *obj, const char *type);
 
 /* Kubernetes' intstr.GetScaledValueFromIntOrPercent: ints as is, "N%" of total rounded

@@ -147,8 +147,8 @@ void minik_job_sync(const char *key, void *ud)
         if ((int64_t)n_active < want) {
             for (int64_t i = (int64_t)n_active; i < want; i++)
                 minik_ctl_write(c, c->job_q, key, MINIK_STORE_OP_CREATE,
-                                minik_ctl_pod_from_template(minik_ctl_get(job, "spec.template"),
-                                                            ns, name, job));
+                                minik_ctl_pod_from_template(minik_ctl_get(job, "spec.template"), ns,
+                                                            name, job));
         } else if ((int64_t)n_active > want) {
             delete_active(c, key, ns, active, n_active - (size_t)want);
             n_active = (size_t)want;

@@ -13,10 +13,10 @@
 struct node_state {
     node_state_t *next;
     char *name;
-    uint64_t last_hb;        /* loop time of the last heartbeat (or first sight) */
+    uint64_t last_hb; /* loop time of the last heartbeat (or first sight) */
     uint64_t not_ready_since;
-    bool heartbeated;        /* ever, since this server started */
-    bool not_ready;          /* marked NotReady by us */
+    bool heartbeated; /* ever, since this server started */
+    bool not_ready;   /* marked NotReady by us */
 };
 
 static node_state_t *find(const minik_nodes_t *nodes, const char *name)
@@ -189,8 +189,8 @@ static bool tolerates_unreachable(const cJSON *pod)
         const char *key = minik_ctl_str(t, "key");
         const char *op = minik_ctl_str(t, "operator");
         const char *eff = minik_ctl_str(t, "effect");
-        bool key_ok = key ? strcmp(key, MINIK_TAINT_UNREACHABLE) == 0
-                          : (op && strcmp(op, "Exists") == 0);
+        bool key_ok =
+            key ? strcmp(key, MINIK_TAINT_UNREACHABLE) == 0 : (op && strcmp(op, "Exists") == 0);
         bool eff_ok = !eff || !*eff || strcmp(eff, "NoExecute") == 0;
         if (key_ok && eff_ok && !minik_ctl_get(t, "tolerationSeconds"))
             return true;
@@ -253,16 +253,16 @@ static void write_node(minik_controllers_t *c, const cJSON *node, bool ready)
         minik_ctl_set_condition(st, "Ready", "Unknown", "NodeStatusUnknown",
                                 "Kubelet stopped posting node status.", now, false);
     } else {
-        minik_ctl_set_condition(st, "Ready", "True", "KubeletReady", "kubelet is posting ready status",
-                                now, false);
+        minik_ctl_set_condition(st, "Ready", "True", "KubeletReady",
+                                "kubelet is posting ready status", now, false);
     }
     if (cJSON_GetArraySize(taints) == 0)
         cJSON_DeleteItemFromObjectCaseSensitive(spec, "taints");
     /* Compare ignoring timestamps: only a change of taints or condition is written. */
     const char *old_ready = minik_ctl_str(minik_ctl_condition(node, "Ready"), "status");
     const char *new_ready = minik_ctl_str(minik_ctl_condition(upd, "Ready"), "status");
-    bool same = has_unreachable_taint(node) == !ready && old_ready &&
-                strcmp(old_ready, new_ready) == 0;
+    bool same =
+        has_unreachable_taint(node) == !ready && old_ready && strcmp(old_ready, new_ready) == 0;
     if (same)
         cJSON_Delete(upd);
     else

@@ -259,8 +259,7 @@ time_t minik_ctl_parse_time(const char *s)
 }
 
 bool minik_ctl_set_condition(cJSON *status, const char *type, const char *cstatus,
-                             const char *reason, const char *message, time_t now,
-                             bool update_time)
+                             const char *reason, const char *message, time_t now, bool update_time)
 {
     cJSON *conds = cJSON_GetObjectItemCaseSensitive(status, "conditions");
     if (!cJSON_IsArray(conds)) {

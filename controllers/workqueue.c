@@ -12,11 +12,11 @@
 #define BACKOFF_MAX_MS 10000
 
 typedef struct item {
-    struct item *hnext;           /* hash chain */
-    struct item *qnext;           /* ready FIFO */
+    struct item *hnext; /* hash chain */
+    struct item *qnext; /* ready FIFO */
     char *key;
     bool queued, processing, dirty;
-    uint64_t due;                 /* loop time at which to queue it; 0 = not waiting */
+    uint64_t due; /* loop time at which to queue it; 0 = not waiting */
     unsigned holds;
     unsigned failures;
 } item_t;

@@ -72,7 +72,7 @@ typedef struct minik_image_manifest {
  * document's own mediaType wins, and without either the shape decides. Every descriptor
  * is checked (digest syntax, size >= 0, known layer media types). */
 int minik_image_manifest_parse(const char *data, size_t len, const char *content_type,
-                         minik_image_manifest_t **out, minik_error_t **err);
+                               minik_image_manifest_t **out, minik_error_t **err);
 void minik_image_manifest_free(minik_image_manifest_t *m);
 
 /* "linux/arm64", "linux/arm/v7"; NULL or "" means the host's platform. */
@@ -82,8 +82,9 @@ void minik_platform_clear(minik_platform_t *p);
 char *minik_platform_string(const minik_platform_t *p);
 /* Pick the best manifest of an index for `want` (exact variant first, then compatible
  * ones: arm64 "" ~ "v8", arm v7 runs v6 and v5). ENOENT names the platforms on offer. */
-int minik_image_manifest_select_platform(const minik_image_manifest_t *index, const minik_platform_t *want,
-                                   const minik_descriptor_t **out, minik_error_t **err);
+int minik_image_manifest_select_platform(const minik_image_manifest_t *index,
+                                         const minik_platform_t *want,
+                                         const minik_descriptor_t **out, minik_error_t **err);
 
 /* ---- auth.c: WWW-Authenticate challenges and docker config.json credentials ---------- */
 

@@ -146,7 +146,7 @@ static char *strip_params(const char *ct)
 }
 
 int minik_image_manifest_parse(const char *data, size_t len, const char *content_type,
-                         minik_image_manifest_t **out, minik_error_t **err)
+                               minik_image_manifest_t **out, minik_error_t **err)
 {
     if (len > MANIFEST_MAX_BYTES)
         return minik_error_set(err, 0, "manifest: %zu bytes, more than the limit of %d", len,
@@ -291,8 +291,9 @@ static int variant_rank(const char *arch, const char *want, const char *have)
     return -1;
 }
 
-int minik_image_manifest_select_platform(const minik_image_manifest_t *index, const minik_platform_t *want,
-                                   const minik_descriptor_t **out, minik_error_t **err)
+int minik_image_manifest_select_platform(const minik_image_manifest_t *index,
+                                         const minik_platform_t *want,
+                                         const minik_descriptor_t **out, minik_error_t **err)
 {
     const minik_descriptor_t *best = NULL;
     int best_rank = 0;

@@ -238,8 +238,8 @@ static int copy_rootfs(minik_images_t *s, const minik_image_manifest_t *m, const
 /* Build the overlay mount options. by_fd names each layer as /proc/self/fd/N of an O_PATH
  * descriptor (kept open in fds until the mount is done), which keeps the option string
  * short enough for images with many layers: the kernel takes one page of options. */
-static int overlay_opts(minik_images_t *s, const minik_image_manifest_t *m, const char *dir, bool by_fd,
-                        int *fds, minik_buf_t *o, minik_error_t **err)
+static int overlay_opts(minik_images_t *s, const minik_image_manifest_t *m, const char *dir,
+                        bool by_fd, int *fds, minik_buf_t *o, minik_error_t **err)
 {
     minik_buf_append_str(o, "lowerdir=");
     /* overlayfs lists the topmost lower layer first. */

@@ -169,8 +169,7 @@ static int find_executable(const minik_spec_t *s, char **out, minik_error_t **er
             return 0;
         }
     }
-    return minik_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
-                           name);
+    return minik_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
 /* ---- init ------------------------------------------------------------------------------ */

@@ -20,16 +20,16 @@
 
 typedef struct minik_container_config {
     const minik_spec_t *spec;
-    const char *rootfs;               /* absolute path of the root filesystem */
-    int exec_fifo_fd;                 /* O_PATH fd of the exec fifo in the state dir */
+    const char *rootfs; /* absolute path of the root filesystem */
+    int exec_fifo_fd;   /* O_PATH fd of the exec fifo in the state dir */
     /* OCI linux.seccomp (borrowed; NULL = the default profile). The filter is compiled in
      * the first child while the parent sets up the cgroup, which overlaps the two
      * slowest steps of a start; the shim is single-threaded, so libseccomp is safe there. */
     const cJSON *seccomp;
-    bool no_seccomp; /* tests only: run without any filter */
-    minik_cgroup_t *cgroup;           /* NULL: stay in the caller's cgroup */
-    int stdio[3];                     /* fds for the container's 0, 1, 2; -1 = inherit */
-    int preserve_fds;                 /* fds 3 .. 3+N-1 stay open in the container */
+    bool no_seccomp;        /* tests only: run without any filter */
+    minik_cgroup_t *cgroup; /* NULL: stay in the caller's cgroup */
+    int stdio[3];           /* fds for the container's 0, 1, 2; -1 = inherit */
+    int preserve_fds;       /* fds 3 .. 3+N-1 stay open in the container */
 } minik_container_config_t;
 
 /* Fork the container init and wait until it is set up and blocked on the exec fifo.

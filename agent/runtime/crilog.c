@@ -93,7 +93,8 @@ static int rotate(minik_crilog_t *l, minik_error_t **err)
             return minik_error_set(err, errno, "remove log \"%s\"", l->path);
     } else {
         for (int i = l->max_files - 1; i >= 1; i--) {
-            cleanup_free char *from = i == 1 ? xstrdup(l->path) : xasprintf("%s.%d", l->path, i - 1);
+            cleanup_free char *from =
+                i == 1 ? xstrdup(l->path) : xasprintf("%s.%d", l->path, i - 1);
             cleanup_free char *to = xasprintf("%s.%d", l->path, i);
             if (rename(from, to) < 0 && errno != ENOENT)
                 return minik_error_set(err, errno, "rotate log \"%s\"", from);

@@ -91,6 +91,8 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
     }
     cleanup_free char *fifo = xasprintf("%s/exec.fifo", dir);
     cleanup_close int exe = -1;
+    /* Before the first goto: clang refuses a jump past a cleanup variable's declaration. */
+    cleanup_buf minik_buf_t answer = MINIK_BUF_INIT;
     int ready[2] = {-1, -1};
     /* 0622: the init may run as a mapped user of a user namespace by the time it opens
      * the fifo for writing. */
@@ -119,7 +121,8 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
     argv_push(&argv, &argc, xasprintf("--preserve-fds=%d", o->preserve_fds));
     if (o->log_path) {
         argv_push(&argv, &argc, xasprintf("--log-path=%s", o->log_path));
-        argv_push(&argv, &argc, xasprintf("--log-max-size=%llu", (unsigned long long)o->log_max_size));
+        argv_push(&argv, &argc,
+                  xasprintf("--log-max-size=%llu", (unsigned long long)o->log_max_size));
         argv_push(&argv, &argc, xasprintf("--log-max-files=%d", o->log_max_files));
     }
     argv_push(&argv, &argc, xstrdup(id));
@@ -159,7 +162,6 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
         ;
 
-    cleanup_buf minik_buf_t answer = MINIK_BUF_INIT;
     for (;;) {
         char buf[1024];
         ssize_t n = read(ready[0], buf, sizeof buf);
@@ -384,8 +386,7 @@ int minik_oci_delete(const char *root, const char *id, bool force, minik_error_t
             minik_error_free(ke); /* an empty or vanished group is fine */
     }
     if (!wait_gone(st->pid, st->pid_start, 5000)) {
-        r = minik_error_set(err, EBUSY, "container \"%s\": init %d did not exit", id,
-                            (int)st->pid);
+        r = minik_error_set(err, EBUSY, "container \"%s\": init %d did not exit", id, (int)st->pid);
         goto out;
     }
     /* The shim records the exit and exits by itself; give it a moment, then stop it. */
@@ -421,8 +422,7 @@ int minik_oci_wait(const char *root, const char *id, int *exit_code, volatile pi
     minik_oci_exit_t ex = {0};
     r = minik_oci_exit_read(dir, &ex, err);
     if (r == 0)
-        r = minik_error_set(err, 0, "container \"%s\": the shim exited without an exit status",
-                            id);
+        r = minik_error_set(err, 0, "container \"%s\": the shim exited without an exit status", id);
     if (r > 0) {
         *exit_code = ex.exit_code;
         if (ex.error)

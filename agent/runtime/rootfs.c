@@ -74,8 +74,8 @@ int minik_rootfs_mkpath(int rootfd, const char *path, bool file, minik_error_t *
         /* Neither mkdirat nor O_CREAT|O_EXCL follows a symlink in the last component; an
          * existing entry (possibly a symlink) is then resolved again from the root. */
         if (last && file) {
-            int f = openat(cur, parts[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-                           0644);
+            int f =
+                openat(cur, parts[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
             if (f < 0 && errno != EEXIST) {
                 ret = minik_error_set(err, errno, "create \"%s\" in the container", prefix.data);
                 break;
@@ -86,8 +86,8 @@ int minik_rootfs_mkpath(int rootfd, const char *path, bool file, minik_error_t *
             ret = minik_error_set(err, errno, "mkdir \"%s\" in the container", prefix.data);
             break;
         }
-        int next = openat2_in_root(rootfd, prefix.data, O_PATH | (last && file ? 0 : O_DIRECTORY),
-                                   0);
+        int next =
+            openat2_in_root(rootfd, prefix.data, O_PATH | (last && file ? 0 : O_DIRECTORY), 0);
         if (next < 0) {
             ret = minik_error_set(err, errno, "open \"%s\" in the container", prefix.data);
             break;
@@ -193,14 +193,15 @@ static const struct {
     const char *name;
     unsigned int major, minor;
 } default_devices[] = {
-    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const struct {
     const char *name, *target;
 } default_links[] = {
-    {"fd", "/proc/self/fd"},         {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-    {"stderr", "/proc/self/fd/2"},   {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
 };
 
 /* Create one device node at `path` inside the root. mknod is not allowed in a user
@@ -271,17 +272,22 @@ static int setup_dev(int rootfd, const minik_spec_t *spec, bool in_userns, minik
  * host-sensitive file such as /proc/sys/kernel/core_pattern (CVE-2025-31133). */
 static int open_dev_null(int rootfd, minik_error_t **err)
 {
-    cleanup_close int fd = openat2_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+    cleanup_close int fd =
+        openat2_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
     if (fd < 0) {
         if (errno == ELOOP)
-            return minik_error_set(err, ELOOP, "/dev/null in the container is a symlink: refusing to mask paths with it");
+            return minik_error_set(
+                err, ELOOP,
+                "/dev/null in the container is a symlink: refusing to mask paths with it");
         return minik_error_set(err, errno, "open /dev/null in the container");
     }
     struct stat st;
     if (fstat(fd, &st) < 0)
         return minik_error_set(err, errno, "stat /dev/null in the container");
     if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
-        return minik_error_set(err, EPERM, "/dev/null in the container is not the null device (1:3): refusing to mask paths with it");
+        return minik_error_set(err, EPERM,
+                               "/dev/null in the container is not the null device (1:3): refusing "
+                               "to mask paths with it");
     return steal_fd(&fd);
 }
 
@@ -328,7 +334,8 @@ static int readonly_paths(int rootfd, const minik_spec_t *spec, bool in_userns, 
         }
         if (mount(fdpath(fd).s, fdpath(fd).s, NULL, MS_BIND | MS_REC, NULL) < 0)
             return minik_error_set(err, errno, "bind \"%s\" for read-only", p);
-        int r = bind_remount(rootfd, p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, in_userns, err);
+        int r =
+            bind_remount(rootfd, p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, in_userns, err);
         if (r < 0)
             return r;
     }

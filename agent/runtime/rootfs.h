@@ -25,8 +25,8 @@ int minik_rootfs_mkpath(int rootfd, const char *path, bool file, minik_error_t *
 /* In the init, before pivot_root: make the mount tree private to the container, bind the
  * rootfs onto itself, do the config's mounts, a minimal /dev, devices, masked and
  * read-only paths. procfd is a verified host procfs (for /proc/self/fd). */
-int minik_rootfs_prepare(const minik_spec_t *spec, const char *rootfs, int procfd,
-                         bool in_userns, minik_error_t **err);
+int minik_rootfs_prepare(const minik_spec_t *spec, const char *rootfs, int procfd, bool in_userns,
+                         minik_error_t **err);
 
 /* pivot_root into rootfs, detach the old root, remount / read-only if asked and apply
  * rootfsPropagation. Leaves the cwd at "/". */

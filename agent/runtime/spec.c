@@ -145,8 +145,9 @@ static int get_strv(const cJSON *obj, const char *parent, const char *name, char
     cJSON_ArrayForEach(e, arr)
     {
         if (!cJSON_IsString(e))
-            return minik_error_set(err, EINVAL, "config.json: %s%s%s[%zu]: expected a string, got %s",
-                                   parent, *parent ? "." : "", name, i, type_name(e));
+            return minik_error_set(err, EINVAL,
+                                   "config.json: %s%s%s[%zu]: expected a string, got %s", parent,
+                                   *parent ? "." : "", name, i, type_name(e));
         v[i++] = xstrdup(e->valuestring);
     }
     *out = steal_pointer(&v);
@@ -156,16 +157,46 @@ static int get_strv(const cJSON *obj, const char *parent, const char *name, char
 /* ---- capabilities -------------------------------------------------------------------- */
 
 static const char *const cap_names[] = {
-    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
 
@@ -211,14 +242,22 @@ static const struct {
     const char *name;
     int resource;
 } rlimit_names[] = {
-    {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static int parse_rlimits(const cJSON *process, minik_spec_t *s, minik_error_t **err)
@@ -508,8 +547,8 @@ static const struct {
     const char *name;
     int flag;
 } ns_names[] = {
-    {"pid", CLONE_NEWPID},   {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
-    {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+    {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
     {"cgroup", CLONE_NEWCGROUP},
 };
 
@@ -547,9 +586,8 @@ static int parse_namespaces(const cJSON *linux, minik_spec_t *s, minik_error_t *
             return minik_error_set(err, EINVAL, "config.json: %s.type: \"%s\" is listed twice",
                                    field, type);
         if (path && path[0] != '/')
-            return minik_error_set(err, EINVAL,
-                                   "config.json: %s.path: \"%s\" is not an absolute path", field,
-                                   path);
+            return minik_error_set(
+                err, EINVAL, "config.json: %s.path: \"%s\" is not an absolute path", field, path);
         s->namespaces[i].type = flag;
         s->namespaces[i].path = steal_pointer(&path);
         s->n_namespaces++;
@@ -601,12 +639,12 @@ static int parse_sysctl(const cJSON *linux, minik_spec_t *s, minik_error_t **err
     cJSON_ArrayForEach(e, obj)
     {
         if (!cJSON_IsString(e))
-            return minik_error_set(err, EINVAL, "config.json: linux.sysctl.%s: expected a string, got %s",
+            return minik_error_set(err, EINVAL,
+                                   "config.json: linux.sysctl.%s: expected a string, got %s",
                                    e->string, type_name(e));
         /* The key becomes a path under /proc/sys: refuse anything that could climb out. */
         const char *k = e->string;
-        if (k[0] == '\0' || k[0] == '.' || k[0] == '/' || strstr(k, "..") ||
-            strchr(k, '\n'))
+        if (k[0] == '\0' || k[0] == '.' || k[0] == '/' || strstr(k, "..") || strchr(k, '\n'))
             return minik_error_set(err, EINVAL, "config.json: linux.sysctl: invalid key \"%s\"", k);
         if ((r = sysctl_check(s, k, err)) < 0)
             return r;
@@ -622,9 +660,9 @@ static int parse_sysctl(const cJSON *linux, minik_spec_t *s, minik_error_t **err
  * the namespace of the writer, which is the container's. */
 static int sysctl_check(const minik_spec_t *s, const char *k, minik_error_t **err)
 {
-    static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                           "kernel.sem", "kernel.shmall", "kernel.shmmax",
-                                           "kernel.shmmni", "kernel.shm_rmid_forced"};
+    static const char *const ipc_keys[] = {
+        "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+        "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
     int need = 0;
     for (size_t i = 0; i < sizeof ipc_keys / sizeof ipc_keys[0]; i++)
         if (strcmp(k, ipc_keys[i]) == 0)
@@ -645,7 +683,10 @@ static int sysctl_check(const minik_spec_t *s, const char *k, minik_error_t **er
         return minik_error_set(err, EINVAL,
                                "config.json: linux.sysctl: \"%s\" needs the container's own %s "
                                "namespace",
-                               k, need == CLONE_NEWIPC ? "ipc" : need == CLONE_NEWNET ? "network" : "uts");
+                               k,
+                               need == CLONE_NEWIPC   ? "ipc"
+                               : need == CLONE_NEWNET ? "network"
+                                                      : "uts");
     return 0;
 }
 
@@ -851,8 +892,8 @@ int minik_spec_parse(const char *text, size_t len, minik_spec_t **out, minik_err
     {
         if (!cJSON_IsString(a)) {
             r = minik_error_set(err, EINVAL,
-                                "config.json: annotations.%s: expected a string, got %s",
-                                a->string, type_name(a));
+                                "config.json: annotations.%s: expected a string, got %s", a->string,
+                                type_name(a));
             goto fail;
         }
     }

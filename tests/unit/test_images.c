@@ -137,7 +137,8 @@ static void manifest_parses_oci_manifest(void **state)
 {
     minik_image_manifest_t *m = NULL;
     cleanup_error minik_error_t *err = NULL;
-    assert_int_equal(minik_image_manifest_parse(oci_manifest, strlen(oci_manifest), NULL, &m, &err), 0);
+    assert_int_equal(minik_image_manifest_parse(oci_manifest, strlen(oci_manifest), NULL, &m, &err),
+                     0);
     assert_false(m->is_index);
     assert_string_equal(m->media_type, MINIK_MT_OCI_MANIFEST);
     assert_string_equal(m->config.digest, D1);
@@ -157,8 +158,8 @@ static void manifest_parses_docker_schema2_by_content_type(void **state)
         "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
         "\"digest\":\"" D2 "\",\"size\":9}]}";
     minik_image_manifest_t *m = NULL;
-    assert_int_equal(minik_image_manifest_parse(doc, strlen(doc),
-                                          MINIK_MT_DOCKER_MANIFEST "; charset=utf-8", &m, NULL),
+    assert_int_equal(minik_image_manifest_parse(
+                         doc, strlen(doc), MINIK_MT_DOCKER_MANIFEST "; charset=utf-8", &m, NULL),
                      0);
     assert_string_equal(m->media_type, MINIK_MT_DOCKER_MANIFEST);
     assert_int_equal(m->n_layers, 1);
@@ -169,7 +170,8 @@ static void manifest_parses_index_and_selects_platform(void **state)
 {
     minik_image_manifest_t *m = NULL;
     cleanup_error minik_error_t *err = NULL;
-    assert_int_equal(minik_image_manifest_parse(docker_list, strlen(docker_list), NULL, &m, &err), 0);
+    assert_int_equal(minik_image_manifest_parse(docker_list, strlen(docker_list), NULL, &m, &err),
+                     0);
     assert_true(m->is_index);
     assert_int_equal(m->n_manifests, 4);
 
