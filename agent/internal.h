@@ -21,6 +21,14 @@
 #define MINIK_AGENT_BACKOFF_MAX_MS   (5 * 60 * 1000)
 #define MINIK_AGENT_BACKOFF_RESET_MS (10 * 60 * 1000)
 
+/* One probe's timing state (Kubernetes semantics: initialDelaySeconds, periodSeconds,
+ * timeoutSeconds, successThreshold, failureThreshold). */
+typedef struct agent_probe_state {
+    int64_t next_ms; /* when to run next (0: not scheduled for this attempt yet) */
+    int successes, failures;
+    bool ok;
+} agent_probe_state_t;
+
 typedef struct agent_ctr {
     char *name;
     bool init;
@@ -38,6 +46,10 @@ typedef struct agent_ctr {
     char *wait_message;
     int64_t next_start_ms; /* back-off: do not start before this (monotonic ms) */
     int64_t backoff_ms;
+    agent_probe_state_t liveness, readiness, startup;
+    bool started;    /* the startup probe passed (or there is none) */
+    bool ready;      /* running, started, and the readiness probe passes (or there is none) */
+    bool probes_set; /* probe state belongs to the current attempt */
 } agent_ctr_t;
 
 typedef struct agent_pod {
@@ -113,6 +125,13 @@ char *minik_agent_now_rfc3339(void);
 /* restart.c */
 int64_t minik_agent_backoff_next(int64_t prev_ms, int64_t base_ms, int64_t ran_ms);
 bool minik_agent_should_restart(const char *policy, int exit_code);
+
+/* probes.c (thread pool side): run the due probes of a running container; kills it
+ * when liveness or startup fails for good. */
+void minik_agent_probes_run(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c,
+                            const cJSON *cspec, int64_t now_ms, cJSON *events);
+/* Reset probe state for a new attempt. */
+void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec);
 
 /* events.c */
 void minik_agent_event_add(cJSON *events, const char *type, const char *reason,

@@ -574,6 +574,8 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     c->started_ms = minik_agent_mono_ms();
     set_str(&c->wait_reason, NULL);
     set_str(&c->wait_message, NULL);
+    minik_agent_probes_reset(c, cspec);
+    c->probes_set = true;
     a->starts++;
     return 0;
 fail:;
@@ -748,8 +750,19 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
 
     for (size_t i = 0; i < p->n_ctrs; i++) {
         agent_ctr_t *c = &p->ctrs[i];
-        if (c->id && !observe(a, p, c, events) && !p->deleted && pod)
+        if (c->id && !observe(a, p, c, events) && !p->deleted && pod) {
+            c->probes_set = false;
+            c->ready = false;
             after_exit(a, pod, c, now, events);
+        }
+        const cJSON *cspec = pod ? ctr_spec(pod, c) : NULL;
+        if (c->id && cspec && !c->init && !p->deleted) {
+            if (!c->probes_set) { /* re-adopted: probes start over */
+                minik_agent_probes_reset(c, cspec);
+                c->probes_set = true;
+            }
+            minik_agent_probes_run(a, p, c, cspec, now, events);
+        }
     }
 
     if (p->deleted || !pod) {

@@ -96,10 +96,10 @@ cJSON *minik_agent_pod_status(const agent_pod_t *p, const cJSON *pod, const char
         cJSON *last = cJSON_AddObjectToObject(s, "lastState");
         if (c->has_last && !c->done)
             cJSON_AddItemToObject(last, "terminated", terminated(c));
-        bool is_ready = is_running && !c->init;
+        bool is_ready = is_running && !c->init && c->ready;
         cJSON_AddBoolToObject(s, "ready", c->init ? (c->done && c->last_exit == 0) : is_ready);
         cJSON_AddNumberToObject(s, "restartCount", c->restarts);
-        cJSON_AddBoolToObject(s, "started", is_running);
+        cJSON_AddBoolToObject(s, "started", is_running && c->started);
         if (c->init) {
             init_n++;
             if (c->done && c->last_exit == 0)

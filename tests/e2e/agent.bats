@@ -178,3 +178,43 @@ YAML
     run bash -c "find /sys/fs/cgroup -maxdepth 4 -type d -name '*$id*'"
     [ -z "$output" ]
 }
+
+@test "agent: a failing liveness probe restarts the container" {
+    # Healthy for about 2 s, then the probe's file disappears.
+    pod_yaml live 'touch /tmp/ok; /bin/busybox sleep 2; rm /tmp/ok; exec /bin/busybox sleep 1000' |
+        jq '.spec.containers[0].livenessProbe={"exec":{"command":["/bin/busybox","cat","/tmp/ok"]},"periodSeconds":1,"failureThreshold":2}' |
+        kc apply -f -
+    wait_for 30 pod_phase_is live Running
+    wait_for 30 bash -c "[ \$('$MINIK_BIN' get pod live -o json | jq .status.containerStatuses[0].restartCount) -ge 1 ]"
+    run kc get events -o json
+    jq -e '.items[] | select(.reason=="Unhealthy" and .involvedObject.name=="live" and (.message | startswith("Liveness probe failed")))' <<<"$output"
+    jq -e '.items[] | select(.reason=="Killing" and .involvedObject.name=="live")' <<<"$output"
+}
+
+@test "agent: a failing readiness probe flips Ready without restarting" {
+    pod_yaml ready 'touch /tmp/ready; exec /bin/busybox sleep 1000' |
+        jq '.spec.containers[0].readinessProbe={"exec":{"command":["/bin/busybox","cat","/tmp/ready"]},"periodSeconds":1,"failureThreshold":1}' |
+        kc apply -f -
+    wait_for 30 bash -c "[ \"\$('$MINIK_BIN' get pod ready -o json | jq -r '.status.conditions[] | select(.type==\"Ready\") | .status')\" = True ]"
+    # Take readiness away from inside the container's namespaces.
+    local pid
+    pid=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
+    nsenter -t "$pid" -m /bin/busybox rm /tmp/ready
+    wait_for 15 bash -c "[ \"\$('$MINIK_BIN' get pod ready -o json | jq -r '.status.conditions[] | select(.type==\"Ready\") | .status')\" = False ]"
+    [ "$(pod_field ready '.status.containerStatuses[0].ready')" = false ]
+    [ "$(pod_field ready '.status.containerStatuses[0].restartCount')" = 0 ]
+    pod_phase_is ready Running
+    nsenter -t "$pid" -m /bin/busybox touch /tmp/ready
+    wait_for 15 bash -c "[ \"\$('$MINIK_BIN' get pod ready -o json | jq -r '.status.conditions[] | select(.type==\"Ready\") | .status')\" = True ]"
+}
+
+@test "agent: a container over its memory limit is reported OOMKilled" {
+    # tail /dev/zero buffers one endless line: memory grows until the limit kills it.
+    pod_yaml oom 'exec /bin/busybox tail /dev/zero' '{"restartPolicy":"Never"}' |
+        jq '.spec.containers[0].resources={"limits":{"memory":"32Mi"}}' | kc apply -f -
+    wait_for 60 pod_phase_is oom Failed
+    [ "$(pod_field oom '.status.containerStatuses[0].state.terminated.reason')" = OOMKilled ]
+    [ "$(pod_field oom '.status.containerStatuses[0].state.terminated.exitCode')" = 137 ]
+    run kc get events -o json
+    jq -e '.items[] | select(.reason=="OOMKilled" and .involvedObject.name=="oom")' <<<"$output"
+}

@@ -326,6 +326,7 @@ static void status_phases_and_conditions(void **state)
     cJSON_Delete(st);
     c.id = "x";
     c.pid = 42;
+    c.started = c.ready = true;
     st = minik_agent_pod_status(&p, pod, "10.0.0.5");
     assert_string_equal(cJSON_GetObjectItem(st, "phase")->valuestring, "Running");
     cleanup_free char *s = cJSON_PrintUnformatted(st);
