@@ -178,6 +178,8 @@ int minik_cmd_server(int argc, char **argv)
             minik_error_clear(&err);
         }
         minik_client_config_clear(&ccfg);
+    } else {
+        minik_log_info("embedded agent not started (--no-agent)", NULL);
     }
     uv_run(&m.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&m.loop) != 0)

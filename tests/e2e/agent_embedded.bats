@@ -25,7 +25,7 @@ embedded_cleanup() {
     start_registry
     build_image "$BATS_TEST_TMPDIR/oci" t1
     push "$BATS_TEST_TMPDIR/oci" t1 "$REG/test/busybox:1"
-    start_server --insecure-http
+    WITH_AGENT=1 start_server --insecure-http
     on_teardown "embedded_cleanup $DATA/agent"
     export MINIK_CONFIG="$DATA/admin.conf"
     local node
@@ -42,7 +42,7 @@ embedded_cleanup() {
     stop_daemon server
     [ "${DAEMON_STATUS:-0}" -eq 0 ]
 
-    start_server --insecure-http --no-agent
+    WITH_AGENT=1 start_server --insecure-http --no-agent
     export MINIK_CONFIG="$DATA/admin.conf"
     sleep 1.5
     run minik get nodes -o json
