@@ -139,6 +139,9 @@ void minik_agent_event_add(cJSON *events, const char *type, const char *reason,
     __attribute__((format(printf, 5, 6)));
 void minik_agent_events_post(struct minik_agent *a, const agent_pod_t *p, cJSON *events);
 
+/* exec_http.c: POST /exec/{ns}/{pod}/{container} (seg: the three decoded names). */
+void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **seg);
+
 /* logs_http.c */
 int minik_agent_http_start(struct minik_agent *a, minik_error_t **err);
 

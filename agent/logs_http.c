@@ -3,6 +3,7 @@
  *   GET /metrics                                    Prometheus text
  *   GET /containerLogs/{ns}/{pod}/{container}?tailLines=N&previous=true&timestamps=true
  *       &follow=true
+ *   POST /exec/{ns}/{pod}/{container}               see exec_http.c
  * Everything but /healthz needs "Authorization: Bearer <token>", the random token the
  * agent publishes in its Node's minik.io/agent-token annotation — so only those who may
  * read the Node through the API server (admins, the node itself) can reach the logs. */
@@ -252,16 +253,17 @@ static void on_request(minik_http_request_t *req, void *ud)
         minik_http_respond_status(req, 401, "a valid agent token is required");
         return;
     }
-    if (strcmp(req->method, "GET") != 0) {
-        minik_http_respond_status(req, 405, "only GET is served");
+    bool is_exec = minik_str_has_prefix(req->path, "/exec/");
+    if (strcmp(req->method, is_exec ? "POST" : "GET") != 0) {
+        minik_http_respond_status(req, 405, is_exec ? "exec is a POST" : "only GET is served");
         return;
     }
     if (strcmp(req->path, "/metrics") == 0) {
         serve_metrics(a, req);
         return;
     }
-    if (minik_str_has_prefix(req->path, "/containerLogs/")) {
-        cleanup_strv char **seg = minik_str_split(req->path + 15, "/", false);
+    if (minik_str_has_prefix(req->path, "/containerLogs/") || is_exec) {
+        cleanup_strv char **seg = minik_str_split(req->path + (is_exec ? 6 : 15), "/", false);
         if (minik_strv_len(seg) == 3) {
             char *dec[3] = {0};
             bool ok = true;
@@ -270,7 +272,9 @@ static void on_request(minik_http_request_t *req, void *ud)
                 ok = ok && dec[i] && dec[i][0] && !strchr(dec[i], '/') &&
                      strcmp(dec[i], "..") != 0 && strcmp(dec[i], ".") != 0;
             }
-            if (ok)
+            if (ok && is_exec)
+                minik_agent_exec(a, req, dec);
+            else if (ok)
                 serve_logs(a, req, dec);
             else
                 minik_http_respond_status(req, 400, "bad namespace, pod or container name");

@@ -2,10 +2,9 @@
  * initialDelaySeconds, then every periodSeconds; a probe flips after successThreshold
  * successes or failureThreshold failures in a row; each try is cut at timeoutSeconds.
  *
- * exec probes run the command inside the container's namespaces (and cgroup) like `minik
- * exec`; httpGet and tcpSocket connect from inside the pod's network namespace: setns()
- * on a network namespace applies to the calling thread only, so the pool thread enters it,
- * makes its socket, and returns. */
+ * exec probes run the command through `minik nsexec`, exactly as `minik exec` does; httpGet and
+ * tcpSocket connect from inside the pod's network namespace: setns() on a network namespace applies
+ * to the calling thread only, so the pool thread enters it, makes its socket, and returns. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -47,57 +46,40 @@ void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec)
     c->ready = false;
 }
 
-/* Run argv inside the namespaces of `pid` (the container's init); exit code or -1. */
-static int exec_in(pid_t pid, const char *cgroup_procs, char **argv, int timeout_s, char **why)
+/* Run argv in the container through `minik nsexec` (its namespaces, cgroup, user,
+ * capabilities, no_new_privs and seccomp filter, as `minik exec`); exit code or -1. */
+static int exec_in(pid_t pid, const char *bundle, const char *cgroup_path, char **argv,
+                   int timeout_s, char **why)
 {
-    static const char *const nss[] = {"ipc", "uts", "net", "pid", "mnt"};
-    int fds[5];
-    for (int i = 0; i < 5; i++) {
-        char p[64];
-        snprintf(p, sizeof(p), "/proc/%d/ns/%s", pid, nss[i]);
-        fds[i] = open(p, O_RDONLY | O_CLOEXEC);
-        if (fds[i] < 0) {
-            for (int j = 0; j < i; j++)
-                close(fds[j]);
-            *why = xasprintf("container process %d is gone", pid);
-            return -1;
-        }
+    size_t n = minik_strv_len(argv);
+    char **args = xcalloc(n + 12, sizeof(char *));
+    size_t k = 0;
+    cleanup_free char *pid_s = xasprintf("%d", pid);
+    args[k++] = "minik";
+    args[k++] = "nsexec";
+    args[k++] = "--pid";
+    args[k++] = pid_s;
+    args[k++] = "--bundle";
+    args[k++] = (char *)bundle;
+    if (cgroup_path) {
+        args[k++] = "--cgroup";
+        args[k++] = (char *)cgroup_path;
     }
+    args[k++] = "--";
+    for (size_t i = 0; i < n; i++)
+        args[k++] = argv[i];
     pid_t child = fork();
     if (child == 0) {
-        /* Into the cgroup first (a path on the host), then the namespaces, mount last;
-         * a second fork enters the pid namespace. */
-        int cg = cgroup_procs ? open(cgroup_procs, O_WRONLY | O_CLOEXEC) : -1;
-        if (cg >= 0) {
-            (void)!write(cg, "0", 1);
-            close(cg);
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
         }
-        for (int i = 0; i < 5; i++)
-            if (setns(fds[i], 0) < 0)
-                _exit(126);
-        if (chdir("/") < 0)
-            _exit(126);
-        pid_t g = fork();
-        if (g == 0) {
-            int devnull = open("/dev/null", O_RDWR);
-            if (devnull >= 0) {
-                dup2(devnull, 0);
-                dup2(devnull, 1);
-                dup2(devnull, 2);
-            }
-            char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                            NULL};
-            execve(argv[0], argv, envp);
-            execvpe(argv[0], argv, envp);
-            _exit(127);
-        }
-        int st;
-        if (g < 0 || waitpid(g, &st, 0) < 0)
-            _exit(126);
-        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        execv("/proc/self/exe", args);
+        _exit(127);
     }
-    for (int i = 0; i < 5; i++)
-        close(fds[i]);
+    free(args);
     if (child < 0) {
         *why = xasprintf("fork: %s", strerror(errno));
         return -1;
@@ -212,23 +194,14 @@ static bool run_one(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, const
         }
         minik_oci_state_t *st = NULL;
         minik_error_t *e = NULL;
-        cleanup_free char *procs = NULL;
+        cleanup_free char *cg = NULL;
         if (minik_oci_load(a->oci_root, c->id, &st, &(const char *){NULL}, &e) == 0 &&
-            st->cgroup_path) {
-            /* v2 / unified first; on v1 the probe stays in the agent's cgroups. */
-            procs = xasprintf("/sys/fs/cgroup/%s/cgroup.procs", st->cgroup_path);
-            if (access(procs, W_OK) < 0) {
-                free(procs);
-                procs = xasprintf("/sys/fs/cgroup/unified/%s/cgroup.procs", st->cgroup_path);
-                if (access(procs, W_OK) < 0) {
-                    free(procs);
-                    procs = NULL;
-                }
-            }
-        }
+            st->cgroup_path)
+            cg = xstrdup(st->cgroup_path);
         minik_error_free(e);
         minik_oci_state_free(st);
-        int code = exec_in(c->pid, procs, argv, timeout_s, why);
+        cleanup_free char *bundle = xasprintf("%s/%s/bundles/%s", a->pods_dir, p->uid, c->id);
+        int code = exec_in(c->pid, bundle, cg, argv, timeout_s, why);
         minik_strv_free(argv);
         return code == 0;
     }

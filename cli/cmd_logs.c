@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "cli/agent_endpoint.h"
 #include "cli/cli.h"
 #include "cli/client_config.h"
 #include "cli/commands.h"
@@ -36,14 +37,6 @@ static const minik_cli_spec_t spec = {
     .max_args = 1,
 };
 
-static const char *jstr(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
 {
     (void)ud;
@@ -63,48 +56,16 @@ int minik_cmd_logs(int argc, char **argv)
     int64_t tail = -1;
     if (tail_s && minik_str_to_i64(tail_s, -1, INT64_MAX, &tail, "--tail", &err) < 0)
         return minik_cli_usage_error(&spec, "%s", err->msg);
-    cleanup_client minik_client_t *cl = NULL;
-    cleanup_free char *ns = NULL;
-    if (minik_cli_client_open(&cl, &ns, &err) < 0)
+    minik_cli_agent_target_t t = {0};
+    if (minik_cli_agent_target(pod_name, container, &t, &err) < 0)
         return minik_cli_fail(err);
-    cleanup_free char *ppath = minik_client_path("v1", "pods", true, ns, pod_name, NULL, NULL);
-    cleanup_cjson cJSON *pod = NULL;
-    if (minik_client_json(cl, "GET", ppath, NULL, NULL, &pod, &err) < 0)
-        return minik_cli_fail(err);
-    const cJSON *spec_j = cJSON_GetObjectItemCaseSensitive(pod, "spec");
-    const char *node = jstr(pod, "spec", "nodeName");
-    const char *cname = container;
-    if (!cname) {
-        const cJSON *c0 =
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(spec_j, "containers"), 0);
-        cname = jstr(c0, "name", NULL);
-    }
-    if (!node || !cname) {
-        fprintf(stderr, "error: pod %s is not running on a node yet\n", pod_name);
-        return MINIK_EXIT_ERROR;
-    }
-    cleanup_free char *npath = minik_client_path("v1", "nodes", false, NULL, node, NULL, NULL);
-    cleanup_cjson cJSON *nobj = NULL;
-    if (minik_client_json(cl, "GET", npath, NULL, NULL, &nobj, &err) < 0)
-        return minik_cli_fail(err);
-    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(nobj, "metadata"), "annotations");
-    const char *ep = jstr(ann, "minik.io/agent-endpoint", NULL);
-    const char *tok = jstr(ann, "minik.io/agent-token", NULL);
-    if (!ep || !tok) {
-        fprintf(stderr, "error: node %s does not publish an agent endpoint\n", node);
-        return MINIK_EXIT_ERROR;
-    }
-    cleanup_free char *ens = minik_client_escape(ns);
-    cleanup_free char *epod = minik_client_escape(pod_name);
-    cleanup_free char *ectr = minik_client_escape(cname);
     cleanup_free char *tailq =
         tail >= 0 ? xasprintf("&tailLines=%lld", (long long)tail) : xstrdup("");
     cleanup_free char *url =
-        xasprintf("%s/containerLogs/%s/%s/%s?follow=%s&previous=%s&timestamps=%s%s", ep, ens, epod,
-                  ectr, follow ? "true" : "false", previous ? "true" : "false",
+        xasprintf("%s/containerLogs/%s?follow=%s&previous=%s&timestamps=%s%s", t.endpoint, t.path,
+                  follow ? "true" : "false", previous ? "true" : "false",
                   timestamps ? "true" : "false", tailq);
-    cleanup_free char *auth = xasprintf("Authorization: Bearer %s", tok);
+    cleanup_free char *auth = xasprintf("Authorization: Bearer %s", t.token);
     CURL *h = curl_easy_init();
     struct curl_slist *hdrs = curl_slist_append(NULL, auth);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -117,9 +78,11 @@ int minik_cmd_logs(int argc, char **argv)
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     if (cr != CURLE_OK) {
-        fprintf(stderr, "error: cannot reach the agent of node %s at %s: %s\n", node, ep,
+        fprintf(stderr, "error: cannot reach the agent of node %s at %s: %s\n", t.node, t.endpoint,
                 curl_easy_strerror(cr));
+        minik_cli_agent_target_clear(&t);
         return MINIK_EXIT_ERROR;
     }
+    minik_cli_agent_target_clear(&t);
     return status >= 400 ? MINIK_EXIT_ERROR : MINIK_EXIT_OK;
 }

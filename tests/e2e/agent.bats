@@ -187,7 +187,8 @@ YAML
     wait_for 30 pod_phase_is live Running
     wait_for 30 bash -c "[ \$('$MINIK_BIN' get pod live -o json | jq .status.containerStatuses[0].restartCount) -ge 1 ]"
     run kc get events -o json
-    jq -e '.items[] | select(.reason=="Unhealthy" and .involvedObject.name=="live" and (.message | startswith("Liveness probe failed")))' <<<"$output"
+    # The probe ran and cat itself failed (exit 1), not the probe machinery (126/127).
+    jq -e '.items[] | select(.reason=="Unhealthy" and .involvedObject.name=="live" and .message == "Liveness probe failed: command exited with 1")' <<<"$output"
     jq -e '.items[] | select(.reason=="Killing" and .involvedObject.name=="live")' <<<"$output"
 }
 
@@ -217,4 +218,28 @@ YAML
     [ "$(pod_field oom '.status.containerStatuses[0].state.terminated.exitCode')" = 137 ]
     run kc get events -o json
     jq -e '.items[] | select(.reason=="OOMKilled" and .involvedObject.name=="oom")' <<<"$output"
+}
+
+@test "agent: exec returns the command's output and exit code, inside the container" {
+    pod_yaml ex 'exec /bin/busybox sleep 1000' |
+        jq '.spec.containers[0].securityContext={"runAsUser":1234,"allowPrivilegeEscalation":false}' |
+        kc apply -f -
+    wait_for 30 pod_phase_is ex Running
+    run kc exec ex -- /bin/busybox sh -c 'cat /hello.txt; id -u; echo err >&2; exit 5'
+    [ "$status" -eq 5 ]
+    [ "${lines[0]}" = "hello from t1" ]
+    [ "${lines[1]}" = 1234 ]
+    [[ "$output" == *err* ]]
+    # Same namespaces as the container (its pid 1 is sleep), its no_new_privs and seccomp.
+    run kc exec ex -- /bin/busybox sh -c 'cat /proc/1/cmdline | tr "\0" " "; grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "/bin/busybox sleep 1000"* ]]
+    [[ "$output" == *"NoNewPrivs:	1"* ]]
+    [[ "$output" == *"Seccomp:	2"* ]]
+    run bash -c "printf 'a\nb\n' | '$MINIK_BIN' exec ex -i -- /bin/busybox wc -l"
+    [ "$status" -eq 0 ]
+    [ "$(echo $output)" = 2 ]
+    run kc exec ex -c nope -- true
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"no running container"* ]]
 }
