@@ -162,11 +162,13 @@ YAML
     st=$(ls "$ADIR"/oci/*-c-0/state.json)
     id=$(jq -r .id "$st")
     pid=$(jq -r .pid "$st")
-    shim=$(jq -r .shim_pid "$st")
+    shim=$(jq -r .shimPid "$st")
     uid=$(pod_field del .metadata.uid)
-    local cg
-    cg=$(jq -r .cgroup_path "$st" 2>/dev/null || true)
+    # Before: a live shim, the pod's namespace mounts and the container's cgroup exist.
+    kill -0 "$shim"
     [ "$(grep -c " $ADIR/pods/$uid" /proc/self/mounts)" -ge 1 ]
+    run bash -c "find /sys/fs/cgroup -maxdepth 4 -type d -name '*$id*'"
+    [ -n "$output" ]
     kc delete pod del
     # sleep as pid 1 ignores SIGTERM: SIGKILL follows after the 2 s grace period.
     wait_for 8 bash -c "! kill -0 $pid 2>/dev/null"

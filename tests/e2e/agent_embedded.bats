@@ -14,7 +14,7 @@ embedded_cleanup() {
     for st in "$dir"/oci/*/state.json; do
         [ -f "$st" ] || continue
         pid=$(jq -r .pid "$st"); [ "$pid" -gt 0 ] 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-        pid=$(jq -r .shim_pid "$st"); [ "$pid" -gt 0 ] 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        pid=$(jq -r .shimPid "$st"); [ "$pid" -gt 0 ] 2>/dev/null && kill -KILL "$pid" 2>/dev/null
         sleep 0.2
         "$MINIK_BIN" oci --root "$dir/oci" delete --force "$(basename "$(dirname "$st")")" 2>/dev/null
     done

@@ -53,7 +53,7 @@ agent_cleanup() {
         id=$(basename "$(dirname "$st")")
         pid=$(jq -r .pid "$st")
         [ "$pid" -gt 0 ] 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-        pid=$(jq -r .shim_pid "$st")
+        pid=$(jq -r .shimPid "$st")
         [ "$pid" -gt 0 ] 2>/dev/null && kill -KILL "$pid" 2>/dev/null
         sleep 0.2
         "$MINIK_BIN" oci --root "$dir/oci" delete --force "$id" 2>/dev/null
