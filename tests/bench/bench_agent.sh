@@ -10,6 +10,7 @@ N=${BENCH_AGENT_PODS:-100}
 work=$(mktemp -d /tmp/minik-bench-agent-XXXXXX)
 pids=()
 cleanup() {
+    [ -n "${apid:-}" ] && kill -KILL "$apid" 2>/dev/null || true
     for st in "$work"/agent/oci/*/state.json; do
         [ -f "$st" ] || continue
         kill -KILL "$(jq -r .pid "$st")" "$(jq -r .shimPid "$st")" 2>/dev/null || true
@@ -62,6 +63,8 @@ for _ in $(seq 100); do "$MINIK_BIN" get node bench >/dev/null 2>&1 && break; sl
 "$MINIK_BIN" image pull -q --data-dir "$work/agent" "$IMG" >/dev/null
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# Proportional set size: shared pages (libraries) divided among the processes sharing them.
+pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 idle_cpu() { # PID SECONDS -> percent of one core
     local t0 t1
@@ -127,13 +130,13 @@ nshim=0
 for st in "$work"/agent/oci/*/state.json; do
     s=$(jq -r .shimPid "$st")
     [ -e "/proc/$s/status" ] || continue
-    shim_kb=$((shim_kb + $(rss_kb "$s")))
+    shim_kb=$((shim_kb + $(pss_kb "$s")))
     nshim=$((nshim + 1))
 done
 ctr_kb=0
 for st in "$work"/agent/oci/*/state.json; do
     s=$(jq -r .pid "$st")
-    [ -e "/proc/$s/status" ] && ctr_kb=$((ctr_kb + $(rss_kb "$s")))
+    [ -e "/proc/$s/status" ] && ctr_kb=$((ctr_kb + $(pss_kb "$s")))
 done
 
 echo "## Node agent (one node; server with --no-agent and \`minik agent\` on 127.0.0.1; busybox pods)"
@@ -145,7 +148,7 @@ echo "| apply -> Running, $N pods in one apply (p50 / p99 / last) | $many50 / $m
 echo "| agent idle, no pods: RSS / CPU | $((rss0 / 1024)) MiB / $cpu0 % | 10 s sample, 1 s heartbeat, 1 s sync |"
 echo "| agent idle, $N pods running: RSS / CPU | $((rss1 / 1024)) MiB / $cpu1 % | 10 s sample |"
 awk -v a="$rss0" -v b="$rss1" -v s="$shim_kb" -v n="$nshim" -v c="$ctr_kb" -v N="$N" 'BEGIN {
-  printf "| memory per running pod beyond the container | %.0f KiB | shim RSS %.0f KiB + agent growth %.0f KiB (container itself: %.0f KiB RSS) |\n",
+  printf "| memory per running pod beyond the container | %.0f KiB | shim PSS %.0f KiB + agent RSS growth %.0f KiB (container itself: %.0f KiB PSS) |\n",
     s/n + (b-a)/N, s/n, (b-a)/N, c/n }'
 echo
 echo "Peer: no kubelet/containerd runs here, so there is no side-by-side figure."
