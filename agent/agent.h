@@ -30,6 +30,9 @@ typedef struct minik_agent_opts {
     uint64_t heartbeat_ms;    /* default 1000 */
     uint64_t sync_ms;         /* local state check period, default 1000 */
     uint64_t backoff_base_ms; /* crash back-off start, default 10 s (max 5 min) */
+    /* A hollow node (kubemark): registers and heartbeats like a real one and reports its
+     * pods Running and Ready without running anything; no image store, no runtime. */
+    bool hollow;
 } minik_agent_opts_t;
 
 /* Validate opts, open the image store and start registering on `loop`. Registration,

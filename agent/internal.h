@@ -91,6 +91,7 @@ struct minik_agent {
     minik_client_uv_watch_t *watch;
     char *pods_rv; /* resume the pod watch from here */
     bool registered, listed, stopping;
+    bool hollow;
     agent_pod_t *pods;
     int jobs; /* thread-pool jobs in flight */
     int handles_open;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bats
+# `minik agent --hollow N`: N simulated nodes from one process (as kubemark's hollow nodes).
+
+load helpers
+load apiserver_helpers
+
+@test "agent --hollow: nodes register and heartbeat, their pods report Running and Ready" {
+    start_server --no-agent --insecure-http
+    export MINIK_CONFIG="$DATA/admin.conf"
+    local hdir
+    hdir=$(make_tmpdir hollow)
+    start_daemon agent "$MINIK_BIN" agent --kubeconfig "$DATA/admin.conf" --hollow 3 \
+        --node-name h --data-dir "$hdir"
+    wait_for 20 bash -c "[ \$('$MINIK_BIN' get nodes -o json | jq '[.items[].metadata.name | select(startswith(\"h-\"))] | length') -eq 3 ]"
+    hb() { api GET /metrics | sed -n 's/^minik_node_heartbeats_total //p'; }
+    local first
+    first=$(hb)
+    sleep 2.5
+    # Three nodes at one heartbeat a second each.
+    [ "$(hb)" -ge $((first + 6)) ]
+    jq -n '{apiVersion:"v1",kind:"Pod",metadata:{name:"hp"},spec:{nodeName:"h-1",
+        initContainers:[{name:"i",image:"none:1"}],containers:[{name:"a",image:"none:1"},{name:"b",image:"none:1"}]}}' |
+        minik apply -f -
+    wait_for 20 bash -c "'$MINIK_BIN' get pod hp -o json | jq -e '.status.phase==\"Running\" and ([.status.conditions[] | select(.type==\"Ready\") | .status][0]==\"True\")'"
+    run minik get pod hp -o json
+    [ "$(jq '[.status.containerStatuses[] | select(.ready)] | length' <<<"$output")" -eq 2 ]
+    # Nothing ran: no shims, no state.
+    [ -z "$(ls -A "$hdir")" ]
+    minik delete pod hp
+    stop_daemon agent
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+    ! grep -q "Sanitizer\|runtime error" "$BATS_TEST_TMPDIR/agent.log"
+}
