@@ -143,6 +143,9 @@ void minik_agent_events_post(struct minik_agent *a, const agent_pod_t *p, cJSON 
 /* exec_http.c: POST /exec/{ns}/{pod}/{container} (seg: the three decoded names). */
 void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **seg);
 
+/* metrics.c: GET /stats/summary. */
+void minik_agent_stats_summary(struct minik_agent *a, minik_http_request_t *req);
+
 /* logs_http.c */
 int minik_agent_http_start(struct minik_agent *a, minik_error_t **err);
 

@@ -245,3 +245,19 @@ YAML
     [ "$status" -eq 1 ]
     [[ "$output" == *"no running container"* ]]
 }
+
+@test "agent: top pods and nodes show cgroup CPU and memory" {
+    pod_yaml burn 'while :; do :; done' | kc apply -f -
+    pod_yaml mem '/bin/busybox head -c 41943040 /dev/zero > /dev/shm/fill; exec /bin/busybox sleep 1000' | kc apply -f -
+    wait_for 30 pod_phase_is burn Running
+    wait_for 30 pod_phase_is mem Running
+    sleep 1
+    run kc top pods
+    [ "$status" -eq 0 ]
+    [ "$(awk '$1=="burn" {sub("m","",$2); print ($2 + 0 >= 50)}' <<<"$output")" = 1 ]
+    [ "$(awk '$1=="mem" {sub("Mi","",$3); print ($3 + 0 >= 35)}' <<<"$output")" = 1 ]
+    run kc top nodes
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"n1 "* ]]
+    [ "$(awk '$1=="n1" {sub("Mi","",$4); print ($4 + 0 > 0)}' <<<"$output")" = 1 ]
+}
