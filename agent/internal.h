@@ -131,6 +131,11 @@ bool minik_agent_should_restart(const char *policy, int exit_code);
  * when liveness or startup fails for good. */
 void minik_agent_probes_run(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c,
                             const cJSON *cspec, int64_t now_ms, cJSON *events);
+/* Run argv in a container through `minik nsexec` (blocking, at most timeout_s): its exit
+ * code, or -1; *why (caller frees) says what failed. */
+int minik_agent_exec_in(pid_t pid, const char *bundle, const char *cgroup_path, char **argv,
+                        int timeout_s, char **why);
+
 /* Reset probe state for a new attempt. */
 void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec);
 

@@ -261,3 +261,18 @@ YAML
     [[ "$output" == *"n1 "* ]]
     [ "$(awk '$1=="n1" {sub("Mi","",$4); print ($4 + 0 > 0)}' <<<"$output")" = 1 ]
 }
+
+@test "agent: a preStop exec hook runs in the container before it is stopped" {
+    local out="$BATS_TEST_TMPDIR/hostout"
+    mkdir -p "$out"
+    pod_yaml hook 'exec /bin/busybox sleep 1000' "{\"volumes\":[{\"name\":\"o\",\"hostPath\":{\"path\":\"$out\"}}]}" |
+        jq '.spec.containers[0].volumeMounts=[{"name":"o","mountPath":"/out"}]
+            | .spec.containers[0].lifecycle={"preStop":{"exec":{"command":["/bin/busybox","sh","-c","echo bye from $HOSTNAME > /out/prestop"]}}}' |
+        kc apply -f -
+    wait_for 30 pod_phase_is hook Running
+    [ ! -e "$out/prestop" ]
+    kc delete pod hook
+    wait_for 15 test -s "$out/prestop"
+    [ "$(cat "$out/prestop")" = "bye from hook" ]
+    wait_for 10 bash -c "[ -z \"\$(ls -A '$ADIR/oci')\" ]"
+}
