@@ -276,3 +276,23 @@ YAML
     [ "$(cat "$out/prestop")" = "bye from hook" ]
     wait_for 10 bash -c "[ -z \"\$(ls -A '$ADIR/oci')\" ]"
 }
+
+@test "agent: logs -f streams new lines; heartbeats only for the token's own node" {
+    pod_yaml tick 'i=0; while [ $i -lt 200 ]; do echo tick-$i; i=$((i+1)); /bin/busybox sleep 0.2; done; exec /bin/busybox sleep 1000' |
+        kc apply -f -
+    wait_for 30 pod_phase_is tick Running
+    local start
+    start=$(kc logs tick | grep -c '^tick-')
+    run timeout 3 "$MINIK_BIN" logs tick -f
+    # timeout ends the stream; lines written during those 3 s arrived through it.
+    local last
+    last=$(grep '^tick-' <<<"$output" | tail -1 | cut -d- -f2)
+    [ "$last" -ge $((start + 5)) ]
+    # A node token may heartbeat only as the node it is bound to.
+    local ntok
+    ntok=$(body_of "$(api POST /apis/minik.io/v1/tokens '{}')" | jq -r .token)
+    [ -n "$ntok" ]
+    [ "$(code_of "$(AUTH_TOKEN=$ntok api POST /apis/minik.io/v1/nodes/n1/heartbeat)")" = 403 ]
+    [ "$(code_of "$(api POST /apis/minik.io/v1/nodes/n1/heartbeat)")" = 200 ]
+    [ "$(code_of "$(api GET /apis/minik.io/v1/nodes/n1/heartbeat)")" = 405 ]
+}
