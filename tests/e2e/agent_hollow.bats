@@ -31,3 +31,25 @@ load apiserver_helpers
     [ "${DAEMON_STATUS:-0}" -eq 0 ]
     ! grep -q "Sanitizer\|runtime error" "$BATS_TEST_TMPDIR/agent.log"
 }
+
+@test "agent joins over TLS with a node token (--server --token --ca-file) and writes pod status" {
+    start_server --no-agent
+    export MINIK_CONFIG="$DATA/admin.conf"
+    local ntok hdir
+    ntok=$(body_of "$(api POST /apis/minik.io/v1/tokens '{}')" | jq -r .token)
+    hdir=$(make_tmpdir hollow)
+    run "$MINIK_BIN" agent --server "$URL" --token "$ntok" --hollow 1 --node-name bad --data-dir "$hdir" --taints "x:Sometimes"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"effect must be NoSchedule, PreferNoSchedule or NoExecute"* ]]
+    start_daemon agent "$MINIK_BIN" agent --server "$URL" --token "$ntok" --ca-file "$CACERT" \
+        --hollow 1 --node-name tok --data-dir "$hdir" --labels zone=a,disk=ssd --taints gpu=yes:NoSchedule
+    wait_for 20 minik get node tok-0
+    run minik get node tok-0 -o json
+    [ "$(jq -r '.metadata.labels.zone + "/" + .metadata.labels.disk' <<<"$output")" = a/ssd ]
+    [ "$(jq -c '.spec.taints' <<<"$output")" = '[{"key":"gpu","value":"yes","effect":"NoSchedule"}]' ]
+    jq -n '{apiVersion:"v1",kind:"Pod",metadata:{name:"tp"},spec:{nodeName:"tok-0",containers:[{name:"a",image:"none:1"}]}}' |
+        minik apply -f -
+    wait_for 20 bash -c "'$MINIK_BIN' get pod tp -o json | jq -e '.status.phase==\"Running\"'"
+    stop_daemon agent
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+}
