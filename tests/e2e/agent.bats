@@ -296,3 +296,20 @@ YAML
     [ "$(code_of "$(api POST /apis/minik.io/v1/nodes/n1/heartbeat)")" = 200 ]
     [ "$(code_of "$(api GET /apis/minik.io/v1/nodes/n1/heartbeat)")" = 405 ]
 }
+
+@test "agent: with the server away containers keep running and the status converges when it returns" {
+    pod_yaml away 'exec /bin/busybox sleep 6' '{"restartPolicy":"Never"}' | kc apply -f -
+    wait_for 30 pod_phase_is away Running
+    local pid
+    pid=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
+    stop_daemon server
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+    kill -0 "$pid" # still running without a server
+    # The container exits while the server is away.
+    wait_for 15 bash -c "! kill -0 $pid 2>/dev/null"
+    start_daemon server "$MINIK_BIN" server --no-agent --insecure-http --data-dir "$DATA" --listen "127.0.0.1:$PORT"
+    wait_for 20 curl -sf "$URL/healthz"
+    wait_for 20 pod_phase_is away Succeeded || { daemon_log agent >&2; false; }
+    [ "$(pod_field away '.status.containerStatuses[0].state.terminated.reason')" = Completed ]
+    kill -0 "$AGENT_PID"
+}
