@@ -363,7 +363,8 @@ static void yaml_scalar(minik_buf_t *out, const cJSON *v, int indent)
 
 static void yaml_key(minik_buf_t *out, const char *k)
 {
-    if (needs_quotes(k) || strchr(k, '\n'))
+    /* a plain "<<" key would be a merge key */
+    if (needs_quotes(k) || strchr(k, '\n') || strcmp(k, "<<") == 0)
         yaml_quoted(out, k);
     else
         minik_buf_append_str(out, k);

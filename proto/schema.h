@@ -33,7 +33,8 @@ enum {
     MINIK_F_REQUIRED = 1 << 0, /* must be present */
     MINIK_F_RANGE = 1 << 1,    /* an INT (or the int form of INT_OR_STRING) in [min, max] */
     MINIK_F_NONEMPTY = 1 << 2, /* a string, array or map that must not be empty */
-    MINIK_F_NULLABLE = 1 << 3, /* JSON null is accepted (and means "absent") */
+    MINIK_F_NULLABLE = 1 << 3, /* null is kept as null (creationTimestamp: null); other rows
+                                  treat null as "not set" and drop it when defaulting */
 };
 
 /* The validator's context, passed to check functions so they can report located errors. */

@@ -37,7 +37,7 @@ static void check_strategy(minik_vctx_t *c, const cJSON *st)
 {
     const char *type = minik_json_str(st, "type");
     const cJSON *ru = cJSON_GetObjectItemCaseSensitive(st, "rollingUpdate");
-    if (type && strcmp(type, "Recreate") == 0 && ru) {
+    if (type && strcmp(type, "Recreate") == 0 && ru && !cJSON_IsNull(ru)) {
         minik_vctx_error(c, ru, ".rollingUpdate",
                          "may not be specified when strategy `type` is 'Recreate'");
         return;

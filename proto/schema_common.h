@@ -83,5 +83,6 @@ void minik_check_unique_names(minik_vctx_t *c, const cJSON *arr);
 /* cJSON helpers for defaulters. */
 void minik_json_set_default(cJSON *obj, const char *key, cJSON *value); /* takes value */
 const char *minik_json_str(const cJSON *obj, const char *key);          /* NULL if absent */
+bool minik_json_present(const cJSON *obj, const char *key);             /* there and not null */
 
 #endif

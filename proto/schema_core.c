@@ -73,8 +73,13 @@ static void check_target_port(minik_vctx_t *c, const cJSON *n)
 static void default_service_port(cJSON *p)
 {
     const cJSON *port = cJSON_GetObjectItemCaseSensitive(p, "port");
-    if (cJSON_IsNumber(port))
-        minik_json_set_default(p, "targetPort", cJSON_CreateNumber(port->valuedouble));
+    const cJSON *tp = cJSON_GetObjectItemCaseSensitive(p, "targetPort");
+    if (!cJSON_IsNumber(port))
+        return;
+    /* Kubernetes defaults before it validates, so targetPort 0 also means "port" */
+    if (cJSON_IsNumber(tp) && tp->valuedouble == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(p, "targetPort");
+    minik_json_set_default(p, "targetPort", cJSON_CreateNumber(port->valuedouble));
 }
 
 static const minik_field_t service_port_fields[] = {
@@ -82,8 +87,9 @@ static const minik_field_t service_port_fields[] = {
      .doc = "required when there is more than one port"},
     {"protocol", MINIK_T_STRING, .enums = protocols, .dflt = "\"TCP\""},
     {"port", MINIK_T_INT, .flags = MINIK_F_REQUIRED | MINIK_F_RANGE, PORT_RANGE},
-    {"targetPort", MINIK_T_INT_OR_STRING, .flags = MINIK_F_RANGE, PORT_RANGE,
-     .check = check_target_port, .doc = "1-65535 or a container port name; default: port"},
+    {"targetPort", MINIK_T_INT_OR_STRING, .flags = MINIK_F_RANGE, .min = 0, .max = 65535,
+     .check = check_target_port,
+     .doc = "1-65535 or a container port name; default (and for 0): port"},
     {"nodePort", MINIK_T_INT, .flags = MINIK_F_RANGE, .min = 0, .max = 65535,
      .doc = "only with type NodePort"},
     {"appProtocol", MINIK_T_STRING},

@@ -261,6 +261,12 @@ void minik_json_set_default(cJSON *obj, const char *key, cJSON *value)
     cJSON_AddItemToObject(obj, key, value);
 }
 
+bool minik_json_present(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return v != NULL && !cJSON_IsNull(v);
+}
+
 const char *minik_json_str(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);

@@ -56,7 +56,7 @@ static void check_one_handler(minik_vctx_t *c, const cJSON *probe)
     static const char *const handlers[] = {"exec", "httpGet", "tcpSocket"};
     int n = 0;
     for (int i = 0; i < 3; i++)
-        if (cJSON_GetObjectItemCaseSensitive(probe, handlers[i]))
+        if (minik_json_present(probe, handlers[i]))
             n++;
     if (n == 0)
         minik_vctx_error(c, NULL, NULL, "must specify a handler: exec, httpGet or tcpSocket");
@@ -114,7 +114,9 @@ static const minik_field_t field_ref_fields[] = {
 
 static void check_one_source(minik_vctx_t *c, const cJSON *vf)
 {
-    int n = cJSON_GetArraySize(vf);
+    int n = 0;
+    for (const cJSON *ch = vf->child; ch; ch = ch->next)
+        n += !cJSON_IsNull(ch);
     if (n != 1)
         minik_vctx_error(c, NULL, NULL,
                          "must specify exactly one of configMapKeyRef, secretKeyRef or fieldRef");
@@ -130,8 +132,7 @@ static const minik_field_t value_from_fields[] = {
 static void check_env(minik_vctx_t *c, const cJSON *env)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(env, "value");
-    if (v && cJSON_GetObjectItemCaseSensitive(env, "valueFrom") && cJSON_IsString(v) &&
-        v->valuestring[0])
+    if (v && minik_json_present(env, "valueFrom") && cJSON_IsString(v) && v->valuestring[0])
         minik_vctx_error(c, NULL, ".valueFrom", "may not be specified when `value` is not empty");
 }
 
@@ -155,8 +156,8 @@ static const minik_field_t local_ref_fields[] = {
 
 static void check_env_from(minik_vctx_t *c, const cJSON *ef)
 {
-    bool cm = cJSON_GetObjectItemCaseSensitive(ef, "configMapRef") != NULL;
-    bool sec = cJSON_GetObjectItemCaseSensitive(ef, "secretRef") != NULL;
+    bool cm = minik_json_present(ef, "configMapRef");
+    bool sec = minik_json_present(ef, "secretRef");
     if (cm == sec)
         minik_vctx_error(c, NULL, NULL, "must specify exactly one of configMapRef or secretRef");
 }
@@ -291,7 +292,7 @@ static const char *const seccomp_types[] = {"RuntimeDefault", "Unconfined", "Loc
 static void check_seccomp(minik_vctx_t *c, const cJSON *sp)
 {
     const char *type = minik_json_str(sp, "type");
-    bool has_local = cJSON_GetObjectItemCaseSensitive(sp, "localhostProfile") != NULL;
+    bool has_local = minik_json_present(sp, "localhostProfile");
     if (type && strcmp(type, "Localhost") == 0 && !has_local)
         minik_vctx_error(c, NULL, ".localhostProfile", "required when type is Localhost");
     if (type && strcmp(type, "Localhost") != 0 && has_local)
@@ -484,7 +485,7 @@ static void check_volume(minik_vctx_t *c, const cJSON *v)
 {
     int n = 0;
     for (int i = 0; volume_sources[i]; i++)
-        if (cJSON_GetObjectItemCaseSensitive(v, volume_sources[i]))
+        if (minik_json_present(v, volume_sources[i]))
             n++;
     if (n > 1)
         minik_vctx_error(c, NULL, NULL,
@@ -495,7 +496,7 @@ static void check_volume(minik_vctx_t *c, const cJSON *v)
 static void default_volume(cJSON *v)
 {
     for (int i = 0; volume_sources[i]; i++)
-        if (cJSON_GetObjectItemCaseSensitive(v, volume_sources[i]))
+        if (minik_json_present(v, volume_sources[i]))
             return;
     cJSON_AddItemToObject(v, "emptyDir", cJSON_CreateObject());
 }
@@ -616,8 +617,7 @@ static void check_toleration(minik_vctx_t *c, const cJSON *t)
                          "all keys\"");
     if (exists && value && value[0])
         minik_vctx_error(c, NULL, ".value", "must be empty when `operator` is 'Exists'");
-    if (cJSON_GetObjectItemCaseSensitive(t, "tolerationSeconds") &&
-        (!effect || strcmp(effect, "NoExecute") != 0))
+    if (minik_json_present(t, "tolerationSeconds") && (!effect || strcmp(effect, "NoExecute") != 0))
         minik_vctx_error(c, NULL, ".effect",
                          "effect must be 'NoExecute' when `tolerationSeconds` is set");
 }
@@ -682,6 +682,25 @@ void minik_check_pod_spec(minik_vctx_t *c, const cJSON *spec)
             if (dup) {
                 cleanup_free char *sub = xasprintf(".%s[%d].name", lists[l], i);
                 minik_vctx_error(c, name, sub, "duplicate value \"%s\"", name->valuestring);
+            }
+            /* with hostNetwork a port is the host's port: hostPort (if set) must match */
+            const cJSON *ports = cJSON_GetObjectItemCaseSensitive(ctr, "ports");
+            int k = 0;
+            for (const cJSON *p =
+                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "hostNetwork")) &&
+                             cJSON_IsArray(ports)
+                         ? ports->child
+                         : NULL;
+                 p; p = p->next, k++) {
+                const cJSON *hp = cJSON_GetObjectItemCaseSensitive(p, "hostPort");
+                const cJSON *cp = cJSON_GetObjectItemCaseSensitive(p, "containerPort");
+                if (cJSON_IsNumber(hp) && hp->valuedouble != 0 && cJSON_IsNumber(cp) &&
+                    hp->valuedouble != cp->valuedouble) {
+                    cleanup_free char *sub =
+                        xasprintf(".%s[%d].ports[%d].hostPort", lists[l], i, k);
+                    minik_vctx_error(c, hp, sub,
+                                     "must match `containerPort` when `hostNetwork` is true");
+                }
             }
             const cJSON *mounts = cJSON_GetObjectItemCaseSensitive(ctr, "volumeMounts");
             int j = 0;

@@ -218,7 +218,9 @@ static void walk_object(minik_vctx_t *c, const minik_field_t *table, const cJSON
             }
         }
         if (row) {
-            walk_child(c, row, ch, "%s", ch->string, 0);
+            /* Kubernetes reads null as "not set" (Helm output is full of `labels:`) */
+            if (!cJSON_IsNull(ch) || (row->flags & MINIK_F_NULLABLE))
+                walk_child(c, row, ch, "%s", ch->string, 0);
             continue;
         }
         const minik_pos_t *p = minik_posmap_get(c->pos, ch);
@@ -231,22 +233,40 @@ static void walk_object(minik_vctx_t *c, const minik_field_t *table, const cJSON
         if (!(r->flags & MINIK_F_REQUIRED))
             continue;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, r->name);
-        if (v == NULL || (cJSON_IsNull(v) && !(r->flags & MINIK_F_NULLABLE))) {
-            if (v)
-                continue; /* a null is reported as a type error by the row itself */
+        if (v == NULL || cJSON_IsNull(v)) {
+            const minik_pos_t *p = v ? minik_posmap_get(c->pos, v) : NULL;
             cleanup_free char *sub = xasprintf(".%s", r->name);
-            report(c, MINIK_DIAG_ERROR, c->cur_pos, false, sub, "required value");
+            report(c, MINIK_DIAG_ERROR, p ? p : c->cur_pos, p != NULL, sub, "required value");
         }
+    }
+}
+
+/* Free-form values (status, ...) are taken as they are, except numbers JSON cannot
+ * carry: cJSON reads 1e999 as infinity, which Kubernetes refuses as out of range. */
+static const minik_field_t any_row = {.name = NULL, .type = MINIK_T_ANY};
+
+static void walk_any(minik_vctx_t *c, const cJSON *node)
+{
+    if (cJSON_IsNumber(node) && !isfinite(node->valuedouble)) {
+        fail(c, "number out of range");
+        return;
+    }
+    int i = 0;
+    for (const cJSON *ch = node->child; ch; ch = ch->next, i++) {
+        if (cJSON_IsArray(node))
+            walk_child(c, &any_row, ch, NULL, NULL, i);
+        else if (ch->string)
+            walk_child(c, &any_row, ch, "%s", ch->string, 0);
     }
 }
 
 static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
 {
-    int errors_before = c->errors;
     if (cJSON_IsNull(node) && (f->flags & MINIK_F_NULLABLE))
         return;
     switch (f->type) {
     case MINIK_T_ANY:
+        walk_any(c, node);
         break;
     case MINIK_T_STRING:
         if (!cJSON_IsString(node)) {
@@ -262,7 +282,9 @@ static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
     case MINIK_T_INT:
         if (!is_integral(node)) {
             fail(c, "must be an integer, got %s",
-                 cJSON_IsNumber(node) ? "a fraction" : type_name(node));
+                 !cJSON_IsNumber(node)         ? type_name(node)
+                 : isfinite(node->valuedouble) ? "a fraction"
+                                               : "a number out of range");
             return;
         }
         check_range(c, f, (int64_t)node->valuedouble);
@@ -375,7 +397,6 @@ static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
     }
     /* Cross-field checks run whenever the value has the right type, even if parts of it
      * were wrong, so that every problem of a file is reported at once. */
-    (void)errors_before;
     if (f->check)
         f->check(c, node);
 }
@@ -457,6 +478,11 @@ static void apply_defaults(const minik_field_t *f, cJSON *node)
             return;
         for (const minik_field_t *r = f->fields; r && r->name; r++) {
             cJSON *v = cJSON_GetObjectItemCaseSensitive(node, r->name);
+            if (v && cJSON_IsNull(v) && !(r->flags & MINIK_F_NULLABLE)) {
+                /* null means unset: drop it, and default it like an absent field */
+                cJSON_DeleteItemFromObjectCaseSensitive(node, r->name);
+                v = NULL;
+            }
             if (v == NULL && r->dflt) {
                 v = cJSON_Parse(r->dflt);
                 if (v == NULL)

@@ -33,6 +33,7 @@ int minik_validate(const cJSON *obj, const minik_posmap_t *pos, const char *sour
 
 /* Fill in defaults in place, as the Kubernetes API server would (restartPolicy Always,
  * imagePullPolicy, protocol TCP, strategy RollingUpdate 25%/25%, namespace "default", ...).
+ * Fields set to null are unset: they are removed, then defaulted like absent ones.
  * `obj` should have passed minik_validate; an object of an unknown kind is left alone.
  * Idempotent: defaulting a defaulted object changes nothing. */
 void minik_default(cJSON *obj);

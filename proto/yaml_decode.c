@@ -552,11 +552,13 @@ static bool on_alias(decoder_t *d, const yaml_event_t *ev)
     return true;
 }
 
-static void parser_error(decoder_t *d, const yaml_parser_t *p)
+static void parser_error(decoder_t *d, const yaml_parser_t *p, const char *data, size_t len)
 {
     const yaml_mark_t *m = p->problem ? &p->problem_mark : &p->mark;
     minik_pos_t pos = mark_pos(m);
-    if (p->error == YAML_MEMORY_ERROR)
+    if (m->index < len && data[m->index] == '\t')
+        error_at(d, &pos, "", "invalid YAML: a tab character; YAML indents with spaces only");
+    else if (p->error == YAML_MEMORY_ERROR)
         error_at(d, &pos, "", "out of memory while parsing YAML");
     else if (p->context)
         error_at(d, &pos, "", "invalid YAML: %s (%s at line %u)",
@@ -670,7 +672,7 @@ int minik_yaml_decode(const char *source, const char *data, size_t len, minik_po
     while (!done) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            parser_error(d, &parser);
+            parser_error(d, &parser, data, len);
             break;
         }
         bool ok = true;

@@ -33,6 +33,7 @@ struct entry {
     minik_sched_node_t *node; /* the node the pod is accounted on, or NULL */
     entry_t *prev, *next;     /* links in the active or unschedulable list */
     char *reported;           /* unschedulable message last written to the store */
+    bool orphan;              /* bound to a node the cache does not know (yet) */
 };
 
 typedef struct list {
@@ -59,7 +60,9 @@ struct minik_scheduler {
     minik_sched_node_t **snap_nodes;
     size_t n_snap_nodes;
     bool snap_dirty;
-    size_t term_pods; /* accounted pods with inter-pod (anti-)affinity terms */
+    size_t term_pods;      /* accounted pods with inter-pod (anti-)affinity terms */
+    size_t orphans;        /* entries with orphan set: a new node only scans pods if any */
+    minik_strmap_t owners; /* owner uid -> minik_sched_pod_list_t of accounted pods */
 
     list_t active, unschedulable;
     minik_scheduler_stats_t stats;
@@ -136,9 +139,26 @@ static void cluster_changed(minik_scheduler_t *s)
 static void account(minik_scheduler_t *s, entry_t *e, minik_sched_node_t *node)
 {
     e->node = node;
-    if (!node)
+    if (!node) {
+        if (e->state == POD_ASSIGNED && !e->orphan) {
+            e->orphan = true;
+            s->orphans++;
+        }
         return;
+    }
     minik_sched_node_add_pod(node, e->pod);
+    if (e->pod->owner_uid) {
+        minik_sched_pod_list_t *l = minik_strmap_get(&s->owners, e->pod->owner_uid);
+        if (!l) {
+            l = xcalloc(1, sizeof(*l));
+            minik_strmap_put(&s->owners, e->pod->owner_uid, l);
+        }
+        if (l->n == l->cap) {
+            l->cap = l->cap ? l->cap * 2 : 8;
+            l->pods = xrealloc(l->pods, l->cap * sizeof(*l->pods));
+        }
+        l->pods[l->n++] = e->pod;
+    }
     if (minik_sched_pod_has_pod_terms(e->pod))
         s->term_pods++;
 }
@@ -146,9 +166,26 @@ static void account(minik_scheduler_t *s, entry_t *e, minik_sched_node_t *node)
 /* Returns true if resources were released. */
 static bool unaccount(minik_scheduler_t *s, entry_t *e)
 {
+    if (e->orphan) {
+        e->orphan = false;
+        s->orphans--;
+    }
     if (!e->node)
         return false;
     minik_sched_node_remove_pod(e->node, e->pod);
+    minik_sched_pod_list_t *l =
+        e->pod->owner_uid ? minik_strmap_get(&s->owners, e->pod->owner_uid) : NULL;
+    for (size_t i = 0; l && i < l->n; i++) {
+        if (l->pods[i] != e->pod)
+            continue;
+        l->pods[i] = l->pods[--l->n];
+        if (l->n == 0) {
+            minik_strmap_del(&s->owners, e->pod->owner_uid);
+            free(l->pods);
+            free(l);
+        }
+        break;
+    }
     if (minik_sched_pod_has_pod_terms(e->pod))
         s->term_pods--;
     e->node = NULL;
@@ -201,9 +238,10 @@ static void attach_orphan(const char *key, void *value, void *ud)
 {
     attach_ctx_t *a = ud;
     entry_t *e = value;
-    if (e->state == POD_ASSIGNED && !e->node && e->pod->node_name &&
-        strcmp(e->pod->node_name, a->node->name) == 0)
+    if (e->orphan && e->pod->node_name && strcmp(e->pod->node_name, a->node->name) == 0) {
+        unaccount(a->s, e);
         account(a->s, e, a->node);
+    }
 }
 
 typedef struct detach_ctx {
@@ -217,8 +255,9 @@ static void detach_pod(const char *key, void *value, void *ud)
     entry_t *e = value;
     if (e->node == d->node) {
         unaccount(d->s, e);
-        /* An assumed pod whose node vanished must be placed again once its bind fails
-         * (it will: the Node is gone) — nothing else to do here. */
+        /* A bound pod waits for its node to come back (or for its owner to replace it);
+         * an assumed one keeps its bind in flight and is handled by its outcome. */
+        account(d->s, e, NULL);
     }
 }
 
@@ -254,7 +293,8 @@ static void on_node_event(const minik_store_event_t *ev, void *ud)
         }
         minik_strmap_put(&s->nodes, node->name, node);
         attach_ctx_t a = {s, node};
-        minik_strmap_foreach(&s->pods, attach_orphan, &a);
+        if (s->orphans > 0)
+            minik_strmap_foreach(&s->pods, attach_orphan, &a);
         s->snap_dirty = true;
     }
     cluster_changed(s);
@@ -593,7 +633,7 @@ static void refresh_snapshot(minik_scheduler_t *s)
 static void schedule_one(minik_scheduler_t *s, entry_t *e)
 {
     refresh_snapshot(s);
-    minik_sched_snapshot_t snap = {s->snap_nodes, s->n_snap_nodes, s->term_pods > 0};
+    minik_sched_snapshot_t snap = {s->snap_nodes, s->n_snap_nodes, s->term_pods > 0, &s->owners};
     minik_sched_result_t r;
     s->stats.attempts++;
     if (minik_sched_schedule(&s->algo, &snap, e->pod, &r) == 0) {
@@ -719,6 +759,13 @@ static void free_entry_cb(const char *key, void *value, void *ud)
     entry_free(value);
 }
 
+static void free_list_cb(const char *key, void *value, void *ud)
+{
+    minik_sched_pod_list_t *l = value;
+    free(l->pods);
+    free(l);
+}
+
 static void free_node_cb(const char *key, void *value, void *ud)
 {
     minik_sched_node_free(value);
@@ -730,6 +777,8 @@ static void maybe_destroy(minik_scheduler_t *s)
         return;
     minik_strmap_foreach(&s->pods, free_entry_cb, NULL);
     minik_strmap_clear(&s->pods);
+    minik_strmap_foreach(&s->owners, free_list_cb, NULL);
+    minik_strmap_clear(&s->owners);
     minik_strmap_foreach(&s->nodes, free_node_cb, NULL);
     minik_strmap_clear(&s->nodes);
     free(s->snap_nodes);

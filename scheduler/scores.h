@@ -55,6 +55,13 @@ void minik_sched_score_inter_pod(const minik_sched_snapshot_t *snap, const minik
 /* Min-max normalisation to 0-100 (InterPodAffinity's NormalizeScore); all equal gives 0. */
 void minik_sched_normalize_min_max(int64_t *scores, size_t n);
 
+/* Zone-aware owner spreading (kube-scheduler's SelectorSpread): when nodes carry
+ * topology.kubernetes.io/zone, each normalised per-node score becomes
+ * (node + 2 * zone) / 3, where zone = 100 * (max - count) / max over the owner's pods per
+ * zone (100 when no zone has any). Nodes without a zone keep their per-node score. */
+void minik_sched_owner_zone_blend(const minik_sched_snapshot_t *snap, const minik_sched_pod_t *pod,
+                                  minik_sched_node_t *const *nodes, size_t n, int64_t *scores);
+
 /* kube-scheduler's DefaultNormalizeScore: scale so the maximum becomes 100; `reverse`
  * turns "fewer is better" counts into scores (100 - v*100/max); all 0 stays 0, or 100
  * when reversed. */

@@ -823,6 +823,9 @@ int minik_sched_node_update(minik_sched_node_t *n, const cJSON *node, bool ready
     if (n->labels && !cJSON_IsObject(n->labels))
         n->labels = NULL;
     n->ready = ready;
+    n->zone = str_or_null(obj_get(n->labels, MINIK_LABEL_ZONE));
+    if (!n->zone)
+        n->zone = str_or_null(obj_get(n->labels, MINIK_LABEL_ZONE_LEGACY));
     const cJSON *spec = obj_get(n->obj, "spec");
     n->unschedulable = cJSON_IsTrue(obj_get(spec, "unschedulable"));
     const cJSON *status = obj_get(n->obj, "status");
@@ -882,6 +885,7 @@ void minik_sched_node_add_pod(minik_sched_node_t *n, minik_sched_pod_t *p)
         n->pods = xrealloc(n->pods, n->cap_pods * sizeof(*n->pods));
     }
     n->pods[n->n_pods++] = p;
+    p->on_node = n;
     res_add(&n->requested, &p->req);
     n->requested.pods += 1;
     res_add(&n->nonzero_requested, &p->nonzero);
@@ -895,6 +899,7 @@ bool minik_sched_node_remove_pod(minik_sched_node_t *n, const minik_sched_pod_t 
             continue;
         /* Order does not matter to placement: swap with the last. */
         n->pods[i] = n->pods[--n->n_pods];
+        ((minik_sched_pod_t *)p)->on_node = NULL;
         n->requested.milli_cpu -= p->req.milli_cpu;
         n->requested.memory -= p->req.memory;
         n->requested.pods -= 1;

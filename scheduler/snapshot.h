@@ -17,6 +17,7 @@
 
 #include "lib/error.h"
 #include "proto/selector.h"
+#include "scheduler/strmap.h"
 
 /* Requests of pods without a cpu/memory request, used only for scoring so that such pods
  * still spread (kube-scheduler's DefaultMilliCPURequest / DefaultMemoryRequest). */
@@ -27,6 +28,8 @@
 
 /* The well-known labels and taints placement understands. */
 #define MINIK_LABEL_HOSTNAME         "kubernetes.io/hostname"
+#define MINIK_LABEL_ZONE             "topology.kubernetes.io/zone"
+#define MINIK_LABEL_ZONE_LEGACY      "failure-domain.beta.kubernetes.io/zone"
 #define MINIK_TAINT_NOT_READY        "node.kubernetes.io/not-ready"
 #define MINIK_TAINT_UNSCHEDULABLE    "node.kubernetes.io/unschedulable"
 #define MINIK_DEFAULT_SCHEDULER_NAME "default-scheduler"
@@ -133,6 +136,8 @@ typedef struct minik_sched_spread {
     bool honor_taints;          /* nodeTaintsPolicy Honor (default Ignore) */
 } minik_sched_spread_t;
 
+struct minik_sched_node;
+
 typedef struct minik_sched_pod {
     cJSON *obj;                  /* owned copy of the Pod */
     const char *ns, *name, *uid; /* point into obj */
@@ -141,9 +146,10 @@ typedef struct minik_sched_pod {
     const cJSON *labels;         /* metadata.labels (may be NULL) */
     const char *node_name;       /* spec.nodeName, NULL when unscheduled (points into obj) */
     char *assumed_node;          /* set by the scheduler between choosing and binding */
-    const char *scheduler_name;  /* spec.schedulerName or MINIK_DEFAULT_SCHEDULER_NAME */
-    bool terminating;            /* metadata.deletionTimestamp is set */
-    bool finished;               /* status.phase Succeeded or Failed: holds no resources */
+    const struct minik_sched_node *on_node; /* the node accounting it (add_pod), or NULL */
+    const char *scheduler_name;             /* spec.schedulerName or MINIK_DEFAULT_SCHEDULER_NAME */
+    bool terminating;                       /* metadata.deletionTimestamp is set */
+    bool finished; /* status.phase Succeeded or Failed: holds no resources */
 
     minik_sched_res_t req;     /* effective requests, init containers included; pods = 1 */
     minik_sched_res_t nonzero; /* the same with scoring defaults for unset requests */
@@ -185,6 +191,7 @@ typedef struct minik_sched_node {
     const cJSON *labels;
     bool ready;         /* from the readiness callback (heartbeats), see scheduler.h */
     bool unschedulable; /* spec.unschedulable: cordoned */
+    const char *zone;   /* topology.kubernetes.io/zone (or the legacy label), or NULL */
     minik_sched_res_t alloc;
     minik_sched_taint_t *taints;
     size_t n_taints;
@@ -222,6 +229,11 @@ bool minik_sched_node_remove_pod(minik_sched_node_t *n, const minik_sched_pod_t 
  * name, which is what the kubelet sets it to. NULL if absent. */
 const char *minik_sched_node_label(const minik_sched_node_t *n, const char *key);
 
+typedef struct minik_sched_pod_list {
+    minik_sched_pod_t **pods;
+    size_t n, cap;
+} minik_sched_pod_list_t;
+
 /* Nodes to schedule onto: the candidate list the filters and scores run over. Nodes are
  * borrowed; keep them sorted by name for deterministic results. */
 typedef struct minik_sched_snapshot {
@@ -230,6 +242,9 @@ typedef struct minik_sched_snapshot {
     /* True if some pod on these nodes has inter-pod (anti-)affinity terms. Only a hint
      * that lets the pre-filter and scores skip scanning every pod; set it when unsure. */
     bool any_pod_terms;
+    /* Optional index: controller owner uid -> minik_sched_pod_list_t of the pods on these
+     * nodes, so owner spreading need not scan every node. NULL: scan. */
+    const minik_strmap_t *owners;
 } minik_sched_snapshot_t;
 
 /* Does the pod carry any inter-pod (anti-)affinity term? */

@@ -91,7 +91,9 @@ static void string_round_trip(const uint8_t *data, size_t size)
     s[size] = '\0';
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "value", s);
-    cJSON_AddStringToObject(o, s, "key");
+    cJSON *keys = cJSON_AddObjectToObject(o, "keys"); /* its own object: no collision */
+    cJSON_AddStringToObject(keys, s, "key");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "list"), cJSON_CreateString(s));
     round_trip_plain(o);
     cJSON_Delete(o);
     free(s);

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     minik_sched_pod_t *pod = NULL;
     if (minik_sched_pod_new(j, &pod, NULL) == 0) {
         minik_sched_node_t *nodes[] = {node};
-        minik_sched_snapshot_t snap = {nodes, 1, true};
+        minik_sched_snapshot_t snap = {nodes, 1, true, NULL};
         minik_sched_prefilter_t pf;
         minik_sched_prefilter_init(&pf, &snap, pod);
         minik_sched_reasons_t why = {0};

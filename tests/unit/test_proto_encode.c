@@ -109,6 +109,7 @@ static void strings_that_would_change_type_are_quoted(void **state)
     cJSON_AddStringToObject(o, "y", "key y");
     cJSON_AddStringToObject(o, "123", "numeric key");
     cJSON_AddStringToObject(o, "a: b", "colon key");
+    cJSON_AddStringToObject(o, "<<", "not a merge key");
     cJSON_AddNumberToObject(o, "half", 0.5);
     cJSON_AddNumberToObject(o, "neg", -3);
     cJSON_AddNumberToObject(o, "big", 1e20);

@@ -15,6 +15,7 @@
 #include "lib/xalloc.h"
 #include "proto/kinds.h"
 #include "proto/manifest.h"
+#include "proto/names.h"
 #include "proto/validate.h"
 #include "tests/unit/proto_helpers.h"
 
@@ -481,8 +482,84 @@ static void scheduling_volumes_security_and_resources(void **state)
     cJSON_Delete(p);
 }
 
+/* What `kubectl get pod -o yaml` prints: server-set metadata, defaulted fields, status.
+ * Saving it and applying it again must work unchanged. */
+static const char get_output[] = "apiVersion: v1\n"
+                                 "kind: Pod\n"
+                                 "metadata:\n"
+                                 "  annotations:\n"
+                                 "    kubectl.kubernetes.io/restartedAt: \"2024-05-01T10:00:00Z\"\n"
+                                 "  creationTimestamp: \"2024-05-01T10:00:05Z\"\n"
+                                 "  finalizers:\n"
+                                 "  - example.com/cleanup\n"
+                                 "  generateName: web-7c5ddbdf54-\n"
+                                 "  labels:\n"
+                                 "    app: web\n"
+                                 "    pod-template-hash: 7c5ddbdf54\n"
+                                 "  name: web-7c5ddbdf54-x2x9q\n"
+                                 "  namespace: default\n"
+                                 "  ownerReferences:\n"
+                                 "  - apiVersion: apps/v1\n"
+                                 "    blockOwnerDeletion: true\n"
+                                 "    controller: true\n"
+                                 "    kind: ReplicaSet\n"
+                                 "    name: web-7c5ddbdf54\n"
+                                 "    uid: 1f0e5d2c-6a3b-4c1d-9e8f-0a1b2c3d4e5f\n"
+                                 "  resourceVersion: \"4711\"\n"
+                                 "  uid: 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d\n"
+                                 "spec:\n"
+                                 "  containers:\n"
+                                 "  - image: nginx:1.25\n"
+                                 "    imagePullPolicy: IfNotPresent\n"
+                                 "    name: web\n"
+                                 "    ports:\n"
+                                 "    - containerPort: 80\n"
+                                 "      protocol: TCP\n"
+                                 "    resources: {}\n"
+                                 "    terminationMessagePath: /dev/termination-log\n"
+                                 "    terminationMessagePolicy: File\n"
+                                 "  dnsPolicy: ClusterFirst\n"
+                                 "  enableServiceLinks: true\n"
+                                 "  nodeName: pi-1\n"
+                                 "  restartPolicy: Always\n"
+                                 "  schedulerName: default-scheduler\n"
+                                 "  securityContext: {}\n"
+                                 "  terminationGracePeriodSeconds: 30\n"
+                                 "  tolerations:\n"
+                                 "  - effect: NoExecute\n"
+                                 "    key: node.kubernetes.io/not-ready\n"
+                                 "    operator: Exists\n"
+                                 "    tolerationSeconds: 300\n"
+                                 "status:\n"
+                                 "  conditions:\n"
+                                 "  - lastProbeTime: null\n"
+                                 "    lastTransitionTime: \"2024-05-01T10:00:05Z\"\n"
+                                 "    status: \"True\"\n"
+                                 "    type: Ready\n"
+                                 "  phase: Running\n"
+                                 "  podIP: 10.42.0.7\n";
+
+static void kubectl_get_output_applies_unchanged(void **state)
+{
+    cJSON *p = proto_load_one(get_output);
+    assert_str_at(p, "metadata.resourceVersion", "4711");
+    assert_str_at(p, "status.conditions[0].status", "True"); /* quoted: stays a string */
+    assert_true(cJSON_IsNull(proto_at(p, "status.conditions[0].lastProbeTime")));
+    /* nothing left to default: defaulting it again is the identity */
+    cJSON *again = cJSON_Duplicate(p, true);
+    minik_default(again);
+    assert_true(cJSON_Compare(p, again, true));
+    cJSON_Delete(again);
+    cJSON_Delete(p);
+}
+
 static void host_network_ports_default_host_port(void **state)
 {
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec:\n  hostNetwork: true\n"
+                 "  containers:\n  - name: a\n    image: x:1\n"
+                 "    ports: [{containerPort: 80, hostPort: 8080}]\n",
+                 "app.yaml:9:43: spec.containers[0].ports[0].hostPort: must match `containerPort` "
+                 "when `hostNetwork` is true\n");
     cJSON *p = proto_load_one("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\n"
                               "spec:\n  hostNetwork: true\n  containers:\n"
                               "  - name: a\n    image: x:1\n    ports:\n"
@@ -497,9 +574,11 @@ static void nodeport_service_and_named_target_port(void **state)
                               "spec:\n  type: NodePort\n  selector: {app: web}\n  ports:\n"
                               "  - name: http\n    port: 80\n    targetPort: http-web\n"
                               "    nodePort: 30080\n  - name: dns\n    port: 53\n"
-                              "    protocol: UDP\n");
+                              "    protocol: UDP\n  - name: tls\n    port: 8443\n"
+                              "    targetPort: 0\n");
     assert_str_at(s, "spec.ports[0].targetPort", "http-web");
     assert_int_at(s, "spec.ports[1].targetPort", 53);
+    assert_int_at(s, "spec.ports[2].targetPort", 8443); /* 0 means "the port" */
     assert_str_at(s, "spec.ports[1].protocol", "UDP");
     assert_str_at(s, "spec.externalTrafficPolicy", "Cluster");
     cJSON_Delete(s);
@@ -522,6 +601,28 @@ static void cluster_scoped_kinds_get_no_namespace(void **state)
                                "firstTimestamp: \"2024-01-31T12:00:00Z\"\n");
     assert_str_at(ev, "metadata.namespace", "default");
     cJSON_Delete(ev);
+}
+
+/* null means "not set", as Kubernetes reads it (Helm charts render empty keys as null) */
+static void nulls_are_unset_fields(void **state)
+{
+    cJSON *d = proto_load_one("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                              "  labels:\n  annotations: ~\nspec:\n  replicas:\n"
+                              "  selector: {matchLabels: {app: web}}\n  strategy: null\n"
+                              "  template:\n    metadata:\n      labels: {app: web}\n"
+                              "    spec:\n      volumes: [{name: v, emptyDir: null}]\n"
+                              "      containers:\n      - name: web\n        image: nginx:1\n"
+                              "        resources:\n        env:\n"
+                              "        - {name: A, value: x, valueFrom: null}\n");
+    assert_int_at(d, "spec.replicas", 1);
+    assert_str_at(d, "spec.strategy.rollingUpdate.maxSurge", "25%");
+    assert_null(proto_at(d, "metadata.labels"));
+    assert_null(proto_at(d, "spec.template.spec.containers[0].resources"));
+    assert_true(cJSON_IsObject(proto_at(d, "spec.template.spec.volumes[0].emptyDir")));
+    cJSON_Delete(d);
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                 "  - name: a\n    image: ~\n",
+                 "app.yaml:7:5: spec.containers[0].image: required value\n");
 }
 
 static void defaulting_is_idempotent(void **state)
@@ -646,6 +747,70 @@ static void names_labels_and_namespaces(void **state)
                  "app.yaml:5:14: metadata.namespace: not allowed: Namespace is not namespaced\n");
 }
 
+static char *repeat(char c, size_t n);
+
+/* the last label of a 253-character subdomain */
+static char *repeat_static61(void)
+{
+    static char s[62];
+    memset(s, 'b', 61);
+    s[61] = '\0';
+    return s;
+}
+
+static char *repeat(char c, size_t n)
+{
+    char *s = xmalloc(n + 1);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void name_rules_at_their_limits(void **state)
+{
+    char buf[MINIK_NAME_MSG_MAX];
+    cleanup_free char *l63 = repeat('a', 63);
+    cleanup_free char *l64 = repeat('a', 64);
+    assert_null(minik_names_check_dns1123_label(l63, buf, sizeof buf));
+    assert_string_equal(minik_names_check_dns1123_label(l64, buf, sizeof buf),
+                        "must be no more than 63 characters");
+    assert_null(minik_names_check_dns1123_label("0-a", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_label("a-", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_label("", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1035_label("0a", buf, sizeof buf));
+    assert_null(minik_names_check_dns1035_label("a0", buf, sizeof buf));
+    /* subdomains: dot-separated labels, 253 at most */
+    cleanup_free char *sub = xasprintf("%s.%s.%s.%s", l63, l63, l63, repeat_static61());
+    assert_int_equal(strlen(sub), 253);
+    assert_null(minik_names_check_dns1123_subdomain(sub, buf, sizeof buf));
+    cleanup_free char *sub254 = xasprintf("%sa", sub);
+    assert_string_equal(minik_names_check_dns1123_subdomain(sub254, buf, sizeof buf),
+                        "must be no more than 253 characters");
+    assert_non_null(minik_names_check_dns1123_subdomain("a..b", buf, sizeof buf));
+    assert_non_null(minik_names_check_dns1123_subdomain(".a", buf, sizeof buf));
+    /* label keys and values */
+    assert_null(minik_names_check_qualified_name("app.kubernetes.io/name", buf, sizeof buf));
+    assert_null(minik_names_check_qualified_name("A_b.C-d", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("a/b/c", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("Example.com/x", buf, sizeof buf));
+    assert_non_null(minik_names_check_qualified_name("x/", buf, sizeof buf));
+    assert_null(minik_names_check_label_value("", buf, sizeof buf));
+    assert_null(minik_names_check_label_value(l63, buf, sizeof buf));
+    assert_non_null(minik_names_check_label_value(l64, buf, sizeof buf));
+    assert_non_null(minik_names_check_label_value("a b", buf, sizeof buf));
+    /* data keys, port names, env names */
+    assert_null(minik_names_check_config_key(".dockerconfigjson", buf, sizeof buf));
+    assert_non_null(minik_names_check_config_key("..", buf, sizeof buf));
+    assert_non_null(minik_names_check_config_key("a/b", buf, sizeof buf));
+    assert_null(minik_names_check_port_name("http-web", buf, sizeof buf));
+    assert_non_null(minik_names_check_port_name("8080", buf, sizeof buf)); /* no letter */
+    assert_non_null(minik_names_check_port_name("a--b", buf, sizeof buf)); /* "--" */
+    assert_non_null(minik_names_check_port_name("abcdefghijklmnop", buf, sizeof buf)); /* 16 */
+    assert_null(minik_names_check_env_var_name("MY_VAR.x-1", buf, sizeof buf));
+    assert_non_null(minik_names_check_env_var_name("1VAR", buf, sizeof buf));
+    assert_non_null(minik_names_check_env_var_name("A B", buf, sizeof buf));
+}
+
 static void cross_field_rules(void **state)
 {
     assert_diags("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
@@ -697,8 +862,8 @@ static void cross_field_rules(void **state)
                  "binaryData: {a: eA==}\n",
                  "app.yaml:5:17: binaryData[a]: duplicate of key \"a\" in data\n");
     assert_diags("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n"
-                 "  - {port: 80, nodePort: 30000}\n  - {port: 80, targetPort: 0}\n",
-                 "app.yaml:7:28: spec.ports[1].targetPort: must be between 1 and 65535, got 0\n"
+                 "  - {port: 80, nodePort: 30000}\n  - {port: 80, targetPort: 70000}\n",
+                 "app.yaml:7:28: spec.ports[1].targetPort: must be between 0 and 65535, got 70000\n"
                  "app.yaml:6:5: spec.ports[0].name: required value: more than one port needs "
                  "names\n"
                  "app.yaml:6:26: spec.ports[0].nodePort: may not be used when `type` is "
@@ -735,6 +900,15 @@ static void json_bodies_without_positions(void **state)
     assert_string_equal(b.data, "metadata.name: duplicate key\n"
                                 "spec.replicas: must be an integer, got a fraction\n"
                                 "spec.selector: empty selector is invalid for deployment\n");
+    /* numbers JSON cannot carry are refused even in free-form status */
+    cJSON *inf = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
+                             "{\"name\":\"n\"},\"status\":{\"x\":[1,1e999]}}");
+    minik_diags_t d2 = MINIK_DIAGS_INIT;
+    assert_int_equal(minik_validate(inf, NULL, NULL, MINIK_VALIDATE_STRICT, &d2, NULL), 1);
+    assert_string_equal(d2.items[0].path, "status.x[1]");
+    assert_string_equal(d2.items[0].message, "number out of range");
+    minik_diags_clear(&d2);
+    cJSON_Delete(inf);
     /* the API server maps entries to Status causes: field path and message apart */
     assert_string_equal(d.items[1].path, "spec.replicas");
     assert_int_equal(d.items[1].line, 0);
@@ -821,6 +995,9 @@ static void bad_yaml_is_located(void **state)
                          "app.yaml:2:1: a: duplicate key (first defined at line 1)\n"
                          "app.yaml:5:3: b.c: duplicate key (first defined at line 4)\n");
     assert_decode_errors("a: *nope\n", "app.yaml:1:4: a: unknown anchor \"nope\"\n");
+    assert_decode_errors("a:\n\tb: 1\n",
+                         "app.yaml:2:1: invalid YAML: a tab character; YAML indents with spaces "
+                         "only\n");
     /* YAML 1.1 key typing, as Kubernetes' reader does it: the key n is the boolean false */
     assert_decode_errors("n: 1\nfalse: 2\n",
                          "app.yaml:2:1: false: duplicate key (first defined at line 1)\n");
@@ -902,6 +1079,12 @@ static void multi_documents_lists_and_json(void **state)
     assert_string_equal(cJSON_GetObjectItem(m->docs[2].obj, "s")->valuestring, "a/b\xc3\xa9");
     assert_int_equal(m->docs[1].line, 8); /* a List item keeps its own position */
     assert_int_equal(m->docs[2].line, 9);
+    /* nested Lists are flattened too */
+    const char *nested = "kind: List\nitems:\n- kind: List\n  items:\n  - {kind: C}\n- {kind: D}\n";
+    assert_int_equal(minik_manifest_decode_buf(m, "app.yaml", nested, strlen(nested), &d), 0);
+    assert_int_equal(m->n_docs, 5);
+    assert_string_equal(cJSON_GetObjectItem(m->docs[3].obj, "kind")->valuestring, "C");
+    assert_string_equal(cJSON_GetObjectItem(m->docs[4].obj, "kind")->valuestring, "D");
     /* every node has its position: value and key */
     const cJSON *s = cJSON_GetObjectItem(m->docs[2].obj, "s");
     const minik_pos_t *p = minik_posmap_get(m->pos, s);
@@ -977,15 +1160,18 @@ int main(void)
         cmocka_unit_test(configmap_literal_blocks_keep_their_text),
         cmocka_unit_test(probes_default_like_kubernetes),
         cmocka_unit_test(scheduling_volumes_security_and_resources),
+        cmocka_unit_test(kubectl_get_output_applies_unchanged),
         cmocka_unit_test(host_network_ports_default_host_port),
         cmocka_unit_test(nodeport_service_and_named_target_port),
         cmocka_unit_test(cluster_scoped_kinds_get_no_namespace),
+        cmocka_unit_test(nulls_are_unset_fields),
         cmocka_unit_test(defaulting_is_idempotent),
         cmocka_unit_test(all_errors_of_a_file_with_locations),
         cmocka_unit_test(warn_mode_downgrades_unknown_fields_only),
         cmocka_unit_test(wrong_types_and_missing_required),
         cmocka_unit_test(kinds_and_api_versions),
         cmocka_unit_test(names_labels_and_namespaces),
+        cmocka_unit_test(name_rules_at_their_limits),
         cmocka_unit_test(cross_field_rules),
         cmocka_unit_test(quantities_in_manifests),
         cmocka_unit_test(json_bodies_without_positions),

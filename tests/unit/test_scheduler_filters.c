@@ -1011,7 +1011,7 @@ static void run_filter_case(const filter_case_t *c)
     minik_sched_pod_t *pod = sched_pod("p", c->pod_meta, c->pod_spec);
     if (pod->invalid)
         fail_msg("%s: test pod invalid: %s", c->name, pod->invalid);
-    minik_sched_snapshot_t snap = {&node, 1, true};
+    minik_sched_snapshot_t snap = {&node, 1, true, NULL};
     minik_sched_prefilter_t pf;
     minik_sched_prefilter_init(&pf, &snap, pod);
     minik_sched_reasons_t why = {0};
@@ -1050,7 +1050,7 @@ static void anti_affinity_zone_topology(void **state)
     minik_sched_pod_t *web = sched_pod("web", "'labels':{'app':'web'}", NULL);
     minik_sched_node_add_pod(a1, web);
     minik_sched_node_t *nodes[] = {a1, a2, b1, nolabel};
-    minik_sched_snapshot_t snap = {nodes, 4, false};
+    minik_sched_snapshot_t snap = {nodes, 4, false, NULL};
     minik_sched_pod_t *p = sched_pod("p", NULL, ANTI(WEB_SEL, "zone", ""));
     minik_sched_prefilter_t pf;
     minik_sched_prefilter_init(&pf, &snap, p);
@@ -1075,7 +1075,7 @@ static void affinity_zone_topology(void **state)
     minik_sched_pod_t *db = sched_pod("db", "'labels':{'app':'db'}", NULL);
     minik_sched_node_add_pod(a1, db);
     minik_sched_node_t *nodes[] = {a1, a2, b1};
-    minik_sched_snapshot_t snap = {nodes, 3, false};
+    minik_sched_snapshot_t snap = {nodes, 3, false, NULL};
     minik_sched_pod_t *p = sched_pod("p", NULL, AFF(DB_SEL, "zone"));
     minik_sched_prefilter_t pf;
     minik_sched_prefilter_init(&pf, &snap, p);
@@ -1122,7 +1122,7 @@ static void spread_fx_free(spread_fx_t *f)
  * skew, "l" missing label, one character per node. */
 static void spread_expect(spread_fx_t *f, const char *meta, const char *spec, const char *want)
 {
-    minik_sched_snapshot_t snap = {f->nodes, f->n_nodes, false};
+    minik_sched_snapshot_t snap = {f->nodes, f->n_nodes, false, NULL};
     minik_sched_pod_t *p = sched_pod("p", meta, spec);
     if (p->invalid)
         fail_msg("invalid: %s", p->invalid);

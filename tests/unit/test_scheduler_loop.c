@@ -255,6 +255,40 @@ static void spreads_an_owner_across_three_nodes(void **state)
     assert_int_equal(count[3], 2);
 }
 
+static void spreads_an_owner_across_zones(void **state)
+{
+    fx_t *f = *state;
+    const char *zone_a = "{'topology.kubernetes.io/zone':'a'}";
+    char json[1024];
+    /* node(): no labels; add the zone label by hand. */
+    snprintf(json, sizeof(json),
+             "{'apiVersion':'v1','kind':'Node','metadata':{'name':'%s','labels':%s},'status':{"
+             "'allocatable':{'cpu':'4','memory':'8Gi','pods':'110'},'conditions':[{'type':"
+             "'Ready','status':'True'}]}}",
+             "a1", zone_a);
+    create(f, json);
+    snprintf(json, sizeof(json),
+             "{'apiVersion':'v1','kind':'Node','metadata':{'name':'%s','labels':%s},'status':{"
+             "'allocatable':{'cpu':'4','memory':'8Gi','pods':'110'},'conditions':[{'type':"
+             "'Ready','status':'True'}]}}",
+             "a2", zone_a);
+    create(f, json);
+    snprintf(json, sizeof(json),
+             "{'apiVersion':'v1','kind':'Node','metadata':{'name':'%s','labels':%s},'status':{"
+             "'allocatable':{'cpu':'4','memory':'8Gi','pods':'110'},'conditions':[{'type':"
+             "'Ready','status':'True'}]}}",
+             "b1", "{'topology.kubernetes.io/zone':'b'}");
+    create(f, json);
+    start(f, NULL);
+    create(f, pod("w0", "100m", "'ownerReferences':[{'uid':'rs-web','controller':true}]", NULL));
+    settle(f);
+    create(f, pod("w1", "100m", "'ownerReferences':[{'uid':'rs-web','controller':true}]", NULL));
+    settle(f);
+    /* w0 took a1 (first by name); per node a2 and b1 tie, but zone b has no replica. */
+    assert_string_equal(node_of(f, "w0"), "a1");
+    assert_string_equal(node_of(f, "w1"), "b1");
+}
+
 static void deleted_pod_frees_room(void **state)
 {
     fx_t *f = *state;
@@ -352,6 +386,33 @@ static void existing_bound_pods_count_after_restart(void **state)
     assert_string_equal(node_of(f, "new"), "n2");
 }
 
+static void pods_follow_their_node_out_and_back(void **state)
+{
+    fx_t *f = *state;
+    create(f, node("n1", "1", NULL, true));
+    create(f, pod("ghostly", "800m", NULL, "'nodeName':'n2'")); /* bound to an unknown node */
+    start(f, NULL);
+    create(f, pod("a", "800m", NULL, NULL));
+    settle(f);
+    assert_string_equal(node_of(f, "a"), "n1");
+    /* n2 appears: its pod counts there, so a second pod does not fit on it. */
+    create(f, node("n2", "1", NULL, true));
+    create(f, pod("b", "800m", NULL, NULL));
+    settle(f);
+    assert_string_equal(node_of(f, "b"), "");
+    /* n1 goes away and comes back: its pod "a" is still accounted there afterwards. */
+    del(f, "Node", "", "n1");
+    settle(f);
+    create(f, node("n1", "1", NULL, true));
+    settle(f);
+    assert_string_equal(node_of(f, "b"), "");
+    assert_string_equal(scheduled_cond(f, "b"),
+                        "False/Unschedulable/0/2 nodes are available: 2 Insufficient cpu.");
+    minik_scheduler_stats_t st;
+    minik_scheduler_get_stats(f->sched, &st);
+    assert_int_equal(st.nodes, 2);
+}
+
 static void bind_conflict_is_retried(void **state)
 {
     fx_t *f = *state;
@@ -423,12 +484,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(unschedulable_gets_condition_then_binds_when_a_node_fits,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(spreads_an_owner_across_three_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(spreads_an_owner_across_zones, setup, teardown),
         cmocka_unit_test_setup_teardown(deleted_pod_frees_room, setup, teardown),
         cmocka_unit_test_setup_teardown(readiness_comes_from_the_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(condition_decides_without_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(cordon_and_uncordon, setup, teardown),
         cmocka_unit_test_setup_teardown(pods_not_ours_are_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(existing_bound_pods_count_after_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(pods_follow_their_node_out_and_back, setup, teardown),
         cmocka_unit_test_setup_teardown(bind_conflict_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(condition_written_despite_a_concurrent_status_update, setup,
                                         teardown),

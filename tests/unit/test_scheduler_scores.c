@@ -209,7 +209,7 @@ static void cluster_free(cluster_t *c)
 static const char *place(cluster_t *c, minik_sched_algo_t *algo, minik_sched_pod_t *p)
 {
     static char buf[512];
-    minik_sched_snapshot_t snap = {c->nodes, c->n, true};
+    minik_sched_snapshot_t snap = {c->nodes, c->n, true, NULL};
     minik_sched_result_t r;
     int rc = minik_sched_schedule(algo, &snap, p, &r);
     c->pods[c->n_pods++] = p;
@@ -379,7 +379,7 @@ static void inter_pod_scores(void **state)
     minik_sched_pod_t *web = sched_pod("web", "'labels':{'app':'web'}", NULL);
     minik_sched_node_add_pod(a, web);
     minik_sched_node_t *nodes[] = {a, b, c};
-    minik_sched_snapshot_t snap = {nodes, 3, true};
+    minik_sched_snapshot_t snap = {nodes, 3, true, NULL};
     int64_t raw[3];
 
     /* preferred anti-affinity on hostname: only a is penalised */
@@ -462,6 +462,38 @@ static void preferred_anti_affinity_spreads_replicas(void **state)
     cluster_free(&c);
 }
 
+static void owner_spread_prefers_another_zone(void **state)
+{
+    cluster_t c = {0};
+    c.nodes[c.n++] =
+        sched_node("a1", "4", "8Gi", 110, "{'topology.kubernetes.io/zone':'a'}", NULL, true);
+    c.nodes[c.n++] =
+        sched_node("a2", "4", "8Gi", 110, "{'topology.kubernetes.io/zone':'a'}", NULL, true);
+    c.nodes[c.n++] =
+        sched_node("b1", "4", "8Gi", 110, "{'topology.kubernetes.io/zone':'b'}", NULL, true);
+    minik_sched_pod_t *first = sched_pod("w0", OWNED("rs1"), NULL);
+    minik_sched_node_add_pod(c.nodes[0], first);
+    c.pods[c.n_pods++] = first;
+    /* Per node, a2 and b1 tie (a2 would win on its name); per zone, b is empty. */
+    int64_t s[3];
+    minik_sched_pod_t *next = sched_pod("w1", OWNED("rs1"), NULL);
+    for (int i = 0; i < 3; i++)
+        s[i] = minik_sched_score_owner_spread(next, c.nodes[i]);
+    minik_sched_normalize(s, 3, true);
+    assert_int_equal(s[0], 0);
+    assert_int_equal(s[1], 100);
+    assert_int_equal(s[2], 100);
+    minik_sched_snapshot_t snap = {c.nodes, c.n, false, NULL};
+    minik_sched_owner_zone_blend(&snap, next, c.nodes, 3, s);
+    assert_int_equal(s[0], 0);
+    assert_int_equal(s[1], 100 / 3);
+    assert_int_equal(s[2], 100);
+    minik_sched_pod_free(next);
+    minik_sched_algo_t algo = {0};
+    assert_string_equal(place(&c, &algo, sched_pod("w2", OWNED("rs1"), NULL)), "b1");
+    cluster_free(&c);
+}
+
 static void topology_spread_decisions(void **state)
 {
     cluster_t c = {0};
@@ -506,6 +538,7 @@ int main(void)
         cmocka_unit_test(small_scorers),
         cmocka_unit_test(inter_pod_scores),
         cmocka_unit_test(preferred_anti_affinity_spreads_replicas),
+        cmocka_unit_test(owner_spread_prefers_another_zone),
         cmocka_unit_test(topology_spread_decisions),
         cmocka_unit_test(policy_names),
         cmocka_unit_test(explain_sorted_like_kubernetes),
