@@ -633,6 +633,7 @@ static bool observe(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, cJSON
     c->pid = running ? st->pid : 0;
     if (!c->started_at && st->created)
         c->started_at = xstrdup(st->created);
+    bool shim_alive = minik_proc_alive(st->shim_pid, st->shim_start);
     minik_oci_state_free(st);
     if (running)
         return true;
@@ -641,6 +642,8 @@ static bool observe(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, cJSON
     int got = minik_oci_exit_read(dir, &ex, &e);
     if (got < 0)
         minik_error_clear(&e);
+    if (got == 0 && shim_alive)
+        return true; /* the init is gone but its shim has not recorded the exit yet */
     c->has_last = true;
     c->last_exit = got > 0 ? ex.exit_code : 137;
     c->last_signal = got > 0 ? ex.signal : 0;
