@@ -280,3 +280,10 @@ void minik_apiserver_shutdown(minik_apiserver_t *s, void (*done)(void *ud), void
     minik_api_watch_end_all(s);
     minik_http_server_shutdown(s->http, http_done, s);
 }
+
+void minik_apiserver_set_heartbeat_fn(minik_apiserver_t *s, void (*fn)(const char *node, void *ud),
+                                      void *ud)
+{
+    s->heartbeat_fn = fn;
+    s->heartbeat_ud = ud;
+}

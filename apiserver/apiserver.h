@@ -44,6 +44,10 @@ const char *minik_apiserver_url(const minik_apiserver_t *s);
  * call done(ud). */
 void minik_apiserver_shutdown(minik_apiserver_t *s, void (*done)(void *ud), void *ud);
 
+/* Hand node heartbeats (POST /apis/minik.io/v1/nodes/NAME/heartbeat) to fn, on the loop:
+ * the node lifecycle's minik_nodes_heartbeat, in memory. NULL fn only counts them. */
+void minik_apiserver_set_heartbeat_fn(minik_apiserver_t *s, void (*fn)(const char *node, void *ud),
+                                      void *ud);
 /* The names the serving certificate needs beyond hostname/localhost/loopback: the
  * --tls-san extras, the listen address, and for a wildcard listen address (0.0.0.0, ::)
  * every address of this machine except link-local ones, so agents elsewhere can verify

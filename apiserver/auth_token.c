@@ -145,6 +145,12 @@ minik_authz_t minik_authz_check(const minik_identity_t *id, const char *verb,
     }
     if (strcmp(res, "events") == 0 && strcmp(verb, "create") == 0)
         return MINIK_AUTHZ_ALLOW;
+    /* The agent reads the ConfigMaps and Secrets its pods use (env, volumes) one by name.
+     * Kubernetes narrows this to objects referenced by pods on the node; minik does not
+     * track those references yet, so a bound node may get any by name (never list). */
+    if ((strcmp(res, "configmaps") == 0 || strcmp(res, "secrets") == 0) && route->name &&
+        !route->sub && is_read)
+        return MINIK_AUTHZ_ALLOW;
     *why = "node tokens may not access this resource";
     return MINIK_AUTHZ_DENY;
 }

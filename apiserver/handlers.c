@@ -1001,6 +1001,29 @@ static void handle_tokens(api_call_t *c)
     minik_api_respond_json(c, 201, out);
 }
 
+/* POST /apis/minik.io/v1/nodes/{name}/heartbeat: a node agent's liveness, which never
+ * touches the store (an idle cluster writes nothing to disk). A node token may only
+ * heartbeat for the node it is bound to. */
+static void handle_heartbeat(api_call_t *c)
+{
+    if (strcmp(c->req->method, "POST") != 0) {
+        minik_api_respond_error(c, 405, "heartbeats are sent with POST");
+        return;
+    }
+    if (c->id.role != MINIK_ROLE_ADMIN && strcmp(c->id.node, c->route.name) != 0) {
+        minik_api_respond_error(c, 403, "a node may only heartbeat for itself");
+        return;
+    }
+    c->srv->heartbeats++;
+    if (c->srv->heartbeat_fn)
+        c->srv->heartbeat_fn(c->route.name, c->srv->heartbeat_ud);
+    cleanup_cjson cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "apiVersion", "v1");
+    cJSON_AddStringToObject(out, "kind", "Status");
+    cJSON_AddStringToObject(out, "status", "Success");
+    minik_api_respond_json(c, 200, out);
+}
+
 static void dispatch_resource(api_call_t *c)
 {
     const char *v = c->verb;
@@ -1124,6 +1147,11 @@ void minik_api_on_request(minik_http_request_t *req, void *ud)
         handle_tokens(c);
         return;
     }
+    if (c->route.type == MINIK_ROUTE_HEARTBEAT) {
+        req->metric_resource = "heartbeat";
+        handle_heartbeat(c);
+        return;
+    }
     if (c->route.type != MINIK_ROUTE_RESOURCE) {
         if (strcmp(c->verb, "get") != 0 && strcmp(c->verb, "list") != 0) {
             minik_api_respond_error(c, 405, "discovery documents are read-only");
@@ -1180,8 +1208,12 @@ static void handle_metrics(api_call_t *c)
                       "# HELP minik_apiserver_watches Open watch streams.\n"
                       "# TYPE minik_apiserver_watches gauge\nminik_apiserver_watches %zu\n"
                       "# HELP minik_apiserver_connections Open client connections.\n"
-                      "# TYPE minik_apiserver_connections gauge\nminik_apiserver_connections %zu\n",
-                      srv->n_watches, srv->http ? minik_http_server_connections(srv->http) : 0);
+                      "# TYPE minik_apiserver_connections gauge\nminik_apiserver_connections %zu\n"
+                      "# HELP minik_node_heartbeats_total Node heartbeats received.\n"
+                      "# TYPE minik_node_heartbeats_total counter\nminik_node_heartbeats_total "
+                      "%llu\n",
+                      srv->n_watches, srv->http ? minik_http_server_connections(srv->http) : 0,
+                      (unsigned long long)srv->heartbeats);
     minik_http_respond(c->req, 200, "text/plain; version=0.0.4", out.data, out.len, NULL);
     minik_api_call_free(c);
 }

@@ -37,6 +37,10 @@ struct minik_apiserver {
     int64_t event_cache_rv;
     int event_cache_type;
     bool shutting_down;
+    /* Node heartbeats: kept in memory only, handed to the node lifecycle when wired. */
+    void (*heartbeat_fn)(const char *node, void *ud);
+    void *heartbeat_ud;
+    uint64_t heartbeats;
     bool store_closing;
     void (*done)(void *ud);
     void *done_ud;

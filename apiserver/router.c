@@ -145,6 +145,16 @@ int minik_route_parse(const char *path, minik_route_t *out, minik_error_t **err)
         out->type = MINIK_ROUTE_TOKENS;
         goto out;
     }
+    if (n == 6 && strcmp(out->group, "minik.io") == 0 && strcmp(out->version, "v1") == 0 &&
+        strcmp(segs[3], "nodes") == 0 && strcmp(segs[5], "heartbeat") == 0) {
+        if (!minik_route_name_ok(segs[4])) {
+            ret = bad_name(err, "node", segs[4]);
+            goto out;
+        }
+        out->type = MINIK_ROUTE_HEARTBEAT;
+        out->name = xstrdup(segs[4]);
+        goto out;
+    }
     out->type = MINIK_ROUTE_RESOURCE;
     /* namespaces/{ns}/{resource}... unless it is the Namespace object itself. */
     if (strcmp(segs[i], "namespaces") == 0 && n - i >= 3 && out->group[0] == '\0' &&

@@ -5,14 +5,17 @@
 
 #include <uv.h>
 
+#include "agent/agent.h"
 #include "apiserver/apiserver.h"
 #include "controllers/controllers.h"
+#include "scheduler/scheduler.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/kubeconfig.h"
 
 static const char *data_dir = "/var/lib/minik";
 static const char *listen_addr = "0.0.0.0:6443";
@@ -24,6 +27,7 @@ static const char *header_timeout = "10s";
 static const char *event_retention;
 static const char *node_grace = "5s";
 static const char *pod_eviction = "10s";
+static const char *scheduler_policy = "spread";
 
 static const minik_cli_flag_t flags[] = {
     {"data-dir", 0, MINIK_FLAG_STRING, &data_dir, "DIR",
@@ -31,8 +35,8 @@ static const minik_cli_flag_t flags[] = {
     {"listen", 0, MINIK_FLAG_STRING, &listen_addr, "HOST:PORT",
      "address to serve the API on (default 0.0.0.0:6443; port 0 picks a free one)"},
     {"no-agent", 0, MINIK_FLAG_BOOL, &no_agent, NULL,
-     "do not run the embedded node agent (the agent is not built yet: the server never "
-     "runs one)"},
+     "do not run the embedded node agent (by default this machine is also a node, with its "
+     "state under DIR/agent)"},
     {"insecure-http", 0, MINIK_FLAG_BOOL, &insecure_http, NULL,
      "serve plain HTTP instead of TLS (only on a loopback address)"},
     {"tls-san", 0, MINIK_FLAG_LIST, &tls_sans, "NAME",
@@ -48,6 +52,8 @@ static const minik_cli_flag_t flags[] = {
      "a node that has not sent a heartbeat for this long becomes NotReady (default 5s)"},
     {"pod-eviction-timeout", 0, MINIK_FLAG_STRING, &pod_eviction, "DURATION",
      "pods on a NotReady node are deleted after this long (default 10s)"},
+    {"scheduler-policy", 0, MINIK_FLAG_STRING, &scheduler_policy, "spread|binpack",
+     "spread pods over the least-allocated nodes (default) or pack the most-allocated"},
     {0},
 };
 
@@ -59,8 +65,7 @@ static const minik_cli_spec_t spec = {
         "Serves the API over HTTPS (a cluster CA and server certificate are created in\n"
         "DIR/tls on first start) with bearer-token auth; DIR/admin.conf is a kubeconfig\n"
         "for minik and stock kubectl. SIGTERM/SIGINT stop it gracefully.\n"
-        "Note: the embedded node agent is not built yet, so the server runs no agent\n"
-        "whether or not --no-agent is given.",
+        "Unless --no-agent, the same process runs a node agent (see `minik agent`).",
     .flags = flags,
     .min_args = 0,
     .max_args = 0,
@@ -71,6 +76,8 @@ typedef struct server_main {
     uv_signal_t sigterm, sigint;
     minik_apiserver_t *api;
     minik_controllers_t *ctl;
+    minik_scheduler_t *sched;
+    minik_agent_t *agent;
     bool stopping;
 } server_main_t;
 
@@ -91,9 +98,28 @@ static void on_signal(uv_signal_t *h, int signum)
     m->stopping = true;
     minik_log_info("shutting down", "signal", strsignal(signum), NULL);
     /* The controllers stop before the store closes; their writes in flight still finish. */
+    minik_scheduler_free(m->sched);
+    m->sched = NULL;
     minik_controllers_free(m->ctl);
     m->ctl = NULL;
+    minik_agent_shutdown(m->agent, NULL, NULL); /* its containers keep running */
     minik_apiserver_shutdown(m->api, stopped, m);
+}
+
+/* An agent's heartbeat (POST .../nodes/NAME/heartbeat) goes to the in-memory table only. */
+static void on_heartbeat(const char *node, void *ud)
+{
+    server_main_t *m = ud;
+    if (m->ctl)
+        minik_nodes_heartbeat(minik_controllers_nodes(m->ctl), node, uv_now(&m->loop));
+}
+
+/* Node lifecycle decided a node became (not) Ready: pods waiting for room may now fit. */
+static void on_node_ready_changed(const char *node, bool ready, void *ud)
+{
+    server_main_t *m = ud;
+    if (m->sched)
+        minik_scheduler_node_ready_changed(m->sched, node);
 }
 
 /* Split HOST:PORT (IPv6 as [::1]:6443). */
@@ -127,7 +153,9 @@ int minik_cmd_server(int argc, char **argv)
     cleanup_free char *host = NULL;
     int port = 0;
     int64_t idle_ms = 0, header_ms = 0, retention = 0, grace_ms = 0, eviction_ms = 0;
+    minik_sched_policy_t policy;
     if (parse_listen(listen_addr, &host, &port, &err) < 0 ||
+        minik_sched_policy_parse(scheduler_policy, &policy, &err) < 0 ||
         minik_str_to_duration_ms(idle_timeout, &idle_ms, "--idle-timeout", &err) < 0 ||
         minik_str_to_duration_ms(header_timeout, &header_ms, "--header-timeout", &err) < 0 ||
         minik_str_to_duration_ms(node_grace, &grace_ms, "--node-grace-period", &err) < 0 ||
@@ -166,16 +194,28 @@ int minik_cmd_server(int argc, char **argv)
     }
     minik_controllers_opts_t copts = {.node_grace_ms = grace_ms > 0 ? (uint64_t)grace_ms : 1,
                                       .pod_eviction_ms =
-                                          eviction_ms > 0 ? (uint64_t)eviction_ms : 1};
+                                          eviction_ms > 0 ? (uint64_t)eviction_ms : 1,
+                                      .node_ready_changed = on_node_ready_changed,
+                                      .node_ready_ud = &m};
     if (minik_controllers_new(minik_apiserver_store(m.api), &m.loop, &copts, &m.ctl, &err) < 0 ||
-        minik_controllers_start(m.ctl, &err) < 0) {
-        /* A control plane without its controllers would accept Deployments it never runs. */
+        minik_controllers_start(m.ctl, &err) < 0 ||
+        minik_scheduler_new(
+            minik_apiserver_store(m.api), &m.loop,
+            &(minik_scheduler_opts_t){.policy = policy,
+                                      .node_ready = minik_nodes_ready_fn,
+                                      .node_ready_ud = minik_controllers_nodes(m.ctl)},
+            &m.sched, &err) < 0 ||
+        minik_scheduler_start(m.sched, &err) < 0) {
+        /* A control plane without its controllers or scheduler would accept Deployments
+         * it never runs. */
+        minik_scheduler_free(m.sched);
         minik_controllers_free(m.ctl);
         minik_apiserver_shutdown(m.api, NULL, NULL);
         uv_run(&m.loop, UV_RUN_DEFAULT);
         uv_loop_close(&m.loop);
         return minik_cli_fail(err);
     }
+    minik_apiserver_set_heartbeat_fn(m.api, on_heartbeat, &m);
     uv_signal_init(&m.loop, &m.sigterm);
     uv_signal_init(&m.loop, &m.sigint);
     m.sigterm.data = m.sigint.data = &m;
@@ -186,8 +226,23 @@ int minik_cmd_server(int argc, char **argv)
     cleanup_free char *kubeconfig = xasprintf("%s/admin.conf", data_dir);
     minik_log_info("API server listening", "url", minik_apiserver_url(m.api), "port", portbuf,
                    "kubeconfig", kubeconfig, "tls", insecure_http ? "off" : "on", NULL);
-    minik_log_info("embedded agent not started: the node agent is not built yet", "no_agent",
-                   no_agent ? "true" : "false", NULL);
+    if (!no_agent) {
+        /* The embedded agent talks to this server like any other, with the admin
+         * kubeconfig written at start. */
+        minik_client_config_t ccfg = {0};
+        cleanup_free char *agent_dir = xasprintf("%s/agent", data_dir);
+        if (minik_kubeconfig_load(kubeconfig, NULL, &ccfg, &err) < 0 ||
+            minik_agent_start(&m.loop,
+                              &(minik_agent_opts_t){
+                                  .client = &ccfg, .data_dir = agent_dir, .node_ip = "127.0.0.1"},
+                              &m.agent, &err) < 0) {
+            minik_log_error("embedded agent not started", "error", err->msg, NULL);
+            minik_error_clear(&err);
+        }
+        minik_client_config_clear(&ccfg);
+    } else {
+        minik_log_info("embedded agent not started (--no-agent)", NULL);
+    }
     uv_run(&m.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&m.loop) != 0)
         minik_log_warn("event loop closed with handles still open", NULL);

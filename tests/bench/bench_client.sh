@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$MINIK_BIN" server --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
+"$MINIK_BIN" server --no-agent --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
     [ -s "$work/data/admin.conf" ] && grep -q "listening" "$work/server.log" && break

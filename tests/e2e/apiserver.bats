@@ -8,10 +8,10 @@ deploy_has_updated() {
     [ "$(jqr "$(api GET "/apis/apps/v1/namespaces/default/deployments/$1")" '.status.updatedReplicas // 0')" = "$2" ]
 }
 
-@test "server: --help says the embedded agent is not built; insecure HTTP only on loopback" {
+@test "server: --help tells about the embedded agent; insecure HTTP only on loopback" {
     run minik server --help
     [ "$status" -eq 0 ]
-    [[ "$output" == *"agent is not built yet"* ]]
+    [[ "$output" == *"runs a node agent"* ]]
     run minik server --data-dir "$BATS_TEST_TMPDIR/d" --listen 0.0.0.0:0 --insecure-http
     [ "$status" -eq 2 ]
     [[ "$output" == *"only allowed on a loopback address"* ]]
@@ -32,7 +32,7 @@ deploy_has_updated() {
     out=$(api GET /api/v1/namespaces/default)
     [ "$(code_of "$out")" = 200 ]
     [ "$(jqr "$out" .status.phase)" = Active ]
-    grep -q "agent is not built yet" "$BATS_TEST_TMPDIR/server.log"
+    grep -q "embedded agent not started (--no-agent)" "$BATS_TEST_TMPDIR/server.log"
     # Plain HTTP against the TLS port is refused (no request gets through).
     run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz"
     [ "$output" != 200 ]
@@ -46,7 +46,7 @@ deploy_has_updated() {
     [ "$DAEMON_STATUS" -eq 0 ]
     local old_token=$TOKEN
     PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT"
+    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
     URL="https://127.0.0.1:$PORT"
     wait_for 20 curl -sf --cacert "$CACERT" "$URL/healthz"
     [ "$(sha256sum <"$DATA/tls/ca.crt")" = "$ca_before" ]

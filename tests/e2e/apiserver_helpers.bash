@@ -6,7 +6,11 @@
 start_server() {
     DATA=$(make_tmpdir apiserver)
     PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" "$@"
+    # No embedded agent unless a suite asks (WITH_AGENT=1): it would register this host as
+    # a node and run pods bound to it.
+    local agent_flag=--no-agent
+    [ "${WITH_AGENT:-0}" = 1 ] && agent_flag=
+    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" $agent_flag "$@"
     SERVER_PID=$DAEMON_PID
     local scheme=https
     for a in "$@"; do [ "$a" = --insecure-http ] && scheme=http; done

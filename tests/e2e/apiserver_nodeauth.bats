@@ -86,7 +86,7 @@ setup() {
     # The binding survives a restart (it is stored).
     stop_daemon server
     PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT"
+    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
     URL="https://127.0.0.1:$PORT"
     wait_for 20 curl -sf --cacert "$CACERT" "$URL/healthz"
     out=$(AUTH_TOKEN=$NODE api GET /api/v1/nodes/n2)

@@ -295,7 +295,7 @@ owned_pod() { # NAME OWNER_UID
     acked=$(grep -l '^201$' "$BATS_TEST_TMPDIR"/post.* | wc -l)
     echo "acknowledged: $acked"
     PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" --insecure-http
+    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT" --insecure-http
     URL="http://127.0.0.1:$PORT"
     wait_for 20 curl -sf "$URL/healthz"
     for f in $(grep -l '^201$' "$BATS_TEST_TMPDIR"/post.*); do

@@ -18,7 +18,7 @@ rs_current() {
 setup() {
     DATA=$(make_tmpdir client-data)
     PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT"
+    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
     wait_for 30 test -s "$DATA/admin.conf" || { daemon_log server; return 1; }
     wait_for 30 curl -sfk "https://127.0.0.1:$PORT/healthz" || { daemon_log server; return 1; }
     export MINIK_CONFIG="$DATA/admin.conf"
@@ -455,7 +455,7 @@ EOF
     # resourceVersion gets 410 Gone.
     data2=$(make_tmpdir client-data2)
     port2=$(free_port)
-    start_daemon server2 "$MINIK_BIN" server --data-dir "$data2" --listen "127.0.0.1:$port2" --event-retention 2
+    start_daemon server2 "$MINIK_BIN" server --no-agent --data-dir "$data2" --listen "127.0.0.1:$port2" --event-retention 2
     wait_for 30 curl -sfk "https://127.0.0.1:$port2/healthz"
     export MINIK_CONFIG="$data2/admin.conf"
     printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\ndata:\n  k: v\n' | minik apply -f - >/dev/null

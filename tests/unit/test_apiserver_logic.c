@@ -285,7 +285,14 @@ static void node_authorizer(void **state)
                      MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "create", "/api/v1/namespaces/a/events", NULL), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "list", "/api/v1/namespaces/a/events", NULL), MINIK_AUTHZ_DENY);
-    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/secrets/s", NULL), MINIK_AUTHZ_DENY);
+    /* The agent reads its pods' ConfigMaps and Secrets by name (env, volumes); never lists
+     * or writes them. */
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/secrets/s", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/configmaps/c", NULL),
+                     MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "list", "/api/v1/namespaces/a/secrets", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/secrets/s", NULL),
+                     MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/apis/apps/v1/deployments", NULL), MINIK_AUTHZ_DENY);
 }
 
