@@ -9,7 +9,7 @@ setup() {
 }
 
 @test "objects: create, get, list, duplicate, delete" {
-    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json web-1)")
+    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json web-1 n1)")
     [ "$(code_of "$out")" = 201 ]
     [ "$(jqr "$out" .metadata.namespace)" = default ]
     [ "$(jqr "$out" .metadata.generation)" = 1 ]
@@ -18,7 +18,7 @@ setup() {
     out=$(api GET /api/v1/namespaces/default/pods/web-1)
     [ "$(code_of "$out")" = 200 ]
     [ "$(jqr "$out" .metadata.resourceVersion)" = "$rv" ]
-    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json web-1)")
+    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json web-1 n1)")
     [ "$(code_of "$out")" = 409 ]
     [ "$(jqr "$out" .reason)" = AlreadyExists ]
     out=$(api GET /api/v1/namespaces/default/pods)
@@ -160,12 +160,12 @@ setup() {
 }
 
 @test "status subresource: only /status writes status; the main resource keeps it" {
-    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json p)")
+    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json p n1)")
     obj=$(body_of "$out")
     out=$(api PUT /api/v1/namespaces/default/pods/p/status "$(jq -c '.status={"phase":"Running"} | .spec.nodeName="sneaky"' <<<"$obj")")
     [ "$(code_of "$out")" = 200 ]
     [ "$(jqr "$out" .status.phase)" = Running ]
-    [ "$(jqr "$out" .spec.nodeName)" = null ]
+    [ "$(jqr "$out" .spec.nodeName)" = n1 ]
     [ "$(jqr "$out" .metadata.generation)" = 1 ]
     out=$(api PATCH /api/v1/namespaces/default/pods/p/status '{"status":{"podIP":"10.0.0.5"}}' application/merge-patch+json)
     [ "$(jqr "$out" .status.podIP)" = 10.0.0.5 ]
@@ -248,11 +248,11 @@ owned_pod() { # NAME OWNER_UID
 }
 
 @test "watch: initial state, then ADDED/MODIFIED/DELETED in order, filtered by selector" {
-    api POST /api/v1/namespaces/default/pods "$(pod_json before)" >/dev/null
+    api POST /api/v1/namespaces/default/pods "$(pod_json before n1)" >/dev/null
     curl -sN -H "Authorization: Bearer $TOKEN" "$URL/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dweb&timeoutSeconds=5" >"$BATS_TEST_TMPDIR/w1" &
     wpid=$!
     wait_for 5 grep -q before "$BATS_TEST_TMPDIR/w1"
-    api POST /api/v1/namespaces/default/pods "$(pod_json p1)" >/dev/null
+    api POST /api/v1/namespaces/default/pods "$(pod_json p1 n1)" >/dev/null
     api POST /api/v1/namespaces/default/pods "$(pod_json other x other)" >/dev/null
     api PATCH /api/v1/namespaces/default/pods/p1 '{"metadata":{"labels":{"v":"2"}}}' application/merge-patch+json >/dev/null
     api DELETE /api/v1/namespaces/default/pods/p1 >/dev/null
@@ -364,16 +364,16 @@ owned_pod() { # NAME OWNER_UID
 }
 
 @test "dry run: ?dryRun=All admits and answers but stores nothing" {
-    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json dry)")
+    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json dry n1)")
     [ "$(code_of "$out")" = 201 ]
     [ "$(jqr "$out" .spec.restartPolicy)" = Always ]
     out=$(api GET /api/v1/namespaces/default/pods/dry)
     [ "$(code_of "$out")" = 404 ]
     out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json Bad_Name)")
     [ "$(code_of "$out")" = 422 ]
-    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json real)")
+    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json real n1)")
     rv=$(jqr "$out" .metadata.resourceVersion)
-    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json real)")
+    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json real n1)")
     [ "$(code_of "$out")" = 409 ]
     out=$(api PATCH '/api/v1/namespaces/default/pods/real?dryRun=All' '{"metadata":{"labels":{"x":"y"}}}' application/merge-patch+json)
     [ "$(code_of "$out")" = 200 ]
