@@ -270,7 +270,9 @@ char *minik_services_render(const cJSON *services, const cJSON *endpoints,
         const cJSON *ep = find_endpoints(endpoints, ns, name);
         const cJSON *port;
         cJSON_ArrayForEach(port, ports)
+        {
             render_port(&r, ns, name, spec, port, cJSON_GetArraySize(ports), ep, o);
+        }
     }
 
     minik_buf_t out = MINIK_BUF_INIT;
