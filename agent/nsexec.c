@@ -1,0 +1,126 @@
+/* Running a command inside a running container: the process `minik exec` and exec probes
+ * get. It joins the container's cgroup and namespaces (ipc, uts, net, pid, mount), then
+ * takes the container's identity from its config.json: user and groups, the capability
+ * sets, no_new_privs, the seccomp filter, env and working directory — what runc exec
+ * does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/nsexec.h"
+#include "agent/runtime/cgroup.h"
+#include "agent/runtime/seccomp.h"
+#include "agent/runtime/spec.h"
+#include "lib/cleanup.h"
+#include "lib/xalloc.h"
+
+/* The runtime's container.c does the same for the init (drop_privileges is static there). */
+static int drop_privileges(const minik_spec_t *s, minik_error_t **err)
+{
+    for (int c = 0; c < 64; c++)
+        if (!(s->cap_bounding & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+            errno != EINVAL)
+            return minik_error_set(err, errno, "drop capability %d from the bounding set", c);
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return minik_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+    if (setgroups(s->n_additional_gids, s->additional_gids) < 0)
+        return minik_error_set(err, errno, "setgroups");
+    if (setresgid(s->gid, s->gid, s->gid) < 0)
+        return minik_error_set(err, errno, "setgid %u", (unsigned)s->gid);
+    if (setresuid(s->uid, s->uid, s->uid) < 0)
+        return minik_error_set(err, errno, "setuid %u", (unsigned)s->uid);
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        return minik_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2] = {{0}};
+    data[0].effective = (uint32_t)s->cap_effective;
+    data[1].effective = (uint32_t)(s->cap_effective >> 32);
+    data[0].permitted = (uint32_t)s->cap_permitted;
+    data[1].permitted = (uint32_t)(s->cap_permitted >> 32);
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        return minik_error_set(err, errno, "capset");
+    return 0;
+}
+
+int minik_nsexec_run(const minik_nsexec_opts_t *o, int *exit_code, minik_error_t **err)
+{
+    minik_spec_t *spec = NULL;
+    if (minik_spec_load(o->bundle, &spec, err) < 0)
+        return -1;
+    int r = -1;
+    minik_seccomp_t *sc = NULL;
+    minik_cgroup_t *cg = NULL;
+    static const char *const nss[] = {"ipc", "uts", "net", "pid", "mnt"};
+    int fds[5] = {-1, -1, -1, -1, -1};
+    if (minik_seccomp_prepare(spec->seccomp, &sc, err) < 0)
+        goto out;
+    for (int i = 0; i < 5; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/ns/%s", o->pid, nss[i]);
+        if ((fds[i] = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+            minik_error_set(err, errno, "container process %d: open %s", o->pid, p);
+            goto out;
+        }
+    }
+    if (o->cgroup_path) {
+        if (minik_cgroup_open(o->cgroup_path, &cg, err) < 0 ||
+            minik_cgroup_enter(cg, getpid(), err) < 0)
+            goto out;
+    }
+    for (int i = 0; i < 5; i++)
+        if (setns(fds[i], 0) < 0) {
+            minik_error_set(err, errno, "setns %s", nss[i]);
+            goto out;
+        }
+    pid_t child = fork();
+    if (child < 0) {
+        minik_error_set(err, errno, "fork");
+        goto out;
+    }
+    if (child == 0) {
+        minik_error_t *e = NULL;
+        if (chdir(spec->cwd ? spec->cwd : "/") < 0 && chdir("/") < 0)
+            _exit(126);
+        /* Without no_new_privs the kernel only takes a filter from a process that still
+         * has CAP_SYS_ADMIN, so it goes in before the capabilities are dropped (as runc
+         * does); with no_new_privs, last, so it also covers the credential changes. */
+        if (!spec->no_new_privileges && minik_seccomp_apply(sc) < 0) {
+            fprintf(stderr, "exec: cannot install the seccomp filter\n");
+            _exit(126);
+        }
+        if (drop_privileges(spec, &e) < 0) {
+            fprintf(stderr, "exec: %s\n", e->msg);
+            _exit(126);
+        }
+        if (spec->no_new_privileges &&
+            (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || minik_seccomp_apply(sc) < 0)) {
+            fprintf(stderr, "exec: cannot install the seccomp filter\n");
+            _exit(126);
+        }
+        execvpe(o->argv[0], o->argv, spec->env);
+        fprintf(stderr, "exec: %s: %s\n", o->argv[0], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    int st;
+    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+        ;
+    *exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r = 0;
+out:
+    for (int i = 0; i < 5; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    minik_cgroup_free(cg);
+    minik_seccomp_free(sc);
+    minik_spec_free(spec);
+    return r;
+}
