@@ -23,6 +23,8 @@ static char **tls_sans;
 static const char *idle_timeout = "60s";
 static const char *header_timeout = "10s";
 static const char *event_retention;
+static const char *cluster_cidr = "10.42.0.0/16";
+static const char *service_cidr = "10.43.0.0/16";
 
 static const minik_cli_flag_t flags[] = {
     {"data-dir", 0, MINIK_FLAG_STRING, &data_dir, "DIR",
@@ -43,6 +45,10 @@ static const minik_cli_flag_t flags[] = {
     {"event-retention", 0, MINIK_FLAG_STRING, &event_retention, "N",
      "change-feed events kept for watches to resume from (default 10000); older "
      "resourceVersions get 410 Gone"},
+    {"cluster-cidr", 0, MINIK_FLAG_STRING, &cluster_cidr, "CIDR",
+     "pod addresses; each node gets a /24 of it (default 10.42.0.0/16)"},
+    {"service-cidr", 0, MINIK_FLAG_STRING, &service_cidr, "CIDR",
+     "ClusterIP addresses of Services (default 10.43.0.0/16)"},
     {0},
 };
 
@@ -147,6 +153,8 @@ int minik_cmd_server(int argc, char **argv)
         .idle_ms = (uint64_t)idle_ms,
         .header_ms = (uint64_t)header_ms,
         .event_retention = retention,
+        .cluster_cidr = cluster_cidr,
+        .service_cidr = service_cidr,
     };
     if (minik_apiserver_start(&m.loop, &opts, &m.api, &err) < 0) {
         /* Let handles closed on the failure path finish. */
