@@ -376,8 +376,15 @@ static int record_read(const minik_cni_config_t *c, const char *id, cJSON **rec,
 
 /* ---- ADD / CHECK / DEL ---------------------------------------------------------------- */
 
-static int run_del(const minik_cni_config_t *c, const cJSON *rec, minik_error_t **err)
+static int run_del(const minik_cni_config_t *cfg, const cJSON *rec, minik_error_t **err)
 {
+    /* The range the pod was added with: after a restart the agent may not know its pod
+     * CIDR yet, and host-local refuses a configuration without one, even for DEL. */
+    minik_cni_config_t copy = *cfg;
+    const char *cidr = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "podCIDR"));
+    if (cidr && *cidr)
+        copy.pod_cidr = cidr;
+    const minik_cni_config_t *c = &copy;
     cleanup_cjson cJSON *list = conflist_json(c);
     const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "id"));
     const char *netns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "netns"));
@@ -443,6 +450,7 @@ int minik_cni_add(const minik_cni_config_t *c, const char *id, const char *netns
     cJSON_AddStringToObject(rec, "id", id);
     cJSON_AddStringToObject(rec, "netns", netns);
     cJSON_AddStringToObject(rec, "ifname", ifname);
+    cJSON_AddStringToObject(rec, "podCIDR", c->pod_cidr);
     cJSON_AddItemToObject(rec, "portMappings",
                           port_mappings ? cJSON_Duplicate(port_mappings, 1) : cJSON_CreateArray());
     if (record_write(c, id, rec, err) < 0)
@@ -492,6 +500,25 @@ int minik_cni_add(const minik_cni_config_t *c, const char *id, const char *netns
         }
         return -1;
     }
+    return 0;
+}
+
+int minik_cni_lookup(const minik_cni_config_t *c, const char *id, bool *found,
+                     minik_cni_result_t *out, minik_error_t **err)
+{
+    memset(out, 0, sizeof(*out));
+    *found = false;
+    if (!id_ok(id))
+        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
+    cleanup_cjson cJSON *rec = NULL;
+    if (record_read(c, id, &rec, err) < 0)
+        return -1;
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(rec, "result");
+    if (!cJSON_IsObject(res))
+        return 0;
+    if (result_extract(res, out, err) < 0)
+        return -1;
+    *found = true;
     return 0;
 }
 

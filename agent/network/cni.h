@@ -54,6 +54,11 @@ int minik_cni_add(const minik_cni_config_t *cfg, const char *id, const char *net
                   const char *ifname, const cJSON *port_mappings, minik_cni_result_t *out,
                   minik_error_t **err);
 
+/* The attachment ADD recorded for pod `id` (after an agent restart): *found false when
+ * there is none. */
+int minik_cni_lookup(const minik_cni_config_t *cfg, const char *id, bool *found,
+                     minik_cni_result_t *out, minik_error_t **err);
+
 /* CNI CHECK for a pod added earlier (uses its record for prevResult). */
 int minik_cni_check(const minik_cni_config_t *cfg, const char *id, minik_error_t **err);
 

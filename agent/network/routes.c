@@ -65,6 +65,7 @@ size_t minik_routes_desired(const cJSON *nodes, const char *self, minik_route_t 
         *out = xrealloc(*out, (n + 1) * sizeof(**out));
         (*out)[n].dst = xstrdup(cidr);
         (*out)[n].via = xstrdup(ip);
+        (*out)[n].dev = NULL;
         n++;
     }
     if (n > 1)
@@ -77,6 +78,7 @@ void minik_routes_free(minik_route_t *r, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(r[i].dst);
         free(r[i].via);
+        free(r[i].dev);
     }
     free(r);
 }
@@ -104,11 +106,19 @@ static int run(const char *cmd, minik_error_t **err)
 int minik_routes_sync(const minik_route_t *want, size_t n, minik_error_t **err)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!cidr_ok(want[i].dst) || !ip_ok(want[i].via))
-            return minik_error_set(err, 0, "route %s via %s: not an IPv4 route", want[i].dst,
-                                   want[i].via);
-        cleanup_free char *cmd = xasprintf("ip -4 route replace %s via %s proto %d", want[i].dst,
-                                           want[i].via, MINIK_ROUTE_PROTO);
+        const char *dev = want[i].dev;
+        bool dev_ok = dev && *dev && strlen(dev) < 16 && !strpbrk(dev, " ;'\"$`\\|&<>");
+        if (!cidr_ok(want[i].dst) || (want[i].via ? !ip_ok(want[i].via) : !dev_ok))
+            return minik_error_set(err, 0, "route %s via %s: not an IPv4 route",
+                                   want[i].dst ? want[i].dst : "",
+                                   want[i].via ? want[i].via
+                                   : dev       ? dev
+                                               : "");
+        cleanup_free char *cmd = want[i].via
+                                     ? xasprintf("ip -4 route replace %s via %s proto %d",
+                                                 want[i].dst, want[i].via, MINIK_ROUTE_PROTO)
+                                     : xasprintf("ip -4 route replace %s dev %s proto %d",
+                                                 want[i].dst, dev, MINIK_ROUTE_PROTO);
         if (run(cmd, err) < 0)
             return -1;
     }

@@ -15,7 +15,8 @@
 
 typedef struct minik_route {
     char *dst; /* a pod CIDR, "10.42.2.0/24" */
-    char *via; /* that node's InternalIP */
+    char *via; /* that node's InternalIP; NULL: a direct route out of `dev` */
+    char *dev; /* only for direct routes (the service CIDR onto minik0) */
 } minik_route_t;
 
 /* The routes node `self` needs, from an array of Node objects (spec.podCIDR and the

@@ -5,6 +5,8 @@
 
 load helpers
 load apiserver_helpers
+load images_lib
+load agent_lib
 
 svc_json() { # NAME [SPEC_JSON]
     jq -nc --arg n "$1" --argjson s "${2:-{\}}" \
@@ -107,4 +109,134 @@ node_json() { jq -nc --arg n "$1" '{apiVersion: "v1", kind: "Node", metadata: {n
     run "$MINIK_BIN" server --data-dir "$d" --listen 127.0.0.1:0 --no-agent --insecure-http --service-cidr nope
     [ "$status" -ne 0 ]
     [[ "$output" == *'--service-cidr "nope"'* ]]
+}
+
+# ---- a three-node cluster on one machine ---------------------------------------------------
+#
+#   lan namespace: bridge br0 ── veths ── srv (192.168.77.10, minik server)
+#                                      ├─ n1, n2, n3 (192.168.77.1-3, minik agent each)
+#                                      └─ cli (192.168.77.100, a client outside the cluster)
+# Every address lives inside namespaces this test made; nothing is routed to the host.
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+kc_cli() { in_ns "$CLI" "$MINIK_BIN" "$@"; }
+
+cluster_up() {
+    LAN=$(netns_create lan)
+    ip -n "$LAN" link add br0 type bridge
+    ip -n "$LAN" link set br0 up
+    local host addr
+    for host in srv:10 n1:1 n2:2 n3:3 cli:100; do
+        addr=${host#*:}
+        host=${host%%:*}
+        local ns
+        ns=$(netns_create "$host")
+        eval "$(echo "$host" | tr a-z A-Z)=$ns"
+        ip link add "v-$host-$$" type veth peer name "p-$host-$$"
+        ip link set "v-$host-$$" netns "$ns" name eth0
+        ip link set "p-$host-$$" netns "$LAN"
+        ip -n "$LAN" link set "p-$host-$$" master br0 up
+        ip -n "$ns" addr add "192.168.77.$addr/24" dev eth0
+        ip -n "$ns" link set eth0 up
+    done
+    SRVDATA=$(make_tmpdir srv)
+    start_daemon server ip netns exec "$SRV" "$MINIK_BIN" server --data-dir "$SRVDATA" \
+        --listen 192.168.77.10:6443 --tls-san 192.168.77.10 --no-agent
+    wait_for 30 in_ns "$SRV" curl -sf --cacert "$SRVDATA/tls/ca.crt" https://192.168.77.10:6443/healthz ||
+        { daemon_log server >&2; return 1; }
+    wait_for 5 test -s "$SRVDATA/admin.conf"
+    export MINIK_CONFIG="$SRVDATA/admin.conf"
+    BB="$BATS_TEST_TMPDIR/bb"
+    build_image "$BB" bb
+    local n
+    for n in 1 2 3; do
+        local ns dir
+        ns=$(eval echo "\$N$n")
+        dir=$(make_tmpdir "agent$n")
+        on_teardown "agent_cleanup $dir"
+        "$MINIK_BIN" image import --data-dir "$dir" "$BB" --name busybox:net >/dev/null
+        # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup hierarchy.
+        start_daemon "agent$n" nsenter --net="/run/netns/$ns" "$MINIK_BIN" agent --kubeconfig "$SRVDATA/admin.conf" \
+            --node-name "n$n" --node-ip "192.168.77.$n" --data-dir "$dir" --port 0 \
+            --sync-period 300ms --dns-upstream none
+        eval "ADIR$n=$dir"
+    done
+    for n in 1 2 3; do
+        wait_for 30 bash -c "ip netns exec $CLI '$MINIK_BIN' get node n$n -o json | jq -e '.status.conditions[] | select(.type==\"Ready\" and .status==\"True\")'" >/dev/null ||
+            { daemon_log "agent$n" >&2; return 1; }
+    done
+}
+
+web_pod() { # NAME NODE
+    jq -nc --arg n "$1" --arg node "$2" '{apiVersion: "v1", kind: "Pod",
+      metadata: {name: $n, labels: {app: "web"}},
+      spec: {nodeName: $node, terminationGracePeriodSeconds: 1,
+        containers: [{name: "web", image: "busybox:net", imagePullPolicy: "Never",
+          command: ["/bin/busybox", "sh", "-c",
+            "mkdir -p /www && hostname > /www/index.html && touch /tmp/ready && exec /bin/busybox httpd -f -p 8080 -h /www"],
+          ports: [{name: "http", containerPort: 8080}],
+          readinessProbe: {exec: {command: ["/bin/busybox", "cat", "/tmp/ready"]},
+                           periodSeconds: 1, failureThreshold: 1}}]}}'
+}
+
+pod_ip() { kc_cli get pod "$1" -o json | jq -r '.status.podIP // empty'; }
+pod_ready() { kc_cli get pod "$1" -o json | jq -e '.status.conditions[] | select(.type=="Ready" and .status=="True")' >/dev/null; }
+
+# answers NS URL N : the distinct bodies of N requests from namespace NS.
+answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"; done | sort -u | tr '\n' ' '; }
+
+@test "three nodes: pods across nodes, ClusterIP over three replicas, NodePort from outside, DNS, readiness, clean removal" {
+    cluster_up
+    for n in 1 2 3; do web_pod "web-$n" "n$n" | kc_cli apply -f - >/dev/null; done
+    jq -nc '{apiVersion: "v1", kind: "Service", metadata: {name: "web"},
+      spec: {type: "NodePort", selector: {app: "web"},
+             ports: [{name: "http", port: 80, targetPort: "http", nodePort: 30080}]}}' | kc_cli apply -f -
+    for n in 1 2 3; do wait_for 60 pod_ready "web-$n" || { daemon_log "agent$n" >&2; false; }; done
+    ip1=$(pod_ip web-1) ip2=$(pod_ip web-2) ip3=$(pod_ip web-3)
+    # Every node's pods come from its own /24.
+    [[ $ip1 == 10.42.* && $ip2 == 10.42.* && $ip3 == 10.42.* ]]
+    [ "${ip1%.*}" != "${ip2%.*}" ] && [ "${ip2%.*}" != "${ip3%.*}" ]
+
+    # Pod to pod across nodes (host-gw routes), from inside a pod.
+    wait_for 20 bash -c "ip netns exec $CLI '$MINIK_BIN' exec web-1 -- /bin/busybox wget -q -O - http://$ip2:8080/ | grep -qx web-2"
+    run kc_cli exec web-3 -- /bin/busybox wget -q -O - "http://$ip1:8080/"
+    [ "$status" -eq 0 ] && [ "$output" = web-1 ]
+
+    # The ClusterIP answers from all three replicas (from a node).
+    cip=$(kc_cli get svc web -o json | jq -r .spec.clusterIP)
+    wait_for 20 bash -c "[ \"\$(ip netns exec $N1 curl -s -m 2 http://$cip/)\" != '' ]"
+    got=$(answers "$N1" "http://$cip/" 30)
+    [ "$got" = "web-1 web-2 web-3 " ]
+
+    # NodePort from a client outside the cluster, on any node's address.
+    got=$(answers "$CLI" "http://192.168.77.2:30080/" 30)
+    [ "$got" = "web-1 web-2 web-3 " ]
+
+    # DNS inside a pod: the full name and the short one through the search list.
+    run kc_cli exec web-2 -- /bin/busybox nslookup web.default.svc.cluster.local
+    [ "$status" -eq 0 ] && [[ "$output" == *"$cip"* ]]
+    run kc_cli exec web-2 -- /bin/busybox wget -q -O - http://web/
+    [ "$status" -eq 0 ] && [[ "$output" == web-? ]]
+    run kc_cli exec web-2 -- /bin/busybox cat /etc/resolv.conf
+    [[ "$output" == *"search default.svc.cluster.local svc.cluster.local cluster.local"* ]]
+
+    # A pod failing readiness leaves the Service; back when it passes again.
+    kc_cli exec web-3 -- /bin/busybox rm /tmp/ready
+    wait_for 20 bash -c "! ip netns exec $CLI '$MINIK_BIN' get pod web-3 -o json | jq -e '.status.conditions[] | select(.type==\"Ready\" and .status==\"True\")'"
+    sleep 1.5 # one agent sync period after the status write
+    got=$(answers "$N1" "http://$cip/" 30)
+    [ "$got" = "web-1 web-2 " ]
+
+    # Deleting everything leaves no veth, IP allocation or Service rule behind.
+    kc_cli delete svc web
+    for n in 1 2 3; do kc_cli delete pod "web-$n" >/dev/null; done
+    for n in 1 2 3; do
+        ns=$(eval echo "\$N$n")
+        dir=$(eval echo "\$ADIR$n")
+        # eth0 is the node's own link to the LAN; every other veth belonged to a pod.
+        wait_for 30 bash -c "[ -z \"\$(ip -n $ns -o link show type veth | grep -v ' eth0@')\" ]"
+        wait_for 10 bash -c "! ls $dir/cni/ipam/minik | grep -q '^10\\.'"
+        wait_for 10 bash -c "! ip netns exec $ns nft list table ip minik | grep -q 'chain svc_'"
+        [ -z "$(ls "$dir/cni/records")" ]
+    done
 }

@@ -117,10 +117,17 @@ static void two_nodes_route_pods_to_each_other(void **state)
     assert_int_equal(system("test \"$(ip -4 -o route show proto 77 | cut -d' ' -f1)\" = "
                             "10.42.3.0/24"),
                      0);
+    /* A direct route (the service CIDR onto the bridge) is synced the same way. */
+    minik_route_t direct = {(char *)"10.43.0.0/16", NULL, (char *)"lan-a"};
+    assert_int_equal(minik_routes_sync(&direct, 1, &err), 0);
+    assert_int_equal(system("ip -4 -o route show proto 77 | grep -q '^10.43.0.0/16 dev lan-a'"), 0);
+    minik_route_t evil = {(char *)"10.43.0.0/16", NULL, (char *)"x; reboot"};
+    assert_true(minik_routes_sync(&evil, 1, &err) < 0);
+    minik_error_clear(&err);
     assert_int_equal(minik_routes_sync(NULL, 0, &err), 0);
     assert_int_equal(system("test -z \"$(ip -4 -o route show proto 77)\""), 0);
     /* A route the kernel refuses is reported with iproute2's words. */
-    minik_route_t bad = {(char *)"10.42.9.0/24", (char *)"10.99.99.99"};
+    minik_route_t bad = {(char *)"10.42.9.0/24", (char *)"10.99.99.99", NULL};
     assert_true(minik_routes_sync(&bad, 1, &err) < 0);
     assert_non_null(strstr(err->msg, "ip -4 route replace 10.42.9.0/24 via 10.99.99.99"));
     minik_error_clear(&err);
