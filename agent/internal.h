@@ -97,7 +97,7 @@ struct minik_agent {
     struct minik_dns_server *dns;
     cJSON *net_lists[3]; /* last Node, Service and Pod lists */
     int net_pending;     /* list requests in flight */
-    bool net_list_failed, net_busy;
+    bool net_list_failed, net_busy, net_warned;
     char *net_rules, *net_routes_key; /* what is in place (NULL: unknown) */
     char **labels, **taints;
     char *endpoint_token;

@@ -208,11 +208,20 @@ static void on_list(const cJSON *reply, const minik_error_t *err, void *ud)
         a->net_lists[which] = cJSON_Duplicate(reply, 1);
     } else if (err) {
         a->net_list_failed = true;
+        /* Once per failure streak: a node token may not list everything (see
+         * docs/networking.md, "Limits"). */
+        if (!a->net_warned)
+            minik_log_warn("cannot read the cluster's network objects; Services and routes "
+                           "stay as they are",
+                           "path", list_paths[which], "error", err->msg, NULL);
+        a->net_warned = true;
     }
     if (a->net_pending > 0 || a->stopping)
         return;
-    if (!a->net_list_failed)
+    if (!a->net_list_failed) {
+        a->net_warned = false;
         sync_apply(a);
+    }
 }
 
 void minik_agent_net_sync(struct minik_agent *a)
