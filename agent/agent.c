@@ -115,6 +115,7 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     a->sync_ms = opts->sync_ms ? opts->sync_ms : 1000;
     a->backoff_base_ms = opts->backoff_base_ms ? opts->backoff_base_ms : 10000;
     a->port = opts->port;
+    a->hollow = opts->hollow;
     unsigned char rnd[24];
     if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
         agent_free(a);
@@ -125,8 +126,9 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
         minik_buf_appendf(&tok, "%02x", rnd[i]);
     a->endpoint_token = minik_buf_steal(&tok);
     copy_config(&a->ccfg, opts->client);
-    if (minik_mkdir_p(a->pods_dir, 0700, err) < 0 || minik_mkdir_p(a->oci_root, 0700, err) < 0 ||
-        minik_images_open(a->data_dir, &a->images, err) < 0 ||
+    if ((!a->hollow &&
+         (minik_mkdir_p(a->pods_dir, 0700, err) < 0 || minik_mkdir_p(a->oci_root, 0700, err) < 0 ||
+          minik_images_open(a->data_dir, &a->images, err) < 0)) ||
         minik_client_new(&a->ccfg, &a->client, err) < 0 ||
         minik_client_uv_new(loop, &a->cuv, err) < 0) {
         agent_free(a);
@@ -142,8 +144,10 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     uv_timer_init(loop, &a->retry_timer);
     a->heartbeat_timer.data = a->sync_timer.data = a->retry_timer.data = a;
     a->handles_open = 3;
-    minik_agent_adopt(a);
-    minik_agent_net_recover(a);
+    if (!a->hollow) {
+        minik_agent_adopt(a);
+        minik_agent_net_recover(a);
+    }
     uv_timer_start(&a->sync_timer, minik_agent_sync_tick, a->sync_ms, a->sync_ms);
     minik_agent_node_register(a);
     char port[16];

@@ -39,6 +39,9 @@ typedef struct minik_agent_opts {
     const char *dns_listen;   /* cluster DNS address; NULL: the bridge address */
     int dns_port;             /* 0: 53 */
     const char *dns_upstream; /* resolver for other names ("IP[:PORT]"); NULL: none */
+    /* A hollow node (kubemark): registers and heartbeats like a real one and reports its
+     * pods Running and Ready without running anything; no image store, no runtime. */
+    bool hollow;
 } minik_agent_opts_t;
 
 /* Validate opts, open the image store and start registering on `loop`. Registration,

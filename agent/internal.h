@@ -108,6 +108,7 @@ struct minik_agent {
     minik_client_uv_watch_t *watch;
     char *pods_rv; /* resume the pod watch from here */
     bool registered, listed, stopping;
+    bool hollow;
     agent_pod_t *pods;
     int jobs; /* thread-pool jobs in flight */
     int handles_open;
@@ -161,6 +162,11 @@ bool minik_agent_should_restart(const char *policy, int exit_code);
  * when liveness or startup fails for good. */
 void minik_agent_probes_run(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c,
                             const cJSON *cspec, int64_t now_ms, cJSON *events);
+/* Run argv in a container through `minik nsexec` (blocking, at most timeout_s): its exit
+ * code, or -1; *why (caller frees) says what failed. */
+int minik_agent_exec_in(pid_t pid, const char *bundle, const char *cgroup_path, char **argv,
+                        int timeout_s, char **why);
+
 /* Reset probe state for a new attempt. */
 void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec);
 
@@ -172,6 +178,9 @@ void minik_agent_events_post(struct minik_agent *a, const agent_pod_t *p, cJSON 
 
 /* exec_http.c: POST /exec/{ns}/{pod}/{container} (seg: the three decoded names). */
 void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **seg);
+
+/* metrics.c: GET /stats/summary. */
+void minik_agent_stats_summary(struct minik_agent *a, minik_http_request_t *req);
 
 /* logs_http.c */
 int minik_agent_http_start(struct minik_agent *a, minik_error_t **err);

@@ -4,6 +4,7 @@
  *   GET /containerLogs/{ns}/{pod}/{container}?tailLines=N&previous=true&timestamps=true
  *       &follow=true
  *   POST /exec/{ns}/{pod}/{container}               see exec_http.c
+ *   GET /stats/summary                              see metrics.c
  * Everything but /healthz needs "Authorization: Bearer <token>", the random token the
  * agent publishes in its Node's minik.io/agent-token annotation — so only those who may
  * read the Node through the API server (admins, the node itself) can reach the logs. */
@@ -260,6 +261,10 @@ static void on_request(minik_http_request_t *req, void *ud)
     }
     if (strcmp(req->path, "/metrics") == 0) {
         serve_metrics(a, req);
+        return;
+    }
+    if (strcmp(req->path, "/stats/summary") == 0) {
+        minik_agent_stats_summary(a, req);
         return;
     }
     if (minik_str_has_prefix(req->path, "/containerLogs/") || is_exec) {

@@ -226,7 +226,7 @@ static void on_list(const cJSON *reply, const minik_error_t *err, void *ud)
 
 void minik_agent_net_sync(struct minik_agent *a)
 {
-    if (a->stopping || a->pod_network_none || !a->registered || a->net_pending > 0)
+    if (a->stopping || a->pod_network_none || a->hollow || !a->registered || a->net_pending > 0)
         return;
     a->net_list_failed = false;
     for (int i = 0; i < 3; i++) {

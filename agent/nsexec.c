@@ -61,6 +61,7 @@ int minik_nsexec_run(const minik_nsexec_opts_t *o, int *exit_code, minik_error_t
     minik_cgroup_t *cg = NULL;
     static const char *const nss[] = {"ipc", "uts", "net", "pid", "mnt"};
     int fds[5] = {-1, -1, -1, -1, -1};
+    int own_pidns = -1;
     if (minik_seccomp_prepare(spec->seccomp, &sc, err) < 0)
         goto out;
     for (int i = 0; i < 5; i++) {
@@ -76,7 +77,11 @@ int minik_nsexec_run(const minik_nsexec_opts_t *o, int *exit_code, minik_error_t
             minik_cgroup_enter(cg, getpid(), err) < 0)
             goto out;
     }
-    for (int i = 0; i < 5; i++)
+    /* All but the mount namespace here (pid only takes effect for children); the mount
+     * namespace only in the child, so this process keeps the host's /proc — which the
+     * sanitizers' exit-time checks read. */
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    for (int i = 0; i < 4; i++)
         if (setns(fds[i], 0) < 0) {
             minik_error_set(err, errno, "setns %s", nss[i]);
             goto out;
@@ -88,6 +93,10 @@ int minik_nsexec_run(const minik_nsexec_opts_t *o, int *exit_code, minik_error_t
     }
     if (child == 0) {
         minik_error_t *e = NULL;
+        if (setns(fds[4], CLONE_NEWNS) < 0) {
+            fprintf(stderr, "exec: setns mnt: %s\n", strerror(errno));
+            _exit(126);
+        }
         if (chdir(spec->cwd ? spec->cwd : "/") < 0 && chdir("/") < 0)
             _exit(126);
         /* Without no_new_privs the kernel only takes a filter from a process that still
@@ -110,12 +119,18 @@ int minik_nsexec_run(const minik_nsexec_opts_t *o, int *exit_code, minik_error_t
         fprintf(stderr, "exec: %s: %s\n", o->argv[0], strerror(errno));
         _exit(errno == ENOENT ? 127 : 126);
     }
+    /* Children of this process go to our own pid namespace again (the sanitizers' exit
+     * checks clone a tracer that must see us). */
+    if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+        (void)0; /* only the exit-time tracer cares; the command already runs */
     int st;
     while (waitpid(child, &st, 0) < 0 && errno == EINTR)
         ;
     *exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     r = 0;
 out:
+    if (own_pidns >= 0)
+        close(own_pidns);
     for (int i = 0; i < 5; i++)
         if (fds[i] >= 0)
             close(fds[i]);

@@ -725,6 +725,45 @@ static void try_start(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, a
     c->next_start_ms = now + c->backoff_ms;
 }
 
+/* lifecycle.preStop.exec, within the grace period, before SIGTERM (as the kubelet). */
+static void run_prestop(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, long grace,
+                        cJSON *events)
+{
+    const cJSON *cspec = p->job_obj ? ctr_spec(p->job_obj, c) : NULL;
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cspec, "lifecycle"),
+                                             "preStop"),
+            "exec"),
+        "command");
+    int n = cJSON_GetArraySize(cmd);
+    if (n < 1 || grace <= 0 || c->pid <= 0)
+        return;
+    char **argv = xcalloc((size_t)n + 1, sizeof(char *));
+    for (int i = 0; i < n; i++) {
+        const cJSON *it = cJSON_GetArrayItem(cmd, i);
+        argv[i] = xstrdup(cJSON_IsString(it) ? it->valuestring : "");
+    }
+    minik_oci_state_t *st = NULL;
+    minik_error_t *e = NULL;
+    const char *status = NULL;
+    cleanup_free char *cg = NULL;
+    if (minik_oci_load(a->oci_root, c->id, &st, &status, &e) == 0 && st->cgroup_path)
+        cg = xstrdup(st->cgroup_path);
+    minik_error_free(e);
+    minik_oci_state_free(st);
+    cleanup_free char *bundle = xasprintf("%s/%s/bundles/%s", a->pods_dir, p->uid, c->id);
+    char *why = NULL;
+    int code = minik_agent_exec_in(c->pid, bundle, cg, argv, (int)grace, &why);
+    if (code != 0) {
+        cleanup_free char *fp = field_path(c);
+        minik_agent_event_add(events, "Warning", "FailedPreStopHook", fp, "PreStop hook failed: %s",
+                              why ? why : "");
+    }
+    free(why);
+    minik_strv_free(argv);
+}
+
 static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON *events)
 {
     long grace = p->job_obj ? minik_podspec_grace_seconds(p->job_obj) : 0;
@@ -737,6 +776,7 @@ static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON 
         minik_error_t *e = NULL;
         if (p->term_started_ms == 0) {
             cleanup_free char *fp = field_path(c);
+            run_prestop(a, p, c, grace, events);
             minik_agent_event_add(events, "Normal", "Killing", fp, "Stopping container %s",
                                   c->name);
             if (minik_oci_kill(a->oci_root, c->id, grace > 0 ? SIGTERM : SIGKILL, grace == 0, &e) <
@@ -751,6 +791,34 @@ static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON 
         p->term_started_ms = now ? now : 1;
 }
 
+/* A hollow node's pods: every container "runs" from the first look; nothing is started. */
+static void hollow_reconcile(agent_pod_t *p, const cJSON *pod)
+{
+    if (p->deleted || !pod) {
+        p->gone = true;
+        return;
+    }
+    if (!p->start_time)
+        p->start_time = minik_agent_now_rfc3339();
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        agent_ctr_t *c = &p->ctrs[i];
+        if (c->init) {
+            c->done = true;
+            c->has_last = true;
+            c->last_exit = 0;
+            set_str(&c->last_reason, "Completed");
+            continue;
+        }
+        if (!c->id) {
+            c->id = xasprintf("hollow-%s-%s", p->uid, c->name);
+            c->pid = 1;
+            c->started_at = minik_agent_now_rfc3339();
+        }
+        c->started = c->ready = true;
+    }
+    p->status_out = minik_agent_pod_status(p, pod, p->agent->node_ip);
+}
+
 void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
 {
     struct minik_agent *a = p->agent;
@@ -759,6 +827,10 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
     const cJSON *pod = p->job_obj;
     if (pod)
         ensure_ctrs(p, pod);
+    if (a->hollow) {
+        hollow_reconcile(p, pod);
+        return;
+    }
 
     for (size_t i = 0; i < p->n_ctrs; i++) {
         agent_ctr_t *c = &p->ctrs[i];

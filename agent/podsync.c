@@ -36,13 +36,27 @@ static void unlink_pod(struct minik_agent *a, agent_pod_t *p)
     }
 }
 
+typedef struct status_write {
+    struct minik_agent *a;
+    char *uid;
+} status_write_t;
+
+/* A failed write (server away, 5xx) forgets what was "sent", so the next sync tick sends
+ * the status again: the server converges once it is back. */
 static void status_written(const cJSON *reply, const minik_error_t *err, void *ud)
 {
     (void)reply;
-    struct minik_agent *a = ud;
-    (void)a;
-    if (err)
+    status_write_t *w = ud;
+    if (err) {
         minik_log_debug("pod status not written", "error", err->msg, NULL);
+        agent_pod_t *p = w->a->stopping ? NULL : minik_agent_pod_find(w->a, w->uid);
+        if (p) {
+            free(p->status_sent);
+            p->status_sent = NULL;
+        }
+    }
+    free(w->uid);
+    free(w);
 }
 
 static void work_cb(uv_work_t *w)
@@ -77,11 +91,16 @@ static void after_work_cb(uv_work_t *w, int status)
             cleanup_free char *path =
                 xasprintf("/api/v1/namespaces/%s/pods/%s/status", p->ns, p->name);
             minik_error_t *err = NULL;
+            status_write_t *w = xcalloc(1, sizeof(*w));
+            w->a = a;
+            w->uid = xstrdup(p->uid);
             if (minik_client_uv_request(a->cuv, a->client, "PATCH", path,
-                                        "application/merge-patch+json", patch, status_written, a,
+                                        "application/merge-patch+json", patch, status_written, w,
                                         &err) < 0) {
                 minik_log_warn("pod status not sent", "error", err->msg, NULL);
                 minik_error_free(err);
+                free(w->uid);
+                free(w);
             } else {
                 free(p->status_sent);
                 p->status_sent = steal_pointer(&s);

@@ -48,8 +48,8 @@ void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec)
 
 /* Run argv in the container through `minik nsexec` (its namespaces, cgroup, user,
  * capabilities, no_new_privs and seccomp filter, as `minik exec`); exit code or -1. */
-static int exec_in(pid_t pid, const char *bundle, const char *cgroup_path, char **argv,
-                   int timeout_s, char **why)
+int minik_agent_exec_in(pid_t pid, const char *bundle, const char *cgroup_path, char **argv,
+                        int timeout_s, char **why)
 {
     size_t n = minik_strv_len(argv);
     char **args = xcalloc(n + 12, sizeof(char *));
@@ -201,7 +201,7 @@ static bool run_one(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, const
         minik_error_free(e);
         minik_oci_state_free(st);
         cleanup_free char *bundle = xasprintf("%s/%s/bundles/%s", a->pods_dir, p->uid, c->id);
-        int code = exec_in(c->pid, bundle, cg, argv, timeout_s, why);
+        int code = minik_agent_exec_in(c->pid, bundle, cg, argv, timeout_s, why);
         minik_strv_free(argv);
         return code == 0;
     }

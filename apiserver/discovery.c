@@ -107,6 +107,82 @@ static cJSON *resource_list(const char *group, const char *version)
     return doc;
 }
 
+/* ---- OpenAPI v3 ------------------------------------------------------------------------
+ * Not a schema: just enough for kubectl to see that every resource accepts the
+ * fieldValidation query parameter (it looks for it on the PATCH operation tagged with the
+ * kind's x-kubernetes-group-version-kind). kubectl then leaves validation to the server
+ * (?fieldValidation=Strict, i.e. proto's validation) instead of downloading an OpenAPI v2
+ * schema, so a plain `kubectl apply -f` works. */
+
+static cJSON *openapi_root(void)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *paths = cJSON_AddObjectToObject(doc, "paths");
+    for (const minik_resource_t *r = minik_resources; r->name; r++) {
+        cleanup_free char *key = r->group[0] ? xasprintf("apis/%s/%s", r->group, r->version)
+                                             : xasprintf("api/%s", r->version);
+        if (cJSON_GetObjectItemCaseSensitive(paths, key))
+            continue;
+        cleanup_free char *url = xasprintf("/openapi/v3/%s?hash=%s", key, minik_git_commit());
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(paths, key), "serverRelativeURL", url);
+    }
+    return doc;
+}
+
+static cJSON *openapi_operation(const minik_resource_t *r)
+{
+    cJSON *op = cJSON_CreateObject();
+    cJSON *gvk = cJSON_AddObjectToObject(op, "x-kubernetes-group-version-kind");
+    cJSON_AddStringToObject(gvk, "group", r->group);
+    cJSON_AddStringToObject(gvk, "version", r->version);
+    cJSON_AddStringToObject(gvk, "kind", r->kind);
+    cJSON *params = cJSON_AddArrayToObject(op, "parameters");
+    static const char *const names[] = {"fieldValidation", "dryRun", "fieldManager"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "name", names[i]);
+        cJSON_AddStringToObject(p, "in", "query");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "schema"), "type", "string");
+        cJSON_AddItemToArray(params, p);
+    }
+    cJSON_AddStringToObject(
+        cJSON_AddObjectToObject(cJSON_AddObjectToObject(op, "responses"), "200"), "description",
+        "OK");
+    return op;
+}
+
+static cJSON *openapi_gv(const char *group, const char *version)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "openapi", "3.0.0");
+    cJSON *info = cJSON_AddObjectToObject(doc, "info");
+    cJSON_AddStringToObject(info, "title", "minik");
+    cJSON_AddStringToObject(info, "version", minik_version());
+    cJSON *paths = cJSON_AddObjectToObject(doc, "paths");
+    bool any = false;
+    for (const minik_resource_t *r = minik_resources; r->name; r++) {
+        if (strcmp(r->group, group) != 0 || strcmp(r->version, version) != 0)
+            continue;
+        any = true;
+        cleanup_free char *base = r->group[0] ? xasprintf("/apis/%s/%s", r->group, r->version)
+                                              : xasprintf("/api/%s", r->version);
+        cleanup_free char *coll = r->namespaced
+                                      ? xasprintf("%s/namespaces/{namespace}/%s", base, r->name)
+                                      : xasprintf("%s/%s", base, r->name);
+        cleanup_free char *item = xasprintf("%s/{name}", coll);
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(paths, coll), "post", openapi_operation(r));
+        cJSON *it = cJSON_AddObjectToObject(paths, item);
+        cJSON_AddItemToObject(it, "put", openapi_operation(r));
+        cJSON_AddItemToObject(it, "patch", openapi_operation(r));
+    }
+    cJSON_AddObjectToObject(cJSON_AddObjectToObject(doc, "components"), "schemas");
+    if (!any) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
+}
+
 void minik_api_discovery(api_call_t *c)
 {
     cleanup_cjson cJSON *doc = NULL;
@@ -146,6 +222,12 @@ void minik_api_discovery(api_call_t *c)
         break;
     case MINIK_ROUTE_RESOURCE_LIST:
         doc = resource_list(c->route.group, c->route.version);
+        break;
+    case MINIK_ROUTE_OPENAPI_ROOT:
+        doc = openapi_root();
+        break;
+    case MINIK_ROUTE_OPENAPI_GV:
+        doc = openapi_gv(c->route.group, c->route.version);
         break;
     default:
         break;

@@ -276,3 +276,260 @@ int minik_patch_json(const cJSON *target, const cJSON *ops, cJSON **out, minik_e
     *out = steal_pointer(&doc);
     return 0;
 }
+
+/* ---- strategic merge patch ------------------------------------------------------------ */
+
+/* The patchMergeKey Kubernetes declares for the lists of the kinds minik serves, by field
+ * name. "ports" is keyed by containerPort in pods and by port in services. NULL: the list
+ * is replaced whole (as a merge patch would). PRIMITIVE_SET: a list of scalars merged as
+ * a set (finalizers). */
+#define PRIMITIVE_SET "$set"
+
+static const char *merge_key(const char *field, const cJSON *patch_list)
+{
+    static const struct {
+        const char *field, *key;
+    } keys[] = {
+        {"containers", "name"},
+        {"initContainers", "name"},
+        {"ephemeralContainers", "name"},
+        {"env", "name"},
+        {"volumes", "name"},
+        {"volumeMounts", "mountPath"},
+        {"volumeDevices", "devicePath"},
+        {"imagePullSecrets", "name"},
+        {"conditions", "type"},
+        {"ownerReferences", "uid"},
+        {"hostAliases", "ip"},
+        {"topologySpreadConstraints", "topologyKey"},
+        {"resourceClaims", "name"},
+        {"finalizers", PRIMITIVE_SET},
+    };
+    if (strcmp(field, "ports") == 0) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, patch_list)
+        {
+            if (cJSON_GetObjectItemCaseSensitive(it, "containerPort"))
+                return "containerPort";
+        }
+        return "port";
+    }
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].field, field) == 0)
+            return keys[i].key;
+    return NULL;
+}
+
+static bool is_directive(const char *k)
+{
+    return k[0] == '$';
+}
+
+static cJSON *smp(cJSON *target, const cJSON *patch, bool *deleted);
+
+/* Find the element of `list` whose `key` equals that of `item`. */
+static cJSON *find_by_key(cJSON *list, const char *key, const cJSON *item)
+{
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(item, key);
+    if (!want)
+        return NULL;
+    cJSON *el;
+    cJSON_ArrayForEach(el, list)
+    {
+        const cJSON *have = cJSON_GetObjectItemCaseSensitive(el, key);
+        if (have && cJSON_Compare(have, want, 1))
+            return el;
+    }
+    return NULL;
+}
+
+static cJSON *merge_list(cJSON *cur, const cJSON *patch, const char *key)
+{
+    if (!cJSON_IsArray(cur)) {
+        cJSON_Delete(cur);
+        cur = cJSON_CreateArray();
+    }
+    const cJSON *it;
+    /* {"$patch": "replace"} in a list: the other elements are the whole list. */
+    cJSON_ArrayForEach(it, patch)
+    {
+        const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "$patch"));
+        if (p && strcmp(p, "replace") == 0) {
+            cJSON_Delete(cur);
+            cur = cJSON_CreateArray();
+            break;
+        }
+    }
+    if (strcmp(key, PRIMITIVE_SET) == 0) {
+        cJSON_ArrayForEach(it, patch)
+        {
+            bool seen = false;
+            const cJSON *el;
+            cJSON_ArrayForEach(el, cur)
+            {
+                seen = seen || cJSON_Compare(el, it, 1);
+            }
+            if (!seen)
+                cJSON_AddItemToArray(cur, cJSON_Duplicate(it, 1));
+        }
+        return cur;
+    }
+    cJSON_ArrayForEach(it, patch)
+    {
+        if (!cJSON_IsObject(it)) {
+            cJSON_AddItemToArray(cur, cJSON_Duplicate(it, 1));
+            continue;
+        }
+        const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "$patch"));
+        if (p && strcmp(p, "replace") == 0 && cJSON_GetArraySize(it) == 1)
+            continue;
+        cJSON *existing = find_by_key(cur, key, it);
+        if (p && strcmp(p, "delete") == 0) {
+            if (existing)
+                cJSON_Delete(cJSON_DetachItemViaPointer(cur, existing));
+            continue;
+        }
+        bool del = false;
+        if (existing) {
+            cJSON *merged = smp(cJSON_Duplicate(existing, 1), it, &del);
+            if (merged)
+                cJSON_ReplaceItemViaPointer(cur, existing, merged);
+        } else {
+            cJSON *merged = smp(NULL, it, &del);
+            if (merged)
+                cJSON_AddItemToArray(cur, merged);
+        }
+    }
+    return cur;
+}
+
+/* Remove the values of `drop` from the primitive list `list`. */
+static void delete_from_list(cJSON *list, const cJSON *drop)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, drop)
+    {
+        for (int i = cJSON_GetArraySize(list) - 1; i >= 0; i--)
+            if (cJSON_Compare(cJSON_GetArrayItem(list, i), d, 1))
+                cJSON_DeleteItemFromArray(list, i);
+    }
+}
+
+/* Reorder `list` as `order` says (by merge key, or by value for primitives); elements
+ * not named keep their relative order after the named ones. */
+static void set_order(cJSON *list, const cJSON *order, const char *key)
+{
+    if (!cJSON_IsArray(list) || !cJSON_IsArray(order))
+        return;
+    cJSON *sorted = cJSON_CreateArray();
+    const cJSON *o;
+    cJSON_ArrayForEach(o, order)
+    {
+        cJSON *el = NULL;
+        if (key && strcmp(key, PRIMITIVE_SET) != 0 && cJSON_IsObject(o)) {
+            el = find_by_key(list, key, o);
+        } else {
+            cJSON *x;
+            cJSON_ArrayForEach(x, list)
+            {
+                if (!el && cJSON_Compare(x, o, 1))
+                    el = x;
+            }
+        }
+        if (el)
+            cJSON_AddItemToArray(sorted, cJSON_DetachItemViaPointer(list, el));
+    }
+    while (cJSON_GetArraySize(list) > 0)
+        cJSON_AddItemToArray(sorted, cJSON_DetachItemFromArray(list, 0));
+    while (cJSON_GetArraySize(sorted) > 0)
+        cJSON_AddItemToArray(list, cJSON_DetachItemFromArray(sorted, 0));
+    cJSON_Delete(sorted);
+}
+
+/* Apply a strategic patch map to `target` (owned, may be NULL); returns the new value, or
+ * NULL with *deleted set for {"$patch": "delete"}. */
+static cJSON *smp(cJSON *target, const cJSON *patch, bool *deleted)
+{
+    if (!cJSON_IsObject(patch)) {
+        cJSON_Delete(target);
+        return cJSON_Duplicate(patch, 1);
+    }
+    const char *directive = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(patch, "$patch"));
+    if (directive && strcmp(directive, "delete") == 0) {
+        cJSON_Delete(target);
+        *deleted = true;
+        return NULL;
+    }
+    if (directive && strcmp(directive, "replace") == 0) {
+        cJSON_Delete(target);
+        target = NULL;
+    }
+    if (!cJSON_IsObject(target)) {
+        cJSON_Delete(target);
+        target = cJSON_CreateObject();
+    }
+    for (const cJSON *p = patch->child; p; p = p->next) {
+        if (is_directive(p->string))
+            continue;
+        if (cJSON_IsNull(p)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(target, p->string);
+            continue;
+        }
+        cJSON *cur = cJSON_DetachItemFromObjectCaseSensitive(target, p->string);
+        cJSON *merged;
+        bool del = false;
+        if (cJSON_IsArray(p)) {
+            const char *key = merge_key(p->string, p);
+            if (key)
+                merged = merge_list(cur, p, key);
+            else {
+                cJSON_Delete(cur);
+                merged = cJSON_Duplicate(p, 1);
+            }
+        } else {
+            merged = smp(cur, p, &del);
+        }
+        if (merged)
+            cJSON_AddItemToObject(target, p->string, merged);
+    }
+    /* List directives apply after the lists were merged. */
+    for (const cJSON *p = patch->child; p; p = p->next) {
+        const char *k = p->string;
+        if (minik_str_has_prefix(k, "$deleteFromPrimitiveList/")) {
+            cJSON *list = cJSON_GetObjectItemCaseSensitive(target, strchr(k, '/') + 1);
+            if (cJSON_IsArray(list))
+                delete_from_list(list, p);
+        } else if (minik_str_has_prefix(k, "$setElementOrder/")) {
+            const char *field = strchr(k, '/') + 1;
+            set_order(cJSON_GetObjectItemCaseSensitive(target, field), p, merge_key(field, p));
+        }
+    }
+    const cJSON *retain = cJSON_GetObjectItemCaseSensitive(patch, "$retainKeys");
+    if (cJSON_IsArray(retain)) {
+        for (cJSON *t = target->child, *next; t; t = next) {
+            next = t->next;
+            bool keep = false;
+            const cJSON *r;
+            cJSON_ArrayForEach(r, retain)
+            {
+                keep = keep || (cJSON_IsString(r) && strcmp(r->valuestring, t->string) == 0);
+            }
+            if (!keep)
+                cJSON_Delete(cJSON_DetachItemViaPointer(target, t));
+        }
+    }
+    return target;
+}
+
+int minik_patch_strategic(const cJSON *target, const cJSON *patch, cJSON **out, minik_error_t **err)
+{
+    if (!cJSON_IsObject(patch))
+        return minik_error_set_code(err, 400, 0, "a strategic merge patch must be a JSON object");
+    bool deleted = false;
+    cJSON *r = smp(cJSON_Duplicate(target, 1), patch, &deleted);
+    if (!r)
+        return minik_error_set_code(err, 422, 0,
+                                    "a strategic merge patch cannot delete the object");
+    *out = r;
+    return 0;
+}

@@ -99,6 +99,26 @@ int minik_route_parse(const char *path, minik_route_t *out, minik_error_t **err)
         ret = not_found(err, path);
         goto out;
     }
+    if (n >= 2 && strcmp(segs[0], "openapi") == 0 && strcmp(segs[1], "v3") == 0) {
+        if (n == 2) {
+            out->type = MINIK_ROUTE_OPENAPI_ROOT;
+            goto out;
+        }
+        if (n == 4 && strcmp(segs[2], "api") == 0) {
+            out->type = MINIK_ROUTE_OPENAPI_GV;
+            out->group = xstrdup("");
+            out->version = xstrdup(segs[3]);
+            goto out;
+        }
+        if (n == 5 && strcmp(segs[2], "apis") == 0) {
+            out->type = MINIK_ROUTE_OPENAPI_GV;
+            out->group = xstrdup(segs[3]);
+            out->version = xstrdup(segs[4]);
+            goto out;
+        }
+        ret = not_found(err, path);
+        goto out;
+    }
     size_t i;
     if (n >= 2 && strcmp(segs[0], "api") == 0) {
         out->group = xstrdup("");

@@ -5,6 +5,7 @@
  *   /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]               namespaced
  *   /apis/{group}/{version}/...                                       same for named groups
  *   /apis/minik.io/v1/tokens                                         node-join tokens
+ *   /openapi/v3[/api/v1 | /apis/{group}/{version}]                  OpenAPI v3 (minimal)
  *   /healthz /readyz /livez /version /metrics /openapi/...            everything else
  * Each segment is percent-decoded on its own, so an encoded "/" stays inside a name and
  * is then refused by the name check, never taken as a separator. */
@@ -26,6 +27,8 @@ typedef enum minik_route_type {
     MINIK_ROUTE_RESOURCE,      /* a collection, object or subresource */
     MINIK_ROUTE_TOKENS,        /* /apis/minik.io/v1/tokens: POST makes a node token */
     MINIK_ROUTE_HEARTBEAT,     /* /apis/minik.io/v1/nodes/{name}/heartbeat (in memory) */
+    MINIK_ROUTE_OPENAPI_ROOT,  /* /openapi/v3 */
+    MINIK_ROUTE_OPENAPI_GV,    /* /openapi/v3/api/v1, /openapi/v3/apis/{g}/{v} */
 } minik_route_type_t;
 
 typedef struct minik_route {

@@ -17,6 +17,7 @@
 
 static const char *server_url, *token, *ca_file, *kubeconfig, *node_name, *node_ip;
 static const char *data_dir = "/var/lib/minik/agent";
+static const char *hollow_s = "0";
 static const char *port_s = "10250", *heartbeat_s = "1s", *sync_s = "1s", *backoff_s = "10s";
 static char **labels, **taints;
 static bool insecure;
@@ -59,6 +60,9 @@ static const minik_cli_flag_t flags[] = {
     {"heartbeat", 0, MINIK_FLAG_STRING, &heartbeat_s, "DURATION", "heartbeat period (1s)"},
     {"sync-period", 0, MINIK_FLAG_STRING, &sync_s, "DURATION",
      "how often containers are checked (1s)"},
+    {"hollow", 0, MINIK_FLAG_STRING, &hollow_s, "N",
+     "run N simulated nodes NAME-0..NAME-(N-1) (NAME: --node-name, default hollow-node) "
+     "that heartbeat and report their pods Running and Ready without running containers"},
     {"crash-backoff", 0, MINIK_FLAG_STRING, &backoff_s, "DURATION",
      "first restart delay of a crashing container, doubled up to 5m (10s)"},
     {0},
@@ -79,13 +83,16 @@ static const minik_cli_spec_t spec = {
 typedef struct agent_main {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
-    minik_agent_t *agent;
+    minik_agent_t **agents;
+    size_t n_agents, running;
     bool stopping;
 } agent_main_t;
 
 static void stopped(void *ud)
 {
     agent_main_t *m = ud;
+    if (--m->running > 0)
+        return;
     uv_close((uv_handle_t *)&m->sigterm, NULL);
     uv_close((uv_handle_t *)&m->sigint, NULL);
 }
@@ -97,7 +104,8 @@ static void on_signal(uv_signal_t *h, int signum)
     if (m->stopping)
         return;
     m->stopping = true;
-    minik_agent_shutdown(m->agent, stopped, m);
+    for (size_t i = 0; i < m->n_agents; i++)
+        minik_agent_shutdown(m->agents[i], stopped, m);
 }
 
 /* "a=b,c=d" given once or repeated -> one entry per item. */
@@ -139,8 +147,9 @@ int minik_cmd_agent(int argc, char **argv)
     minik_strv_free(taints);
     labels = taints = NULL;
     cleanup_error minik_error_t *err = NULL;
-    int64_t port = 0, hb = 0, sync = 0, backoff = 0;
+    int64_t port = 0, hb = 0, sync = 0, backoff = 0, hollow = 0;
     if (minik_str_to_i64(port_s, 0, 65535, &port, "--port", &err) < 0 ||
+        minik_str_to_i64(hollow_s, 0, 100000, &hollow, "--hollow", &err) < 0 ||
         minik_str_to_duration_ms(heartbeat_s, &hb, "--heartbeat", &err) < 0 ||
         minik_str_to_duration_ms(sync_s, &sync, "--sync-period", &err) < 0 ||
         minik_str_to_duration_ms(backoff_s, &backoff, "--crash-backoff", &err) < 0) {
@@ -189,11 +198,28 @@ int minik_cmd_agent(int argc, char **argv)
         .dns_listen = dns_address,
         .dns_upstream = upstream,
     };
-    r = minik_agent_start(&m.loop, &o, &m.agent, &err);
+    size_t n = hollow > 0 ? (size_t)hollow : 1;
+    m.agents = xcalloc(n, sizeof(minik_agent_t *));
+    r = 0;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        cleanup_free char *name = NULL;
+        if (hollow > 0) {
+            name = xasprintf("%s-%zu", node_name ? node_name : "hollow-node", i);
+            o.node_name = name;
+            o.port = 0;
+            o.hollow = true;
+        }
+        r = minik_agent_start(&m.loop, &o, &m.agents[i], &err);
+        if (r == 0)
+            m.n_agents = m.running = i + 1;
+    }
     minik_client_config_clear(&cfg);
     if (r < 0) {
+        for (size_t i = 0; i < m.n_agents; i++)
+            minik_agent_shutdown(m.agents[i], NULL, NULL);
         uv_run(&m.loop, UV_RUN_DEFAULT);
         uv_loop_close(&m.loop);
+        free(m.agents);
         return minik_cli_fail(err);
     }
     uv_signal_init(&m.loop, &m.sigterm);
@@ -203,5 +229,6 @@ int minik_cmd_agent(int argc, char **argv)
     uv_signal_start(&m.sigint, on_signal, SIGINT);
     uv_run(&m.loop, UV_RUN_DEFAULT);
     uv_loop_close(&m.loop);
+    free(m.agents);
     return MINIK_EXIT_OK;
 }

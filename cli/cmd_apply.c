@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/printers.h"
-#include "cli/resources.h"
+#include "cli/targets.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
@@ -33,7 +33,7 @@ static const minik_cli_flag_t flags[] = {
      "client: validate and default locally, print the result, change nothing; server: the "
      "server checks the writes (?dryRun=All) and stores nothing"},
     {"output", 'o', MINIK_FLAG_STRING, &output, "FORMAT",
-     "print the objects as yaml or json (or name)"},
+     "print the objects as yaml or json, or only their names (name)"},
     {"validate", 0, MINIK_FLAG_STRING, &validate_flag, "MODE",
      "strict (default): unknown fields are errors; warn: they are warnings"},
     MINIK_CLIENT_FLAG_ROWS,
@@ -55,8 +55,9 @@ static const minik_cli_spec_t spec = {
     .max_args = 0,
 };
 
-/* "deployment.apps/web" as kubectl names objects in its messages. */
-static void print_summary(const cJSON *objs)
+/* "deployment.apps/web" as kubectl names objects in its messages; with_verb adds
+ * " created (dry run)". */
+static void print_summary(const cJSON *objs, bool with_verb)
 {
     for (const cJSON *o = objs->child; o; o = o->next) {
         const cJSON *av = cJSON_GetObjectItemCaseSensitive(o, "apiVersion");
@@ -66,8 +67,9 @@ static void print_summary(const cJSON *objs)
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
         const cJSON *gen = cJSON_GetObjectItemCaseSensitive(meta, "generateName");
         const char *n = cJSON_IsString(name) ? name->valuestring : NULL;
-        printf("%s%s%s/%s%s created (dry run)\n", k->singular, k->group[0] ? "." : "", k->group,
-               n ? n : (cJSON_IsString(gen) ? gen->valuestring : ""), n ? "" : "<generated>");
+        printf("%s%s%s/%s%s%s\n", k->singular, k->group[0] ? "." : "", k->group,
+               n ? n : (cJSON_IsString(gen) ? gen->valuestring : ""), n ? "" : "<generated>",
+               with_verb ? " created (dry run)" : "");
     }
 }
 
@@ -79,33 +81,42 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
     minik_output_t fmt = MINIK_OUTPUT_TABLE;
     if (output && minik_output_parse(output, &fmt, &err) < 0)
         return minik_cli_fail(err);
-    minik_resource_list_t objs = {0};
-    if (minik_resources_from_files(paths, true, (int)mode, &objs, &err) < 0) {
+    minik_target_list_t objs = {0};
+    if (minik_targets_from_files(paths, true, (int)mode, &objs, &err) < 0) {
         fprintf(stderr, "error: %s; nothing was applied\n", err->msg);
         return MINIK_EXIT_ERROR;
     }
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
     if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_resources_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
+        minik_targets_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
             0) {
-        minik_resource_list_clear(&objs);
+        minik_target_list_clear(&objs);
         return minik_cli_fail(err);
+    }
+    minik_apply_cache_t *cache = NULL;
+    if (minik_apply_cache_new(c, &objs, &cache, &err) < 0) {
+        minik_target_list_clear(&objs);
+        return minik_cli_fail_api(err);
     }
     int rc = MINIK_EXIT_OK;
     const cJSON **results = xcalloc(objs.n + 1, sizeof *results);
     size_t nres = 0;
     for (size_t i = 0; i < objs.n; i++) {
-        const minik_resource_t *o = &objs.v[i];
+        const minik_target_t *o = &objs.v[i];
         const char *verb = NULL;
         cJSON *result = NULL;
         minik_error_t *e = NULL;
         cleanup_free char *ref = minik_object_ref(o->kind, o->name);
-        if (minik_apply_one(c, o, dry, &verb, &result, &e) < 0) {
+        if (minik_apply_one(c, cache, o, dry, mode == MINIK_VALIDATE_WARN, &verb, &result, &e) <
+            0) {
             /* A server that is down fails every object the same way: stop at the first. */
             bool transport = e->code == 0;
-            fprintf(stderr, "error: %s%s%s: %s\n", o->where ? o->where : "", o->where ? ": " : "",
-                    ref, e->msg);
+            minik_error_t shown = {.code = e->code, .errnum = e->errnum};
+            shown.msg = xasprintf("%s%s%s: %s", o->where ? o->where : "", o->where ? ": " : "", ref,
+                                  e->msg);
+            minik_cli_fail_api(&shown);
+            free(shown.msg);
             minik_error_free(e);
             rc = MINIK_EXIT_ERROR;
             if (transport)
@@ -129,7 +140,8 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
     for (size_t i = 0; i < nres; i++)
         cJSON_Delete((cJSON *)results[i]);
     free(results);
-    minik_resource_list_clear(&objs);
+    minik_apply_cache_free(cache);
+    minik_target_list_clear(&objs);
     return rc;
 }
 
@@ -152,20 +164,11 @@ int minik_cmd_apply(int argc, char **argv)
             validate_flag);
     bool client_dry = dry_run && strcmp(dry_run, "client") == 0;
     if (output && strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0 &&
-        (client_dry || strcmp(output, "name") != 0))
-        return minik_cli_usage_error(&spec, "-o %s: use yaml or json%s", output,
-                                     client_dry ? "" : " (or name)");
+        strcmp(output, "name") != 0)
+        return minik_cli_usage_error(&spec, "-o %s: use yaml, json or name", output);
     if (dry_run && strcmp(dry_run, "client") != 0 && strcmp(dry_run, "server") != 0 &&
         strcmp(dry_run, "none") != 0)
         return minik_cli_usage_error(&spec, "--dry-run=%s: use client, server or none", dry_run);
-    if (dry_run && strcmp(dry_run, "server") == 0 && !getenv("MINIK_SERVER_DRY_RUN")) {
-        /* The API server does not honour ?dryRun=All yet and would ignore it, i.e. really
-         * write. Refuse rather than risk that; MINIK_SERVER_DRY_RUN=1 sends it anyway (for a
-         * server that supports it). */
-        fprintf(stderr, "error: --dry-run=server is not supported by the minik API server yet "
-                        "(it would really write); use --dry-run=client or minik diff -f\n");
-        return MINIK_EXIT_ERROR;
-    }
     if (!client_dry)
         return apply_to_server(paths, mode,
                                dry_run && strcmp(dry_run, "server") == 0 ? MINIK_DRY_RUN_SERVER
@@ -184,8 +187,8 @@ int minik_cmd_apply(int argc, char **argv)
         return MINIK_EXIT_ERROR;
     }
 
-    if (output == NULL) {
-        print_summary(objs);
+    if (output == NULL || strcmp(output, "name") == 0) {
+        print_summary(objs, output == NULL);
         return MINIK_EXIT_OK;
     }
     size_t n = (size_t)cJSON_GetArraySize(objs);

@@ -119,7 +119,7 @@ static const minik_cli_flag_t pull_flags[] = {
     {0},
 };
 static const minik_cli_spec_t pull_spec = {
-    .usage = "minik image pull REF [flags]",
+    .usage = "minik image pull [flags] REF",
     .summary = "Pull an image from a registry into the node's image store",
     .description = "REF is any reference Docker accepts: nginx, nginx:1.27, host:5000/app:v3,\n"
                    "app@sha256:<digest>. Registries other than loopback ones use HTTPS unless\n"
@@ -188,7 +188,7 @@ static const minik_cli_flag_t import_flags[] = {
     {0},
 };
 static const minik_cli_spec_t import_spec = {
-    .usage = "minik image import PATH [--name NAME:TAG] [flags]",
+    .usage = "minik image import [flags] PATH",
     .summary = "Import an OCI layout, an OCI/docker archive or a rootfs tarball",
     .description = "PATH is an OCI image layout directory, a tarball of one, a docker-archive\n"
                    "(docker save, skopeo copy ... docker-archive:), or a plain root filesystem\n"
@@ -259,8 +259,9 @@ static int image_ls(int argc, char **argv)
             printf("%s\n", im->ref);
             continue;
         }
-        char sz[32];
-        human((uint64_t)im->size, sz, sizeof(sz));
+        char sz[32] = "damaged";
+        if (im->size >= 0)
+            human((uint64_t)im->size, sz, sizeof(sz));
         printf("%-40s %-16s %-14.12s %s\n", im->name, im->tag ? im->tag : "<none>",
                im->manifest_digest + 7, sz);
     }
@@ -279,7 +280,7 @@ static int image_ls(int argc, char **argv)
 
 static const minik_cli_flag_t dd_flags[] = {DATA_DIR_FLAG, {0}};
 static const minik_cli_spec_t rm_spec = {
-    .usage = "minik image rm REF... [flags]",
+    .usage = "minik image rm [flags] REF...",
     .summary = "Remove image references; data nothing else uses is freed",
     .description = "An image that a container's root filesystem uses cannot be removed.",
     .flags = dd_flags,
@@ -340,7 +341,7 @@ static int image_prune(int argc, char **argv)
 /* ---- inspect --------------------------------------------------------------------------- */
 
 static const minik_cli_spec_t inspect_spec = {
-    .usage = "minik image inspect REF [flags]",
+    .usage = "minik image inspect [flags] REF",
     .summary = "Print an image's digests, layers and config as JSON",
     .flags = dd_flags,
     .min_args = 1,
@@ -361,8 +362,8 @@ static int image_inspect(int argc, char **argv)
     minik_image_manifest_t *m = NULL;
     cJSON *config = NULL;
     r = minik_images_resolve(s, argv[first], &img, &err);
-    if (r == 0)
-        r = minik_images_load_manifest(s, img->manifest_digest, &m, &err);
+    if (r == 0 && minik_images_load_manifest(s, img->manifest_digest, &m, &err) < 0)
+        r = minik_error_wrap(&err, "image %s", img->ref);
     if (r == 0)
         r = minik_images_config(s, img->manifest_digest, &config, &err);
     if (r == 0) {
@@ -378,9 +379,14 @@ static int image_inspect(int argc, char **argv)
         cJSON_AddStringToObject(j, "configDigest", img->config_digest);
         cJSON_AddNumberToObject(j, "size", (double)img->size);
         cJSON *ls = cJSON_AddArrayToObject(j, "layers");
+        cleanup_strv char **ids = NULL;
+        cleanup_error minik_error_t *ierr = NULL;
+        minik_images_diff_ids(s, m, &ids, &ierr); /* shown when the config has them */
         for (size_t i = 0; i < m->n_layers; i++) {
             cJSON *l = cJSON_CreateObject();
             cJSON_AddStringToObject(l, "digest", m->layers[i].digest);
+            if (ids)
+                cJSON_AddStringToObject(l, "diffID", ids[i]);
             cJSON_AddStringToObject(l, "mediaType", m->layers[i].media_type);
             cJSON_AddNumberToObject(l, "size", (double)m->layers[i].size);
             cJSON_AddItemToArray(ls, l);
@@ -404,7 +410,7 @@ static const minik_cli_flag_t mount_flags[] = {
     {0},
 };
 static const minik_cli_spec_t mount_spec = {
-    .usage = "minik image mount REF CONTAINER_ID [flags]",
+    .usage = "minik image mount [flags] REF CONTAINER_ID",
     .summary = "Prepare a container root filesystem from an image and print its path",
     .description = "What the agent does before starting a container; useful to look inside an\n"
                    "image. Undo with `minik image unmount CONTAINER_ID`.",
@@ -433,7 +439,7 @@ static int image_mount(int argc, char **argv)
 }
 
 static const minik_cli_spec_t unmount_spec = {
-    .usage = "minik image unmount CONTAINER_ID [flags]",
+    .usage = "minik image unmount [flags] CONTAINER_ID",
     .summary = "Unmount and delete a container root filesystem",
     .flags = dd_flags,
     .min_args = 1,

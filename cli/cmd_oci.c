@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/runtime/oci.h"
 #include "agent/runtime/shim.h"
@@ -14,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/cleanup.h"
+#include "lib/log.h"
 #include "lib/str.h"
 
 static const char *root_flag;
@@ -291,6 +293,19 @@ static int do_delete(int argc, char **argv)
 
 static volatile pid_t forward_to;
 
+/* Debug timing of run's phases, in ms since t0. */
+static void phase(const struct timespec *t0, const char *what)
+{
+    if (!minik_log_enabled(MINIK_LOG_DEBUG))
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    char ms[32];
+    snprintf(ms, sizeof ms, "%.3f",
+             (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6);
+    minik_log_debug(what, "ms", ms, NULL);
+}
+
 static void forward_signal(int sig)
 {
     pid_t p = forward_to;
@@ -308,16 +323,20 @@ static int do_run(int argc, char **argv)
     cleanup_error minik_error_t *err = NULL;
     minik_oci_create_opts_t o;
     pid_t pid;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (create_opts(&o, &err) < 0)
         return minik_cli_usage_error(&run_spec, "%s", err->msg);
     if (minik_oci_create(&o, id, &pid, &err) < 0)
         return minik_cli_fail(err);
+    phase(&t0, "run: created");
     if (minik_oci_start(o.root, id, &err) < 0) {
         minik_error_t *ignored = NULL;
         minik_oci_delete(o.root, id, true, &ignored);
         minik_error_free(ignored);
         return minik_cli_fail(err);
     }
+    phase(&t0, "run: started");
     if (detach_flag)
         return MINIK_EXIT_OK;
     /* Like runc run: signals sent to us go to the container. */
@@ -331,11 +350,13 @@ static int do_run(int argc, char **argv)
     r = minik_oci_wait(o.root, id, &code, &forward_to, &err);
     if (r < 0)
         return minik_cli_fail(err);
+    phase(&t0, "run: exited");
     minik_error_t *derr = NULL;
     if (minik_oci_delete(o.root, id, true, &derr) < 0) {
         minik_cli_fail(derr);
         minik_error_free(derr);
     }
+    phase(&t0, "run: deleted");
     return code;
 }
 

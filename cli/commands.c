@@ -14,6 +14,7 @@ const minik_command_t minik_commands[] = {
     {"api-resources", "Print the supported API resources", minik_cmd_api_resources, false},
     {"logs", "Print the logs of a container in a pod", minik_cmd_logs, false},
     {"exec", "Run a command in a container", minik_cmd_exec, false},
+    {"top", "Show CPU and memory use of nodes or pods", minik_cmd_top, false},
     {"agent", "Join a cluster as a node and run its pods", minik_cmd_agent, false},
     {"nsexec", "Internal: run a command inside a container", minik_cmd_nsexec, true},
     {"token", "Create node-join tokens", minik_cmd_token, false},

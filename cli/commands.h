@@ -7,6 +7,7 @@ int minik_cmd_token(int argc, char **argv);
 int minik_cmd_logs(int argc, char **argv);
 int minik_cmd_agent(int argc, char **argv);
 int minik_cmd_exec(int argc, char **argv);
+int minik_cmd_top(int argc, char **argv);
 int minik_cmd_nsexec(int argc, char **argv);
 int minik_cmd_version(int argc, char **argv);
 int minik_cmd_backup(int argc, char **argv);

@@ -182,3 +182,41 @@ char *minik_str_quote(const char *s)
     minik_buf_append_char(&b, '"');
     return minik_buf_steal(&b);
 }
+
+bool minik_str_utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char ch = s[i];
+        size_t len;
+        uint32_t cp;
+        if (ch < 0x80) {
+            i++;
+            continue;
+        } else if ((ch & 0xe0) == 0xc0) {
+            len = 2;
+            cp = ch & 0x1f;
+        } else if ((ch & 0xf0) == 0xe0) {
+            len = 3;
+            cp = ch & 0x0f;
+        } else if ((ch & 0xf8) == 0xf0) {
+            len = 4;
+            cp = ch & 0x07;
+        } else {
+            return false;
+        }
+        if (i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len;
+    }
+    return true;
+}

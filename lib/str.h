@@ -36,4 +36,9 @@ int minik_str_to_duration_ms(const char *s, int64_t *out_ms, const char *what, m
  * characters escaped, for log values and error messages that show user input. */
 char *minik_str_quote(const char *s);
 
+/* True when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or code points
+ * past U+10FFFF). Untrusted bodies are checked with this before cJSON sees them: cJSON
+ * passes invalid bytes through, and re-encoding them would not round-trip. */
+bool minik_str_utf8_valid(const char *s, size_t n);
+
 #endif

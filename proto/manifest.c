@@ -103,7 +103,7 @@ static int on_doc(void *ud, cJSON *doc, unsigned line)
                             p ? p->col : 1, path, "must be an object");
             cJSON_Delete(it);
         } else if (ret == 0) {
-            ret = add_doc(s, it, p ? p->line : line);
+            ret = on_doc(s, it, p ? p->line : line); /* a List may hold Lists */
         } else {
             cJSON_Delete(it);
         }

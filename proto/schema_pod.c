@@ -82,6 +82,21 @@ static const minik_field_t probe_fields[] = {
     ROW_END,
 };
 
+/* A lifecycle hook: one handler, no timing (Kubernetes' LifecycleHandler). */
+static const minik_field_t lifecycle_handler_fields[] = {
+    {"exec", MINIK_T_OBJECT, .fields = exec_fields},
+    {"httpGet", MINIK_T_OBJECT, .fields = http_get_fields},
+    {"tcpSocket", MINIK_T_OBJECT, .fields = tcp_socket_fields},
+    ROW_END,
+};
+
+static const minik_field_t lifecycle_fields[] = {
+    {"postStart", MINIK_T_OBJECT, .fields = lifecycle_handler_fields, .check = check_one_handler},
+    {"preStop", MINIK_T_OBJECT, .fields = lifecycle_handler_fields, .check = check_one_handler,
+     .doc = "the agent runs exec hooks before SIGTERM, within the grace period"},
+    ROW_END,
+};
+
 /* ---- env ---------------------------------------------------------------------------- */
 
 static const minik_field_t key_ref_fields[] = {
@@ -393,6 +408,7 @@ static const minik_field_t container_fields[] = {
     {"livenessProbe", MINIK_T_OBJECT, .fields = probe_fields, .check = check_one_handler},
     {"readinessProbe", MINIK_T_OBJECT, .fields = probe_fields, .check = check_one_handler},
     {"startupProbe", MINIK_T_OBJECT, .fields = probe_fields, .check = check_one_handler},
+    {"lifecycle", MINIK_T_OBJECT, .fields = lifecycle_fields},
     {"volumeMounts", MINIK_T_ARRAY,
      .items = &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = volume_mount_fields}},
     {"securityContext", MINIK_T_OBJECT, .fields = container_security_fields,

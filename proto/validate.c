@@ -241,13 +241,32 @@ static void walk_object(minik_vctx_t *c, const minik_field_t *table, const cJSON
     }
 }
 
+/* Free-form values (status, ...) are taken as they are, except numbers JSON cannot
+ * carry: cJSON reads 1e999 as infinity, which Kubernetes refuses as out of range. */
+static const minik_field_t any_row = {.name = NULL, .type = MINIK_T_ANY};
+
+static void walk_any(minik_vctx_t *c, const cJSON *node)
+{
+    if (cJSON_IsNumber(node) && !isfinite(node->valuedouble)) {
+        fail(c, "number out of range");
+        return;
+    }
+    int i = 0;
+    for (const cJSON *ch = node->child; ch; ch = ch->next, i++) {
+        if (cJSON_IsArray(node))
+            walk_child(c, &any_row, ch, NULL, NULL, i);
+        else if (ch->string)
+            walk_child(c, &any_row, ch, "%s", ch->string, 0);
+    }
+}
+
 static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
 {
-    int errors_before = c->errors;
     if (cJSON_IsNull(node) && (f->flags & MINIK_F_NULLABLE))
         return;
     switch (f->type) {
     case MINIK_T_ANY:
+        walk_any(c, node);
         break;
     case MINIK_T_STRING:
         if (!cJSON_IsString(node)) {
@@ -263,7 +282,9 @@ static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
     case MINIK_T_INT:
         if (!is_integral(node)) {
             fail(c, "must be an integer, got %s",
-                 cJSON_IsNumber(node) ? "a fraction" : type_name(node));
+                 !cJSON_IsNumber(node)         ? type_name(node)
+                 : isfinite(node->valuedouble) ? "a fraction"
+                                               : "a number out of range");
             return;
         }
         check_range(c, f, (int64_t)node->valuedouble);
@@ -376,7 +397,6 @@ static void walk(minik_vctx_t *c, const minik_field_t *f, const cJSON *node)
     }
     /* Cross-field checks run whenever the value has the right type, even if parts of it
      * were wrong, so that every problem of a file is reported at once. */
-    (void)errors_before;
     if (f->check)
         f->check(c, node);
 }

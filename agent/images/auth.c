@@ -14,7 +14,7 @@
 
 #define AUTH_HEADER_MAX 8192
 
-void minik_auth_challenge_free(minik_auth_challenge_t *c)
+void minik_registry_auth_challenge_free(minik_registry_auth_challenge_t *c)
 {
     if (!c)
         return;
@@ -38,8 +38,8 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
-                               minik_error_t **err)
+int minik_registry_auth_parse_challenge(const char *header, minik_registry_auth_challenge_t **out,
+                                        minik_error_t **err)
 {
     if (!header)
         return minik_error_set(err, 0, "WWW-Authenticate: missing");
@@ -51,7 +51,7 @@ int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
         p++;
     if (p == s)
         return minik_error_set(err, 0, "WWW-Authenticate: no auth scheme in \"%.100s\"", header);
-    minik_auth_challenge_t *c = xcalloc(1, sizeof(*c));
+    minik_registry_auth_challenge_t *c = xcalloc(1, sizeof(*c));
     c->scheme = xstrndup(s, (size_t)(p - s));
     for (char *q = c->scheme; *q; q++)
         *q = (char)tolower((unsigned char)*q);
@@ -71,7 +71,7 @@ int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
             /* Either junk, or the start of a second challenge ("Basic realm=x, Bearer ...");
              * the first challenge is the one we act on. */
             if (klen == 0) {
-                minik_auth_challenge_free(c);
+                minik_registry_auth_challenge_free(c);
                 return minik_error_set(err, 0,
                                        "WWW-Authenticate: unexpected character '%c' in "
                                        "\"%.100s\"",
@@ -91,7 +91,7 @@ int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
                 val[n++] = *p++;
             }
             if (*p != '"') {
-                minik_auth_challenge_free(c);
+                minik_registry_auth_challenge_free(c);
                 return minik_error_set(err, 0,
                                        "WWW-Authenticate: unterminated quoted string in "
                                        "\"%.100s\"",
@@ -118,14 +118,14 @@ int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
             *slot = steal_pointer(&val);
     }
     if (strcmp(c->scheme, "bearer") == 0 && !c->realm) {
-        minik_auth_challenge_free(c);
+        minik_registry_auth_challenge_free(c);
         return minik_error_set(err, 0, "WWW-Authenticate: Bearer challenge without realm");
     }
     *out = c;
     return 0;
 }
 
-void minik_cred_free(minik_cred_t *c)
+void minik_registry_cred_free(minik_registry_cred_t *c)
 {
     if (!c)
         return;
@@ -181,7 +181,8 @@ static int decode_auth(const char *b64, const char *key, char **user, char **pas
     return 0;
 }
 
-static int lookup_doc(const cJSON *j, const char *domain, minik_cred_t **out, minik_error_t **err)
+static int lookup_doc(const cJSON *j, const char *domain, minik_registry_cred_t **out,
+                      minik_error_t **err)
 {
     if (!cJSON_IsObject(j))
         return minik_error_set(err, 0, "credentials: not a JSON object");
@@ -199,7 +200,7 @@ static int lookup_doc(const cJSON *j, const char *domain, minik_cred_t **out, mi
             continue;
         if (!cJSON_IsObject(e))
             return minik_error_set(err, 0, "credentials for \"%s\": expected an object", e->string);
-        minik_cred_t *c = xcalloc(1, sizeof(*c));
+        minik_registry_cred_t *c = xcalloc(1, sizeof(*c));
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(e, "auth");
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(e, "username");
         const cJSON *pw = cJSON_GetObjectItemCaseSensitive(e, "password");
@@ -219,7 +220,7 @@ static int lookup_doc(const cJSON *j, const char *domain, minik_cred_t **out, mi
                                 "\"username\"+\"password\" or \"registrytoken\"",
                                 e->string);
         if (r < 0) {
-            minik_cred_free(c);
+            minik_registry_cred_free(c);
             return r;
         }
         *out = c;
@@ -228,8 +229,8 @@ static int lookup_doc(const cJSON *j, const char *domain, minik_cred_t **out, mi
     return 0;
 }
 
-int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t **out,
-                      minik_error_t **err)
+int minik_registry_auth_lookup(const char *config_json, const char *domain,
+                               minik_registry_cred_t **out, minik_error_t **err)
 {
     *out = NULL;
     if (!config_json)

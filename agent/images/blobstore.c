@@ -15,9 +15,10 @@
 #include "agent/images/internal.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 
-struct minik_blob_writer {
+struct minik_image_blob_writer {
     char *dir;
     char *tmp;
     char *expected;
@@ -36,7 +37,7 @@ static char *hex_of(const unsigned char *d, unsigned n)
     return s;
 }
 
-char *minik_digest_of(const void *data, size_t len)
+char *minik_image_digest_of(const void *data, size_t len)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
@@ -44,31 +45,31 @@ char *minik_digest_of(const void *data, size_t len)
     return hex_of(md, n);
 }
 
-char *minik_blob_path(const char *blobs_dir, const char *digest)
+char *minik_image_blob_path(const char *blobs_dir, const char *digest)
 {
     return xasprintf("%s/sha256/%s", blobs_dir, digest + 7);
 }
 
-bool minik_blob_exists(const char *blobs_dir, const char *digest)
+bool minik_image_blob_exists(const char *blobs_dir, const char *digest)
 {
-    if (!minik_digest_valid(digest))
+    if (!minik_image_digest_valid(digest))
         return false;
-    cleanup_free char *p = minik_blob_path(blobs_dir, digest);
+    cleanup_free char *p = minik_image_blob_path(blobs_dir, digest);
     return access(p, F_OK) == 0;
 }
 
-int minik_blob_read(const char *blobs_dir, const char *digest, size_t max, char **data, size_t *len,
-                    minik_error_t **err)
+int minik_image_blob_read(const char *blobs_dir, const char *digest, size_t max, char **data,
+                          size_t *len, minik_error_t **err)
 {
-    if (!minik_digest_valid(digest))
+    if (!minik_image_digest_valid(digest))
         return minik_error_set(err, 0, "bad digest \"%.80s\"", digest);
-    cleanup_free char *p = minik_blob_path(blobs_dir, digest);
+    cleanup_free char *p = minik_image_blob_path(blobs_dir, digest);
     cleanup_free char *buf = NULL;
     size_t n = 0;
     int r = minik_file_read(p, max, &buf, &n, err);
     if (r < 0)
         return r;
-    cleanup_free char *got = minik_digest_of(buf, n);
+    cleanup_free char *got = minik_image_digest_of(buf, n);
     if (strcmp(got, digest) != 0)
         return minik_error_set(err, 0, "blob %s is corrupt on disk (content hashes to %s)", digest,
                                got);
@@ -78,10 +79,11 @@ int minik_blob_read(const char *blobs_dir, const char *digest, size_t max, char 
     return 0;
 }
 
-int minik_blob_writer_new(const char *blobs_dir, const char *expected_digest, int64_t expected_size,
-                          minik_blob_writer_t **out, minik_error_t **err)
+int minik_image_blob_writer_new(const char *blobs_dir, const char *expected_digest,
+                                int64_t expected_size, minik_image_blob_writer_t **out,
+                                minik_error_t **err)
 {
-    if (expected_digest && !minik_digest_valid(expected_digest))
+    if (expected_digest && !minik_image_digest_valid(expected_digest))
         return minik_error_set(err, 0, "bad digest \"%.80s\"", expected_digest);
     cleanup_free char *dir = xasprintf("%s/sha256", blobs_dir);
     int r = minik_mkdir_p(dir, 0700, err);
@@ -91,7 +93,7 @@ int minik_blob_writer_new(const char *blobs_dir, const char *expected_digest, in
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return minik_error_set(err, errno, "create temp file in \"%s\"", dir);
-    minik_blob_writer_t *w = xcalloc(1, sizeof(*w));
+    minik_image_blob_writer_t *w = xcalloc(1, sizeof(*w));
     w->dir = steal_pointer(&dir);
     w->tmp = steal_pointer(&tmp);
     w->fd = fd;
@@ -99,15 +101,15 @@ int minik_blob_writer_new(const char *blobs_dir, const char *expected_digest, in
     w->expected_size = expected_size;
     w->md = EVP_MD_CTX_new();
     if (!w->md || !EVP_DigestInit_ex(w->md, EVP_sha256(), NULL)) {
-        minik_blob_writer_free(w);
+        minik_image_blob_writer_free(w);
         return minik_error_set(err, ENOMEM, "sha256 init");
     }
     *out = w;
     return 0;
 }
 
-int minik_blob_writer_write(minik_blob_writer_t *w, const void *data, size_t len,
-                            minik_error_t **err)
+int minik_image_blob_writer_write(minik_image_blob_writer_t *w, const void *data, size_t len,
+                                  minik_error_t **err)
 {
     if (w->expected_size >= 0 && w->size + (int64_t)len > w->expected_size)
         return minik_error_set(err, 0, "blob %s: more data than the %lld bytes announced",
@@ -129,7 +131,7 @@ int minik_blob_writer_write(minik_blob_writer_t *w, const void *data, size_t len
     return 0;
 }
 
-int minik_blob_writer_reset(minik_blob_writer_t *w, minik_error_t **err)
+int minik_image_blob_writer_reset(minik_image_blob_writer_t *w, minik_error_t **err)
 {
     if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
         return minik_error_set(err, errno, "truncate \"%s\"", w->tmp);
@@ -138,12 +140,13 @@ int minik_blob_writer_reset(minik_blob_writer_t *w, minik_error_t **err)
     return 0;
 }
 
-int64_t minik_blob_writer_size(const minik_blob_writer_t *w)
+int64_t minik_image_blob_writer_size(const minik_image_blob_writer_t *w)
 {
     return w->size;
 }
 
-int minik_blob_writer_commit(minik_blob_writer_t *w, char **digest_out, minik_error_t **err)
+int minik_image_blob_writer_commit(minik_image_blob_writer_t *w, char **digest_out,
+                                   minik_error_t **err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
@@ -168,7 +171,7 @@ int minik_blob_writer_commit(minik_blob_writer_t *w, char **digest_out, minik_er
     return 0;
 }
 
-void minik_blob_writer_free(minik_blob_writer_t *w)
+void minik_image_blob_writer_free(minik_image_blob_writer_t *w)
 {
     if (!w)
         return;
@@ -183,25 +186,41 @@ void minik_blob_writer_free(minik_blob_writer_t *w)
     free(w);
 }
 
-int minik_blob_put(const char *blobs_dir, const void *data, size_t len, const char *expected_digest,
-                   char **digest_out, minik_error_t **err)
+bool minik_image_blob_intact(const char *blobs_dir, const char *digest, size_t max)
 {
-    if (expected_digest && minik_blob_exists(blobs_dir, expected_digest)) {
+    cleanup_free char *data = NULL;
+    cleanup_error minik_error_t *e = NULL;
+    if (minik_image_blob_read(blobs_dir, digest, max, &data, NULL, &e) == 0)
+        return true;
+    if (minik_image_blob_exists(blobs_dir, digest)) {
+        /* Damaged on disk: drop it so that it is fetched or written again. */
+        minik_log_warn("removing damaged blob", "digest", digest, "error", e->msg, NULL);
+        cleanup_free char *p = minik_image_blob_path(blobs_dir, digest);
+        unlink(p);
+    }
+    return false;
+}
+
+int minik_image_blob_put(const char *blobs_dir, const void *data, size_t len,
+                         const char *expected_digest, char **digest_out, minik_error_t **err)
+{
+    if (expected_digest && minik_image_blob_intact(blobs_dir, expected_digest, len + 1)) {
         if (digest_out)
             *digest_out = xstrdup(expected_digest);
         return 0;
     }
-    minik_blob_writer_t *w = NULL;
-    int r = minik_blob_writer_new(blobs_dir, expected_digest, (int64_t)len, &w, err);
+    minik_image_blob_writer_t *w = NULL;
+    int r = minik_image_blob_writer_new(blobs_dir, expected_digest, (int64_t)len, &w, err);
     if (r == 0)
-        r = minik_blob_writer_write(w, data, len, err);
+        r = minik_image_blob_writer_write(w, data, len, err);
     if (r == 0)
-        r = minik_blob_writer_commit(w, digest_out, err);
-    minik_blob_writer_free(w);
+        r = minik_image_blob_writer_commit(w, digest_out, err);
+    minik_image_blob_writer_free(w);
     return r;
 }
 
-int minik_lock_take(const char *dir, const char *name, int op, int *fd_out, minik_error_t **err)
+int minik_images_lock_take(const char *dir, const char *name, int op, int *fd_out,
+                           minik_error_t **err)
 {
     *fd_out = -1;
     cleanup_free char *p = xasprintf("%s/%s.lock", dir, name);

@@ -42,7 +42,8 @@ int minik_images_disk_usage(minik_images_t *s, uint64_t *blob_bytes, uint64_t *l
 
 static void keep(cJSON *set, const char *digest)
 {
-    if (digest && minik_digest_valid(digest) && !cJSON_GetObjectItemCaseSensitive(set, digest + 7))
+    if (digest && minik_image_digest_valid(digest) &&
+        !cJSON_GetObjectItemCaseSensitive(set, digest + 7))
         cJSON_AddTrueToObject(set, digest + 7);
 }
 
@@ -58,10 +59,13 @@ static void mark_manifest(minik_images_t *s, const char *digest, cJSON *blobs, c
         return;
     }
     keep(blobs, m->config.digest);
-    for (size_t i = 0; i < m->n_layers; i++) {
+    for (size_t i = 0; i < m->n_layers; i++)
         keep(blobs, m->layers[i].digest);
-        keep(layers, m->layers[i].digest);
-    }
+    cleanup_strv char **ids = NULL;
+    if (minik_images_diff_ids(s, m, &ids, &e) < 0)
+        minik_log_warn("gc: cannot read image config", "digest", digest, "error", e->msg, NULL);
+    for (size_t i = 0; ids && ids[i]; i++)
+        keep(layers, ids[i]);
     minik_image_manifest_free(m);
 }
 
@@ -99,7 +103,7 @@ int minik_images_gc(minik_images_t *s, uint64_t *freed_bytes, unsigned *freed_it
 {
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_lock_take(locks, "gc", LOCK_EX, &gc_lock, err);
+    int r = minik_images_lock_take(locks, "gc", LOCK_EX, &gc_lock, err);
     if (r < 0)
         return r;
     cleanup_cjson cJSON *refs = NULL;

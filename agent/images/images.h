@@ -4,8 +4,8 @@
  *
  * Layout (docs/images.md has the full picture):
  *   <data-dir>/images/blobs/sha256/<hex>     verified blobs (manifests, configs, layers)
- *   <data-dir>/images/layers/sha256/<hex>/   one directory per unpacked layer blob, with
- *                                            whiteouts in overlayfs form
+ *   <data-dir>/images/layers/sha256/<hex>/   one directory per unpacked layer, by diff_id,
+ *                                            with whiteouts in overlayfs form
  *   <data-dir>/images/refs.json              name:tag / name@digest -> manifest digest
  *   <data-dir>/images/rootfs/<container-id>/ merged/ upper/ work/ + image digest
  *
@@ -51,8 +51,8 @@ typedef struct minik_image {
     char *tag;             /* "1", or NULL when stored by digest only */
     char *manifest_digest; /* the platform manifest ("sha256:...") */
     char *index_digest;    /* the index it was selected from, or NULL */
-    char *config_digest;
-    int64_t size; /* bytes of config + compressed layers */
+    char *config_digest;   /* NULL when the image is damaged (manifest unreadable) */
+    int64_t size;          /* bytes of config + compressed layers; -1 when damaged */
 } minik_image_t;
 
 void minik_image_free(minik_image_t *img);

@@ -54,9 +54,9 @@ static int open_in(const char *root, const char *rel)
 static int put_file(minik_images_t *s, const char *root, const char *path, const char *expected,
                     char **digest, int64_t *size, minik_error_t **err)
 {
-    if (expected && minik_blob_exists(s->blobs, expected)) {
+    if (expected && minik_image_blob_exists(s->blobs, expected)) {
         struct stat st;
-        cleanup_free char *bp = minik_blob_path(s->blobs, expected);
+        cleanup_free char *bp = minik_image_blob_path(s->blobs, expected);
         if (size)
             *size = stat(bp, &st) == 0 ? st.st_size : 0;
         if (digest)
@@ -69,8 +69,8 @@ static int put_file(minik_images_t *s, const char *root, const char *path, const
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         return minik_error_set(err, 0, "import: \"%s\" is not a regular file", path);
-    minik_blob_writer_t *w = NULL;
-    int r = minik_blob_writer_new(s->blobs, expected, -1, &w, err);
+    minik_image_blob_writer_t *w = NULL;
+    int r = minik_image_blob_writer_new(s->blobs, expected, -1, &w, err);
     char buf[65536];
     while (r == 0) {
         ssize_t n = read(fd, buf, sizeof(buf));
@@ -80,13 +80,13 @@ static int put_file(minik_images_t *s, const char *root, const char *path, const
             r = minik_error_set(err, errno, "read \"%s\"", path);
         if (n <= 0)
             break;
-        r = minik_blob_writer_write(w, buf, (size_t)n, err);
+        r = minik_image_blob_writer_write(w, buf, (size_t)n, err);
     }
     if (size && w)
-        *size = minik_blob_writer_size(w);
+        *size = minik_image_blob_writer_size(w);
     if (r == 0)
-        r = minik_blob_writer_commit(w, digest, err);
-    minik_blob_writer_free(w);
+        r = minik_image_blob_writer_commit(w, digest, err);
+    minik_image_blob_writer_free(w);
     return r < 0 ? minik_error_wrap(err, "import \"%s\"", path) : 0;
 }
 
@@ -127,7 +127,7 @@ static int import_manifest_from_layout(minik_images_t *s, const char *layout, co
     minik_image_manifest_t *m = NULL;
     int r = minik_images_load_manifest(s, digest, &m, err);
     for (size_t i = 0; r == 0 && i <= m->n_layers; i++) {
-        const minik_descriptor_t *d = i == 0 ? &m->config : &m->layers[i - 1];
+        const minik_image_descriptor_t *d = i == 0 ? &m->config : &m->layers[i - 1];
         cleanup_free char *p = xasprintf("blobs/sha256/%s", d->digest + 7);
         r = put_file(s, layout, p, d->digest, NULL, NULL, err);
     }
@@ -164,7 +164,7 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
     }
     /* Which entry: the one whose ref.name annotation matches the requested tag, else the
      * only one. */
-    const minik_descriptor_t *pick = NULL;
+    const minik_image_descriptor_t *pick = NULL;
     cleanup_free char *key = NULL;
     minik_image_ref_t *want = NULL;
     if (name && minik_image_ref_parse(name, &want, NULL) == 0) {
@@ -207,12 +207,12 @@ static int import_oci_layout(minik_images_t *s, const char *dir, const char *nam
         return r;
     cleanup_free char *index_digest = NULL;
     if (m->is_index) {
-        minik_platform_t want_p;
-        const minik_descriptor_t *d = NULL;
-        r = minik_platform_parse(platform, &want_p, err);
+        minik_image_platform_t want_p;
+        const minik_image_descriptor_t *d = NULL;
+        r = minik_image_platform_parse(platform, &want_p, err);
         if (r == 0) {
             r = minik_image_manifest_select_platform(m, &want_p, &d, err);
-            minik_platform_clear(&want_p);
+            minik_image_platform_clear(&want_p);
         }
         if (r == 0) {
             index_digest = steal_pointer(&digest);
@@ -249,7 +249,7 @@ static int store_manifest(minik_images_t *s, const char *config_digest, int64_t 
         cJSON_AddItemToArray(ls, l);
     }
     cleanup_free char *text = cJSON_PrintUnformatted(m);
-    return minik_blob_put(s->blobs, text, strlen(text), NULL, digest_out, err);
+    return minik_image_blob_put(s->blobs, text, strlen(text), NULL, digest_out, err);
 }
 
 static int import_docker_archive(minik_images_t *s, const char *dir, const char *name,
@@ -328,17 +328,17 @@ static int import_rootfs(minik_images_t *s, const char *path, const char *name, 
     int64_t size = 0;
     r = put_file(s, NULL, path, NULL, &layer, &size, err);
     if (r == 0)
-        r = minik_unpack_diff_id(path, &diff_id, err);
+        r = minik_image_unpack_diff_id(path, &diff_id, err);
     if (r < 0)
         return r;
-    minik_platform_t host;
-    minik_platform_host(&host);
+    minik_image_platform_t host;
+    minik_image_platform_host(&host);
     cleanup_cjson cJSON *cfg = cJSON_CreateObject();
     cJSON_AddStringToObject(cfg, "architecture", host.arch);
     cJSON_AddStringToObject(cfg, "os", host.os);
     if (host.variant)
         cJSON_AddStringToObject(cfg, "variant", host.variant);
-    minik_platform_clear(&host);
+    minik_image_platform_clear(&host);
     cJSON *c = cJSON_AddObjectToObject(cfg, "config");
     cJSON *env = cJSON_AddArrayToObject(c, "Env");
     cJSON_AddItemToArray(
@@ -349,7 +349,7 @@ static int import_rootfs(minik_images_t *s, const char *path, const char *name, 
     cJSON *ids = cJSON_AddArrayToObject(rootfs, "diff_ids");
     cJSON_AddItemToArray(ids, cJSON_CreateString(diff_id));
     cleanup_free char *text = cJSON_PrintUnformatted(cfg);
-    r = minik_blob_put(s->blobs, text, strlen(text), NULL, &config_digest, err);
+    r = minik_image_blob_put(s->blobs, text, strlen(text), NULL, &config_digest, err);
     if (r < 0)
         return r;
     char *ld[2] = {layer, NULL};
@@ -411,7 +411,7 @@ int minik_images_import(minik_images_t *s, const char *path, const char *name, c
 {
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+    int r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
     if (r < 0)
         return r;
     struct stat st;
@@ -436,7 +436,7 @@ int minik_images_import(minik_images_t *s, const char *path, const char *name, c
     if (fd < 0)
         r = minik_error_set(err, errno, "open \"%s\"", path);
     if (r == 0)
-        r = minik_unpack_layer_fd(fd, tmp, &s->limits, err);
+        r = minik_image_unpack_layer_fd(fd, tmp, &s->limits, NULL, err);
     if (r == 0 && kind == ARCHIVE_OCI)
         r = import_oci_layout(s, tmp, name, platform, ref_out, err);
     else if (r == 0)

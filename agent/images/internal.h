@@ -32,7 +32,7 @@ char *minik_image_ref_string(const minik_image_ref_t *ref);
 /* The host:port to connect to ("registry-1.docker.io" for docker.io). */
 const char *minik_image_ref_endpoint(const minik_image_ref_t *ref);
 /* "sha256:" followed by 64 lowercase hex digits. */
-bool minik_digest_valid(const char *digest);
+bool minik_image_digest_valid(const char *digest);
 
 /* ---- manifest.c: manifests, indexes, platforms -------------------------------------- */
 
@@ -46,25 +46,25 @@ bool minik_digest_valid(const char *digest);
 #define MINIK_MT_OCI_LAYER_GZIP  "application/vnd.oci.image.layer.v1.tar+gzip"
 #define MINIK_MT_DOCKER_LAYER    "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
-typedef struct minik_platform {
+typedef struct minik_image_platform {
     char *os, *arch, *variant; /* variant may be NULL */
-} minik_platform_t;
+} minik_image_platform_t;
 
-typedef struct minik_descriptor {
+typedef struct minik_image_descriptor {
     char *media_type;
     char *digest;
     int64_t size;
-    minik_platform_t platform; /* index entries only; fields NULL when absent */
-    char *ref_name;            /* org.opencontainers.image.ref.name annotation, or NULL */
-} minik_descriptor_t;
+    minik_image_platform_t platform; /* index entries only; fields NULL when absent */
+    char *ref_name;                  /* org.opencontainers.image.ref.name annotation, or NULL */
+} minik_image_descriptor_t;
 
 typedef struct minik_image_manifest {
     char *media_type; /* one of the four manifest/index types */
     bool is_index;
-    minik_descriptor_t config;  /* manifests only */
-    minik_descriptor_t *layers; /* manifests only */
+    minik_image_descriptor_t config;  /* manifests only */
+    minik_image_descriptor_t *layers; /* manifests only */
     size_t n_layers;
-    minik_descriptor_t *manifests; /* indexes only */
+    minik_image_descriptor_t *manifests; /* indexes only */
     size_t n_manifests;
 } minik_image_manifest_t;
 
@@ -76,89 +76,96 @@ int minik_image_manifest_parse(const char *data, size_t len, const char *content
 void minik_image_manifest_free(minik_image_manifest_t *m);
 
 /* "linux/arm64", "linux/arm/v7"; NULL or "" means the host's platform. */
-int minik_platform_parse(const char *s, minik_platform_t *out, minik_error_t **err);
-void minik_platform_host(minik_platform_t *out);
-void minik_platform_clear(minik_platform_t *p);
-char *minik_platform_string(const minik_platform_t *p);
+int minik_image_platform_parse(const char *s, minik_image_platform_t *out, minik_error_t **err);
+void minik_image_platform_host(minik_image_platform_t *out);
+void minik_image_platform_clear(minik_image_platform_t *p);
+char *minik_image_platform_string(const minik_image_platform_t *p);
 /* Pick the best manifest of an index for `want` (exact variant first, then compatible
  * ones: arm64 "" ~ "v8", arm v7 runs v6 and v5). ENOENT names the platforms on offer. */
 int minik_image_manifest_select_platform(const minik_image_manifest_t *index,
-                                         const minik_platform_t *want,
-                                         const minik_descriptor_t **out, minik_error_t **err);
+                                         const minik_image_platform_t *want,
+                                         const minik_image_descriptor_t **out, minik_error_t **err);
 
 /* ---- auth.c: WWW-Authenticate challenges and docker config.json credentials ---------- */
 
-typedef struct minik_auth_challenge {
+typedef struct minik_registry_auth_challenge {
     char *scheme; /* "bearer" or "basic", lowercased */
     char *realm, *service, *scope, *error;
-} minik_auth_challenge_t;
+} minik_registry_auth_challenge_t;
 
-int minik_auth_parse_challenge(const char *header, minik_auth_challenge_t **out,
-                               minik_error_t **err);
-void minik_auth_challenge_free(minik_auth_challenge_t *c);
+int minik_registry_auth_parse_challenge(const char *header, minik_registry_auth_challenge_t **out,
+                                        minik_error_t **err);
+void minik_registry_auth_challenge_free(minik_registry_auth_challenge_t *c);
 
-typedef struct minik_cred {
+typedef struct minik_registry_cred {
     char *username, *password;
     char *registry_token; /* a bearer token to send as is */
-} minik_cred_t;
+} minik_registry_cred_t;
 
 /* Find credentials for registry `domain` (as in a reference: "docker.io", "host:5000") in
  * a docker config.json document (or a legacy .dockercfg map), or in a JSON array of such
  * documents (a pod's several imagePullSecrets; the first match wins). *out is NULL when
  * there are none; a malformed document is an error. */
-int minik_auth_lookup(const char *config_json, const char *domain, minik_cred_t **out,
-                      minik_error_t **err);
-void minik_cred_free(minik_cred_t *c);
+int minik_registry_auth_lookup(const char *config_json, const char *domain,
+                               minik_registry_cred_t **out, minik_error_t **err);
+void minik_registry_cred_free(minik_registry_cred_t *c);
 
 /* ---- blobstore.c: content-addressed blobs ------------------------------------------- */
 
-char *minik_blob_path(const char *blobs_dir, const char *digest);
-bool minik_blob_exists(const char *blobs_dir, const char *digest);
+char *minik_image_blob_path(const char *blobs_dir, const char *digest);
+bool minik_image_blob_exists(const char *blobs_dir, const char *digest);
+/* True when the blob exists and still matches its digest (at most max bytes are read). A
+ * damaged one is removed, so that it is fetched or written again. */
+bool minik_image_blob_intact(const char *blobs_dir, const char *digest, size_t max);
 /* Read a whole blob (at most max bytes) and check it still matches its digest. */
-int minik_blob_read(const char *blobs_dir, const char *digest, size_t max, char **data, size_t *len,
-                    minik_error_t **err);
+int minik_image_blob_read(const char *blobs_dir, const char *digest, size_t max, char **data,
+                          size_t *len, minik_error_t **err);
 
-typedef struct minik_blob_writer minik_blob_writer_t;
+typedef struct minik_image_blob_writer minik_image_blob_writer_t;
 /* Start writing a blob to a temp file in blobs_dir. expected_digest (may be NULL) and
  * expected_size (-1: unknown) are checked on commit. */
-int minik_blob_writer_new(const char *blobs_dir, const char *expected_digest, int64_t expected_size,
-                          minik_blob_writer_t **out, minik_error_t **err);
-int minik_blob_writer_write(minik_blob_writer_t *w, const void *data, size_t len,
-                            minik_error_t **err);
+int minik_image_blob_writer_new(const char *blobs_dir, const char *expected_digest,
+                                int64_t expected_size, minik_image_blob_writer_t **out,
+                                minik_error_t **err);
+int minik_image_blob_writer_write(minik_image_blob_writer_t *w, const void *data, size_t len,
+                                  minik_error_t **err);
 /* Discard what was written so far (a retried download starts over). */
-int minik_blob_writer_reset(minik_blob_writer_t *w, minik_error_t **err);
-int64_t minik_blob_writer_size(const minik_blob_writer_t *w);
+int minik_image_blob_writer_reset(minik_image_blob_writer_t *w, minik_error_t **err);
+int64_t minik_image_blob_writer_size(const minik_image_blob_writer_t *w);
 /* Verify, fsync and rename into place. *digest_out (may be NULL) gets the digest. */
-int minik_blob_writer_commit(minik_blob_writer_t *w, char **digest_out, minik_error_t **err);
+int minik_image_blob_writer_commit(minik_image_blob_writer_t *w, char **digest_out,
+                                   minik_error_t **err);
 /* Remove the temp file (if not committed) and free. NULL is a no-op. */
-void minik_blob_writer_free(minik_blob_writer_t *w);
+void minik_image_blob_writer_free(minik_image_blob_writer_t *w);
 /* Store a buffer as a blob. */
-int minik_blob_put(const char *blobs_dir, const void *data, size_t len, const char *expected_digest,
-                   char **digest_out, minik_error_t **err);
+int minik_image_blob_put(const char *blobs_dir, const void *data, size_t len,
+                         const char *expected_digest, char **digest_out, minik_error_t **err);
 /* sha256 of a buffer as "sha256:<hex>"; caller frees. */
-char *minik_digest_of(const void *data, size_t len);
+char *minik_image_digest_of(const void *data, size_t len);
 
 /* flock(op) on <dir>/<name>.lock, op being LOCK_EX or LOCK_SH, with LOCK_NB to return 0 and
  * *fd = -1 when someone else holds it. Closing *fd releases it. */
-int minik_lock_take(const char *dir, const char *name, int op, int *fd, minik_error_t **err);
+int minik_images_lock_take(const char *dir, const char *name, int op, int *fd, minik_error_t **err);
 
 /* ---- unpack.c: layer tarballs into a directory -------------------------------------- */
 
-typedef struct minik_unpack_limits {
+typedef struct minik_image_unpack_limits {
     uint64_t max_bytes;   /* total size of file contents */
     uint64_t max_entries; /* number of archive entries */
-} minik_unpack_limits_t;
+} minik_image_unpack_limits_t;
 
 /* Unpack a layer (tar; gzip, zstd, xz or none, autodetected) read from archive_fd into the
  * existing empty directory dest_dir. Whiteouts become overlayfs whiteouts (0/0 char
  * devices, trusted.overlay.opaque=y). Entries that would land outside dest_dir are
- * refused. On failure dest_dir is left for the caller to remove. */
-int minik_unpack_layer_fd(int archive_fd, const char *dest_dir, const minik_unpack_limits_t *lim,
-                          minik_error_t **err);
-int minik_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
-                           const minik_unpack_limits_t *lim, minik_error_t **err);
+ * refused. *diff_id (may be NULL) receives the sha256 of the decompressed stream. On
+ * failure dest_dir is left for the caller to remove. */
+int minik_image_unpack_layer_fd(int archive_fd, const char *dest_dir,
+                                const minik_image_unpack_limits_t *lim, char **diff_id,
+                                minik_error_t **err);
+int minik_image_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
+                                 const minik_image_unpack_limits_t *lim, minik_error_t **err);
 /* sha256 of the decompressed stream of a (possibly compressed) tar file: its diff_id. */
-int minik_unpack_diff_id(const char *path, char **diff_id, minik_error_t **err);
+int minik_image_unpack_diff_id(const char *path, char **diff_id, minik_error_t **err);
 
 /* ---- registry.c: the distribution-spec client --------------------------------------- */
 
@@ -175,7 +182,7 @@ int minik_registry_get_manifest(minik_registry_t *r, const char *reference, char
 /* Fetch blobs into the blob store concurrently, each verified. Blobs already present are
  * skipped; blobs another process is fetching are waited for instead of fetched twice. */
 int minik_registry_fetch_blobs(minik_registry_t *r, const char *blobs_dir,
-                               const minik_descriptor_t *const *descs, size_t n,
+                               const minik_image_descriptor_t *const *descs, size_t n,
                                minik_pull_progress_fn progress, void *progress_data,
                                minik_error_t **err);
 
@@ -189,7 +196,7 @@ struct minik_images {
     char *rootfs; /* <root>/rootfs */
     char *tmp;    /* <root>/tmp */
     char **plain_http;
-    minik_unpack_limits_t limits;
+    minik_image_unpack_limits_t limits;
     bool copy_rootfs;
 };
 
@@ -207,8 +214,12 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
 /* Parsed manifest of a stored image. */
 int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_image_manifest_t **out,
                                minik_error_t **err);
-/* Directory of an unpacked layer blob. */
-char *minik_images_layer_dir(minik_images_t *s, const char *digest);
+/* The diff_ids of a stored image (from its config; one per layer, checked), as a
+ * NULL-terminated array the caller frees with minik_strv_free. */
+int minik_images_diff_ids(minik_images_t *s, const minik_image_manifest_t *m, char ***out,
+                          minik_error_t **err);
+/* Directory of an unpacked layer, by diff_id. */
+char *minik_images_layer_dir(minik_images_t *s, const char *diff_id);
 /* Manifest digests used by prepared root filesystems (NULL-terminated). */
 char **minik_images_rootfs_in_use(minik_images_t *s);
 

@@ -14,12 +14,12 @@
 #define MANIFEST_MAX_BYTES   (4 * 1024 * 1024)
 #define MANIFEST_MAX_ENTRIES 10000
 
-static void descriptor_clear(minik_descriptor_t *d)
+static void descriptor_clear(minik_image_descriptor_t *d)
 {
     free(d->media_type);
     free(d->digest);
     free(d->ref_name);
-    minik_platform_clear(&d->platform);
+    minik_image_platform_clear(&d->platform);
     memset(d, 0, sizeof(*d));
 }
 
@@ -38,7 +38,7 @@ void minik_image_manifest_free(minik_image_manifest_t *m)
     free(m);
 }
 
-void minik_platform_clear(minik_platform_t *p)
+void minik_image_platform_clear(minik_image_platform_t *p)
 {
     free(p->os);
     free(p->arch);
@@ -73,7 +73,7 @@ static bool layer_type_known(const char *mt)
 
 /* `where` names the descriptor in errors ("layers[2]"). */
 static int descriptor_parse(const cJSON *j, const char *where, bool with_platform,
-                            minik_descriptor_t *d, minik_error_t **err)
+                            minik_image_descriptor_t *d, minik_error_t **err)
 {
     if (!cJSON_IsObject(j))
         return minik_error_set(err, 0, "%s: expected an object", where);
@@ -82,7 +82,7 @@ static int descriptor_parse(const cJSON *j, const char *where, bool with_platfor
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(j, "size");
     if (!digest)
         return minik_error_set(err, 0, "%s: missing digest", where);
-    if (!minik_digest_valid(digest))
+    if (!minik_image_digest_valid(digest))
         return minik_error_set(
             err, 0, "%s: unsupported digest \"%.80s\" (expected sha256:<64 hex>)", where, digest);
     if (!cJSON_IsNumber(size) || size->valuedouble < 0 || size->valuedouble > 1e15 ||
@@ -112,7 +112,7 @@ static int descriptor_parse(const cJSON *j, const char *where, bool with_platfor
 }
 
 static int descriptor_array(const cJSON *arr, const char *name, bool with_platform,
-                            minik_descriptor_t **out, size_t *n_out, minik_error_t **err)
+                            minik_image_descriptor_t **out, size_t *n_out, minik_error_t **err)
 {
     if (!cJSON_IsArray(arr))
         return minik_error_set(err, 0, "%s must be an array", name);
@@ -120,7 +120,7 @@ static int descriptor_array(const cJSON *arr, const char *name, bool with_platfo
     if (n > MANIFEST_MAX_ENTRIES)
         return minik_error_set(err, 0, "%s: %d entries, more than the limit of %d", name, n,
                                MANIFEST_MAX_ENTRIES);
-    minik_descriptor_t *ds = xcalloc((size_t)n + 1, sizeof(*ds));
+    minik_image_descriptor_t *ds = xcalloc((size_t)n + 1, sizeof(*ds));
     *out = ds;
     *n_out = 0;
     const cJSON *e;
@@ -218,11 +218,11 @@ int minik_image_manifest_parse(const char *data, size_t len, const char *content
     return 0;
 }
 
-int minik_platform_parse(const char *s, minik_platform_t *out, minik_error_t **err)
+int minik_image_platform_parse(const char *s, minik_image_platform_t *out, minik_error_t **err)
 {
     memset(out, 0, sizeof(*out));
     if (!s || !*s) {
-        minik_platform_host(out);
+        minik_image_platform_host(out);
         return 0;
     }
     cleanup_strv char **parts = minik_str_split(s, "/", false);
@@ -238,7 +238,7 @@ int minik_platform_parse(const char *s, minik_platform_t *out, minik_error_t **e
     return 0;
 }
 
-void minik_platform_host(minik_platform_t *out)
+void minik_image_platform_host(minik_image_platform_t *out)
 {
     struct utsname u;
     const char *arch = "amd64", *variant = NULL;
@@ -264,7 +264,7 @@ void minik_platform_host(minik_platform_t *out)
     out->variant = variant ? xstrdup(variant) : NULL;
 }
 
-char *minik_platform_string(const minik_platform_t *p)
+char *minik_image_platform_string(const minik_image_platform_t *p)
 {
     return xasprintf("%s/%s%s%s", p->os ? p->os : "?", p->arch ? p->arch : "?",
                      p->variant ? "/" : "", p->variant ? p->variant : "");
@@ -292,13 +292,13 @@ static int variant_rank(const char *arch, const char *want, const char *have)
 }
 
 int minik_image_manifest_select_platform(const minik_image_manifest_t *index,
-                                         const minik_platform_t *want,
-                                         const minik_descriptor_t **out, minik_error_t **err)
+                                         const minik_image_platform_t *want,
+                                         const minik_image_descriptor_t **out, minik_error_t **err)
 {
-    const minik_descriptor_t *best = NULL;
+    const minik_image_descriptor_t *best = NULL;
     int best_rank = 0;
     for (size_t i = 0; i < index->n_manifests; i++) {
-        const minik_descriptor_t *d = &index->manifests[i];
+        const minik_image_descriptor_t *d = &index->manifests[i];
         if (!d->platform.os || !d->platform.arch)
             continue;
         if (strcmp(d->platform.os, want->os) != 0 || strcmp(d->platform.arch, want->arch) != 0)
@@ -315,13 +315,13 @@ int minik_image_manifest_select_platform(const minik_image_manifest_t *index,
     }
     cleanup_buf minik_buf_t avail = MINIK_BUF_INIT;
     for (size_t i = 0; i < index->n_manifests; i++) {
-        const minik_platform_t *p = &index->manifests[i].platform;
+        const minik_image_platform_t *p = &index->manifests[i].platform;
         if (!p->os || !p->arch || strcmp(p->os, "unknown") == 0)
             continue;
-        cleanup_free char *s = minik_platform_string(p);
+        cleanup_free char *s = minik_image_platform_string(p);
         minik_buf_appendf(&avail, "%s%s", avail.len ? ", " : "", s);
     }
-    cleanup_free char *w = minik_platform_string(want);
+    cleanup_free char *w = minik_image_platform_string(want);
     return minik_error_set(err, ENOENT, "no image for platform %s in the index (available: %s)", w,
                            avail.len ? avail.data : "none");
 }

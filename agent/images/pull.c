@@ -23,26 +23,6 @@ static char **merge_lists(char *const *a, char *const *b)
     return out;
 }
 
-/* The config must be an image config whose layer list matches the manifest's. */
-static int check_config(minik_images_t *s, const minik_image_manifest_t *m, minik_error_t **err)
-{
-    cleanup_free char *data = NULL;
-    size_t len = 0;
-    int r = minik_blob_read(s->blobs, m->config.digest, 16 * 1024 * 1024, &data, &len, err);
-    if (r < 0)
-        return r;
-    cleanup_cjson cJSON *j = cJSON_ParseWithLength(data, len);
-    if (!cJSON_IsObject(j))
-        return minik_error_set(err, 0, "image config %s: not a JSON object", m->config.digest);
-    const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(j, "rootfs");
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
-    if (ids && (!cJSON_IsArray(ids) || (size_t)cJSON_GetArraySize(ids) != m->n_layers))
-        return minik_error_set(err, 0,
-                               "image config %s: rootfs.diff_ids lists %d layers, the manifest %zu",
-                               m->config.digest, cJSON_GetArraySize(ids), m->n_layers);
-    return 0;
-}
-
 int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_opts_t *opts,
                       char **digest_out, minik_error_t **err)
 {
@@ -53,7 +33,7 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
     int r = minik_image_ref_parse(ref_str, &ref, err);
     if (r < 0)
         return r;
-    minik_platform_t want = {0};
+    minik_image_platform_t want = {0};
     minik_registry_t *reg = NULL;
     minik_image_manifest_t *top = NULL, *man = NULL;
     cleanup_free char *body = NULL, *ct = NULL, *digest = NULL, *index_digest = NULL;
@@ -63,9 +43,9 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
     cleanup_close int gc_lock = -1;
     size_t len = 0;
 
-    r = minik_platform_parse(opts->platform, &want, err);
+    r = minik_image_platform_parse(opts->platform, &want, err);
     if (r == 0)
-        r = minik_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+        r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
     if (r == 0)
         r = minik_registry_new(ref, opts->creds_json, plain, &reg, err);
     if (r == 0)
@@ -74,8 +54,8 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
     if (r == 0)
         r = minik_image_manifest_parse(body, len, ct, &top, err);
     if (r == 0 && top->is_index) {
-        const minik_descriptor_t *d = NULL;
-        r = minik_blob_put(s->blobs, body, len, digest, NULL, err);
+        const minik_image_descriptor_t *d = NULL;
+        r = minik_image_blob_put(s->blobs, body, len, digest, NULL, err);
         if (r == 0)
             r = minik_image_manifest_select_platform(top, &want, &d, err);
         if (r == 0) {
@@ -93,9 +73,9 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
         man = steal_pointer(&top);
     }
     if (r == 0)
-        r = minik_blob_put(s->blobs, body, len, digest, NULL, err);
+        r = minik_image_blob_put(s->blobs, body, len, digest, NULL, err);
     if (r == 0) {
-        const minik_descriptor_t **descs = xcalloc(man->n_layers + 1, sizeof(*descs));
+        const minik_image_descriptor_t **descs = xcalloc(man->n_layers + 1, sizeof(*descs));
         descs[0] = &man->config;
         for (size_t i = 0; i < man->n_layers; i++)
             descs[i + 1] = &man->layers[i];
@@ -103,8 +83,6 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
                                        opts->progress_data, err);
         free(descs);
     }
-    if (r == 0)
-        r = check_config(s, man, err);
     if (r == 0)
         r = minik_images_unpack_manifest(s, digest, err);
     if (r == 0 && ref->tag) {
@@ -126,7 +104,7 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
     minik_image_manifest_free(top);
     minik_image_manifest_free(man);
     minik_registry_free(reg);
-    minik_platform_clear(&want);
+    minik_image_platform_clear(&want);
     minik_image_ref_free(ref);
     return r;
 }

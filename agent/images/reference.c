@@ -115,7 +115,7 @@ static bool tag_valid(const char *t)
     return true;
 }
 
-bool minik_digest_valid(const char *d)
+bool minik_image_digest_valid(const char *d)
 {
     if (!d || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + 64)
         return false;
@@ -158,7 +158,7 @@ int minik_image_ref_parse(const char *s, minik_image_ref_t **out, minik_error_t 
                                    "invalid image reference %s: only sha256 digests are "
                                    "supported",
                                    q);
-        if (!minik_digest_valid(digest))
+        if (!minik_image_digest_valid(digest))
             return minik_error_set(err, 0,
                                    "invalid image reference %s: digest must be sha256: "
                                    "followed by 64 lowercase hex digits",

@@ -29,6 +29,7 @@
 #define MANIFEST_MAX    (4 * 1024 * 1024)
 #define TOKEN_MAX       (1024 * 1024)
 #define PARALLEL_BLOBS  4
+#define SMALL_BLOB      (4 * 1024 * 1024)
 #define MANIFEST_ACCEPT                                                                            \
     "Accept: " MINIK_MT_OCI_INDEX ", " MINIK_MT_OCI_MANIFEST ", " MINIK_MT_DOCKER_LIST             \
     ", " MINIK_MT_DOCKER_MANIFEST
@@ -37,7 +38,7 @@ struct minik_registry {
     char *domain;
     char *path;
     char *base; /* "https://host:port" */
-    minik_cred_t *cred;
+    minik_registry_cred_t *cred;
     char *token; /* bearer token once obtained */
     bool basic;  /* the registry asked for HTTP basic auth */
     bool pinged;
@@ -107,7 +108,7 @@ void minik_registry_free(minik_registry_t *r)
     free(r->domain);
     free(r->path);
     free(r->base);
-    minik_cred_free(r->cred);
+    minik_registry_cred_free(r->cred);
     free(r->token);
     if (r->easy)
         curl_easy_cleanup(r->easy);
@@ -123,7 +124,7 @@ int minik_registry_new(const minik_image_ref_t *ref, const char *creds_json,
     r->path = xstrdup(ref->path);
     r->base = xasprintf("%s://%s", is_plain_http(ref->domain, plain_http) ? "http" : "https",
                         minik_image_ref_endpoint(ref));
-    int ret = minik_auth_lookup(creds_json, ref->domain, &r->cred, err);
+    int ret = minik_registry_auth_lookup(creds_json, ref->domain, &r->cred, err);
     if (ret < 0) {
         minik_registry_free(r);
         return ret;
@@ -283,7 +284,8 @@ static int http_get(minik_registry_t *r, const char *url, const char *accept, bo
     }
 }
 
-static int get_token(minik_registry_t *r, const minik_auth_challenge_t *ch, minik_error_t **err)
+static int get_token(minik_registry_t *r, const minik_registry_auth_challenge_t *ch,
+                     minik_error_t **err)
 {
     cleanup_free char *scope =
         ch->scope ? xstrdup(ch->scope) : xasprintf("repository:%s:pull", r->path);
@@ -332,8 +334,8 @@ static int authenticate(minik_registry_t *r, const char *www_auth, minik_error_t
     if (!www_auth)
         return minik_error_set_code(
             err, 401, 0, "registry %s: unauthorized, and no WWW-Authenticate challenge", r->domain);
-    minik_auth_challenge_t *ch = NULL;
-    int ret = minik_auth_parse_challenge(www_auth, &ch, err);
+    minik_registry_auth_challenge_t *ch = NULL;
+    int ret = minik_registry_auth_parse_challenge(www_auth, &ch, err);
     if (ret < 0)
         return minik_error_wrap(err, "registry %s", r->domain);
     if (strcmp(ch->scheme, "basic") == 0) {
@@ -350,7 +352,7 @@ static int authenticate(minik_registry_t *r, const char *www_auth, minik_error_t
         ret = minik_error_set(err, 0, "registry %s: unsupported auth scheme \"%s\"", r->domain,
                               ch->scheme);
     }
-    minik_auth_challenge_free(ch);
+    minik_registry_auth_challenge_free(ch);
     return ret;
 }
 
@@ -411,8 +413,9 @@ int minik_registry_get_manifest(minik_registry_t *r, const char *reference, char
     response_t resp = {.max = MANIFEST_MAX};
     int ret = registry_get(r, url, MANIFEST_ACCEPT, &resp, err);
     if (ret == 0 && resp.status == 404)
-        ret = minik_error_set_code(err, 404, 0, "manifest %s/%s:%s not found in registry",
-                                   r->domain, r->path, reference);
+        ret = minik_error_set_code(
+            err, 404, 0, "manifest %s/%s%s%s not found in registry", r->domain, r->path,
+            minik_str_has_prefix(reference, "sha256:") ? "@" : ":", reference);
     else if (ret == 0 && resp.status == 403)
         ret = minik_error_set_code(err, 403, 0, "registry %s: access to %s denied (HTTP 403)",
                                    r->domain, r->path);
@@ -422,7 +425,7 @@ int minik_registry_get_manifest(minik_registry_t *r, const char *reference, char
                                    reference, resp.status);
     if (ret == 0) {
         size_t n = resp.body.len;
-        char *d = minik_digest_of(resp.body.data ? resp.body.data : "", n);
+        char *d = minik_image_digest_of(resp.body.data ? resp.body.data : "", n);
         if (minik_str_has_prefix(reference, "sha256:") && strcmp(d, reference) != 0) {
             ret = minik_error_set(err, 0,
                                   "manifest %s from %s: digest mismatch (content hashes to %s)",
@@ -443,8 +446,8 @@ int minik_registry_get_manifest(minik_registry_t *r, const char *reference, char
 
 typedef struct xfer {
     minik_registry_t *r;
-    const minik_descriptor_t *d;
-    minik_blob_writer_t *w;
+    const minik_image_descriptor_t *d;
+    minik_image_blob_writer_t *w;
     CURL *h;
     struct curl_slist *hdrs;
     int lockfd;
@@ -467,7 +470,7 @@ static size_t blob_write_cb(char *data, size_t sz, size_t n, void *ud)
         x->bad_status = true;
         return sz * n; /* an error page: read and discard, never store */
     }
-    if (minik_blob_writer_write(x->w, data, sz * n, &x->werr) < 0)
+    if (minik_image_blob_writer_write(x->w, data, sz * n, &x->werr) < 0)
         return 0;
     return sz * n;
 }
@@ -477,7 +480,7 @@ static int blob_progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl
 {
     xfer_t *x = ud;
     if (x->progress)
-        x->progress(x->progress_data, x->d->digest, minik_blob_writer_size(x->w), x->d->size,
+        x->progress(x->progress_data, x->d->digest, minik_image_blob_writer_size(x->w), x->d->size,
                     false);
     return 0;
 }
@@ -513,7 +516,7 @@ static void xfer_clear(xfer_t *x)
     if (x->h)
         curl_easy_cleanup(x->h);
     curl_slist_free_all(x->hdrs);
-    minik_blob_writer_free(x->w);
+    minik_image_blob_writer_free(x->w);
     minik_error_free(x->werr);
     if (x->lockfd >= 0)
         close(x->lockfd);
@@ -531,7 +534,7 @@ static int xfer_done(xfer_t *x, CURLcode c, minik_error_t **err)
         return minik_error_set(err, 0, "blob %s: %s", dg, x->werr->msg);
     }
     if (c == CURLE_OK && status == 200) {
-        int ret = minik_blob_writer_commit(x->w, NULL, err);
+        int ret = minik_image_blob_writer_commit(x->w, NULL, err);
         if (ret < 0)
             return minik_error_wrap(err, "blob %s from %s", dg, x->r->domain);
         if (x->progress)
@@ -572,7 +575,7 @@ static int run_multi(xfer_t *xs, size_t n, const char *blobs_dir, minik_error_t 
     size_t left = n;
     int ret = 0;
     for (size_t i = 0; i < n; i++) {
-        ret = minik_blob_writer_new(blobs_dir, xs[i].d->digest, xs[i].d->size, &xs[i].w, err);
+        ret = minik_image_blob_writer_new(blobs_dir, xs[i].d->digest, xs[i].d->size, &xs[i].w, err);
         if (ret < 0)
             goto out;
     }
@@ -610,7 +613,7 @@ static int run_multi(xfer_t *xs, size_t n, const char *blobs_dir, minik_error_t 
                 goto out;
             }
             if (r == 1) {
-                ret = minik_blob_writer_reset(x->w, err);
+                ret = minik_image_blob_writer_reset(x->w, err);
                 if (ret < 0)
                     goto out;
                 x->not_before = now_ms() + ((uint64_t)BACKOFF_BASE_MS << (x->attempts - 1));
@@ -631,7 +634,7 @@ out:
 }
 
 int minik_registry_fetch_blobs(minik_registry_t *r, const char *blobs_dir,
-                               const minik_descriptor_t *const *descs, size_t n,
+                               const minik_image_descriptor_t *const *descs, size_t n,
                                minik_pull_progress_fn progress, void *progress_data,
                                minik_error_t **err)
 {
@@ -643,24 +646,29 @@ int minik_registry_fetch_blobs(minik_registry_t *r, const char *blobs_dir,
     if (ret < 0)
         return ret;
     xfer_t *mine = xcalloc(n + 1, sizeof(*mine));
-    const minik_descriptor_t **busy = xcalloc(n + 1, sizeof(*busy));
+    const minik_image_descriptor_t **busy = xcalloc(n + 1, sizeof(*busy));
     size_t n_mine = 0, n_busy = 0;
     for (size_t i = 0; i < n; i++) {
-        const minik_descriptor_t *d = descs[i];
+        const minik_image_descriptor_t *d = descs[i];
         bool dup = false;
         for (size_t k = 0; k < i; k++)
             dup |= strcmp(descs[k]->digest, d->digest) == 0;
-        if (dup || minik_blob_exists(blobs_dir, d->digest))
+        if (dup)
+            continue;
+        /* Small blobs (configs) are cheap to check again; big layers are trusted once
+         * stored, and what containers use is their verified unpacked form anyway. */
+        if (d->size <= SMALL_BLOB ? minik_image_blob_intact(blobs_dir, d->digest, SMALL_BLOB + 1)
+                                  : minik_image_blob_exists(blobs_dir, d->digest))
             continue;
         int fd = -1;
-        ret = minik_lock_take(locks, d->digest + 7, LOCK_EX | LOCK_NB, &fd, err);
+        ret = minik_images_lock_take(locks, d->digest + 7, LOCK_EX | LOCK_NB, &fd, err);
         if (ret < 0)
             goto out;
         if (fd < 0) {
             busy[n_busy++] = d; /* another pull is fetching it: wait for that one below */
             continue;
         }
-        if (minik_blob_exists(blobs_dir, d->digest)) {
+        if (minik_image_blob_exists(blobs_dir, d->digest)) {
             close(fd);
             continue;
         }
@@ -676,12 +684,12 @@ int minik_registry_fetch_blobs(minik_registry_t *r, const char *blobs_dir,
         goto out;
     /* Blobs someone else was fetching: wait for their lock; fetch only if they failed. */
     for (size_t i = 0; i < n_busy; i++) {
-        const minik_descriptor_t *d = busy[i];
+        const minik_image_descriptor_t *d = busy[i];
         int fd = -1;
-        ret = minik_lock_take(locks, d->digest + 7, LOCK_EX, &fd, err);
+        ret = minik_images_lock_take(locks, d->digest + 7, LOCK_EX, &fd, err);
         if (ret < 0)
             goto out;
-        if (minik_blob_exists(blobs_dir, d->digest)) {
+        if (minik_image_blob_exists(blobs_dir, d->digest)) {
             close(fd);
             if (progress)
                 progress(progress_data, d->digest, d->size, d->size, true);

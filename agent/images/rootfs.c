@@ -47,7 +47,7 @@ static int read_record(const char *dir, cJSON **out, minik_error_t **err)
         return r;
     cJSON *j = cJSON_Parse(data);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "manifest");
-    if (!cJSON_IsString(m) || !minik_digest_valid(m->valuestring)) {
+    if (!cJSON_IsString(m) || !minik_image_digest_valid(m->valuestring)) {
         cJSON_Delete(j);
         return minik_error_set(err, 0, "%s: corrupt", p);
     }
@@ -215,14 +215,13 @@ static int copy_layer(int sdir, int ddir, const char *dpath, minik_error_t **err
     return r;
 }
 
-static int copy_rootfs(minik_images_t *s, const minik_image_manifest_t *m, const char *merged,
-                       minik_error_t **err)
+static int copy_rootfs(minik_images_t *s, char **ids, const char *merged, minik_error_t **err)
 {
     cleanup_close int dfd = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return minik_error_set(err, errno, "open \"%s\"", merged);
-    for (size_t i = 0; i < m->n_layers; i++) {
-        cleanup_free char *ld = minik_images_layer_dir(s, m->layers[i].digest);
+    for (size_t i = 0; ids[i]; i++) {
+        cleanup_free char *ld = minik_images_layer_dir(s, ids[i]);
         cleanup_close int sfd = open(ld, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (sfd < 0)
             return minik_error_set(err, errno, "open layer \"%s\"", ld);
@@ -238,14 +237,14 @@ static int copy_rootfs(minik_images_t *s, const minik_image_manifest_t *m, const
 /* Build the overlay mount options. by_fd names each layer as /proc/self/fd/N of an O_PATH
  * descriptor (kept open in fds until the mount is done), which keeps the option string
  * short enough for images with many layers: the kernel takes one page of options. */
-static int overlay_opts(minik_images_t *s, const minik_image_manifest_t *m, const char *dir,
-                        bool by_fd, int *fds, minik_buf_t *o, minik_error_t **err)
+static int overlay_opts(minik_images_t *s, char **ids, size_t n, const char *dir, bool by_fd,
+                        int *fds, minik_buf_t *o, minik_error_t **err)
 {
     minik_buf_append_str(o, "lowerdir=");
     /* overlayfs lists the topmost lower layer first. */
-    for (size_t i = m->n_layers; i-- > 0;) {
-        cleanup_free char *ld = minik_images_layer_dir(s, m->layers[i].digest);
-        const char *sep = i + 1 == m->n_layers ? "" : ":";
+    for (size_t i = n; i-- > 0;) {
+        cleanup_free char *ld = minik_images_layer_dir(s, ids[i]);
+        const char *sep = i + 1 == n ? "" : ":";
         if (!by_fd) {
             minik_buf_appendf(o, "%s%s", sep, ld);
             continue;
@@ -259,24 +258,24 @@ static int overlay_opts(minik_images_t *s, const minik_image_manifest_t *m, cons
     return 0;
 }
 
-static int mount_overlay(minik_images_t *s, const minik_image_manifest_t *m, const char *dir,
-                         minik_error_t **err)
+static int mount_overlay(minik_images_t *s, char **ids, const char *dir, minik_error_t **err)
 {
     cleanup_buf minik_buf_t o = MINIK_BUF_INIT;
-    int *fds = xcalloc(m->n_layers + 1, sizeof(int));
-    for (size_t i = 0; i < m->n_layers; i++)
+    size_t n = minik_strv_len(ids);
+    int *fds = xcalloc(n + 1, sizeof(int));
+    for (size_t i = 0; i < n; i++)
         fds[i] = -1;
-    int r = overlay_opts(s, m, dir, false, fds, &o, err);
+    int r = overlay_opts(s, ids, n, dir, false, fds, &o, err);
     if (r == 0 && o.len > MOUNT_OPTS_MAX) {
         minik_buf_reset(&o);
-        r = overlay_opts(s, m, dir, true, fds, &o, err);
+        r = overlay_opts(s, ids, n, dir, true, fds, &o, err);
         if (r == 0 && o.len > MOUNT_OPTS_MAX)
-            r = minik_error_set(err, 0, "overlay options too long (%zu layers)", m->n_layers);
+            r = minik_error_set(err, 0, "overlay options too long (%zu layers)", n);
     }
     cleanup_free char *merged = xasprintf("%s/merged", dir);
     if (r == 0 && mount("overlay", merged, "overlay", 0, o.data) < 0)
         r = minik_error_set(err, errno, "mount overlay on \"%s\"", merged);
-    for (size_t i = 0; i < m->n_layers; i++)
+    for (size_t i = 0; i < n; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     free(fds);
@@ -291,7 +290,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
             err, EINVAL, "container id \"%.140s\": use 1-128 letters, digits, '_', '-', '.'", id);
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+    int r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
     if (r < 0)
         return r;
     minik_image_t *img = NULL;
@@ -326,9 +325,12 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
     }
 
     minik_image_manifest_t *m = NULL;
+    cleanup_strv char **ids = NULL;
     r = minik_images_unpack_manifest(s, digest, err);
     if (r == 0)
         r = minik_images_load_manifest(s, digest, &m, err);
+    if (r == 0)
+        r = minik_images_diff_ids(s, m, &ids, err);
     const char *mode = "overlay";
     if (r == 0) {
         cleanup_free char *upper = xasprintf("%s/upper", dir);
@@ -343,7 +345,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
     }
     if (r == 0 && !s->copy_rootfs && m->n_layers > 0) {
         cleanup_error minik_error_t *merr = NULL;
-        if (mount_overlay(s, m, dir, &merr) < 0) {
+        if (mount_overlay(s, ids, dir, &merr) < 0) {
             minik_log_warn("overlayfs unavailable, copying the image's layers instead", "error",
                            merr->msg, NULL);
             mode = "copy";
@@ -352,7 +354,7 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
         mode = "copy";
     }
     if (r == 0 && strcmp(mode, "copy") == 0)
-        r = copy_rootfs(s, m, merged, err);
+        r = copy_rootfs(s, ids, merged, err);
     if (r == 0) {
         cleanup_cjson cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "manifest", digest);

@@ -129,7 +129,7 @@ void minik_images_set_copy_rootfs(minik_images_t *s, bool copy)
 int minik_images_lock(minik_images_t *s, int *fd, minik_error_t **err)
 {
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
-    return minik_lock_take(locks, "refs", LOCK_EX, fd, err);
+    return minik_images_lock_take(locks, "refs", LOCK_EX, fd, err);
 }
 
 int minik_images_refs_load(minik_images_t *s, cJSON **refs, minik_error_t **err)
@@ -191,10 +191,42 @@ int minik_images_load_manifest(minik_images_t *s, const char *digest, minik_imag
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    int r = minik_blob_read(s->blobs, digest, 4 * 1024 * 1024, &data, &len, err);
+    int r = minik_image_blob_read(s->blobs, digest, 4 * 1024 * 1024, &data, &len, err);
     if (r < 0)
         return r;
     return minik_image_manifest_parse(data, len, NULL, out, err);
+}
+
+int minik_images_diff_ids(minik_images_t *s, const minik_image_manifest_t *m, char ***out,
+                          minik_error_t **err)
+{
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    int r = minik_image_blob_read(s->blobs, m->config.digest, CONFIG_MAX, &data, &len, err);
+    if (r < 0)
+        return r;
+    cleanup_cjson cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *ids =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "rootfs"), "diff_ids");
+    if (!cJSON_IsArray(ids) || (size_t)cJSON_GetArraySize(ids) != m->n_layers)
+        return minik_error_set(err, 0,
+                               "image config %s: rootfs.diff_ids must list one digest per layer "
+                               "(%zu)",
+                               m->config.digest, m->n_layers);
+    cleanup_strv char **v = xcalloc(m->n_layers + 1, sizeof(char *));
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ids)
+    {
+        if (!cJSON_IsString(e) || !minik_image_digest_valid(e->valuestring))
+            return minik_error_set(err, 0,
+                                   "image config %s: rootfs.diff_ids[%zu] is not a sha256 "
+                                   "digest",
+                                   m->config.digest, i);
+        v[i++] = xstrdup(e->valuestring);
+    }
+    *out = steal_pointer(&v);
+    return 0;
 }
 
 /* A layer being unpacked: its lock, and the temp dir it goes to before the rename. */
@@ -219,21 +251,22 @@ static void pending_clear(pending_layer_t *p)
 }
 
 /* Unpack one layer into a temp dir, holding its lock; nothing to do when it is already
- * there (p->tmp stays NULL). */
-static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, pending_layer_t *p,
-                      minik_error_t **err)
+ * there (p->tmp stays NULL). The layer is stored under its diff_id, and its decompressed
+ * stream must hash to it. */
+static int unpack_one(minik_images_t *s, const minik_image_descriptor_t *d, const char *diff_id,
+                      pending_layer_t *p, minik_error_t **err)
 {
-    p->dir = minik_images_layer_dir(s, d->digest);
+    p->dir = minik_images_layer_dir(s, diff_id);
     if (access(p->dir, F_OK) == 0)
         return 0;
     cleanup_free char *locks = xasprintf("%s/locks", s->root);
-    cleanup_free char *lockname = xasprintf("layer-%s", d->digest + 7);
-    int r = minik_lock_take(locks, lockname, LOCK_EX, &p->lock, err);
+    cleanup_free char *lockname = xasprintf("layer-%s", diff_id + 7);
+    int r = minik_images_lock_take(locks, lockname, LOCK_EX, &p->lock, err);
     if (r < 0)
         return r;
     if (access(p->dir, F_OK) == 0)
         return 0; /* unpacked by another process while we waited */
-    cleanup_free char *blob = minik_blob_path(s->blobs, d->digest);
+    cleanup_free char *blob = minik_image_blob_path(s->blobs, d->digest);
     cleanup_close int fd = open(blob, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return minik_error_set(err, errno, "open layer blob \"%s\"", blob);
@@ -246,7 +279,13 @@ static int unpack_one(minik_images_t *s, const minik_descriptor_t *d, pending_la
     }
     if (chmod(p->tmp, 0755) < 0)
         return minik_error_set(err, errno, "chmod \"%s\"", p->tmp);
-    r = minik_unpack_layer_fd(fd, p->tmp, &s->limits, err);
+    cleanup_free char *got = NULL;
+    r = minik_image_unpack_layer_fd(fd, p->tmp, &s->limits, &got, err);
+    if (r == 0 && strcmp(got, diff_id) != 0)
+        r = minik_error_set(err, 0,
+                            "diff_id mismatch: the image config says %s, the uncompressed layer "
+                            "hashes to %s",
+                            diff_id, got);
     return r < 0 ? minik_error_wrap(err, "layer %s", d->digest) : 0;
 }
 
@@ -256,6 +295,7 @@ typedef struct unpack_job {
     minik_images_t *s;
     const minik_image_manifest_t *m;
     pending_layer_t *ps;
+    char **ids;
     const bool *skip;
     size_t next;
     int ret;
@@ -276,7 +316,7 @@ static void *unpack_worker(void *arg)
         if (j->skip[i])
             continue;
         minik_error_t *e = NULL;
-        int r = unpack_one(j->s, &j->m->layers[i], &j->ps[i], &e);
+        int r = unpack_one(j->s, &j->m->layers[i], j->ids[i], &j->ps[i], &e);
         if (r < 0) {
             pthread_mutex_lock(&j->mu);
             if (j->ret == 0) {
@@ -293,9 +333,14 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
                                  minik_error_t **err)
 {
     minik_image_manifest_t *m = NULL;
+    cleanup_strv char **ids = NULL;
     int r = minik_images_load_manifest(s, manifest_digest, &m, err);
-    if (r < 0)
+    if (r == 0)
+        r = minik_images_diff_ids(s, m, &ids, err);
+    if (r < 0) {
+        minik_image_manifest_free(m);
         return r;
+    }
     size_t n = m->n_layers;
     pending_layer_t *ps = xcalloc(n + 1, sizeof(*ps));
     bool *skip = xcalloc(n + 1, sizeof(*skip));
@@ -304,12 +349,12 @@ int minik_images_unpack_manifest(minik_images_t *s, const char *manifest_digest,
         ps[i].lock = -1;
         /* The same layer twice: one unpack (a second would wait on its own lock). */
         for (size_t k = 0; k < i; k++)
-            skip[i] |= strcmp(m->layers[k].digest, m->layers[i].digest) == 0;
-        cleanup_free char *dir = minik_images_layer_dir(s, m->layers[i].digest);
+            skip[i] |= strcmp(ids[k], ids[i]) == 0;
+        cleanup_free char *dir = minik_images_layer_dir(s, ids[i]);
         skip[i] |= access(dir, F_OK) == 0;
         todo += !skip[i];
     }
-    unpack_job_t job = {.s = s, .m = m, .ps = ps, .skip = skip};
+    unpack_job_t job = {.s = s, .m = m, .ps = ps, .ids = ids, .skip = skip};
     pthread_mutex_init(&job.mu, NULL);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nthreads = todo < (size_t)(cpus > 0 ? cpus : 1) ? todo : (size_t)(cpus > 0 ? cpus : 1);
@@ -384,7 +429,7 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "manifest");
     const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
-    if (!cJSON_IsString(m) || !minik_digest_valid(m->valuestring))
+    if (!cJSON_IsString(m) || !minik_image_digest_valid(m->valuestring))
         return minik_error_set(err, 0, "refs.json: entry \"%s\" has no valid manifest", key);
     minik_image_t *img = xcalloc(1, sizeof(*img));
     img->ref = xstrdup(key);
@@ -402,10 +447,13 @@ static int fill_image(minik_images_t *s, const char *key, const cJSON *e, minik_
         img->name = xstrdup(key);
     }
     minik_image_manifest_t *man = NULL;
-    int r = minik_images_load_manifest(s, img->manifest_digest, &man, err);
-    if (r < 0) {
-        minik_image_free(img);
-        return minik_error_wrap(err, "image %s", key);
+    cleanup_error minik_error_t *merr = NULL;
+    if (minik_images_load_manifest(s, img->manifest_digest, &man, &merr) < 0) {
+        /* A damaged image is still listed and can still be removed; using it fails. */
+        minik_log_warn("image is damaged", "ref", key, "error", merr->msg, NULL);
+        img->size = -1;
+        *out = img;
+        return 0;
     }
     img->config_digest = xstrdup(man->config.digest);
     img->size = man->config.size;
@@ -480,7 +528,17 @@ int minik_images_config(minik_images_t *s, const char *ref_or_digest, cJSON **co
         return r;
     cleanup_free char *data = NULL;
     size_t len = 0;
-    r = minik_blob_read(s->blobs, img->config_digest, CONFIG_MAX, &data, &len, err);
+    if (!img->config_digest) {
+        minik_image_manifest_t *m = NULL;
+        r = minik_images_load_manifest(s, img->manifest_digest, &m, err); /* says why */
+        minik_image_manifest_free(m);
+        if (r == 0)
+            r = minik_error_set(err, 0, "image %s: manifest unreadable", img->ref);
+    } else {
+        r = minik_image_blob_read(s->blobs, img->config_digest, CONFIG_MAX, &data, &len, err);
+    }
+    if (r < 0)
+        minik_error_wrap(err, "image %s", img->ref);
     minik_image_free(img);
     if (r < 0)
         return r;

@@ -37,7 +37,7 @@
 
 typedef struct unpack_ctx {
     int root;
-    const minik_unpack_limits_t *lim;
+    const minik_image_unpack_limits_t *lim;
     uint64_t bytes;
     uint64_t entries;
     bool no_openat2;
@@ -360,8 +360,8 @@ static int extract_entry(unpack_ctx_t *c, struct archive *a, struct archive_entr
     }
 }
 
-static int unpack_archive(struct archive *a, const char *dest_dir, const minik_unpack_limits_t *lim,
-                          minik_error_t **err)
+static int unpack_archive(struct archive *a, const char *dest_dir,
+                          const minik_image_unpack_limits_t *lim, minik_error_t **err)
 {
     cleanup_close int root = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
@@ -401,18 +401,79 @@ static struct archive *new_reader(void)
     return a;
 }
 
-int minik_unpack_layer_fd(int archive_fd, const char *dest_dir, const minik_unpack_limits_t *lim,
-                          minik_error_t **err)
+/* The layer's diff_id is the sha256 of its decompressed tar stream. To get it in the same
+ * pass, two readers are chained: an inner "raw" reader decompresses, and the tar reader
+ * reads from it through this callback, which hashes every block on the way. */
+typedef struct chain {
+    struct archive *inner;
+    EVP_MD_CTX *md;
+} chain_t;
+
+static la_ssize_t chain_read(struct archive *outer, void *ud, const void **buf)
 {
-    cleanup_archive struct archive *a = new_reader();
-    if (archive_read_open_fd(a, archive_fd, 128 * 1024) != ARCHIVE_OK)
-        return minik_error_set(err, 0, "layer is not a valid tar archive: %s",
-                               archive_error_string(a));
-    return unpack_archive(a, dest_dir, lim, err);
+    chain_t *c = ud;
+    size_t size = 0;
+    la_int64_t off;
+    int r = archive_read_data_block(c->inner, buf, &size, &off);
+    if (r == ARCHIVE_EOF)
+        return 0;
+    if (r < ARCHIVE_WARN) {
+        archive_set_error(outer, EIO, "%s", archive_error_string(c->inner));
+        return -1;
+    }
+    EVP_DigestUpdate(c->md, *buf, size);
+    return (la_ssize_t)size;
 }
 
-int minik_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
-                           const minik_unpack_limits_t *lim, minik_error_t **err)
+int minik_image_unpack_layer_fd(int archive_fd, const char *dest_dir,
+                                const minik_image_unpack_limits_t *lim, char **diff_id,
+                                minik_error_t **err)
+{
+    cleanup_archive struct archive *inner = archive_read_new();
+    archive_read_support_filter_all(inner);
+    archive_read_support_format_raw(inner);
+    struct archive_entry *e;
+    if (archive_read_open_fd(inner, archive_fd, 128 * 1024) != ARCHIVE_OK ||
+        archive_read_next_header(inner, &e) != ARCHIVE_OK)
+        return minik_error_set(err, 0, "layer is not a valid tar archive: %s",
+                               archive_error_string(inner));
+    chain_t c = {.inner = inner, .md = EVP_MD_CTX_new()};
+    EVP_DigestInit_ex(c.md, EVP_sha256(), NULL);
+    cleanup_archive struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+    int r = 0;
+    if (archive_read_open2(a, &c, NULL, chain_read, NULL, NULL) != ARCHIVE_OK)
+        r = minik_error_set(err, 0, "layer is not a valid tar archive: %s",
+                            archive_error_string(a));
+    if (r == 0)
+        r = unpack_archive(a, dest_dir, lim, err);
+    /* The stream goes on past the tar's end-of-archive blocks (padding); it is all part
+     * of the diff_id. */
+    const void *buf;
+    while (r == 0) {
+        la_ssize_t n = chain_read(a, &c, &buf);
+        if (n < 0)
+            r = minik_error_set(err, 0, "layer: %s", archive_error_string(inner));
+        if (n <= 0)
+            break;
+    }
+    if (r == 0 && diff_id) {
+        unsigned char out[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        EVP_DigestFinal_ex(c.md, out, &n);
+        char *d = xmalloc(7 + 2 * n + 1);
+        memcpy(d, "sha256:", 7);
+        for (unsigned i = 0; i < n; i++)
+            snprintf(d + 7 + 2 * i, 3, "%02x", out[i]);
+        *diff_id = d;
+    }
+    EVP_MD_CTX_free(c.md);
+    return r;
+}
+
+int minik_image_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
+                                 const minik_image_unpack_limits_t *lim, minik_error_t **err)
 {
     cleanup_archive struct archive *a = new_reader();
     if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
@@ -421,7 +482,7 @@ int minik_unpack_layer_mem(const void *data, size_t len, const char *dest_dir,
     return unpack_archive(a, dest_dir, lim, err);
 }
 
-int minik_unpack_diff_id(const char *path, char **diff_id, minik_error_t **err)
+int minik_image_unpack_diff_id(const char *path, char **diff_id, minik_error_t **err)
 {
     cleanup_archive struct archive *a = archive_read_new();
     archive_read_support_filter_all(a);

@@ -26,7 +26,6 @@ typedef struct minik_container_config {
      * the first child while the parent sets up the cgroup, which overlaps the two
      * slowest steps of a start; the shim is single-threaded, so libseccomp is safe there. */
     const cJSON *seccomp;
-    bool no_seccomp;        /* tests only: run without any filter */
     minik_cgroup_t *cgroup; /* NULL: stay in the caller's cgroup */
     int stdio[3];           /* fds for the container's 0, 1, 2; -1 = inherit */
     int preserve_fds;       /* fds 3 .. 3+N-1 stay open in the container */

@@ -91,7 +91,6 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
     }
     cleanup_free char *fifo = xasprintf("%s/exec.fifo", dir);
     cleanup_close int exe = -1;
-    /* Before the first goto: clang refuses a jump past a cleanup variable's declaration. */
     cleanup_buf minik_buf_t answer = MINIK_BUF_INIT;
     int ready[2] = {-1, -1};
     /* 0622: the init may run as a mapped user of a user namespace by the time it opens
@@ -159,8 +158,6 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
         r = minik_error_set(err, fork_errno, "fork the shim");
         goto fail;
     }
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-        ;
 
     for (;;) {
         char buf[1024];
@@ -176,6 +173,10 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
     }
     close(ready[0]);
     ready[0] = -1;
+    /* Reaped only now: the intermediate child exits at once, and waiting for it first
+     * would put a scheduling round trip before reading the shim's answer. */
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
     if (answer.len == 0) {
         r = minik_error_set(err, 0, "the shim exited without reporting (see %s/shim.log)", dir);
         goto fail;
@@ -381,9 +382,17 @@ int minik_oci_delete(const char *root, const char *id, bool force, minik_error_t
     }
     /* Without a pid namespace, processes can outlive the init: the cgroup has them all. */
     if (cg) {
+        /* Only when something is left: killing freezes and thaws the group on v1. */
+        pid_t *pids = NULL;
+        size_t n = 0;
         minik_error_t *ke = NULL;
-        if (minik_cgroup_kill(cg, SIGKILL, &ke) < 0)
-            minik_error_free(ke); /* an empty or vanished group is fine */
+        if (minik_cgroup_pids(cg, &pids, &n, &ke) < 0 || n > 0) {
+            minik_error_free(ke);
+            ke = NULL;
+            if (minik_cgroup_kill(cg, SIGKILL, &ke) < 0)
+                minik_error_free(ke); /* an empty or vanished group is fine */
+        }
+        free(pids);
     }
     if (!wait_gone(st->pid, st->pid_start, 5000)) {
         r = minik_error_set(err, EBUSY, "container \"%s\": init %d did not exit", id, (int)st->pid);

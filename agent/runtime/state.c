@@ -29,6 +29,37 @@ int minik_oci_id_check(const char *id, minik_error_t **err)
     return 0;
 }
 
+/* Replace dir/name atomically (temp file + rename) but without fsync: this state only
+ * describes live processes and is meaningless after a reboot, so durability would only add
+ * two disk flushes to every container start and exit. */
+static int write_state_file(const char *dir, const char *name, const char *text,
+                            minik_error_t **err)
+{
+    cleanup_free char *path = xasprintf("%s/%s", dir, name);
+    cleanup_free char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, name, (long)getpid());
+    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return minik_error_set(err, errno, "create \"%s\"", tmp);
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            unlink(tmp);
+            return minik_error_set(err, e, "write \"%s\"", tmp);
+        }
+        done += (size_t)n;
+    }
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        return minik_error_set(err, e, "rename \"%s\"", tmp);
+    }
+    return 0;
+}
+
 static void add_str(cJSON *o, const char *k, const char *v)
 {
     cJSON_AddStringToObject(o, k, v ? v : "");
@@ -50,8 +81,7 @@ int minik_oci_state_write(const char *dir, const minik_oci_state_t *st, minik_er
     if (st->annotations)
         cJSON_AddItemToObject(o, "annotations", cJSON_Duplicate(st->annotations, true));
     cleanup_free char *text = cJSON_PrintUnformatted(o);
-    cleanup_free char *path = xasprintf("%s/state.json", dir);
-    return minik_file_write_atomic(path, text, strlen(text), 0600, err);
+    return write_state_file(dir, "state.json", text, err);
 }
 
 static char *dup_member(const cJSON *o, const char *k)
@@ -118,8 +148,7 @@ int minik_oci_exit_write(const char *dir, const minik_oci_exit_t *ex, minik_erro
     if (ex->error)
         cJSON_AddStringToObject(o, "error", ex->error);
     cleanup_free char *text = cJSON_PrintUnformatted(o);
-    cleanup_free char *path = xasprintf("%s/exit.json", dir);
-    return minik_file_write_atomic(path, text, strlen(text), 0600, err);
+    return write_state_file(dir, "exit.json", text, err);
 }
 
 int minik_oci_exit_read(const char *dir, minik_oci_exit_t *ex, minik_error_t **err)

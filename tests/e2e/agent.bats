@@ -245,3 +245,71 @@ YAML
     [ "$status" -eq 1 ]
     [[ "$output" == *"no running container"* ]]
 }
+
+@test "agent: top pods and nodes show cgroup CPU and memory" {
+    pod_yaml burn 'while :; do :; done' | kc apply -f -
+    pod_yaml mem '/bin/busybox head -c 41943040 /dev/zero > /dev/shm/fill; exec /bin/busybox sleep 1000' | kc apply -f -
+    wait_for 30 pod_phase_is burn Running
+    wait_for 30 pod_phase_is mem Running
+    sleep 1
+    run kc top pods
+    [ "$status" -eq 0 ]
+    [ "$(awk '$1=="burn" {sub("m","",$2); print ($2 + 0 >= 50)}' <<<"$output")" = 1 ]
+    [ "$(awk '$1=="mem" {sub("Mi","",$3); print ($3 + 0 >= 35)}' <<<"$output")" = 1 ]
+    run kc top nodes
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"n1 "* ]]
+    [ "$(awk '$1=="n1" {sub("Mi","",$4); print ($4 + 0 > 0)}' <<<"$output")" = 1 ]
+}
+
+@test "agent: a preStop exec hook runs in the container before it is stopped" {
+    local out="$BATS_TEST_TMPDIR/hostout"
+    mkdir -p "$out"
+    pod_yaml hook 'exec /bin/busybox sleep 1000' "{\"volumes\":[{\"name\":\"o\",\"hostPath\":{\"path\":\"$out\"}}]}" |
+        jq '.spec.containers[0].volumeMounts=[{"name":"o","mountPath":"/out"}]
+            | .spec.containers[0].lifecycle={"preStop":{"exec":{"command":["/bin/busybox","sh","-c","echo bye from $HOSTNAME > /out/prestop"]}}}' |
+        kc apply -f -
+    wait_for 30 pod_phase_is hook Running
+    [ ! -e "$out/prestop" ]
+    kc delete pod hook
+    wait_for 15 test -s "$out/prestop"
+    [ "$(cat "$out/prestop")" = "bye from hook" ]
+    wait_for 10 bash -c "[ -z \"\$(ls -A '$ADIR/oci')\" ]"
+}
+
+@test "agent: logs -f streams new lines; heartbeats only for the token's own node" {
+    pod_yaml tick 'i=0; while [ $i -lt 200 ]; do echo tick-$i; i=$((i+1)); /bin/busybox sleep 0.2; done; exec /bin/busybox sleep 1000' |
+        kc apply -f -
+    wait_for 30 pod_phase_is tick Running
+    local start
+    start=$(kc logs tick | grep -c '^tick-')
+    run timeout 3 "$MINIK_BIN" logs tick -f
+    # timeout ends the stream; lines written during those 3 s arrived through it.
+    local last
+    last=$(grep '^tick-' <<<"$output" | tail -1 | cut -d- -f2)
+    [ "$last" -ge $((start + 5)) ]
+    # A node token may heartbeat only as the node it is bound to.
+    local ntok
+    ntok=$(body_of "$(api POST /apis/minik.io/v1/tokens '{}')" | jq -r .token)
+    [ -n "$ntok" ]
+    [ "$(code_of "$(AUTH_TOKEN=$ntok api POST /apis/minik.io/v1/nodes/n1/heartbeat)")" = 403 ]
+    [ "$(code_of "$(api POST /apis/minik.io/v1/nodes/n1/heartbeat)")" = 200 ]
+    [ "$(code_of "$(api GET /apis/minik.io/v1/nodes/n1/heartbeat)")" = 405 ]
+}
+
+@test "agent: with the server away containers keep running and the status converges when it returns" {
+    pod_yaml away 'exec /bin/busybox sleep 6' '{"restartPolicy":"Never"}' | kc apply -f -
+    wait_for 30 pod_phase_is away Running
+    local pid
+    pid=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
+    stop_daemon server
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+    kill -0 "$pid" # still running without a server
+    # The container exits while the server is away.
+    wait_for 15 bash -c "! kill -0 $pid 2>/dev/null"
+    start_daemon server "$MINIK_BIN" server --no-agent --insecure-http --data-dir "$DATA" --listen "127.0.0.1:$PORT"
+    wait_for 20 curl -sf "$URL/healthz"
+    wait_for 20 pod_phase_is away Succeeded || { daemon_log agent >&2; false; }
+    [ "$(pod_field away '.status.containerStatuses[0].state.terminated.reason')" = Completed ]
+    kill -0 "$AGENT_PID"
+}

@@ -82,14 +82,87 @@ load apiserver_helpers
     run kubectl --kubeconfig "$DATA/admin.conf" get nodes,pods,deployments
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ "$output" == *"pod/web-1"* ]]
-    [[ "$output" == *"deployment.apps/web"* ]]
+    # Server-side Tables: the columns kubectl users know.
+    [[ "$output" =~ NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE ]]
+    [[ "$output" =~ pod/web-1\ +0/1\ +Pending\ +0\  ]]
+    [[ "$output" =~ deployment.apps/web\ +0/2\ +0\ +0\  ]]
+    run kubectl --kubeconfig "$DATA/admin.conf" get pods -o wide --show-labels
+    [ "$status" -eq 0 ]
+    [[ "$output" =~ web-1.*\<none\>.*app=web ]]
     run kubectl --kubeconfig "$DATA/admin.conf" get deployment web -o jsonpath='{.spec.replicas}'
     [ "$status" -eq 0 ]
     [ "$output" = 2 ]
     run kubectl --kubeconfig "$DATA/admin.conf" api-resources
     [ "$status" -eq 0 ]
     [[ "$output" == *"deployments"*"deploy"*"apps/v1"*"Deployment"* ]]
+}
+
+@test "stock kubectl: apply, re-apply, change an image, patch, scale, delete" {
+    command -v kubectl || skip "kubectl is not installed on this machine"
+    start_server
+    cat >"$BATS_TEST_TMPDIR/app.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+data:
+  a: "1"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+        ports: [{containerPort: 80}]
+        env: [{name: A, value: "1"}]
+      - name: side
+        image: busybox
+YAML
+    k() { kubectl --kubeconfig "$DATA/admin.conf" "$@"; }
+    # No --validate=false: kubectl finds fieldValidation in /openapi/v3 and lets the
+    # server validate.
+    run k apply -f "$BATS_TEST_TMPDIR/app.yaml"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"deployment.apps/web created"* ]]
+    run k apply -f "$BATS_TEST_TMPDIR/app.yaml"
+    [[ "$output" == *"deployment.apps/web unchanged"* ]]
+    # kubectl sends a strategic merge patch with only the changed container field: the
+    # container's ports and env and the other container must survive.
+    sed -i '0,/image: busybox/s//image: nginx/' "$BATS_TEST_TMPDIR/app.yaml"
+    run k apply -f "$BATS_TEST_TMPDIR/app.yaml"
+    [[ "$output" == *"deployment.apps/web configured"* ]]
+    out=$(api GET /apis/apps/v1/namespaces/default/deployments/web)
+    [ "$(jqr "$out" '.spec.template.spec.containers[0].image')" = nginx ]
+    [ "$(jqr "$out" '.spec.template.spec.containers[0].env[0].value')" = 1 ]
+    [ "$(jqr "$out" '.spec.template.spec.containers[0].ports[0].containerPort')" = 80 ]
+    [ "$(jqr "$out" '.spec.template.spec.containers[1].name')" = side ]
+    # Unknown fields are refused by the server's validation.
+    sed -i 's/image: nginx/image: nginx\n        imagePullPolicyy: Always/' "$BATS_TEST_TMPDIR/app.yaml"
+    run k apply -f "$BATS_TEST_TMPDIR/app.yaml"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"imagePullPolicyy: unknown field"* ]]
+    run k patch deployment web -p '{"spec":{"template":{"spec":{"containers":[{"name":"side","$patch":"delete"}]}}}}'
+    [ "$status" -eq 0 ]
+    run k scale deployment web --replicas=5
+    [ "$status" -eq 0 ]
+    out=$(api GET /apis/apps/v1/namespaces/default/deployments/web)
+    [ "$(jqr "$out" '[.spec.template.spec.containers[].name] | join(",")')" = c ]
+    [ "$(jqr "$out" .spec.replicas)" = 5 ]
+    run k delete deployment web
+    [ "$status" -eq 0 ]
+    out=$(api GET /apis/apps/v1/namespaces/default/deployments/web)
+    [ "$(code_of "$out")" = 404 ]
 }
 
 @test "discovery: /api, /apis, /api/v1 and /apis/apps/v1" {

@@ -59,6 +59,12 @@ YAML
     [ "$output" = "$(cat "$dir/out.yaml")" ]
 }
 
+@test "-o name prints kubectl-style names only" {
+    run --separate-stderr minik apply --dry-run=client -f "$dir/app.yaml" -o name
+    [ "$status" -eq 0 ]
+    [ "$output" = $'deployment.apps/web\nservice/web' ]
+}
+
 @test "-o json prints one object, or a List for several" {
     run --separate-stderr minik apply --dry-run=client -f "$dir/app.yaml" -o json
     [ "$status" -eq 0 ]
@@ -179,7 +185,7 @@ YAML
     [[ "$stderr" == *"must specify at least one -f"* ]]
     run --separate-stderr minik apply --dry-run=client -f "$dir/app.yaml" -o wide
     [ "$status" -eq 2 ]
-    [[ "$stderr" == *"-o wide: use yaml or json"* ]]
+    [[ "$stderr" == *"-o wide: use yaml, json or name"* ]]
     run --separate-stderr minik apply --dry-run=client -f "$dir/app.yaml" --validate=maybe
     [ "$status" -eq 2 ]
     run --separate-stderr minik apply --dry-run=sideways -f "$dir/app.yaml"

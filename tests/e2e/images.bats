@@ -57,6 +57,27 @@ setup() {
     [ ! -e "$D/images/rootfs/c1" ]
 }
 
+@test "a container rootfs survives a lost mount (a reboot): preparing again remounts it" {
+    start_registry
+    push "$BB" bb "$REG/test/bb:1"
+    minik image pull --data-dir "$D" -q "$REG/test/bb:1"
+    root=$(minik image mount --data-dir "$D" "$REG/test/bb:1" c1)
+    echo kept >"$root/state.txt"
+    umount "$root" # what a reboot does to it
+    run findmnt -n "$root"
+    [ "$status" -ne 0 ]
+    # The record still pins the image.
+    run --separate-stderr minik image rm --data-dir "$D" "$REG/test/bb:1"
+    [ "$status" -eq 1 ]
+    run minik image mount --data-dir "$D" "$REG/test/bb:1" c1
+    [ "$status" -eq 0 ]
+    [ "$output" = "$root" ]
+    findmnt -n -t overlay "$root" >/dev/null
+    [ "$(cat "$root/state.txt")" = kept ]
+    [ "$(cat "$root/hello.txt")" = "hello from bb" ]
+    minik image unmount --data-dir "$D" c1
+}
+
 @test "image pull by digest; a second pull fetches nothing" {
     start_registry
     push "$BB" bb "$REG/test/bb:1"
@@ -283,7 +304,7 @@ EOF
     [ ! -e "$D/images/tmp/layer-stale" ]
     [ "$(store_count "$D" blobs/sha256)" -eq 6 ]
 
-    base=$(minik image inspect --data-dir "$D" "$REG/test/one:1" | jq -r '.layers[0].digest')
+    base=$(minik image inspect --data-dir "$D" "$REG/test/one:1" | jq -r '.layers[0].diffID')
     run minik image rm --data-dir "$D" "$REG/test/one:1"
     [ "$status" -eq 0 ]
     [ -d "$D/images/layers/sha256/${base:7}" ]   # still used by two
@@ -298,6 +319,41 @@ EOF
     [ "$(store_count "$D" layers/sha256)" -eq 0 ]
     run minik image ls --data-dir "$D" -q
     [ -z "$output" ]
+}
+
+@test "an image damaged on disk is reported, cannot be used, and can be removed" {
+    start_registry
+    push "$BB" bb "$REG/test/bb:1"
+    want=$(minik image pull --data-dir "$D" -q "$REG/test/bb:1")
+    echo garbage >"$D/images/blobs/sha256/${want:7}"
+    run --separate-stderr minik image ls --data-dir "$D"
+    [ "$status" -eq 0 ]
+    [[ "${lines[1]}" =~ ^$REG/test/bb\ +1\ +${want:7:12}\ +damaged$ ]]
+    [[ "$stderr" == *"image is damaged"* ]]
+    run --separate-stderr minik image inspect --data-dir "$D" "$REG/test/bb:1"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"image $REG/test/bb:1: blob $want is corrupt on disk (content hashes to sha256:"* ]]
+    run --separate-stderr minik image mount --data-dir "$D" "$REG/test/bb:1" c1
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"is corrupt on disk"* ]]
+    # Pulling again repairs the manifest and the config in place.
+    cfg=$(jq -r .config.digest "$BB/blobs/sha256/${want:7}")
+    echo garbage >"$D/images/blobs/sha256/${cfg:7}"
+    run --separate-stderr minik image pull --data-dir "$D" -q "$REG/test/bb:1"
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"removing damaged blob"* ]]
+    run minik image inspect --data-dir "$D" "$REG/test/bb:1"
+    [ "$status" -eq 0 ]
+    [ "$(jq -r '.config.Cmd[0]' <<<"$output")" = /bin/sh ]
+    echo garbage >"$D/images/blobs/sha256/${want:7}"
+    run minik image rm --data-dir "$D" "$REG/test/bb:1"
+    [ "$status" -eq 0 ]
+    [ "$(store_count "$D" blobs/sha256)" -eq 0 ]
+    [ "$(store_count "$D" layers/sha256)" -eq 0 ]
+    run minik image pull --data-dir "$D" -q "$REG/test/bb:1"
+    [ "$status" -eq 0 ]
+    run minik image mount --data-dir "$D" "$REG/test/bb:1" c1
+    [ "$status" -eq 0 ]
 }
 
 @test "image rm of an image a container rootfs uses is refused" {
@@ -387,6 +443,9 @@ EOF
     run --separate-stderr minik image frob
     [ "$status" -eq 2 ]
     [[ "$stderr" == *'unknown image command "frob"'* ]]
+    run --separate-stderr minik image pull --data-dir "$D"
+    [ "$status" -eq 2 ]
+    [[ "$stderr" == *"expected 1 argument, got 0"*"Run 'minik image pull --help' for more."* ]]
 }
 
 @test "requests that fail with 503 or 429 are retried with backoff" {

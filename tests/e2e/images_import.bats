@@ -122,3 +122,24 @@ check_runs() {
     run minik image ls --data-dir "$D" -q
     [ -z "$output" ]
 }
+
+@test "a layer is unpacked once by diff_id, whether it came gzipped or uncompressed" {
+    skopeo copy -q "oci:$BB:bb" "docker-archive:$BATS_TEST_TMPDIR/bb-docker.tar:local/bb:1"
+    minik image import --data-dir "$D" "$BATS_TEST_TMPDIR/bb-docker.tar"
+    [ "$(store_count "$D" layers/sha256)" -eq 1 ]
+    start_registry
+    push "$BB" bb "$REG/test/bb:1"
+    minik image pull --data-dir "$D" -q "$REG/test/bb:1"
+    # Two layer blobs (tar and tar+gzip), one unpacked layer.
+    a=$(minik image inspect --data-dir "$D" local/bb:1 | jq -r '.layers[0] | .digest + " " + .diffID')
+    b=$(minik image inspect --data-dir "$D" "$REG/test/bb:1" | jq -r '.layers[0] | .digest + " " + .diffID')
+    [ "${a% *}" != "${b% *}" ]
+    [ "${a#* }" = "${b#* }" ]
+    [ "$(store_count "$D" layers/sha256)" -eq 1 ]
+    # Removing one image keeps the layer the other uses.
+    minik image rm --data-dir "$D" local/bb:1
+    [ "$(store_count "$D" layers/sha256)" -eq 1 ]
+    run minik image mount --data-dir "$D" "$REG/test/bb:1" c1
+    [ "$status" -eq 0 ]
+    [ "$(cat "$output/hello.txt")" = "hello from bb" ]
+}

@@ -2,7 +2,7 @@
  * HTTP/1.1 connection state machine (split in two feeds at a point the input chooses, so
  * partial reads are exercised), and every complete request is routed, its query
  * selectors parsed, its body decoded as JSON and, for PATCH, applied as a merge patch and
- * as a JSON patch to a sample object, as the handlers do. */
+ * as a JSON patch and as a strategic merge patch to a sample object, as the handlers do. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -57,6 +57,10 @@ static void fz_request(minik_http_conn_t *c, minik_http_request_t *req, void *ud
             out = NULL;
             minik_error_clear(&err);
             if (minik_patch_json(target, body, &out, &err) == 0)
+                cJSON_Delete(out);
+            minik_error_clear(&err);
+            out = NULL;
+            if (minik_patch_strategic(target, body, &out, &err) == 0)
                 cJSON_Delete(out);
             minik_error_clear(&err);
             cJSON_Delete(target);

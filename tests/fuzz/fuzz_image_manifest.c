@@ -25,12 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m->is_index) {
         static const char *plats[] = {"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v5"};
         for (size_t i = 0; i < sizeof(plats) / sizeof(plats[0]); i++) {
-            minik_platform_t p;
-            const minik_descriptor_t *d = NULL;
+            minik_image_platform_t p;
+            const minik_image_descriptor_t *d = NULL;
             cleanup_error minik_error_t *e2 = NULL;
-            if (minik_platform_parse(plats[i], &p, NULL) == 0) {
+            if (minik_image_platform_parse(plats[i], &p, NULL) == 0) {
                 minik_image_manifest_select_platform(m, &p, &d, &e2);
-                minik_platform_clear(&p);
+                minik_image_platform_clear(&p);
             }
         }
     }

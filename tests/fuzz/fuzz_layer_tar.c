@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/images/internal.h"
 #include "lib/cleanup.h"
@@ -37,7 +39,9 @@ static int count_entries(const char *dir)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!top) {
-        top = xstrdup("/tmp/minik-fuzz-layer-XXXXXX");
+        /* tmpfs when there is one: the target creates and removes a tree per input. */
+        top = xstrdup(access("/dev/shm", W_OK) == 0 ? "/dev/shm/minik-fuzz-layer-XXXXXX"
+                                                    : "/tmp/minik-fuzz-layer-XXXXXX");
         if (!mkdtemp(top))
             abort();
         atexit(remove_top);
@@ -45,9 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cleanup_free char *layer = xasprintf("%s/layer", top);
     if (mkdir(layer, 0755) < 0)
         abort();
-    static const minik_unpack_limits_t lim = {16 << 20, 10000};
+    static const minik_image_unpack_limits_t lim = {16 << 20, 10000};
     cleanup_error minik_error_t *err = NULL;
-    minik_unpack_layer_mem(data, size, layer, &lim, &err);
+    /* Through a file descriptor, as the store reads blobs: that path also decompresses in
+     * a second reader and hashes the stream for the diff_id. */
+    cleanup_close int fd = memfd_create("layer", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
+        abort();
+    cleanup_free char *diff_id = NULL;
+    minik_image_unpack_layer_fd(fd, layer, &lim, &diff_id, &err);
     /* The sandbox holds only the layer dir: anything else escaped. */
     if (count_entries(top) != 1)
         abort();

@@ -6,15 +6,18 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/str.h"
 #include "proto/encode.h"
 #include "proto/manifest.h"
 #include "proto/validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* cJSON silently cuts strings at a NUL byte; the API server refuses such bodies
-     * before they reach proto, so they are not this target's concern. */
-    if (size > MINIK_MANIFEST_MAX_BYTES || memchr(data, '\0', size))
+    /* cJSON silently cuts strings at a NUL byte and passes invalid UTF-8 through; the API
+     * server refuses such bodies (minik_str_utf8_valid) before they reach proto, so they
+     * are not this target's concern. */
+    if (size > MINIK_MANIFEST_MAX_BYTES || memchr(data, '\0', size) ||
+        !minik_str_utf8_valid((const char *)data, size))
         return 0;
     cJSON *body = cJSON_ParseWithLength((const char *)data, size);
     if (body == NULL)

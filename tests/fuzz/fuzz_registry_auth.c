@@ -16,17 +16,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *creds = first < size ? (const char *)data + first + 1 : "";
     cleanup_free char *json = xstrndup(creds, size - (first < size ? first + 1 : size));
 
-    minik_auth_challenge_t *c = NULL;
+    minik_registry_auth_challenge_t *c = NULL;
     cleanup_error minik_error_t *e1 = NULL;
-    if (minik_auth_parse_challenge(s, &c, &e1) == 0)
-        minik_auth_challenge_free(c);
+    if (minik_registry_auth_parse_challenge(s, &c, &e1) == 0)
+        minik_registry_auth_challenge_free(c);
 
     static const char *hosts[] = {"docker.io", "localhost:5000", "h", "quay.io"};
     for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-        minik_cred_t *cr = NULL;
+        minik_registry_cred_t *cr = NULL;
         cleanup_error minik_error_t *e2 = NULL;
-        if (minik_auth_lookup(json, hosts[i], &cr, &e2) == 0)
-            minik_cred_free(cr);
+        if (minik_registry_auth_lookup(json, hosts[i], &cr, &e2) == 0)
+            minik_registry_cred_free(cr);
     }
     return 0;
 }

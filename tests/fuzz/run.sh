@@ -7,6 +7,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 : "${FUZZ_DIR:=$root/build/fuzz/fuzz}"
 : "${FUZZ_SECONDS:=30}"
 crashes="$root/build/fuzz/crashes"
+# Leaks inside third-party libraries we cannot fix are listed, with the reason, here.
+export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 mkdir -p "$crashes"
 
 shopt -s nullglob

@@ -185,23 +185,23 @@ static void manifest_parses_index_and_selects_platform(void **state)
         /* v7 runs v6 */ {"linux/arm/v6", D1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        minik_platform_t p;
-        assert_int_equal(minik_platform_parse(cases[i].want, &p, NULL), 0);
-        const minik_descriptor_t *d = NULL;
+        minik_image_platform_t p;
+        assert_int_equal(minik_image_platform_parse(cases[i].want, &p, NULL), 0);
+        const minik_image_descriptor_t *d = NULL;
         assert_int_equal(minik_image_manifest_select_platform(m, &p, &d, NULL), 0);
         if (strcmp(d->digest, cases[i].digest) != 0)
             fail_msg("%s selected %s", cases[i].want, d->digest);
-        minik_platform_clear(&p);
+        minik_image_platform_clear(&p);
     }
 
-    minik_platform_t p;
-    assert_int_equal(minik_platform_parse("linux/arm/v5", &p, NULL), 0);
-    const minik_descriptor_t *d = NULL;
+    minik_image_platform_t p;
+    assert_int_equal(minik_image_platform_parse("linux/arm/v5", &p, NULL), 0);
+    const minik_image_descriptor_t *d = NULL;
     assert_int_equal(minik_image_manifest_select_platform(m, &p, &d, &err), -ENOENT);
     assert_non_null(strstr(err->msg, "linux/arm/v5"));
     assert_non_null(strstr(err->msg, "linux/arm64/v8"));
     assert_null(strstr(err->msg, "unknown")); /* attestation entries are not offered */
-    minik_platform_clear(&p);
+    minik_image_platform_clear(&p);
     minik_image_manifest_free(m);
 }
 
@@ -215,21 +215,21 @@ static void platform_prefers_exact_variant(void **state)
     minik_image_manifest_t *m = NULL;
     assert_int_equal(minik_image_manifest_parse(doc, strlen(doc), NULL, &m, NULL), 0);
     assert_true(m->is_index); /* no mediaType: the "manifests" shape says index */
-    minik_platform_t p;
-    assert_int_equal(minik_platform_parse("linux/arm/v7", &p, NULL), 0);
-    const minik_descriptor_t *d = NULL;
+    minik_image_platform_t p;
+    assert_int_equal(minik_image_platform_parse("linux/arm/v7", &p, NULL), 0);
+    const minik_image_descriptor_t *d = NULL;
     assert_int_equal(minik_image_manifest_select_platform(m, &p, &d, NULL), 0);
     assert_string_equal(d->digest, D2);
-    minik_platform_clear(&p);
+    minik_image_platform_clear(&p);
     minik_image_manifest_free(m);
 
     cleanup_error minik_error_t *err = NULL;
-    assert_true(minik_platform_parse("linux", &p, &err) < 0);
+    assert_true(minik_image_platform_parse("linux", &p, &err) < 0);
     assert_non_null(strstr(err->msg, "os/arch"));
-    assert_int_equal(minik_platform_parse(NULL, &p, NULL), 0); /* host */
+    assert_int_equal(minik_image_platform_parse(NULL, &p, NULL), 0); /* host */
     assert_string_equal(p.os, "linux");
     assert_non_null(p.arch);
-    minik_platform_clear(&p);
+    minik_image_platform_clear(&p);
 }
 
 static void expect_bad_manifest(const char *doc, const char *msg_part)
@@ -281,10 +281,10 @@ static void manifest_refuses_bad_documents(void **state)
 
 static void auth_parses_bearer_and_basic_challenges(void **state)
 {
-    minik_auth_challenge_t *c = NULL;
+    minik_registry_auth_challenge_t *c = NULL;
     cleanup_error minik_error_t *err = NULL;
     assert_int_equal(
-        minik_auth_parse_challenge(
+        minik_registry_auth_parse_challenge(
             "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
             "scope=\"repository:library/nginx:pull\"",
             &c, &err),
@@ -294,29 +294,32 @@ static void auth_parses_bearer_and_basic_challenges(void **state)
     assert_string_equal(c->service, "registry.docker.io");
     assert_string_equal(c->scope, "repository:library/nginx:pull");
     assert_null(c->error);
-    minik_auth_challenge_free(c);
+    minik_registry_auth_challenge_free(c);
 
-    assert_int_equal(minik_auth_parse_challenge("Basic realm=\"basic-realm\"", &c, NULL), 0);
+    assert_int_equal(minik_registry_auth_parse_challenge("Basic realm=\"basic-realm\"", &c, NULL),
+                     0);
     assert_string_equal(c->scheme, "basic");
     assert_string_equal(c->realm, "basic-realm");
-    minik_auth_challenge_free(c);
+    minik_registry_auth_challenge_free(c);
 
     /* Token values, escapes, odd spacing, a second challenge after the first. */
-    assert_int_equal(minik_auth_parse_challenge("BEARER  realm = \"http://h/t?a=1\" , "
-                                                "error=\"invalid_token\", scope=\"a\\\"b\", "
-                                                "Basic realm=x",
-                                                &c, NULL),
-                     0);
+    assert_int_equal(
+        minik_registry_auth_parse_challenge("BEARER  realm = \"http://h/t?a=1\" , "
+                                            "error=\"invalid_token\", scope=\"a\\\"b\", "
+                                            "Basic realm=x",
+                                            &c, NULL),
+        0);
     assert_string_equal(c->scheme, "bearer");
     assert_string_equal(c->realm, "http://h/t?a=1");
     assert_string_equal(c->error, "invalid_token");
     assert_string_equal(c->scope, "a\"b");
-    minik_auth_challenge_free(c);
+    minik_registry_auth_challenge_free(c);
     assert_int_equal(
-        minik_auth_parse_challenge("Bearer realm=https://h/token,service=svc", &c, NULL), 0);
+        minik_registry_auth_parse_challenge("Bearer realm=https://h/token,service=svc", &c, NULL),
+        0);
     assert_string_equal(c->realm, "https://h/token");
     assert_string_equal(c->service, "svc");
-    minik_auth_challenge_free(c);
+    minik_registry_auth_challenge_free(c);
 }
 
 static void auth_refuses_bad_challenges(void **state)
@@ -328,10 +331,10 @@ static void auth_refuses_bad_challenges(void **state)
                          "Bearer realm=\"x\", =oops",
                          NULL};
     for (int i = 0; bad[i]; i++) {
-        minik_auth_challenge_t *c = NULL;
+        minik_registry_auth_challenge_t *c = NULL;
         cleanup_error minik_error_t *err = NULL;
-        if (minik_auth_parse_challenge(bad[i], &c, &err) == 0) {
-            minik_auth_challenge_free(c);
+        if (minik_registry_auth_parse_challenge(bad[i], &c, &err) == 0) {
+            minik_registry_auth_challenge_free(c);
             fail_msg("accepted \"%s\"", bad[i]);
         }
         assert_non_null(strstr(err->msg, "WWW-Authenticate"));
@@ -347,46 +350,46 @@ static void auth_reads_docker_config_json(void **state)
                       "\"http://127.0.0.1:5001/v2/\":{\"auth\":\"Ym9iOng=\"},"
                       "\"tok.example\":{\"registrytoken\":\"abc\"}},"
                       "\"credsStore\":\"desktop\"}";
-    minik_cred_t *c = NULL;
+    minik_registry_cred_t *c = NULL;
     cleanup_error minik_error_t *err = NULL;
-    assert_int_equal(minik_auth_lookup(cfg, "docker.io", &c, &err), 0);
+    assert_int_equal(minik_registry_auth_lookup(cfg, "docker.io", &c, &err), 0);
     assert_non_null(c);
     assert_string_equal(c->username, "alice");
     assert_string_equal(c->password, "s3cr:et"); /* only the first ':' separates */
-    minik_cred_free(c);
-    assert_int_equal(minik_auth_lookup(cfg, "registry.lan:5000", &c, NULL), 0);
+    minik_registry_cred_free(c);
+    assert_int_equal(minik_registry_auth_lookup(cfg, "registry.lan:5000", &c, NULL), 0);
     assert_string_equal(c->username, "bob");
     assert_string_equal(c->password, "pw");
-    minik_cred_free(c);
-    assert_int_equal(minik_auth_lookup(cfg, "127.0.0.1:5001", &c, NULL), 0);
+    minik_registry_cred_free(c);
+    assert_int_equal(minik_registry_auth_lookup(cfg, "127.0.0.1:5001", &c, NULL), 0);
     assert_string_equal(c->username, "bob");
     assert_string_equal(c->password, "x");
-    minik_cred_free(c);
-    assert_int_equal(minik_auth_lookup(cfg, "tok.example", &c, NULL), 0);
+    minik_registry_cred_free(c);
+    assert_int_equal(minik_registry_auth_lookup(cfg, "tok.example", &c, NULL), 0);
     assert_string_equal(c->registry_token, "abc");
-    minik_cred_free(c);
-    assert_int_equal(minik_auth_lookup(cfg, "other.example", &c, NULL), 0);
+    minik_registry_cred_free(c);
+    assert_int_equal(minik_registry_auth_lookup(cfg, "other.example", &c, NULL), 0);
     assert_null(c);
-    assert_int_equal(minik_auth_lookup(NULL, "docker.io", &c, NULL), 0);
+    assert_int_equal(minik_registry_auth_lookup(NULL, "docker.io", &c, NULL), 0);
     assert_null(c);
 
     /* Several pull secrets: the first one naming the registry wins. */
     const char *many = "[{\"auths\":{\"other\":{\"auth\":\"dTE6cDE=\"}}},"
                        "{\"auths\":{\"h:1\":{\"auth\":\"dTI6cDI=\"}}},"
                        "{\"auths\":{\"h:1\":{\"auth\":\"dTM6cDM=\"}}}]";
-    assert_int_equal(minik_auth_lookup(many, "h:1", &c, NULL), 0);
+    assert_int_equal(minik_registry_auth_lookup(many, "h:1", &c, NULL), 0);
     assert_string_equal(c->username, "u2");
     assert_string_equal(c->password, "p2");
-    minik_cred_free(c);
-    assert_int_equal(minik_auth_lookup(many, "nowhere", &c, NULL), 0);
+    minik_registry_cred_free(c);
+    assert_int_equal(minik_registry_auth_lookup(many, "nowhere", &c, NULL), 0);
     assert_null(c);
 
     /* Legacy .dockercfg: the host map at the top level. */
-    assert_int_equal(minik_auth_lookup("{\"quay.io\":{\"auth\":\"dTpw\"}}", "quay.io", &c, NULL),
-                     0);
+    assert_int_equal(
+        minik_registry_auth_lookup("{\"quay.io\":{\"auth\":\"dTpw\"}}", "quay.io", &c, NULL), 0);
     assert_string_equal(c->username, "u");
     assert_string_equal(c->password, "p");
-    minik_cred_free(c);
+    minik_registry_cred_free(c);
 }
 
 static void auth_refuses_bad_config_json(void **state)
@@ -403,10 +406,10 @@ static void auth_refuses_bad_config_json(void **state)
         {"[{\"auths\":{}}, 7]", "credentials[1]: credentials: not a JSON object"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        minik_cred_t *c = NULL;
+        minik_registry_cred_t *c = NULL;
         cleanup_error minik_error_t *err = NULL;
-        if (minik_auth_lookup(bad[i].doc, "h", &c, &err) == 0) {
-            minik_cred_free(c);
+        if (minik_registry_auth_lookup(bad[i].doc, "h", &c, &err) == 0) {
+            minik_registry_cred_free(c);
             fail_msg("accepted %s", bad[i].doc);
         }
         if (!strstr(err->msg, bad[i].msg))
@@ -430,41 +433,41 @@ static void blobstore_verifies_and_renames(void **state)
     /* sha256("hello") */
     const char *hello = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
     cleanup_free char *d = NULL;
-    assert_int_equal(minik_blob_put(dir, "hello", 5, hello, &d, &err), 0);
+    assert_int_equal(minik_image_blob_put(dir, "hello", 5, hello, &d, &err), 0);
     assert_string_equal(d, hello);
-    assert_true(minik_blob_exists(dir, hello));
+    assert_true(minik_image_blob_exists(dir, hello));
     cleanup_free char *data = NULL;
     size_t len = 0;
-    assert_int_equal(minik_blob_read(dir, hello, 100, &data, &len, NULL), 0);
+    assert_int_equal(minik_image_blob_read(dir, hello, 100, &data, &len, NULL), 0);
     assert_int_equal(len, 5);
     assert_memory_equal(data, "hello", 5);
 
     /* Wrong content for a digest: refused, nothing installed, no temp file left. */
-    assert_true(minik_blob_put(dir, "hellp", 5, D1, NULL, &err) < 0);
+    assert_true(minik_image_blob_put(dir, "hellp", 5, D1, NULL, &err) < 0);
     assert_non_null(strstr(err->msg, "digest mismatch"));
-    assert_false(minik_blob_exists(dir, D1));
+    assert_false(minik_image_blob_exists(dir, D1));
     minik_error_clear(&err);
 
     /* More bytes than announced. */
-    minik_blob_writer_t *w = NULL;
-    assert_int_equal(minik_blob_writer_new(dir, NULL, 3, &w, NULL), 0);
-    assert_true(minik_blob_writer_write(w, "abcd", 4, &err) < 0);
+    minik_image_blob_writer_t *w = NULL;
+    assert_int_equal(minik_image_blob_writer_new(dir, NULL, 3, &w, NULL), 0);
+    assert_true(minik_image_blob_writer_write(w, "abcd", 4, &err) < 0);
     assert_non_null(strstr(err->msg, "more data than"));
     minik_error_clear(&err);
     /* A reset starts over (a retried download). */
-    assert_int_equal(minik_blob_writer_reset(w, NULL), 0);
-    assert_int_equal(minik_blob_writer_write(w, "abc", 3, NULL), 0);
+    assert_int_equal(minik_image_blob_writer_reset(w, NULL), 0);
+    assert_int_equal(minik_image_blob_writer_write(w, "abc", 3, NULL), 0);
     cleanup_free char *abc = NULL;
-    assert_int_equal(minik_blob_writer_commit(w, &abc, NULL), 0);
-    minik_blob_writer_free(w);
-    assert_true(minik_blob_exists(dir, abc));
+    assert_int_equal(minik_image_blob_writer_commit(w, &abc, NULL), 0);
+    minik_image_blob_writer_free(w);
+    assert_true(minik_image_blob_exists(dir, abc));
 
     /* Corruption on disk is detected on read. */
-    cleanup_free char *p = minik_blob_path(dir, hello);
+    cleanup_free char *p = minik_image_blob_path(dir, hello);
     assert_int_equal(minik_file_write_atomic(p, "HELLO", 5, 0644, NULL), 0);
     free(data);
     data = NULL;
-    assert_true(minik_blob_read(dir, hello, 100, &data, &len, &err) < 0);
+    assert_true(minik_image_blob_read(dir, hello, 100, &data, &len, &err) < 0);
     assert_non_null(strstr(err->msg, "corrupt"));
 
     cleanup_free char *cmd = xasprintf("ls -a %s/sha256 | grep -c tmp", dir);

@@ -177,37 +177,62 @@ static void rootfs_overlay_and_copy(void **state)
     assert_true(layers <= 4096);
 }
 
+/* Store an image made of the given layers (built in memory) under `ref`, straight
+ * through the blob store, as a pull would leave it before unpacking. */
+static void put_image_ids(fixture_t *f, const char *ref, const ent_t *const *layers, size_t n,
+                          const char *bad_diff_id)
+{
+    cleanup_buf minik_buf_t man = MINIK_BUF_INIT, cfg = MINIK_BUF_INIT, ls = MINIK_BUF_INIT;
+    minik_buf_append_str(&cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
+                               "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[");
+    for (size_t i = 0; i < n; i++) {
+        cleanup_buf minik_buf_t t = MINIK_BUF_INIT;
+        make_tar(layers[i], NULL, &t);
+        cleanup_free char *d = NULL;
+        assert_int_equal(minik_image_blob_put(f->store->blobs, t.data, t.len, NULL, &d, NULL), 0);
+        minik_buf_appendf(&ls, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}",
+                          i ? "," : "", MINIK_MT_OCI_LAYER_TAR, d, t.len);
+        /* Uncompressed layers: the diff_id is the blob digest. */
+        minik_buf_appendf(&cfg, "%s\"%s\"", i ? "," : "", bad_diff_id ? bad_diff_id : d);
+    }
+    minik_buf_append_str(&cfg, "]}}");
+    cleanup_free char *cfg_digest = NULL;
+    assert_int_equal(
+        minik_image_blob_put(f->store->blobs, cfg.data, cfg.len, NULL, &cfg_digest, NULL), 0);
+    minik_buf_appendf(&man,
+                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                      "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
+                      MINIK_MT_OCI_MANIFEST, MINIK_MT_OCI_CONFIG, cfg_digest, cfg.len, ls.data);
+    cleanup_free char *digest = NULL;
+    assert_int_equal(minik_image_blob_put(f->store->blobs, man.data, man.len, NULL, &digest, NULL),
+                     0);
+    assert_int_equal(minik_images_tag(f->store, ref, digest, NULL, NULL), 0);
+}
+
+/* Store an image made of the given layers (built in memory) under `ref`, straight
+ * through the blob store, as a pull would leave it before unpacking. */
+static void put_image(fixture_t *f, const char *ref, const ent_t *const *layers, size_t n)
+{
+    put_image_ids(f, ref, layers, n, NULL);
+}
+
 /* 80 layers: more than fit in one page of overlay options with absolute paths. */
 static void rootfs_with_many_layers(void **state)
 {
     fixture_t *f = *state;
     enum { N = 80 };
-    cleanup_buf minik_buf_t man = MINIK_BUF_INIT;
-    const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{}}";
-    cleanup_free char *cfg_digest = NULL;
-    assert_int_equal(minik_blob_put(f->store->blobs, cfg, strlen(cfg), NULL, &cfg_digest, NULL), 0);
-    minik_buf_appendf(&man,
-                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
-                      "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[",
-                      MINIK_MT_OCI_MANIFEST, MINIK_MT_OCI_CONFIG, cfg_digest, strlen(cfg));
+    static char names[N][16], tops[N][16];
+    static ent_t ents[N][3];
+    const ent_t *layers[N];
     for (int i = 0; i < N; i++) {
-        char name[16], top[16];
-        snprintf(name, sizeof(name), "f%d", i);
-        snprintf(top, sizeof(top), "%d", i);
-        const ent_t es[] = {{.name = name, .type = AE_IFREG, .data = "x"},
-                            {.name = "top", .type = AE_IFREG, .data = top},
-                            {0}};
-        cleanup_buf minik_buf_t t = MINIK_BUF_INIT;
-        make_tar(es, NULL, &t);
-        cleanup_free char *d = NULL;
-        assert_int_equal(minik_blob_put(f->store->blobs, t.data, t.len, NULL, &d, NULL), 0);
-        minik_buf_appendf(&man, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}",
-                          i ? "," : "", MINIK_MT_OCI_LAYER_TAR, d, t.len);
+        snprintf(names[i], sizeof(names[i]), "f%d", i);
+        snprintf(tops[i], sizeof(tops[i]), "%d", i);
+        ents[i][0] = (ent_t){.name = names[i], .type = AE_IFREG, .data = "x"};
+        ents[i][1] = (ent_t){.name = "top", .type = AE_IFREG, .data = tops[i]};
+        ents[i][2] = (ent_t){0};
+        layers[i] = ents[i];
     }
-    minik_buf_append_str(&man, "]}");
-    cleanup_free char *digest = NULL;
-    assert_int_equal(minik_blob_put(f->store->blobs, man.data, man.len, NULL, &digest, NULL), 0);
-    assert_int_equal(minik_images_tag(f->store, "docker.io/library/many:1", digest, NULL, NULL), 0);
+    put_image(f, "docker.io/library/many:1", layers, N);
 
     cleanup_error minik_error_t *err = NULL;
     cleanup_free char *p = NULL;
@@ -222,6 +247,50 @@ static void rootfs_with_many_layers(void **state)
     assert_int_equal(access(f79, F_OK), 0);
     assert_int_equal(minik_file_read(top, 100, &data, NULL, NULL), 0);
     assert_string_equal(data, "79"); /* the last layer is on top */
+}
+
+/* Layers unpack in parallel; one bad layer fails the image and installs none of them. */
+static void one_bad_layer_installs_nothing(void **state)
+{
+    fixture_t *f = *state;
+    const ent_t good1[] = {{.name = "a", .type = AE_IFREG, .data = "a"}, {0}};
+    const ent_t bad[] = {{.name = "../../escape", .type = AE_IFREG, .data = "x"}, {0}};
+    const ent_t good2[] = {{.name = "b", .type = AE_IFREG, .data = "b"}, {0}};
+    const ent_t *layers[] = {good1, bad, good2};
+    put_image(f, "docker.io/library/mixed:1", layers, 3);
+    cleanup_error minik_error_t *err = NULL;
+    cleanup_free char *p = NULL;
+    assert_true(minik_images_rootfs_prepare(f->store, "mixed:1", "c1", &p, &err) < 0);
+    assert_non_null(strstr(err->msg, "path contains \"..\""));
+    /* a:1 and b:2 from setup have one layer each; nothing of mixed:1 was added. */
+    cleanup_free char *cmd = xasprintf("ls %s/images/layers/sha256 | wc -l; ls -A %s/images/tmp "
+                                       "| wc -l; ls -A %s/images/rootfs | wc -l",
+                                       f->dir, f->dir, f->dir);
+    FILE *pf = popen(cmd, "r");
+    char out[64] = "";
+    size_t n = fread(out, 1, sizeof(out) - 1, pf);
+    pclose(pf);
+    out[n] = '\0';
+    assert_string_equal(out, "2\n0\n0\n");
+}
+
+/* A layer whose uncompressed content does not match the config's diff_id is refused. */
+static void diff_id_mismatch_is_refused(void **state)
+{
+    fixture_t *f = *state;
+    const ent_t l[] = {{.name = "a", .type = AE_IFREG, .data = "a"}, {0}};
+    const ent_t *layers[] = {l};
+    put_image_ids(f, "docker.io/library/lying:1", layers, 1,
+                  "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    cleanup_error minik_error_t *err = NULL;
+    cleanup_free char *p = NULL;
+    assert_true(minik_images_rootfs_prepare(f->store, "lying:1", "c1", &p, &err) < 0);
+    assert_non_null(strstr(err->msg, "diff_id mismatch: the image config says sha256:0000"));
+    cleanup_free char *d =
+        xasprintf("%s/images/layers/sha256/"
+                  "0000000000000000000000000000000000000000000000000000000000000000",
+                  f->dir);
+    assert_int_equal(access(d, F_OK), -1);
 }
 
 static void import_honours_layer_limits(void **state)
@@ -239,6 +308,31 @@ static void import_honours_layer_limits(void **state)
     assert_int_equal(minik_images_resolve(f->store, "bomb:1", &img, NULL), -ENOENT);
 }
 
+static void registries_json_is_checked(void **state)
+{
+    fixture_t *f = *state;
+    cleanup_free char *p = xasprintf("%s/images/registries.json", f->dir);
+    const char *bad[] = {"{bad", "{\"plainHTTP\": \"host\"}", "{\"plainHTTP\": [7]}", NULL};
+    for (int i = 0; bad[i]; i++) {
+        assert_int_equal(minik_file_write_atomic(p, bad[i], strlen(bad[i]), 0644, NULL), 0);
+        minik_images_t *s = NULL;
+        cleanup_error minik_error_t *err = NULL;
+        if (minik_images_open(f->dir, &s, &err) == 0) {
+            minik_images_close(s);
+            fail_msg("accepted registries.json %s", bad[i]);
+        }
+        assert_non_null(strstr(err->msg, "registries.json"));
+    }
+    const char *good = "{\"plainHTTP\": [\"registry.lan:5000\", \"pi4.home\"]}";
+    assert_int_equal(minik_file_write_atomic(p, good, strlen(good), 0644, NULL), 0);
+    minik_images_t *s = NULL;
+    assert_int_equal(minik_images_open(f->dir, &s, NULL), 0);
+    assert_string_equal(s->plain_http[0], "registry.lan:5000");
+    assert_string_equal(s->plain_http[1], "pi4.home");
+    assert_null(s->plain_http[2]);
+    minik_images_close(s);
+}
+
 int main(void)
 {
     if (geteuid() != 0) {
@@ -249,7 +343,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(resolve_config_and_list, setup, teardown),
         cmocka_unit_test_setup_teardown(rootfs_overlay_and_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(rootfs_with_many_layers, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_bad_layer_installs_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(diff_id_mismatch_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(import_honours_layer_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(registries_json_is_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

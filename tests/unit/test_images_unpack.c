@@ -27,7 +27,7 @@
 #include "lib/file.h"
 #include "lib/xalloc.h"
 
-static const minik_unpack_limits_t big = {1ULL << 30, 100000};
+static const minik_image_unpack_limits_t big = {1ULL << 30, 100000};
 
 typedef struct fixture {
     char *top;     /* sandbox */
@@ -60,11 +60,11 @@ static int teardown(void **state)
 }
 
 static int unpack(fixture_t *f, const ent_t *es, const char *filter,
-                  const minik_unpack_limits_t *lim, minik_error_t **err)
+                  const minik_image_unpack_limits_t *lim, minik_error_t **err)
 {
     cleanup_buf minik_buf_t tar = MINIK_BUF_INIT;
     make_tar(es, filter, &tar);
-    return minik_unpack_layer_mem(tar.data, tar.len, f->layer, lim, err);
+    return minik_image_unpack_layer_mem(tar.data, tar.len, f->layer, lim, err);
 }
 
 static char *at(fixture_t *f, const char *rel)
@@ -284,7 +284,7 @@ static void unpack_enforces_limits(void **state)
                           {.name = "c", .type = AE_IFREG},
                           {.name = "d", .type = AE_IFREG},
                           {0}};
-    minik_unpack_limits_t lim = {1 << 20, 3};
+    minik_image_unpack_limits_t lim = {1 << 20, 3};
     cleanup_error minik_error_t *err = NULL;
     assert_true(unpack(f, many, NULL, &lim, &err) < 0);
     assert_non_null(strstr(err->msg, "more than the limit of 3 entries"));
@@ -295,14 +295,14 @@ static void unpack_enforces_limits(void **state)
     cleanup_buf minik_buf_t tar = MINIK_BUF_INIT;
     make_tar(bomb, "gzip", &tar);
     assert_true(tar.len < 100000);
-    minik_unpack_limits_t small = {1 << 20, 100};
-    assert_true(minik_unpack_layer_mem(tar.data, tar.len, f->layer, &small, &err) < 0);
+    minik_image_unpack_limits_t small = {1 << 20, 100};
+    assert_true(minik_image_unpack_layer_mem(tar.data, tar.len, f->layer, &small, &err) < 0);
     assert_non_null(strstr(err->msg, "larger than the limit of 1048576 bytes"));
     assert_non_null(strstr(err->msg, "decompression bomb"));
     minik_error_clear(&err);
 
     const char junk[] = "this is not a tar archive at all, just some text............";
-    assert_true(minik_unpack_layer_mem(junk, sizeof(junk), f->layer, &big, &err) < 0);
+    assert_true(minik_image_unpack_layer_mem(junk, sizeof(junk), f->layer, &big, &err) < 0);
     assert_non_null(strstr(err->msg, "not a valid tar archive"));
 }
 
@@ -316,9 +316,10 @@ static void diff_id_hashes_the_uncompressed_stream(void **state)
     cleanup_free char *p2 = xasprintf("%s/layer.tar.gz", f->top);
     assert_int_equal(minik_file_write_atomic(p1, plain.data, plain.len, 0644, NULL), 0);
     assert_int_equal(minik_file_write_atomic(p2, gz.data, gz.len, 0644, NULL), 0);
-    cleanup_free char *d1 = NULL, *d2 = NULL, *expect = minik_digest_of(plain.data, plain.len);
-    assert_int_equal(minik_unpack_diff_id(p1, &d1, NULL), 0);
-    assert_int_equal(minik_unpack_diff_id(p2, &d2, NULL), 0);
+    cleanup_free char *d1 = NULL, *d2 = NULL,
+                      *expect = minik_image_digest_of(plain.data, plain.len);
+    assert_int_equal(minik_image_unpack_diff_id(p1, &d1, NULL), 0);
+    assert_int_equal(minik_image_unpack_diff_id(p2, &d2, NULL), 0);
     assert_string_equal(d1, expect);
     assert_string_equal(d2, expect);
 }

@@ -174,6 +174,17 @@ static void str_quote_escapes(void **state)
     assert_string_equal(q, "\"a \\\"b\\\"\\n\\\\\\x01\"");
 }
 
+static void str_utf8_validation(void **state)
+{
+    assert_true(minik_str_utf8_valid("plain", 5));
+    assert_true(minik_str_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
+    assert_false(minik_str_utf8_valid("\xff", 1));             /* never valid */
+    assert_false(minik_str_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(minik_str_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(minik_str_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+    assert_false(minik_str_utf8_valid("\xe2\x82", 2));         /* truncated */
+}
+
 static void log_writes_logfmt_and_filters_levels(void **state)
 {
     char *mem = NULL;
@@ -245,6 +256,7 @@ int main(void)
         cmocka_unit_test(str_to_i64_ranges),
         cmocka_unit_test(str_durations),
         cmocka_unit_test(str_quote_escapes),
+        cmocka_unit_test(str_utf8_validation),
         cmocka_unit_test(log_writes_logfmt_and_filters_levels),
         cmocka_unit_test(file_write_atomic_read_and_limits),
     };

@@ -482,6 +482,77 @@ static void scheduling_volumes_security_and_resources(void **state)
     cJSON_Delete(p);
 }
 
+/* What `kubectl get pod -o yaml` prints: server-set metadata, defaulted fields, status.
+ * Saving it and applying it again must work unchanged. */
+static const char get_output[] = "apiVersion: v1\n"
+                                 "kind: Pod\n"
+                                 "metadata:\n"
+                                 "  annotations:\n"
+                                 "    kubectl.kubernetes.io/restartedAt: \"2024-05-01T10:00:00Z\"\n"
+                                 "  creationTimestamp: \"2024-05-01T10:00:05Z\"\n"
+                                 "  finalizers:\n"
+                                 "  - example.com/cleanup\n"
+                                 "  generateName: web-7c5ddbdf54-\n"
+                                 "  labels:\n"
+                                 "    app: web\n"
+                                 "    pod-template-hash: 7c5ddbdf54\n"
+                                 "  name: web-7c5ddbdf54-x2x9q\n"
+                                 "  namespace: default\n"
+                                 "  ownerReferences:\n"
+                                 "  - apiVersion: apps/v1\n"
+                                 "    blockOwnerDeletion: true\n"
+                                 "    controller: true\n"
+                                 "    kind: ReplicaSet\n"
+                                 "    name: web-7c5ddbdf54\n"
+                                 "    uid: 1f0e5d2c-6a3b-4c1d-9e8f-0a1b2c3d4e5f\n"
+                                 "  resourceVersion: \"4711\"\n"
+                                 "  uid: 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d\n"
+                                 "spec:\n"
+                                 "  containers:\n"
+                                 "  - image: nginx:1.25\n"
+                                 "    imagePullPolicy: IfNotPresent\n"
+                                 "    name: web\n"
+                                 "    ports:\n"
+                                 "    - containerPort: 80\n"
+                                 "      protocol: TCP\n"
+                                 "    resources: {}\n"
+                                 "    terminationMessagePath: /dev/termination-log\n"
+                                 "    terminationMessagePolicy: File\n"
+                                 "  dnsPolicy: ClusterFirst\n"
+                                 "  enableServiceLinks: true\n"
+                                 "  nodeName: pi-1\n"
+                                 "  restartPolicy: Always\n"
+                                 "  schedulerName: default-scheduler\n"
+                                 "  securityContext: {}\n"
+                                 "  terminationGracePeriodSeconds: 30\n"
+                                 "  tolerations:\n"
+                                 "  - effect: NoExecute\n"
+                                 "    key: node.kubernetes.io/not-ready\n"
+                                 "    operator: Exists\n"
+                                 "    tolerationSeconds: 300\n"
+                                 "status:\n"
+                                 "  conditions:\n"
+                                 "  - lastProbeTime: null\n"
+                                 "    lastTransitionTime: \"2024-05-01T10:00:05Z\"\n"
+                                 "    status: \"True\"\n"
+                                 "    type: Ready\n"
+                                 "  phase: Running\n"
+                                 "  podIP: 10.42.0.7\n";
+
+static void kubectl_get_output_applies_unchanged(void **state)
+{
+    cJSON *p = proto_load_one(get_output);
+    assert_str_at(p, "metadata.resourceVersion", "4711");
+    assert_str_at(p, "status.conditions[0].status", "True"); /* quoted: stays a string */
+    assert_true(cJSON_IsNull(proto_at(p, "status.conditions[0].lastProbeTime")));
+    /* nothing left to default: defaulting it again is the identity */
+    cJSON *again = cJSON_Duplicate(p, true);
+    minik_default(again);
+    assert_true(cJSON_Compare(p, again, true));
+    cJSON_Delete(again);
+    cJSON_Delete(p);
+}
+
 static void host_network_ports_default_host_port(void **state)
 {
     assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec:\n  hostNetwork: true\n"
@@ -829,6 +900,15 @@ static void json_bodies_without_positions(void **state)
     assert_string_equal(b.data, "metadata.name: duplicate key\n"
                                 "spec.replicas: must be an integer, got a fraction\n"
                                 "spec.selector: empty selector is invalid for deployment\n");
+    /* numbers JSON cannot carry are refused even in free-form status */
+    cJSON *inf = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
+                             "{\"name\":\"n\"},\"status\":{\"x\":[1,1e999]}}");
+    minik_diags_t d2 = MINIK_DIAGS_INIT;
+    assert_int_equal(minik_validate(inf, NULL, NULL, MINIK_VALIDATE_STRICT, &d2, NULL), 1);
+    assert_string_equal(d2.items[0].path, "status.x[1]");
+    assert_string_equal(d2.items[0].message, "number out of range");
+    minik_diags_clear(&d2);
+    cJSON_Delete(inf);
     /* the API server maps entries to Status causes: field path and message apart */
     assert_string_equal(d.items[1].path, "spec.replicas");
     assert_int_equal(d.items[1].line, 0);
@@ -999,6 +1079,12 @@ static void multi_documents_lists_and_json(void **state)
     assert_string_equal(cJSON_GetObjectItem(m->docs[2].obj, "s")->valuestring, "a/b\xc3\xa9");
     assert_int_equal(m->docs[1].line, 8); /* a List item keeps its own position */
     assert_int_equal(m->docs[2].line, 9);
+    /* nested Lists are flattened too */
+    const char *nested = "kind: List\nitems:\n- kind: List\n  items:\n  - {kind: C}\n- {kind: D}\n";
+    assert_int_equal(minik_manifest_decode_buf(m, "app.yaml", nested, strlen(nested), &d), 0);
+    assert_int_equal(m->n_docs, 5);
+    assert_string_equal(cJSON_GetObjectItem(m->docs[3].obj, "kind")->valuestring, "C");
+    assert_string_equal(cJSON_GetObjectItem(m->docs[4].obj, "kind")->valuestring, "D");
     /* every node has its position: value and key */
     const cJSON *s = cJSON_GetObjectItem(m->docs[2].obj, "s");
     const minik_pos_t *p = minik_posmap_get(m->pos, s);
@@ -1074,6 +1160,7 @@ int main(void)
         cmocka_unit_test(configmap_literal_blocks_keep_their_text),
         cmocka_unit_test(probes_default_like_kubernetes),
         cmocka_unit_test(scheduling_volumes_security_and_resources),
+        cmocka_unit_test(kubectl_get_output_applies_unchanged),
         cmocka_unit_test(host_network_ports_default_host_port),
         cmocka_unit_test(nodeport_service_and_named_target_port),
         cmocka_unit_test(cluster_scoped_kinds_get_no_namespace),
