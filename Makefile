@@ -16,7 +16,7 @@ VERSION    := $(shell cat VERSION)
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-PKGS       := libuv libcjson yaml-0.1 sqlite3 libseccomp openssl libarchive libcurl
+PKGS       := libuv libcjson yaml-0.1 sqlite3 libseccomp openssl libarchive libcurl ldns
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "agent/internal.h"
+#include "agent/network/dns.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -53,6 +54,13 @@ static void agent_free(minik_agent_t *a)
     free(a->node_ip);
     free(a->oci_root);
     free(a->pods_dir);
+    free(a->pod_cidr);
+    free(a->cni_dir);
+    minik_agent_net_free(a);
+    free(a->cluster_cidr);
+    free(a->service_cidr);
+    free(a->dns_listen);
+    free(a->dns_upstream);
     free(a->pods_rv);
     free(a->endpoint_token);
     minik_strv_free(a->labels);
@@ -72,6 +80,10 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
             return minik_error_wrap(err, "--taints");
         cJSON_Delete(tj);
     }
+    if (opts->pod_network && !minik_str_eq(opts->pod_network, "cni") &&
+        !minik_str_eq(opts->pod_network, "none"))
+        return minik_error_set(err, EINVAL, "--pod-network \"%s\": expected cni or none",
+                               opts->pod_network);
     if (!opts->client || !opts->client->server)
         return minik_error_set(err, EINVAL, "no API server URL (--server)");
     minik_agent_t *a = xcalloc(1, sizeof(*a));
@@ -87,6 +99,16 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     a->node_ip = xstrdup(opts->node_ip ? opts->node_ip : "127.0.0.1");
     a->oci_root = xasprintf("%s/oci", a->data_dir);
     a->pods_dir = xasprintf("%s/pods", a->data_dir);
+    a->cni_dir = xasprintf("%s/cni", a->data_dir);
+    a->pod_network_none = minik_str_eq(opts->pod_network, "none");
+    a->cluster_cidr = xstrdup(opts->cluster_cidr ? opts->cluster_cidr : "10.42.0.0/16");
+    a->service_cidr = xstrdup(opts->service_cidr ? opts->service_cidr : "10.43.0.0/16");
+    a->masquerade_outbound = opts->masquerade_outbound;
+    a->dns_listen = opts->dns_listen && *opts->dns_listen ? xstrdup(opts->dns_listen) : NULL;
+    a->dns_upstream =
+        opts->dns_upstream && *opts->dns_upstream ? xstrdup(opts->dns_upstream) : NULL;
+    a->dns_port = opts->dns_port;
+    a->dns_table = minik_dns_table_new(NULL);
     a->labels = strv_dup(opts->labels);
     a->taints = strv_dup(opts->taints);
     a->heartbeat_ms = opts->heartbeat_ms ? opts->heartbeat_ms : 1000;
@@ -122,8 +144,10 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     uv_timer_init(loop, &a->retry_timer);
     a->heartbeat_timer.data = a->sync_timer.data = a->retry_timer.data = a;
     a->handles_open = 3;
-    if (!a->hollow)
+    if (!a->hollow) {
         minik_agent_adopt(a);
+        minik_agent_net_recover(a);
+    }
     uv_timer_start(&a->sync_timer, minik_agent_sync_tick, a->sync_ms, a->sync_ms);
     minik_agent_node_register(a);
     char port[16];
@@ -175,6 +199,7 @@ void minik_agent_shutdown(minik_agent_t *a, void (*done)(void *ud), void *ud)
     a->done_ud = NULL;
     if (a->watch)
         minik_client_uv_watch_cancel(a->watch);
+    minik_agent_net_stop(a);
     uv_close((uv_handle_t *)&a->heartbeat_timer, handle_closed);
     uv_close((uv_handle_t *)&a->sync_timer, handle_closed);
     uv_close((uv_handle_t *)&a->retry_timer, handle_closed);

@@ -30,6 +30,15 @@ typedef struct minik_agent_opts {
     uint64_t heartbeat_ms;    /* default 1000 */
     uint64_t sync_ms;         /* local state check period, default 1000 */
     uint64_t backoff_base_ms; /* crash back-off start, default 10 s (max 5 min) */
+    /* "cni" (default): each pod gets its own address on the minik0 bridge through the CNI
+     * plugins (docs/networking.md). "none": pods keep a private network namespace with
+     * loopback only (tests that run an agent in the host's namespace use it). */
+    const char *pod_network;
+    const char *cluster_cidr, *service_cidr; /* defaults 10.42.0.0/16, 10.43.0.0/16 */
+    bool masquerade_outbound; /* NAT pods' traffic leaving the cluster (off by default) */
+    const char *dns_listen;   /* cluster DNS address; NULL: the bridge address */
+    int dns_port;             /* 0: 53 */
+    const char *dns_upstream; /* resolver for other names ("IP[:PORT]"); NULL: none */
     /* A hollow node (kubemark): registers and heartbeats like a real one and reports its
      * pods Running and Ready without running anything; no image store, no runtime. */
     bool hollow;

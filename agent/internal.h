@@ -14,6 +14,7 @@
 
 #include "agent/agent.h"
 #include "agent/images/images.h"
+#include "agent/network/cni.h"
 #include "apiserver/http_server.h"
 #include "proto/client.h"
 #include "proto/client_uv.h"
@@ -67,6 +68,7 @@ typedef struct agent_pod {
     bool sandbox_ready;
     int64_t term_started_ms;
     bool term_killed;
+    char *pod_ip;      /* from CNI ADD (or the node's address for hostNetwork) */
     char *status_sent; /* last status written (JSON) */
     char *status_inflight;
     cJSON *status_out; /* job output: status to write */
@@ -82,6 +84,21 @@ struct minik_agent {
     minik_images_t *images;
     pthread_mutex_t images_lock; /* the store is shared by the pool's threads */
     char *node_name, *data_dir, *node_ip, *oci_root, *pods_dir;
+    /* Pod network: the Node's spec.podCIDR (set once at registration, then read by the
+     * pool's threads) and the CNI state directory. */
+    char *pod_cidr, *cni_dir;
+    bool pod_network_none; /* --pod-network none */
+    /* netsync.c: routes, Service rules and cluster DNS kept in step with the API. */
+    char *cluster_cidr, *service_cidr;
+    bool masquerade_outbound;
+    char *dns_listen, *dns_upstream; /* NULL: the bridge address; no forwarding */
+    int dns_port;
+    struct minik_dns_table *dns_table;
+    struct minik_dns_server *dns;
+    cJSON *net_lists[3]; /* last Node, Service and Pod lists */
+    int net_pending;     /* list requests in flight */
+    bool net_list_failed, net_busy, net_warned;
+    char *net_rules, *net_routes_key; /* what is in place (NULL: unknown) */
     char **labels, **taints;
     char *endpoint_token;
     uint64_t heartbeat_ms, sync_ms, backoff_base_ms;
@@ -118,6 +135,20 @@ void minik_agent_adopt(struct minik_agent *a);
 void minik_agent_pod_free(agent_pod_t *p);
 agent_pod_t *minik_agent_pod_new(struct minik_agent *a, const char *uid, const char *ns,
                                  const char *name);
+
+/* network.c (thread pool side): attach / detach a pod's network namespace through CNI
+ * and write the files that make cluster DNS work in it; recover after a restart. */
+int minik_agent_net_setup(struct minik_agent *a, agent_pod_t *p, const cJSON *pod,
+                          const char *netns, minik_error_t **err);
+void minik_agent_net_teardown(struct minik_agent *a, agent_pod_t *p);
+void minik_agent_net_recover(struct minik_agent *a);
+minik_cni_config_t minik_agent_cni_config(const struct minik_agent *a);
+
+/* netsync.c (loop) */
+void minik_agent_net_sync(struct minik_agent *a);
+void minik_agent_net_stop(struct minik_agent *a);
+void minik_agent_net_free(struct minik_agent *a);
+bool minik_agent_dns_enabled(const struct minik_agent *a);
 
 /* status.c */
 cJSON *minik_agent_pod_status(const agent_pod_t *p, const cJSON *pod, const char *host_ip);

@@ -134,6 +134,17 @@ static void retry_register(uv_timer_t *t)
     minik_agent_node_register(t->data);
 }
 
+/* The server allocated this node's pod CIDR on registration; it never changes after. */
+static void note_pod_cidr(struct minik_agent *a, const cJSON *node)
+{
+    const char *cidr = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(node, "spec"), "podCIDR"));
+    if (!cidr || !*cidr || a->pod_cidr || a->registered)
+        return;
+    a->pod_cidr = xstrdup(cidr);
+    minik_log_info("pod CIDR", "node", a->node_name, "cidr", cidr, NULL);
+}
+
 static void registered(struct minik_agent *a)
 {
     if (a->registered)
@@ -175,7 +186,6 @@ static void write_status(struct minik_agent *a)
 
 static void on_update(const cJSON *reply, const minik_error_t *err, void *ud)
 {
-    (void)reply;
     struct minik_agent *a = ud;
     if (a->stopping)
         return;
@@ -184,12 +194,12 @@ static void on_update(const cJSON *reply, const minik_error_t *err, void *ud)
         uv_timer_start(&a->retry_timer, retry_register, 1000, 0);
         return;
     }
+    note_pod_cidr(a, reply);
     write_status(a);
 }
 
 static void on_create(const cJSON *reply, const minik_error_t *err, void *ud)
 {
-    (void)reply;
     struct minik_agent *a = ud;
     if (a->stopping)
         return;
@@ -211,6 +221,7 @@ static void on_create(const cJSON *reply, const minik_error_t *err, void *ud)
         uv_timer_start(&a->retry_timer, retry_register, 1000, 0);
         return;
     }
+    note_pod_cidr(a, reply);
     write_status(a);
 }
 

@@ -97,6 +97,7 @@ void minik_agent_pod_free(agent_pod_t *p)
     cJSON_Delete(p->status_out);
     cJSON_Delete(p->events_out);
     free(p->start_time);
+    free(p->pod_ip);
     free(p->status_sent);
     free(p->status_inflight);
     free(p);
@@ -186,8 +187,8 @@ static char *field_path(const agent_ctr_t *c)
 static const char *const ns_names[] = {"net", "ipc", "uts"};
 
 /* A child unshares the pod's namespaces, names the host and brings loopback up; the
- * namespaces outlive it as bind mounts of its nsfs files. (The CNI hook goes here: a
- * plugin would be called with ns/net once it exists, before any container starts.) */
+ * namespaces outlive it as bind mounts of its nsfs files. The pod network (CNI) is
+ * attached to ns/net right after, before any container starts (netpod.c). */
 static int sandbox_create(struct minik_agent *a, agent_pod_t *p, const char *hostname,
                           bool host_network, minik_error_t **err)
 {
@@ -238,6 +239,7 @@ static int sandbox_create(struct minik_agent *a, agent_pod_t *p, const char *hos
             continue;
         cleanup_free char *src = xasprintf("/proc/%d/ns/%s", pid, ns_names[i]);
         cleanup_free char *dst = xasprintf("%s/%s", nsdir, ns_names[i]);
+        umount2(dst, MNT_DETACH); /* a sandbox made again replaces the old namespace */
         int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
         if (fd >= 0)
             close(fd);
@@ -249,8 +251,16 @@ static int sandbox_create(struct minik_agent *a, agent_pod_t *p, const char *hos
     return r;
 }
 
+static int net_setup(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, minik_error_t **err)
+{
+    cleanup_free char *netns = xasprintf("%s/%s/ns/net", a->pods_dir, p->uid);
+    return minik_agent_net_setup(a, p, pod, netns, err);
+}
+
 static void sandbox_remove(struct minik_agent *a, agent_pod_t *p)
 {
+    /* While ns/net still exists, so the plugins remove the veth cleanly. */
+    minik_agent_net_teardown(a, p);
     for (int i = 0; i < 3; i++) {
         cleanup_free char *f = xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, ns_names[i]);
         umount2(f, MNT_DETACH); /* absent or not mounted: nothing to undo */
@@ -512,6 +522,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     cleanup_free char *netns = xasprintf("%s/net", nsdir);
     cleanup_free char *ipcns = xasprintf("%s/ipc", nsdir);
     cleanup_free char *utsns = xasprintf("%s/uts", nsdir);
+    cleanup_free char *netfiles = xasprintf("%s/%s", a->pods_dir, p->uid);
     bool host_net = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(pod, "spec"), "hostNetwork"));
     if (minik_mkdir_p(bundle, 0700, err) < 0 || minik_mkdir_p(logdir, 0755, err) < 0)
@@ -539,7 +550,8 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
         .host_ip = a->node_ip,
         .configmaps = cms,
         .secrets = secrets,
-        .pod_ip = host_net ? a->node_ip : NULL,
+        .pod_ip = p->pod_ip ? p->pod_ip : (host_net ? a->node_ip : NULL),
+        .net_files_dir = netfiles,
     };
     if (minik_podspec_oci_config(&ctx, &cfg, err) < 0)
         goto fail;
@@ -860,8 +872,9 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
         need_start |= !p->ctrs[i].id && !p->ctrs[i].done && now >= p->ctrs[i].next_start_ms;
     if (need_start || !p->sandbox_ready) {
         if (gather_refs(a, pod, p->ns, cms, secrets, &err) < 0 ||
-            (!p->sandbox_ready && (sandbox_create(a, p, p->name, host_net, &err) < 0 ||
-                                   volumes_prepare(a, p, pod, cms, secrets, &err) < 0))) {
+            (!p->sandbox_ready &&
+             (sandbox_create(a, p, p->name, host_net, &err) < 0 || net_setup(a, p, pod, &err) < 0 ||
+              volumes_prepare(a, p, pod, cms, secrets, &err) < 0))) {
             minik_agent_event_add(events, "Warning", "FailedCreatePodSandBox", NULL, "%s",
                                   err->msg);
             for (size_t i = 0; i < p->n_ctrs; i++) {

@@ -580,6 +580,20 @@ static int build_mounts(const minik_podspec_ctx_t *ctx, const char *cname, cJSON
         add_mount(mounts, path, "bind", src, ro ? opts_ro : opts_rw);
         i++;
     }
+    static const char *const etc_files[] = {"resolv.conf", "hosts"};
+    for (size_t k = 0; ctx->net_files_dir && k < 2; k++) {
+        cleanup_free char *dest = xasprintf("/etc/%s", etc_files[k]);
+        bool taken = false;
+        cJSON_ArrayForEach(vm, cJSON_GetObjectItemCaseSensitive(ctx->container, "volumeMounts"))
+        {
+            taken |= minik_str_eq(str_at(vm, "mountPath"), dest);
+        }
+        if (taken)
+            continue;
+        cleanup_free char *src = xasprintf("%s/%s", ctx->net_files_dir, etc_files[k]);
+        const char *const opts_ro[] = {"rbind", "rprivate", "ro", NULL};
+        add_mount(mounts, dest, "bind", src, opts_ro);
+    }
     return 0;
 }
 

@@ -28,6 +28,9 @@ typedef struct minik_podspec_ctx {
      * (Secret data already base64-decoded). May be NULL. */
     const cJSON *configmaps, *secrets;
     const char *pod_ip; /* status.podIP (may be NULL) */
+    /* A directory holding the pod's resolv.conf and hosts, bind-mounted read-only over
+     * /etc/resolv.conf and /etc/hosts unless a volume mounts there; NULL: none. */
+    const char *net_files_dir;
 } minik_podspec_ctx_t;
 
 /* Build the config.json for ctx's container. *out is owned by the caller. Errors name the

@@ -138,8 +138,16 @@ cJSON *minik_agent_pod_status(const agent_pod_t *p, const cJSON *pod, const char
     if (host_ip)
         cJSON_AddStringToObject(st, "hostIP", host_ip);
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "hostNetwork")) && host_ip)
-        cJSON_AddStringToObject(st, "podIP", host_ip);
+    const char *pod_ip = p->pod_ip;
+    if (!pod_ip && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "hostNetwork")))
+        pod_ip = host_ip;
+    if (pod_ip) {
+        cJSON_AddStringToObject(st, "podIP", pod_ip);
+        cJSON *ips = cJSON_AddArrayToObject(st, "podIPs");
+        cJSON *one = cJSON_CreateObject();
+        cJSON_AddStringToObject(one, "ip", pod_ip);
+        cJSON_AddItemToArray(ips, one);
+    }
     if (since)
         cJSON_AddStringToObject(st, "startTime", since);
     if (init_n)

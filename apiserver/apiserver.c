@@ -164,6 +164,7 @@ char **minik_apiserver_cert_names(const minik_apiserver_options_t *opts)
 
 static void server_free(minik_apiserver_t *s)
 {
+    minik_netalloc_free(s->netalloc);
     minik_auth_free(s->auth);
     minik_store_free(s->store);
     minik_metrics_free(s->metrics);
@@ -172,6 +173,30 @@ static void server_free(minik_apiserver_t *s)
     free(s->server_url);
     minik_buf_free(&s->event_cache);
     free(s);
+}
+
+/* The allocator keeps no state of its own: replay what the stored Nodes and Services
+ * hold. */
+static int netalloc_start(minik_apiserver_t *s, const minik_apiserver_options_t *opts,
+                          minik_error_t **err)
+{
+    minik_netalloc_opts_t no = {.cluster_cidr = opts->cluster_cidr,
+                                .service_cidr = opts->service_cidr};
+    if (minik_netalloc_new(&no, &s->netalloc, err) < 0)
+        return -1;
+    static const char *const kinds[] = {"Node", "Service"};
+    for (size_t k = 0; k < 2; k++) {
+        cJSON *items = NULL;
+        if (minik_store_list(s->store, kinds[k], NULL, NULL, NULL, &items, NULL, err) < 0)
+            return -1;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, items)
+        {
+            minik_netalloc_observe(s->netalloc, it);
+        }
+        cJSON_Delete(items);
+    }
+    return 0;
 }
 
 int minik_apiserver_start(uv_loop_t *loop, const minik_apiserver_options_t *opts,
@@ -194,7 +219,7 @@ int minik_apiserver_start(uv_loop_t *loop, const minik_apiserver_options_t *opts
     if ((r = minik_store_open(db, opts->event_retention > 0 ? &sopts : NULL, &s->store, err)) < 0 ||
         (r = minik_store_attach_loop(s->store, loop, err)) < 0 ||
         (r = ensure_default_namespace(s->store, err)) < 0 ||
-        (r = minik_auth_new(s->store, &s->auth, err)) < 0)
+        (r = minik_auth_new(s->store, &s->auth, err)) < 0 || (r = netalloc_start(s, opts, err)) < 0)
         goto fail;
     if (!opts->insecure_http) {
         cleanup_strv char **sans = minik_apiserver_cert_names(opts);

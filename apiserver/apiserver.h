@@ -24,6 +24,9 @@ typedef struct minik_apiserver_options {
     char *const *tls_sans; /* extra certificate names, NULL-terminated (may be NULL) */
     uint64_t idle_ms, header_ms, body_ms; /* 0 = defaults (60 s, 10 s, 30 s) */
     int64_t event_retention;              /* change-feed events kept; 0 = store default */
+    /* Pod CIDRs for Nodes (a /24 each) and ClusterIPs for Services; NULL: 10.42.0.0/16
+     * and 10.43.0.0/16 (apiserver/netalloc.h). */
+    const char *cluster_cidr, *service_cidr;
 } minik_apiserver_options_t;
 
 /* Open the store, prepare auth/TLS material and start listening on `loop`. */

@@ -343,6 +343,48 @@ static void write_done(int status, cJSON *result, minik_error_t *err, void *ud)
     cJSON_Delete(result);
 }
 
+/* Addresses for Nodes (pod CIDR) and Services (ClusterIP, NodePorts), in place; other
+ * kinds pass. `cur` is the stored object on an update. */
+static int netalloc(api_call_t *c, cJSON *obj, const cJSON *cur, minik_error_t **err)
+{
+    const char *kind = c->route.res->kind;
+    if (c->route.sub)
+        return 0; /* status and other subresources never change addresses */
+    if (strcmp(kind, "Service") == 0)
+        return minik_netalloc_service(c->srv->netalloc, obj, cur, err);
+    if (strcmp(kind, "Node") != 0)
+        return 0;
+    /* A Node keeps its pod CIDR: an agent re-registering without one must not lose it. */
+    const cJSON *had =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cur, "spec"), "podCIDR");
+    if (cJSON_IsString(had)) {
+        cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
+        if (!cJSON_IsObject(spec)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(obj, "spec");
+            spec = cJSON_AddObjectToObject(obj, "spec");
+        }
+        const char *want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "podCIDR"));
+        if (want && *want && strcmp(want, had->valuestring) != 0)
+            return minik_error_set_code(
+                err, 422, 0, "spec.podCIDR: Invalid value: \"%s\": field is immutable", want);
+        set_str(spec, "podCIDR", had->valuestring);
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "podCIDRs");
+        cJSON *list = cJSON_AddArrayToObject(spec, "podCIDRs");
+        cJSON_AddItemToArray(list, cJSON_CreateString(had->valuestring));
+        return 0;
+    }
+    return minik_netalloc_node(c->srv->netalloc, obj, err);
+}
+
+/* A create that did not land gives its addresses back. */
+static void create_done(int status, cJSON *result, minik_error_t *err, void *ud)
+{
+    api_call_t *c = ud;
+    if (status < 0 && c->body)
+        minik_netalloc_release(c->srv->netalloc, c->body);
+    write_done(status, result, err, ud);
+}
+
 static const char *gen_chars = "bcdfghjklmnpqrstvwxz2456789";
 
 static void handle_create(api_call_t *c)
@@ -447,8 +489,13 @@ static void handle_create(api_call_t *c)
         minik_api_respond_json(c, 201, obj);
         return;
     }
+    if (netalloc(c, obj, NULL, &err) < 0) {
+        respond_status(c, err->code, err->msg, NULL);
+        minik_error_free(err);
+        return;
+    }
     /* Keep the body: a 409 names the object from it. */
-    minik_store_submit(srv->store, MINIK_STORE_OP_CREATE, cJSON_Duplicate(obj, 1), write_done, c);
+    minik_store_submit(srv->store, MINIK_STORE_OP_CREATE, cJSON_Duplicate(obj, 1), create_done, c);
 }
 
 /* Build the object to store from the current one. Returns < 0 with err->code. */
@@ -581,6 +628,13 @@ static void update_attempt(api_call_t *c)
         }
         cJSON_Delete(cur);
         write_done(0, next, NULL, c);
+        return;
+    }
+    if (netalloc(c, next, cur, &err) < 0) {
+        cJSON_Delete(cur);
+        cJSON_Delete(next);
+        respond_status(c, err->code, err->msg, NULL);
+        minik_error_free(err);
         return;
     }
     cJSON_Delete(cur);
@@ -889,8 +943,10 @@ void minik_api_cascade(minik_apiserver_t *srv, const cJSON *deleted, bool orphan
 static void delete_done(int status, cJSON *result, minik_error_t *err, void *ud)
 {
     api_call_t *c = ud;
-    if (status == 0 && result)
+    if (status == 0 && result) {
         minik_api_cascade(c->srv, result, c->orphan);
+        minik_netalloc_release(c->srv->netalloc, result);
+    }
     write_done(status, result, err, ud);
 }
 

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "apiserver/apiserver.h"
+#include "apiserver/netalloc.h"
 #include "apiserver/auth.h"
 #include "apiserver/http_conn.h"
 #include "apiserver/http_server.h"
@@ -28,7 +29,8 @@ struct minik_apiserver {
     minik_http_server_t *http;
     SSL_CTX *tls;
     minik_metrics_t *metrics;
-    api_watch_t *watches; /* open watch streams (doubly linked) */
+    minik_netalloc_t *netalloc; /* pod CIDRs, ClusterIPs, NodePorts */
+    api_watch_t *watches;       /* open watch streams (doubly linked) */
     size_t n_watches;
     char *data_dir;
     char *server_url; /* what admin.conf points at */

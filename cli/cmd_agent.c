@@ -21,6 +21,10 @@ static const char *hollow_s = "0";
 static const char *port_s = "10250", *heartbeat_s = "1s", *sync_s = "1s", *backoff_s = "10s";
 static char **labels, **taints;
 static bool insecure;
+static const char *pod_network = "cni";
+static const char *cluster_cidr = "10.42.0.0/16", *service_cidr = "10.43.0.0/16";
+static const char *dns_address, *dns_upstream = "auto";
+static bool masquerade_outbound;
 
 static const minik_cli_flag_t flags[] = {
     {"server", 's', MINIK_FLAG_STRING, &server_url, "URL", "API server URL"},
@@ -39,6 +43,19 @@ static const minik_cli_flag_t flags[] = {
     {"port", 0, MINIK_FLAG_STRING, &port_s, "PORT",
      "agent endpoint port for logs and metrics (default 10250; 0 picks one)"},
     {"labels", 0, MINIK_FLAG_LIST, &labels, "K=V[,K=V]", "extra node labels"},
+    {"pod-network", 0, MINIK_FLAG_STRING, &pod_network, "cni|none",
+     "cni: pods get addresses on the minik0 bridge (default); none: loopback only"},
+    {"cluster-cidr", 0, MINIK_FLAG_STRING, &cluster_cidr, "CIDR",
+     "all pods' addresses, as given to the server (default 10.42.0.0/16)"},
+    {"service-cidr", 0, MINIK_FLAG_STRING, &service_cidr, "CIDR",
+     "ClusterIPs, as given to the server (default 10.43.0.0/16)"},
+    {"masquerade-outbound", 0, MINIK_FLAG_BOOL, &masquerade_outbound, NULL,
+     "NAT pods' traffic to addresses outside the cluster behind the node's address"},
+    {"dns-address", 0, MINIK_FLAG_STRING, &dns_address, "IP",
+     "where cluster DNS listens (default: the bridge address, the pod CIDR's .1)"},
+    {"dns-upstream", 0, MINIK_FLAG_STRING, &dns_upstream, "IP[:PORT]|auto|none",
+     "resolver for names outside the cluster (auto: the first nameserver in "
+     "/etc/resolv.conf)"},
     {"taints", 0, MINIK_FLAG_LIST, &taints, "K[=V]:EFFECT[,...]", "node taints"},
     {"heartbeat", 0, MINIK_FLAG_STRING, &heartbeat_s, "DURATION", "heartbeat period (1s)"},
     {"sync-period", 0, MINIK_FLAG_STRING, &sync_s, "DURATION",
@@ -107,6 +124,19 @@ static char **split_all(char **in)
     return out;
 }
 
+/* The node's resolver: the first IPv4 nameserver in /etc/resolv.conf, or NULL. */
+static char *host_nameserver(void)
+{
+    cleanup_fclose FILE *f = fopen("/etc/resolv.conf", "r");
+    char line[512];
+    while (f && fgets(line, sizeof(line), f)) {
+        char ip[64];
+        if (sscanf(line, " nameserver %63s", ip) == 1 && strchr(ip, '.') && !strchr(ip, ':'))
+            return xstrdup(ip);
+    }
+    return NULL;
+}
+
 int minik_cmd_agent(int argc, char **argv)
 {
     int r = minik_cli_parse(&spec, argc, argv, NULL);
@@ -141,6 +171,12 @@ int minik_cmd_agent(int argc, char **argv)
         if (minik_cli_client_config(&cfg, &err) < 0)
             return minik_cli_fail(err);
     }
+    cleanup_free char *upstream = NULL;
+    if (minik_str_eq(dns_upstream, "auto")) {
+        upstream = host_nameserver();
+    } else if (!minik_str_eq(dns_upstream, "none")) {
+        upstream = xstrdup(dns_upstream);
+    }
     signal(SIGPIPE, SIG_IGN);
     agent_main_t m = {0};
     uv_loop_init(&m.loop);
@@ -155,6 +191,12 @@ int minik_cmd_agent(int argc, char **argv)
         .heartbeat_ms = (uint64_t)hb,
         .sync_ms = (uint64_t)sync,
         .backoff_base_ms = (uint64_t)backoff,
+        .pod_network = pod_network,
+        .cluster_cidr = cluster_cidr,
+        .service_cidr = service_cidr,
+        .masquerade_outbound = masquerade_outbound,
+        .dns_listen = dns_address,
+        .dns_upstream = upstream,
     };
     size_t n = hollow > 0 ? (size_t)hollow : 1;
     m.agents = xcalloc(n, sizeof(minik_agent_t *));

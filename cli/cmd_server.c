@@ -28,6 +28,9 @@ static const char *event_retention;
 static const char *node_grace = "5s";
 static const char *pod_eviction = "10s";
 static const char *scheduler_policy = "spread";
+static const char *cluster_cidr = "10.42.0.0/16";
+static const char *service_cidr = "10.43.0.0/16";
+static const char *pod_network = "cni";
 
 static const minik_cli_flag_t flags[] = {
     {"data-dir", 0, MINIK_FLAG_STRING, &data_dir, "DIR",
@@ -54,6 +57,12 @@ static const minik_cli_flag_t flags[] = {
      "pods on a NotReady node are deleted after this long (default 10s)"},
     {"scheduler-policy", 0, MINIK_FLAG_STRING, &scheduler_policy, "spread|binpack",
      "spread pods over the least-allocated nodes (default) or pack the most-allocated"},
+    {"cluster-cidr", 0, MINIK_FLAG_STRING, &cluster_cidr, "CIDR",
+     "pod addresses; each node gets a /24 of it (default 10.42.0.0/16)"},
+    {"service-cidr", 0, MINIK_FLAG_STRING, &service_cidr, "CIDR",
+     "ClusterIP addresses of Services (default 10.43.0.0/16)"},
+    {"pod-network", 0, MINIK_FLAG_STRING, &pod_network, "cni|none",
+     "the embedded agent's pod network (see minik agent --pod-network; default cni)"},
     {0},
 };
 
@@ -185,6 +194,8 @@ int minik_cmd_server(int argc, char **argv)
         .idle_ms = (uint64_t)idle_ms,
         .header_ms = (uint64_t)header_ms,
         .event_retention = retention,
+        .cluster_cidr = cluster_cidr,
+        .service_cidr = service_cidr,
     };
     if (minik_apiserver_start(&m.loop, &opts, &m.api, &err) < 0) {
         /* Let handles closed on the failure path finish. */
@@ -233,8 +244,10 @@ int minik_cmd_server(int argc, char **argv)
         cleanup_free char *agent_dir = xasprintf("%s/agent", data_dir);
         if (minik_kubeconfig_load(kubeconfig, NULL, &ccfg, &err) < 0 ||
             minik_agent_start(&m.loop,
-                              &(minik_agent_opts_t){
-                                  .client = &ccfg, .data_dir = agent_dir, .node_ip = "127.0.0.1"},
+                              &(minik_agent_opts_t){.client = &ccfg,
+                                                    .data_dir = agent_dir,
+                                                    .node_ip = "127.0.0.1",
+                                                    .pod_network = pod_network},
                               &m.agent, &err) < 0) {
             minik_log_error("embedded agent not started", "error", err->msg, NULL);
             minik_error_clear(&err);

@@ -8,13 +8,13 @@ set -euo pipefail
 # What a node needs at run time.
 RUNTIME=(
     libuv1 libcjson1 libyaml-0-2 libsqlite3-0 libseccomp2 libssl3 libarchive13 libcurl4
-    libhttp-parser2.9 containernetworking-plugins nftables iproute2 ca-certificates
+    libhttp-parser2.9 libldns3 containernetworking-plugins nftables iptables iproute2 ca-certificates
 )
 # What building needs.
 BUILD=(
     gcc make pkg-config libc6-dev
     libuv1-dev libhttp-parser-dev libcjson-dev libyaml-dev libsqlite3-dev libseccomp-dev
-    libssl-dev libarchive-dev libcurl4-openssl-dev libzstd-dev
+    libssl-dev libarchive-dev libcurl4-openssl-dev libzstd-dev libldns-dev
 )
 # What tests, fuzzing, linting and benchmarks need: real peers, not mocks.
 TEST=(

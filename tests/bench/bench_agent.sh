@@ -55,7 +55,8 @@ pids+=($!)
 for _ in $(seq 100); do [ -s "$work/server/admin.conf" ] && curl -sf "http://127.0.0.1:$sport/healthz" >/dev/null && break; sleep 0.1; done
 export MINIK_CONFIG="$work/server/admin.conf"
 TOKEN=$(sed -n 's/^    token: //p' "$MINIK_CONFIG")
-"$MINIK_BIN" agent --node-name bench --data-dir "$work/agent" --port 0 >"$work/agent.log" 2>&1 &
+# --pod-network none: this agent runs in the host's namespace (no minik0 bridge there).
+"$MINIK_BIN" agent --node-name bench --pod-network none --data-dir "$work/agent" --port 0 >"$work/agent.log" 2>&1 &
 apid=$!
 pids+=($apid)
 for _ in $(seq 100); do "$MINIK_BIN" get node bench >/dev/null 2>&1 && break; sleep 0.1; done

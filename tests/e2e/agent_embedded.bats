@@ -25,7 +25,8 @@ embedded_cleanup() {
     start_registry
     build_image "$BATS_TEST_TMPDIR/oci" t1
     push "$BATS_TEST_TMPDIR/oci" t1 "$REG/test/busybox:1"
-    WITH_AGENT=1 start_server --insecure-http
+    # In the host's namespace: no pod network (no minik0 bridge on the host).
+    WITH_AGENT=1 start_server --insecure-http --pod-network none
     on_teardown "embedded_cleanup $DATA/agent"
     export MINIK_CONFIG="$DATA/admin.conf"
     local node

@@ -16,7 +16,9 @@ agent_setup() {
 }
 
 start_agent() {
-    start_daemon agent "$MINIK_BIN" agent --kubeconfig "$DATA/admin.conf" --node-name n1 \
+    # --pod-network none: this agent runs in the host's namespace, which tests must not
+    # touch (no minik0 bridge there); tests/e2e/network.bats runs agents in namespaces.
+    start_daemon agent "$MINIK_BIN" agent --kubeconfig "$DATA/admin.conf" --node-name n1 --pod-network none \
         --data-dir "$ADIR" --port 0 --crash-backoff 1s --sync-period 300ms "$@"
     AGENT_PID=$DAEMON_PID
     wait_for 20 node_ready n1 || { daemon_log agent >&2; return 1; }
