@@ -1,15 +1,22 @@
 /* minik apply: read manifests, validate and default them. With --dry-run=client it works
- * without a server and prints the result; sending objects to the API server is added by
- * the API client work (it calls the same minik_manifest_load). */
+ * without a server and prints the result; otherwise each object is created or patched on
+ * the server with kubectl's three-way merge (cli/apply.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli/apply.h"
 #include "cli/cli.h"
+#include "cli/client_config.h"
 #include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/printers.h"
+#include "cli/resources.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/client_apply.h"
 #include "proto/encode.h"
 #include "proto/kinds.h"
 #include "proto/load.h"
@@ -23,20 +30,26 @@ static const minik_cli_flag_t flags[] = {
     {"filename", 'f', MINIK_FLAG_LIST, &files, "FILE",
      "manifest file, directory (*.yaml, *.yml, *.json) or - for stdin; repeatable"},
     {"dry-run", 0, MINIK_FLAG_STRING, &dry_run, "MODE",
-     "client: validate and default locally, print the result, change nothing"},
+     "client: validate and default locally, print the result, change nothing; server: the "
+     "server checks the writes (?dryRun=All) and stores nothing"},
     {"output", 'o', MINIK_FLAG_STRING, &output, "FORMAT",
      "print the objects as yaml or json, or only their names (name)"},
     {"validate", 0, MINIK_FLAG_STRING, &validate_flag, "MODE",
      "strict (default): unknown fields are errors; warn: they are warnings"},
+    MINIK_CLIENT_FLAG_ROWS,
     {0},
 };
 
 static const minik_cli_spec_t spec = {
-    .usage = "minik apply -f FILE|DIR|- [-f ...] [--dry-run=client] [-o yaml|json|name] "
+    .usage = "minik apply -f FILE|DIR|- [-f ...] [--dry-run=client|server] [-o yaml|json|name] "
              "[--validate=strict|warn]",
     .summary = "Apply Kubernetes manifests (validated and defaulted as Kubernetes would)",
     .description = "Every problem in the manifests is reported as FILE:LINE:COL: FIELD: MESSAGE,\n"
-                   "all of them at once; nothing is applied if any document is invalid.",
+                   "all of them at once; nothing is applied if any document is invalid.\n"
+                   "Each object is created, or updated with a three-way merge against the\n"
+                   "last-applied configuration (annotation " MINIK_LAST_APPLIED_ANNOTATION ")\n"
+                   "so that fields removed from the file are removed from the object; an\n"
+                   "unchanged file sends no write.",
     .flags = flags,
     .min_args = 0,
     .max_args = 0,
@@ -60,6 +73,68 @@ static void print_summary(const cJSON *objs, bool with_verb)
     }
 }
 
+/* The server path: validate everything first (nothing is sent if any document is
+ * invalid), then apply object by object in file order, as kubectl does. */
+static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_run_t dry)
+{
+    cleanup_error minik_error_t *err = NULL;
+    minik_output_t fmt = MINIK_OUTPUT_TABLE;
+    if (output && minik_output_parse(output, &fmt, &err) < 0)
+        return minik_cli_fail(err);
+    minik_resource_list_t objs = {0};
+    if (minik_resources_from_files(paths, true, (int)mode, &objs, &err) < 0) {
+        fprintf(stderr, "error: %s; nothing was applied\n", err->msg);
+        return MINIK_EXIT_ERROR;
+    }
+    cleanup_client minik_client_t *c = NULL;
+    cleanup_free char *ns = NULL;
+    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
+        minik_resources_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
+            0) {
+        minik_resource_list_clear(&objs);
+        return minik_cli_fail(err);
+    }
+    int rc = MINIK_EXIT_OK;
+    const cJSON **results = xcalloc(objs.n + 1, sizeof *results);
+    size_t nres = 0;
+    for (size_t i = 0; i < objs.n; i++) {
+        const minik_resource_t *o = &objs.v[i];
+        const char *verb = NULL;
+        cJSON *result = NULL;
+        minik_error_t *e = NULL;
+        cleanup_free char *ref = minik_object_ref(o->kind, o->name);
+        if (minik_apply_one(c, o, dry, &verb, &result, &e) < 0) {
+            /* A server that is down fails every object the same way: stop at the first. */
+            bool transport = e->code == 0;
+            fprintf(stderr, "error: %s%s%s: %s\n", o->where ? o->where : "", o->where ? ": " : "",
+                    ref, e->msg);
+            minik_error_free(e);
+            rc = MINIK_EXIT_ERROR;
+            if (transport)
+                break;
+            continue;
+        }
+        if (fmt == MINIK_OUTPUT_TABLE) {
+            printf("%s %s%s\n", ref, verb, dry == MINIK_DRY_RUN_SERVER ? " (server dry run)" : "");
+            fflush(stdout);
+            cJSON_Delete(result);
+        } else if (result) {
+            minik_output_fill_type(result, o->kind->api_version, o->kind->kind);
+            results[nres++] = result;
+        }
+    }
+    if (fmt != MINIK_OUTPUT_TABLE && nres) {
+        cleanup_buf minik_buf_t out = MINIK_BUF_INIT;
+        minik_output_objects(fmt, results, nres, nres > 1, &out);
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    }
+    for (size_t i = 0; i < nres; i++)
+        cJSON_Delete((cJSON *)results[i]);
+    free(results);
+    minik_resource_list_clear(&objs);
+    return rc;
+}
+
 int minik_cmd_apply(int argc, char **argv)
 {
     files = NULL;
@@ -77,17 +152,25 @@ int minik_cmd_apply(int argc, char **argv)
         return minik_cli_usage_error(
             &spec, "--validate=%s: use strict or warn (minik never drops unknown fields silently)",
             validate_flag);
+    bool client_dry = dry_run && strcmp(dry_run, "client") == 0;
     if (output && strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0 &&
         strcmp(output, "name") != 0)
         return minik_cli_usage_error(&spec, "-o %s: use yaml, json or name", output);
     if (dry_run && strcmp(dry_run, "client") != 0 && strcmp(dry_run, "server") != 0 &&
         strcmp(dry_run, "none") != 0)
         return minik_cli_usage_error(&spec, "--dry-run=%s: use client, server or none", dry_run);
-    if (dry_run == NULL || strcmp(dry_run, "client") != 0) {
-        fprintf(stderr, "error: talking to a minik server is not available yet in this build; "
-                        "use --dry-run=client to validate manifests locally\n");
+    if (dry_run && strcmp(dry_run, "server") == 0 && !getenv("MINIK_SERVER_DRY_RUN")) {
+        /* The API server does not honour ?dryRun=All yet and would ignore it, i.e. really
+         * write. Refuse rather than risk that; MINIK_SERVER_DRY_RUN=1 sends it anyway (for a
+         * server that supports it). */
+        fprintf(stderr, "error: --dry-run=server is not supported by the minik API server yet "
+                        "(it would really write); use --dry-run=client or minik diff -f\n");
         return MINIK_EXIT_ERROR;
     }
+    if (!client_dry)
+        return apply_to_server(paths, mode,
+                               dry_run && strcmp(dry_run, "server") == 0 ? MINIK_DRY_RUN_SERVER
+                                                                         : MINIK_DRY_RUN_NONE);
 
     cleanup_diags minik_diags_t diags = MINIK_DIAGS_INIT;
     cleanup_cjson cJSON *objs = NULL;

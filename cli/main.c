@@ -11,7 +11,7 @@ static void print_commands(FILE *out)
                  "Usage:\n  minik <command> [flags] [args]\n\nCommands:\n");
     for (const minik_command_t *c = minik_commands; c->name; c++)
         if (!c->hidden)
-            fprintf(out, "  %-12s %s\n", c->name, c->summary);
+            fprintf(out, "  %-14s %s\n", c->name, c->summary);
     fprintf(out, "\nRun 'minik <command> --help' for a command's flags.\n"
                  "Environment: MINIK_LOG_LEVEL=debug|info|warn|error sets the log level.\n");
 }

@@ -20,7 +20,7 @@ BUILD=(
 TEST=(
     libcmocka-dev bats clang libclang-rt-14-dev clang-format cppcheck
     docker-registry skopeo umoci runc busybox-static apache2-utils
-    hyperfine wrk sqlite3 jq curl openssl util-linux procps psmisc kubectl
+    hyperfine wrk sqlite3 jq curl openssl util-linux procps psmisc kubectl netcat-openbsd python3 zstd
 )
 
 pkgs=("${RUNTIME[@]}")

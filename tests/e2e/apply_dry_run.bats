@@ -172,10 +172,11 @@ YAML
     [[ "$stderr" == "<stdin>: input is larger than 3145728 bytes (3 MiB)"* ]]
 }
 
-@test "without --dry-run=client apply says a server is not available yet (exit 1)" {
-    run --separate-stderr minik apply -f "$dir/app.yaml"
+@test "without --dry-run=client apply talks to a server, and names one it cannot reach (exit 1)" {
+    port=$(free_port)
+    run --separate-stderr minik apply -f "$dir/app.yaml" --server "http://127.0.0.1:$port"
     [ "$status" -eq 1 ]
-    [[ "$stderr" == *"talking to a minik server is not available yet"*"--dry-run=client"* ]]
+    [[ "$stderr" == *"cannot reach the minik server at http://127.0.0.1:$port"* ]]
 }
 
 @test "usage errors exit 2" {

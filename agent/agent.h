@@ -1,0 +1,44 @@
+/* The node agent: registers this machine as a Node, heartbeats, watches the pods bound to
+ * it and runs them through the runtime (one shim per container), reports their status and
+ * events, restarts them with back-off, stops them with their grace period, and serves
+ * their logs on its own authenticated HTTP endpoint. docs/agent.md tells the whole story.
+ *
+ * It runs on the caller's libuv loop (the same loop as the API server in `minik server`);
+ * anything that blocks (image pulls, root filesystems, starting shims) runs in libuv's
+ * thread pool, one job per pod at a time. */
+#ifndef MINIK_AGENT_AGENT_H
+#define MINIK_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "lib/error.h"
+#include "proto/client.h"
+
+typedef struct minik_agent minik_agent_t;
+
+typedef struct minik_agent_opts {
+    const minik_client_config_t *client; /* server URL, CA, token (copied) */
+    const char *node_name;               /* default: the host name */
+    const char *data_dir;     /* images, pods, oci state (default /var/lib/minik/agent) */
+    const char *node_ip;      /* InternalIP reported, and the endpoint's address */
+    int port;                 /* agent endpoint port; 0 picks a free one */
+    char *const *labels;      /* "k=v", NULL-terminated, may be NULL */
+    char *const *taints;      /* "k=v:Effect" or "k:Effect", may be NULL */
+    uint64_t heartbeat_ms;    /* default 1000 */
+    uint64_t sync_ms;         /* local state check period, default 1000 */
+    uint64_t backoff_base_ms; /* crash back-off start, default 10 s (max 5 min) */
+} minik_agent_opts_t;
+
+/* Validate opts, open the image store and start registering on `loop`. Registration,
+ * watch and status writes continue asynchronously; failures there are retried. */
+int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_agent_t **out,
+                      minik_error_t **err);
+
+/* Stop watching and serving; containers keep running (they belong to their shims and are
+ * re-adopted on the next start). done(ud) runs once every handle is closed. */
+void minik_agent_shutdown(minik_agent_t *a, void (*done)(void *ud), void *ud);
+
+#endif

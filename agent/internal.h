@@ -1,0 +1,151 @@
+/* The agent's shared state: pods and containers as the agent tracks them. Loop-thread
+ * data unless noted; a pod with `busy` set belongs to a thread-pool job until its
+ * after-work callback runs on the loop. */
+#ifndef MINIK_AGENT_INTERNAL_H
+#define MINIK_AGENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "agent/agent.h"
+#include "agent/images/images.h"
+#include "apiserver/http_server.h"
+#include "proto/client.h"
+#include "proto/client_uv.h"
+
+#define MINIK_AGENT_BACKOFF_MAX_MS   (5 * 60 * 1000)
+#define MINIK_AGENT_BACKOFF_RESET_MS (10 * 60 * 1000)
+
+/* One probe's timing state (Kubernetes semantics: initialDelaySeconds, periodSeconds,
+ * timeoutSeconds, successThreshold, failureThreshold). */
+typedef struct agent_probe_state {
+    int64_t next_ms; /* when to run next (0: not scheduled for this attempt yet) */
+    int successes, failures;
+    bool ok;
+} agent_probe_state_t;
+
+typedef struct agent_ctr {
+    char *name;
+    bool init;
+    char *id;     /* runtime container id of the current attempt; NULL if none */
+    int restarts; /* attempts started minus one */
+    pid_t pid;
+    char *started_at; /* RFC 3339 of the current attempt */
+    int64_t started_ms;
+    /* last termination (lastState, or state when not restarting) */
+    bool has_last;
+    int last_exit, last_signal;
+    char *last_reason, *last_started, *last_finished, *last_message;
+    bool done;         /* terminated and will not be restarted */
+    char *wait_reason; /* ContainerCreating, CrashLoopBackOff, ErrImagePull, ... */
+    char *wait_message;
+    int64_t next_start_ms; /* back-off: do not start before this (monotonic ms) */
+    int64_t backoff_ms;
+    agent_probe_state_t liveness, readiness, startup;
+    bool started;    /* the startup probe passed (or there is none) */
+    bool ready;      /* running, started, and the readiness probe passes (or there is none) */
+    bool probes_set; /* probe state belongs to the current attempt */
+} agent_ctr_t;
+
+typedef struct agent_pod {
+    struct agent_pod *next;
+    struct minik_agent *agent;
+    char *uid, *ns, *name;
+    cJSON *obj;     /* latest desired Pod (loop thread; the job gets a copy) */
+    cJSON *job_obj; /* the copy the running job reads */
+    bool deleted;   /* gone from the API: terminate and clean up */
+    bool busy, dirty;
+    bool gone; /* everything removed: free on the loop */
+    agent_ctr_t *ctrs;
+    size_t n_ctrs;
+    char *start_time;
+    bool sandbox_ready;
+    int64_t term_started_ms;
+    bool term_killed;
+    char *status_sent; /* last status written (JSON) */
+    char *status_inflight;
+    cJSON *status_out; /* job output: status to write */
+    cJSON *events_out; /* job output: events to post */
+    uv_work_t work;
+} agent_pod_t;
+
+struct minik_agent {
+    uv_loop_t *loop;
+    minik_client_config_t ccfg;
+    minik_client_t *client;
+    minik_client_uv_t *cuv;
+    minik_images_t *images;
+    pthread_mutex_t images_lock; /* the store is shared by the pool's threads */
+    char *node_name, *data_dir, *node_ip, *oci_root, *pods_dir;
+    char **labels, **taints;
+    char *endpoint_token;
+    uint64_t heartbeat_ms, sync_ms, backoff_base_ms;
+    int port;
+    uv_timer_t heartbeat_timer, sync_timer, retry_timer;
+    minik_http_server_t *http;
+    minik_client_uv_watch_t *watch;
+    char *pods_rv; /* resume the pod watch from here */
+    bool registered, listed, stopping;
+    agent_pod_t *pods;
+    int jobs; /* thread-pool jobs in flight */
+    int handles_open;
+    void (*done)(void *);
+    void *done_ud;
+    uint64_t heartbeats_ok, heartbeats_failed, status_writes, starts;
+};
+
+/* node.c */
+void minik_agent_node_register(struct minik_agent *a);
+void minik_agent_heartbeat_start(struct minik_agent *a);
+int minik_agent_parse_taint(const char *s, cJSON **out, minik_error_t **err);
+cJSON *minik_agent_node_object(struct minik_agent *a);
+
+/* podsync.c */
+void minik_agent_pods_list(struct minik_agent *a);
+void minik_agent_pod_kick(struct minik_agent *a, agent_pod_t *p);
+agent_pod_t *minik_agent_pod_find(struct minik_agent *a, const char *uid);
+void minik_agent_sync_tick(uv_timer_t *t);
+
+/* pods.c (thread pool side) */
+void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now_ms);
+void minik_agent_adopt(struct minik_agent *a);
+void minik_agent_pod_free(agent_pod_t *p);
+agent_pod_t *minik_agent_pod_new(struct minik_agent *a, const char *uid, const char *ns,
+                                 const char *name);
+
+/* status.c */
+cJSON *minik_agent_pod_status(const agent_pod_t *p, const cJSON *pod, const char *host_ip);
+char *minik_agent_now_rfc3339(void);
+
+/* restart.c */
+int64_t minik_agent_backoff_next(int64_t prev_ms, int64_t base_ms, int64_t ran_ms);
+bool minik_agent_should_restart(const char *policy, int exit_code);
+
+/* probes.c (thread pool side): run the due probes of a running container; kills it
+ * when liveness or startup fails for good. */
+void minik_agent_probes_run(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c,
+                            const cJSON *cspec, int64_t now_ms, cJSON *events);
+/* Reset probe state for a new attempt. */
+void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec);
+
+/* events.c */
+void minik_agent_event_add(cJSON *events, const char *type, const char *reason,
+                           const char *field_path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void minik_agent_events_post(struct minik_agent *a, const agent_pod_t *p, cJSON *events);
+
+/* logs_http.c */
+int minik_agent_http_start(struct minik_agent *a, minik_error_t **err);
+
+/* Free the agent once it is stopping and nothing is left in flight. */
+void minik_agent_maybe_done(struct minik_agent *a);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t minik_agent_mono_ms(void);
+
+#endif

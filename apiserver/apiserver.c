@@ -1,0 +1,238 @@
+/* Lifecycle of the API server: first-start set-up (store, default namespace, TLS
+ * material, admin token and admin.conf), listening, and graceful shutdown. */
+#include "apiserver/apiserver.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "apiserver/internal.h"
+#include "apiserver/pki.h"
+#include "apiserver/tls.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+bool minik_apiserver_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+static int ensure_default_namespace(minik_store_t *store, minik_error_t **err)
+{
+    cleanup_cjson cJSON *ns = cJSON_CreateObject();
+    cJSON_AddStringToObject(ns, "apiVersion", "v1");
+    cJSON_AddStringToObject(ns, "kind", "Namespace");
+    cJSON *md = cJSON_AddObjectToObject(ns, "metadata");
+    cJSON_AddStringToObject(md, "name", "default");
+    cJSON_AddNumberToObject(md, "generation", 1);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(ns, "status"), "phase", "Active");
+    minik_error_t *e = NULL;
+    int r = minik_store_create(store, ns, NULL, &e);
+    if (r < 0 && e->code == 409) {
+        minik_error_free(e);
+        return 0;
+    }
+    if (r < 0) {
+        *err = e;
+        return minik_error_wrap(err, "create the default namespace");
+    }
+    minik_log_info("created namespace", "name", "default", NULL);
+    return 0;
+}
+
+/* The token in an admin.conf we wrote earlier ("    token: <t>" line), or NULL. */
+static char *read_admin_token(const char *path)
+{
+    cleanup_free char *data = NULL;
+    size_t len;
+    cleanup_error minik_error_t *err = NULL;
+    if (minik_file_read(path, 1 << 20, &data, &len, &err) < 0)
+        return NULL;
+    const char *p = strstr(data, "\n    token: ");
+    if (!p)
+        return NULL;
+    p += strlen("\n    token: ");
+    size_t n = strcspn(p, "\r\n");
+    return xstrndup(p, n);
+}
+
+static char *base64(const char *data, size_t len)
+{
+    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
+    return out;
+}
+
+static int write_admin_conf(minik_apiserver_t *s, const char *ca_path, minik_error_t **err)
+{
+    cleanup_free char *path = xasprintf("%s/admin.conf", s->data_dir);
+    cleanup_free char *token = read_admin_token(path);
+    if (token) {
+        /* Keep the admin's credentials across restarts if they are still valid. */
+        cleanup_free char *hdr = xasprintf("Bearer %s", token);
+        minik_identity_t id;
+        cleanup_error minik_error_t *aerr = NULL;
+        if (minik_auth_authenticate(s->auth, hdr, &id, &aerr) < 0 || id.role != MINIK_ROLE_ADMIN) {
+            free(token);
+            token = NULL;
+        }
+    }
+    if (!token) {
+        int r = minik_auth_create(s->auth, MINIK_ROLE_ADMIN, &token, err);
+        if (r < 0)
+            return r;
+        minik_log_info("created admin token", "kubeconfig", path, NULL);
+    }
+    cleanup_buf minik_buf_t out = MINIK_BUF_INIT;
+    minik_buf_appendf(&out,
+                      "apiVersion: v1\nkind: Config\nclusters:\n- name: minik\n  cluster:\n"
+                      "    server: %s\n",
+                      s->server_url);
+    if (ca_path) {
+        cleanup_free char *ca = NULL;
+        size_t ca_len = 0;
+        int r = minik_file_read(ca_path, 1 << 20, &ca, &ca_len, err);
+        if (r < 0)
+            return r;
+        cleanup_free char *b64 = base64(ca, ca_len);
+        minik_buf_appendf(&out, "    certificate-authority-data: %s\n", b64);
+    }
+    minik_buf_appendf(&out,
+                      "users:\n- name: minik-admin\n  user:\n    token: %s\n"
+                      "contexts:\n- name: minik\n  context:\n    cluster: minik\n"
+                      "    user: minik-admin\n    namespace: default\n"
+                      "current-context: minik\npreferences: {}\n",
+                      token);
+    return minik_file_write_atomic(path, out.data, out.len, 0600, err);
+}
+
+static void server_free(minik_apiserver_t *s)
+{
+    minik_auth_free(s->auth);
+    minik_store_free(s->store);
+    minik_metrics_free(s->metrics);
+    SSL_CTX_free(s->tls);
+    free(s->data_dir);
+    free(s->server_url);
+    free(s);
+}
+
+int minik_apiserver_start(uv_loop_t *loop, const minik_apiserver_options_t *opts,
+                          minik_apiserver_t **out, minik_error_t **err)
+{
+    if (opts->insecure_http && !minik_apiserver_is_loopback(opts->host))
+        return minik_error_set(err, EINVAL,
+                               "--insecure-http is only allowed on a loopback address, not %s",
+                               opts->host);
+    int r = minik_mkdir_p(opts->data_dir, 0700, err);
+    if (r < 0)
+        return r;
+    minik_apiserver_t *s = xcalloc(1, sizeof(*s));
+    s->loop = loop;
+    s->data_dir = xstrdup(opts->data_dir);
+    s->metrics = minik_metrics_new();
+    cleanup_free char *db = xasprintf("%s/state.db", opts->data_dir);
+    minik_pki_paths_t pki = {0};
+    minik_store_options_t sopts = {.event_retention = opts->event_retention};
+    if ((r = minik_store_open(db, opts->event_retention > 0 ? &sopts : NULL, &s->store, err)) < 0 ||
+        (r = minik_store_attach_loop(s->store, loop, err)) < 0 ||
+        (r = ensure_default_namespace(s->store, err)) < 0 ||
+        (r = minik_auth_new(s->store, &s->auth, err)) < 0)
+        goto fail;
+    if (!opts->insecure_http) {
+        if ((r = minik_pki_ensure(opts->data_dir, opts->tls_sans, &pki, err)) < 0 ||
+            (r = minik_tls_server_ctx_new(pki.server_cert, pki.server_key, &s->tls, err)) < 0)
+            goto fail;
+    }
+    minik_http_server_options_t hopts = {
+        .host = opts->host,
+        .port = opts->port,
+        .tls = s->tls,
+        .idle_ms = opts->idle_ms,
+        .header_ms = opts->header_ms,
+        .body_ms = opts->body_ms,
+        .on_request = minik_api_on_request,
+        .on_response = minik_api_on_response,
+        .ud = s,
+    };
+    if ((r = minik_http_server_start(loop, &hopts, &s->http, err)) < 0)
+        goto fail;
+    const char *host = opts->host;
+    if (strcmp(host, "0.0.0.0") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0)
+        host = "::1";
+    bool v6 = strchr(host, ':') != NULL;
+    s->server_url = xasprintf("%s://%s%s%s:%d", s->tls ? "https" : "http", v6 ? "[" : "", host,
+                              v6 ? "]" : "", minik_http_server_port(s->http));
+    if ((r = write_admin_conf(s, s->tls ? pki.ca_cert : NULL, err)) < 0) {
+        minik_http_server_shutdown(s->http, NULL, NULL);
+        s->http = NULL;
+        goto fail;
+    }
+    minik_pki_paths_free(&pki);
+    *out = s;
+    return 0;
+fail:
+    minik_pki_paths_free(&pki);
+    server_free(s);
+    return r;
+}
+
+int minik_apiserver_port(const minik_apiserver_t *s)
+{
+    return minik_http_server_port(s->http);
+}
+
+const char *minik_apiserver_url(const minik_apiserver_t *s)
+{
+    return s->server_url;
+}
+
+static void store_closed(void *ud)
+{
+    minik_apiserver_t *s = ud;
+    void (*done)(void *) = s->done;
+    void *done_ud = s->done_ud;
+    server_free(s);
+    if (done)
+        done(done_ud);
+}
+
+static void http_done(void *ud)
+{
+    minik_apiserver_t *s = ud;
+    s->http = NULL;
+    s->store_closing = true;
+    minik_store_close_async(s->store, store_closed, s);
+}
+
+void minik_apiserver_shutdown(minik_apiserver_t *s, void (*done)(void *ud), void *ud)
+{
+    if (s->shutting_down)
+        return;
+    s->shutting_down = true;
+    s->done = done;
+    s->done_ud = ud;
+    minik_api_watch_end_all(s);
+    minik_http_server_shutdown(s->http, http_done, s);
+}
+
+void minik_apiserver_set_heartbeat_fn(minik_apiserver_t *s, void (*fn)(const char *node, void *ud),
+                                      void *ud)
+{
+    s->heartbeat_fn = fn;
+    s->heartbeat_ud = ud;
+}

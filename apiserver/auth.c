@@ -1,0 +1,181 @@
+/* The store-backed token table of auth.h. */
+#include "apiserver/auth.h"
+
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+typedef struct token_entry {
+    char id[MINIK_TOKEN_ID_LEN + 1];
+    char hash[65];
+    minik_role_t role;
+    char node[254];
+} token_entry_t;
+
+struct minik_auth {
+    minik_store_t *store;
+    token_entry_t *items;
+    size_t n, cap;
+};
+
+static const char *role_name(minik_role_t r)
+{
+    return r == MINIK_ROLE_ADMIN ? "admin" : "node";
+}
+
+/* Add (or refresh) the entry an object describes; ignores malformed objects. */
+static token_entry_t *add_from_object(minik_auth_t *a, const cJSON *obj)
+{
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "id"));
+    const char *hash = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "sha256"));
+    const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "role"));
+    const char *node = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "node"));
+    if (!id || strlen(id) != MINIK_TOKEN_ID_LEN || !hash || strlen(hash) != 64 || !role)
+        return NULL;
+    token_entry_t *e = NULL;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->items[i].id, id) == 0)
+            e = &a->items[i];
+    if (!e) {
+        if (a->n == a->cap) {
+            a->cap = a->cap ? a->cap * 2 : 8;
+            a->items = xrealloc(a->items, a->cap * sizeof(*a->items));
+        }
+        e = &a->items[a->n++];
+    }
+    memset(e, 0, sizeof(*e));
+    memcpy(e->id, id, MINIK_TOKEN_ID_LEN + 1);
+    memcpy(e->hash, hash, 65);
+    e->role = strcmp(role, "admin") == 0 ? MINIK_ROLE_ADMIN : MINIK_ROLE_NODE;
+    if (node)
+        snprintf(e->node, sizeof(e->node), "%s", node);
+    return e;
+}
+
+int minik_auth_new(minik_store_t *store, minik_auth_t **out, minik_error_t **err)
+{
+    minik_auth_t *a = xcalloc(1, sizeof(*a));
+    a->store = store;
+    cleanup_cjson cJSON *items = NULL;
+    int r = minik_store_list(store, MINIK_TOKEN_KIND, NULL, NULL, NULL, &items, NULL, err);
+    if (r < 0) {
+        minik_auth_free(a);
+        return minik_error_wrap(err, "load tokens");
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        add_from_object(a, it);
+    }
+    *out = a;
+    return 0;
+}
+
+void minik_auth_free(minik_auth_t *a)
+{
+    if (!a)
+        return;
+    free(a->items);
+    free(a);
+}
+
+bool minik_auth_has_admin(const minik_auth_t *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->items[i].role == MINIK_ROLE_ADMIN)
+            return true;
+    return false;
+}
+
+static cJSON *token_object(const token_entry_t *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "apiVersion", MINIK_TOKEN_API_VERSION);
+    cJSON_AddStringToObject(o, "kind", MINIK_TOKEN_KIND);
+    cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+    char name[32];
+    snprintf(name, sizeof(name), "token-%s", e->id);
+    cJSON_AddStringToObject(md, "name", name);
+    cJSON *spec = cJSON_AddObjectToObject(o, "spec");
+    cJSON_AddStringToObject(spec, "id", e->id);
+    cJSON_AddStringToObject(spec, "sha256", e->hash);
+    cJSON_AddStringToObject(spec, "role", role_name(e->role));
+    cJSON_AddStringToObject(spec, "node", e->node);
+    return o;
+}
+
+int minik_auth_create(minik_auth_t *a, minik_role_t role, char **token, minik_error_t **err)
+{
+    cleanup_free char *tok = minik_token_generate();
+    token_entry_t e = {.role = role};
+    minik_token_parse(tok, e.id);
+    minik_token_hash(tok, e.hash);
+    cleanup_cjson cJSON *obj = token_object(&e);
+    int r = minik_store_create(a->store, obj, NULL, err);
+    if (r < 0)
+        return minik_error_wrap(err, "store new %s token", role_name(role));
+    add_from_object(a, obj);
+    *token = steal_pointer(&tok);
+    return 0;
+}
+
+static token_entry_t *find(minik_auth_t *a, const char *id)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->items[i].id, id) == 0)
+            return &a->items[i];
+    return NULL;
+}
+
+int minik_auth_authenticate(minik_auth_t *a, const char *header, minik_identity_t *id,
+                            minik_error_t **err)
+{
+    const char *tok = minik_token_from_header(header);
+    if (!tok)
+        return minik_error_set_code(err, 401, 0, "Unauthorized: a bearer token is required");
+    char tid[MINIK_TOKEN_ID_LEN + 1];
+    if (!minik_token_parse(tok, tid))
+        return minik_error_set_code(err, 401, 0, "Unauthorized: invalid bearer token");
+    token_entry_t *e = find(a, tid);
+    if (!e) {
+        char name[32];
+        snprintf(name, sizeof(name), "token-%s", tid);
+        cleanup_cjson cJSON *obj = NULL;
+        cleanup_error minik_error_t *gerr = NULL;
+        if (minik_store_get(a->store, MINIK_TOKEN_KIND, "", name, &obj, &gerr) == 0)
+            e = add_from_object(a, obj);
+    }
+    char hash[65];
+    minik_token_hash(tok, hash);
+    if (!e || !minik_token_hash_equal(hash, e->hash))
+        return minik_error_set_code(err, 401, 0, "Unauthorized: invalid bearer token");
+    memset(id, 0, sizeof(*id));
+    id->role = e->role;
+    memcpy(id->id, e->id, sizeof(id->id));
+    memcpy(id->node, e->node, sizeof(id->node));
+    return 0;
+}
+
+int minik_auth_bind_node(minik_auth_t *a, const char *token_id, const char *node,
+                         minik_error_t **err)
+{
+    token_entry_t *e = find(a, token_id);
+    if (!e)
+        return minik_error_set_code(err, 401, 0, "token %s no longer exists", token_id);
+    if (e->node[0])
+        return strcmp(e->node, node) == 0
+                   ? 0
+                   : minik_error_set_code(err, 403, 0, "token is bound to node \"%s\"", e->node);
+    token_entry_t upd = *e;
+    snprintf(upd.node, sizeof(upd.node), "%s", node);
+    cleanup_cjson cJSON *obj = token_object(&upd);
+    int r = minik_store_update(a->store, obj, NULL, err);
+    if (r < 0)
+        return minik_error_wrap(err, "bind token to node \"%s\"", node);
+    *e = upd;
+    minik_log_info("node token bound", "token", token_id, "node", node, NULL);
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* The server side of `minik apply` (and what `minik diff` previews): per object, fetch the
+ * live version, compute the three-way merge patch (proto/client_apply.h), then create,
+ * patch, or do nothing. */
+#ifndef MINIK_CLI_APPLY_H
+#define MINIK_CLI_APPLY_H
+
+#include <cjson/cJSON.h>
+
+#include "cli/resources.h"
+#include "lib/error.h"
+#include "proto/client.h"
+
+typedef enum minik_dry_run {
+    MINIK_DRY_RUN_NONE = 0,
+    MINIK_DRY_RUN_CLIENT, /* compute and print; send nothing */
+    MINIK_DRY_RUN_SERVER, /* send with ?dryRun=All: the server validates, stores nothing */
+} minik_dry_run_t;
+
+/* What applying one object would do. */
+typedef struct minik_apply_plan {
+    cJSON *live;     /* the object on the server, NULL when it does not exist */
+    cJSON *modified; /* the manifest with its last-applied annotation */
+    cJSON *patch;    /* three-way merge patch ({} = unchanged); NULL when live is NULL */
+} minik_apply_plan_t;
+
+/* Fetch the live object of r (namespace resolved) and compute the plan. */
+int minik_apply_plan(minik_client_t *c, const minik_resource_t *r, minik_apply_plan_t *plan,
+                     minik_error_t **err);
+void minik_apply_plan_clear(minik_apply_plan_t *plan);
+
+/* Apply r. *verb receives "created", "configured" or "unchanged"; *result (may be NULL)
+ * the object as the server returned it (or would have: the local prediction under
+ * client dry run). */
+int minik_apply_one(minik_client_t *c, const minik_resource_t *r, minik_dry_run_t dry_run,
+                    const char **verb, cJSON **result, minik_error_t **err);
+
+#endif

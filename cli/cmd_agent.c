@@ -1,0 +1,165 @@
+/* `minik agent`: join a cluster as a node and run the pods bound to it. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "agent/agent.h"
+#include "cli/cli.h"
+#include "cli/client_config.h"
+#include "cli/commands.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+static const char *server_url, *token, *ca_file, *kubeconfig, *node_name, *node_ip;
+static const char *data_dir = "/var/lib/minik/agent";
+static const char *port_s = "10250", *heartbeat_s = "1s", *sync_s = "1s", *backoff_s = "10s";
+static char **labels, **taints;
+static bool insecure;
+
+static const minik_cli_flag_t flags[] = {
+    {"server", 's', MINIK_FLAG_STRING, &server_url, "URL", "API server URL"},
+    {"token", 0, MINIK_FLAG_STRING, &token, "TOKEN", "node-join token (minik token create)"},
+    {"ca-file", 0, MINIK_FLAG_STRING, &ca_file, "FILE",
+     "CA certificate to verify the server with (the server's DIR/tls/ca.crt)"},
+    {"insecure-skip-tls-verify", 0, MINIK_FLAG_BOOL, &insecure, NULL,
+     "do not verify the server's certificate (insecure)"},
+    {"kubeconfig", 0, MINIK_FLAG_STRING, &kubeconfig, "FILE",
+     "take server, CA and token from a kubeconfig instead"},
+    {"node-name", 0, MINIK_FLAG_STRING, &node_name, "NAME", "node name (default: host name)"},
+    {"node-ip", 0, MINIK_FLAG_STRING, &node_ip, "IP",
+     "address reported as InternalIP and served on (default 127.0.0.1)"},
+    {"data-dir", 0, MINIK_FLAG_STRING, &data_dir, "DIR",
+     "images, pods and container state (default /var/lib/minik/agent)"},
+    {"port", 0, MINIK_FLAG_STRING, &port_s, "PORT",
+     "agent endpoint port for logs and metrics (default 10250; 0 picks one)"},
+    {"labels", 0, MINIK_FLAG_LIST, &labels, "K=V[,K=V]", "extra node labels"},
+    {"taints", 0, MINIK_FLAG_LIST, &taints, "K[=V]:EFFECT[,...]", "node taints"},
+    {"heartbeat", 0, MINIK_FLAG_STRING, &heartbeat_s, "DURATION", "heartbeat period (1s)"},
+    {"sync-period", 0, MINIK_FLAG_STRING, &sync_s, "DURATION",
+     "how often containers are checked (1s)"},
+    {"crash-backoff", 0, MINIK_FLAG_STRING, &backoff_s, "DURATION",
+     "first restart delay of a crashing container, doubled up to 5m (10s)"},
+    {0},
+};
+
+static const minik_cli_spec_t spec = {
+    .usage = "minik agent --server URL --token T [--ca-file F] [--node-name N] [--data-dir DIR] "
+             "[--labels k=v,...] [--taints k=v:NoSchedule,...]",
+    .summary = "Join a cluster as a node and run the pods bound to it",
+    .description = "Registers a Node, heartbeats, watches the pods bound to it and runs them.\n"
+                   "Containers outlive the agent: a restarted agent re-adopts them.\n"
+                   "SIGTERM/SIGINT stop the agent (not the containers).",
+    .flags = flags,
+    .min_args = 0,
+    .max_args = 0,
+};
+
+typedef struct agent_main {
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint;
+    minik_agent_t *agent;
+    bool stopping;
+} agent_main_t;
+
+static void stopped(void *ud)
+{
+    agent_main_t *m = ud;
+    uv_close((uv_handle_t *)&m->sigterm, NULL);
+    uv_close((uv_handle_t *)&m->sigint, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    agent_main_t *m = h->data;
+    (void)signum;
+    if (m->stopping)
+        return;
+    m->stopping = true;
+    minik_agent_shutdown(m->agent, stopped, m);
+}
+
+/* "a=b,c=d" given once or repeated -> one entry per item. */
+static char **split_all(char **in)
+{
+    char **out = xcalloc(1, sizeof(char *));
+    size_t n = 0;
+    for (char **i = in; i && *i; i++) {
+        cleanup_strv char **parts = minik_str_split(*i, ",", true);
+        for (char **p = parts; *p; p++) {
+            out = xrealloc(out, (n + 2) * sizeof(char *));
+            out[n++] = xstrdup(*p);
+            out[n] = NULL;
+        }
+    }
+    return out;
+}
+
+int minik_cmd_agent(int argc, char **argv)
+{
+    int r = minik_cli_parse(&spec, argc, argv, NULL);
+    if (r != 0)
+        return minik_cli_parse_exit(r);
+    cleanup_strv char **lab = split_all(labels), **tai = split_all(taints);
+    minik_strv_free(labels);
+    minik_strv_free(taints);
+    labels = taints = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    int64_t port = 0, hb = 0, sync = 0, backoff = 0;
+    if (minik_str_to_i64(port_s, 0, 65535, &port, "--port", &err) < 0 ||
+        minik_str_to_duration_ms(heartbeat_s, &hb, "--heartbeat", &err) < 0 ||
+        minik_str_to_duration_ms(sync_s, &sync, "--sync-period", &err) < 0 ||
+        minik_str_to_duration_ms(backoff_s, &backoff, "--crash-backoff", &err) < 0) {
+        fprintf(stderr, "error: %s\n", err->msg);
+        return MINIK_EXIT_USAGE;
+    }
+    minik_client_config_t cfg = {0};
+    if (server_url) {
+        cfg.server = xstrdup(server_url);
+        cfg.token = token ? xstrdup(token) : NULL;
+        cfg.insecure_skip_tls_verify = insecure;
+        if (ca_file && minik_file_read(ca_file, 1 << 20, &cfg.ca_pem, &cfg.ca_pem_len, &err) < 0) {
+            minik_client_config_clear(&cfg);
+            return minik_cli_fail(err);
+        }
+    } else {
+        minik_client_flags.kubeconfig = kubeconfig;
+        minik_client_flags.insecure_skip_tls_verify = insecure;
+        if (minik_cli_client_config(&cfg, &err) < 0)
+            return minik_cli_fail(err);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    agent_main_t m = {0};
+    uv_loop_init(&m.loop);
+    minik_agent_opts_t o = {
+        .client = &cfg,
+        .node_name = node_name,
+        .data_dir = data_dir,
+        .node_ip = node_ip,
+        .port = (int)port,
+        .labels = lab,
+        .taints = tai,
+        .heartbeat_ms = (uint64_t)hb,
+        .sync_ms = (uint64_t)sync,
+        .backoff_base_ms = (uint64_t)backoff,
+    };
+    r = minik_agent_start(&m.loop, &o, &m.agent, &err);
+    minik_client_config_clear(&cfg);
+    if (r < 0) {
+        uv_run(&m.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&m.loop);
+        return minik_cli_fail(err);
+    }
+    uv_signal_init(&m.loop, &m.sigterm);
+    uv_signal_init(&m.loop, &m.sigint);
+    m.sigterm.data = m.sigint.data = &m;
+    uv_signal_start(&m.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&m.sigint, on_signal, SIGINT);
+    uv_run(&m.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&m.loop);
+    return MINIK_EXIT_OK;
+}

@@ -1,0 +1,127 @@
+/* The ReplicaSet controller: keeps spec.replicas active pods from the template, and writes
+ * the counts the Deployment controller gates its rollout on. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "controllers/internal.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+/* Which pod to delete first when scaling down, as Kubernetes ranks them: unscheduled
+ * before scheduled, pending before running, not ready before ready, newer before older. */
+static int rank(const cJSON *pod)
+{
+    int r = 0;
+    if (minik_ctl_str(pod, "spec.nodeName"))
+        r += 4;
+    const char *phase = minik_ctl_str(pod, "status.phase");
+    if (phase && strcmp(phase, "Running") == 0)
+        r += 2;
+    if (minik_ctl_pod_ready(pod))
+        r += 1;
+    return r;
+}
+
+static int cmp_delete_order(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    int rx = rank(x), ry = rank(y);
+    if (rx != ry)
+        return rx - ry;
+    /* Newer first: a larger creationTimestamp (then name) goes first. */
+    const char *tx = minik_ctl_str(x, "metadata.creationTimestamp");
+    const char *ty = minik_ctl_str(y, "metadata.creationTimestamp");
+    int c = strcmp(ty ? ty : "", tx ? tx : "");
+    if (c)
+        return c;
+    return strcmp(minik_ctl_str(y, "metadata.name"), minik_ctl_str(x, "metadata.name"));
+}
+
+void minik_replicaset_sync(const char *key, void *ud)
+{
+    minik_controllers_t *c = ud;
+    char *ns, *name;
+    minik_ctl_split_key(key, &ns, &name);
+    cJSON *rs = NULL;
+    minik_error_t *err = NULL;
+    if (minik_store_get(c->store, "ReplicaSet", ns, name, &rs, &err) < 0) {
+        /* Gone: its pods are the garbage collector's. */
+        minik_error_free(err);
+        goto out;
+    }
+    if (minik_ctl_terminating(rs))
+        goto out;
+    const char *uid = minik_ctl_str(rs, "metadata.uid");
+    cJSON *pods = minik_ctl_list_owned(c, "Pod", ns, uid);
+    if (!pods) {
+        minik_wq_add_rate_limited(c->rs_q, key);
+        goto out;
+    }
+    int64_t want = minik_ctl_int(rs, "spec.replicas", 1);
+    int64_t min_ready = minik_ctl_int(rs, "spec.minReadySeconds", 0);
+    size_t n = (size_t)cJSON_GetArraySize(pods);
+    const cJSON **active = xcalloc(n + 1, sizeof(*active));
+    size_t n_active = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, pods)
+    {
+        const char *phase = minik_ctl_str(p, "status.phase");
+        if (minik_ctl_pod_active(p))
+            active[n_active++] = p;
+        else if (phase && !minik_ctl_terminating(p)) {
+            /* A finished pod of an always-restarting set is replaced: remove it. */
+            minik_ctl_delete(c, c->rs_q, key, "Pod", ns, minik_ctl_str(p, "metadata.name"),
+                             minik_ctl_str(p, "metadata.resourceVersion"));
+        }
+    }
+    int64_t diff = want - (int64_t)n_active;
+    size_t keep = n_active;
+    if (diff > 0) {
+        const cJSON *tmpl = minik_ctl_get(rs, "spec.template");
+        for (int64_t i = 0; i < diff; i++)
+            minik_ctl_write(c, c->rs_q, key, MINIK_STORE_OP_CREATE,
+                            minik_ctl_pod_from_template(tmpl, ns, name, rs));
+    } else if (diff < 0) {
+        qsort(active, n_active, sizeof(*active), cmp_delete_order);
+        for (int64_t i = 0; i < -diff; i++)
+            minik_ctl_delete(c, c->rs_q, key, "Pod", ns, minik_ctl_str(active[i], "metadata.name"),
+                             NULL);
+        /* The status counts only the pods that stay, so the Deployment controller never
+         * trusts a pod that is being deleted. */
+        memmove(active, active + (-diff), (n_active - (size_t)(-diff)) * sizeof(*active));
+        keep = n_active - (size_t)(-diff);
+    }
+    int64_t ready = 0, available = 0, wait_min = 0;
+    time_t now = minik_ctl_now();
+    for (size_t i = 0; i < keep; i++) {
+        int64_t wait = 0;
+        if (minik_ctl_pod_ready(active[i]))
+            ready++;
+        if (minik_ctl_pod_available(active[i], min_ready, now, &wait))
+            available++;
+        else if (wait > 0 && (!wait_min || wait < wait_min))
+            wait_min = wait;
+    }
+    free(active);
+    cJSON_Delete(pods);
+    /* A ready pod becomes available after minReadySeconds: look again then. */
+    if (wait_min > 0)
+        minik_wq_add_after(c->rs_q, key, (uint64_t)wait_min * 1000);
+
+    cJSON *upd = cJSON_Duplicate(rs, 1);
+    cJSON *st = minik_ctl_obj(upd, "status");
+    minik_ctl_set_int(st, "replicas", (int64_t)keep);
+    minik_ctl_set_int(st, "fullyLabeledReplicas", (int64_t)keep);
+    minik_ctl_set_int(st, "readyReplicas", ready);
+    minik_ctl_set_int(st, "availableReplicas", available);
+    minik_ctl_set_int(st, "observedGeneration", minik_ctl_int(rs, "metadata.generation", 1));
+    if (!cJSON_Compare(upd, rs, 1))
+        minik_ctl_write(c, c->rs_q, key, MINIK_STORE_OP_UPDATE, upd);
+    else
+        cJSON_Delete(upd);
+    minik_wq_forget(c->rs_q, key);
+out:
+    cJSON_Delete(rs);
+    free(ns);
+    free(name);
+}

@@ -1,0 +1,325 @@
+/* Small helpers shared by the controllers: JSON paths, owner references, pod readiness,
+ * conditions, times, int-or-percent. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "controllers/internal.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+const cJSON *minik_ctl_get(const cJSON *obj, const char *path)
+{
+    const char *p = path;
+    while (obj && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        char part[128];
+        if (n >= sizeof(part))
+            return NULL;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        obj = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, part) : NULL;
+        p += n + (dot ? 1 : 0);
+    }
+    return obj;
+}
+
+const char *minik_ctl_str(const cJSON *obj, const char *path)
+{
+    const cJSON *v = minik_ctl_get(obj, path);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int64_t minik_ctl_int(const cJSON *obj, const char *path, int64_t dflt)
+{
+    const cJSON *v = minik_ctl_get(obj, path);
+    if (cJSON_IsNumber(v))
+        return (int64_t)v->valuedouble;
+    /* Annotations carry numbers as strings (deployment.kubernetes.io/revision). */
+    if (cJSON_IsString(v) && v->valuestring[0]) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v->valuestring, &end, 10);
+        if (!errno && !*end)
+            return n;
+    }
+    return dflt;
+}
+
+cJSON *minik_ctl_obj(cJSON *obj, const char *key)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (cJSON_IsObject(v))
+        return v;
+    if (v)
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    return cJSON_AddObjectToObject(obj, key);
+}
+
+void minik_ctl_set_str(cJSON *obj, const char *key, const char *v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    cJSON_AddStringToObject(obj, key, v);
+}
+
+void minik_ctl_set_int(cJSON *obj, const char *key, int64_t v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    cJSON_AddNumberToObject(obj, key, (double)v);
+}
+
+char *minik_ctl_key(const char *ns, const char *name)
+{
+    return xasprintf("%s/%s", ns ? ns : "", name ? name : "");
+}
+
+void minik_ctl_split_key(const char *key, char **ns, char **name)
+{
+    const char *slash = strchr(key, '/');
+    if (!slash) {
+        *ns = xstrdup("");
+        *name = xstrdup(key);
+        return;
+    }
+    *ns = xstrndup(key, (size_t)(slash - key));
+    *name = xstrdup(slash + 1);
+}
+
+const cJSON *minik_ctl_controller_ref(const cJSON *obj)
+{
+    const cJSON *ref;
+    cJSON_ArrayForEach(ref, minik_ctl_get(obj, "metadata.ownerReferences"))
+    {
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")))
+            return ref;
+    }
+    return NULL;
+}
+
+bool minik_ctl_owned_by(const cJSON *obj, const char *uid)
+{
+    const cJSON *ref = minik_ctl_controller_ref(obj);
+    const char *u = minik_ctl_str(ref, "uid");
+    return u && uid && strcmp(u, uid) == 0;
+}
+
+cJSON *minik_ctl_owner_ref(const cJSON *owner)
+{
+    cJSON *ref = cJSON_CreateObject();
+    cJSON_AddStringToObject(ref, "apiVersion", minik_ctl_str(owner, "apiVersion"));
+    cJSON_AddStringToObject(ref, "kind", minik_ctl_str(owner, "kind"));
+    cJSON_AddStringToObject(ref, "name", minik_ctl_str(owner, "metadata.name"));
+    cJSON_AddStringToObject(ref, "uid", minik_ctl_str(owner, "metadata.uid"));
+    cJSON_AddBoolToObject(ref, "controller", 1);
+    cJSON_AddBoolToObject(ref, "blockOwnerDeletion", 1);
+    return ref;
+}
+
+static bool owned_filter(const cJSON *obj, void *ud)
+{
+    return minik_ctl_owned_by(obj, ud);
+}
+
+cJSON *minik_ctl_list_owned(minik_controllers_t *c, const char *kind, const char *ns,
+                            const char *uid)
+{
+    cJSON *items = NULL;
+    minik_error_t *err = NULL;
+    if (minik_store_list(c->store, kind, ns, owned_filter, (void *)uid, &items, NULL, &err) < 0) {
+        minik_log_warn("controllers: list failed", "kind", kind, "error", err->msg, NULL);
+        minik_error_free(err);
+        return NULL;
+    }
+    return items;
+}
+
+bool minik_ctl_terminating(const cJSON *obj)
+{
+    return minik_ctl_get(obj, "metadata.deletionTimestamp") != NULL;
+}
+
+bool minik_ctl_pod_active(const cJSON *pod)
+{
+    const char *phase = minik_ctl_str(pod, "status.phase");
+    if (minik_ctl_terminating(pod))
+        return false;
+    return !phase || (strcmp(phase, "Succeeded") != 0 && strcmp(phase, "Failed") != 0);
+}
+
+const cJSON *minik_ctl_condition(const cJSON *obj, const char *type)
+{
+    const cJSON *cond;
+    cJSON_ArrayForEach(cond, minik_ctl_get(obj, "status.conditions"))
+    {
+        const char *t = minik_ctl_str(cond, "type");
+        if (t && strcmp(t, type) == 0)
+            return cond;
+    }
+    return NULL;
+}
+
+bool minik_ctl_pod_ready(const cJSON *pod)
+{
+    const char *s = minik_ctl_str(minik_ctl_condition(pod, "Ready"), "status");
+    return minik_ctl_pod_active(pod) && s && strcmp(s, "True") == 0;
+}
+
+bool minik_ctl_pod_available(const cJSON *pod, int64_t min_ready, time_t now, int64_t *wait_s)
+{
+    if (!minik_ctl_pod_ready(pod))
+        return false;
+    if (min_ready <= 0)
+        return true;
+    time_t since = minik_ctl_parse_time(
+        minik_ctl_str(minik_ctl_condition(pod, "Ready"), "lastTransitionTime"));
+    if (since && now - since >= min_ready)
+        return true;
+    if (wait_s)
+        *wait_s = since ? min_ready - (int64_t)(now - since) : min_ready;
+    if (wait_s && *wait_s < 1)
+        *wait_s = 1;
+    return false;
+}
+
+char *minik_ctl_random_suffix(void)
+{
+    /* Kubernetes' generateName alphabet: no vowels (no words), no look-alikes. */
+    static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+    unsigned char r[5] = {0};
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        /* Fall back to a weak source: a collision only costs a 409 and a retry. */
+        for (size_t i = 0; i < sizeof(r); i++)
+            r[i] = (unsigned char)rand();
+    }
+    char *s = xmalloc(6);
+    for (size_t i = 0; i < 5; i++)
+        s[i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
+    s[5] = '\0';
+    return s;
+}
+
+cJSON *minik_ctl_pod_from_template(const cJSON *tmpl, const char *ns, const char *prefix,
+                                   const cJSON *owner)
+{
+    cJSON *pod = cJSON_CreateObject();
+    cJSON_AddStringToObject(pod, "apiVersion", "v1");
+    cJSON_AddStringToObject(pod, "kind", "Pod");
+    cJSON *md = cJSON_AddObjectToObject(pod, "metadata");
+    char *suffix = minik_ctl_random_suffix();
+    char *name = xasprintf("%s-%s", prefix, suffix);
+    free(suffix);
+    cJSON_AddStringToObject(md, "name", name);
+    free(name);
+    char *gen = xasprintf("%s-", prefix);
+    cJSON_AddStringToObject(md, "generateName", gen);
+    free(gen);
+    cJSON_AddStringToObject(md, "namespace", ns);
+    const cJSON *labels = minik_ctl_get(tmpl, "metadata.labels");
+    if (labels)
+        cJSON_AddItemToObject(md, "labels", cJSON_Duplicate(labels, 1));
+    const cJSON *ann = minik_ctl_get(tmpl, "metadata.annotations");
+    if (ann)
+        cJSON_AddItemToObject(md, "annotations", cJSON_Duplicate(ann, 1));
+    cJSON *refs = cJSON_AddArrayToObject(md, "ownerReferences");
+    cJSON_AddItemToArray(refs, minik_ctl_owner_ref(owner));
+    const cJSON *spec = minik_ctl_get(tmpl, "spec");
+    cJSON_AddItemToObject(pod, "spec", spec ? cJSON_Duplicate(spec, 1) : cJSON_CreateObject());
+    cJSON *st = cJSON_AddObjectToObject(pod, "status");
+    cJSON_AddStringToObject(st, "phase", "Pending");
+    return pod;
+}
+
+time_t minik_ctl_now(void)
+{
+    return time(NULL);
+}
+
+char *minik_ctl_format_time(time_t t)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[32];
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return xstrdup(buf);
+}
+
+time_t minik_ctl_parse_time(const char *s)
+{
+    if (!s)
+        return 0;
+    struct tm tm = {0};
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end)
+        return 0;
+    return timegm(&tm);
+}
+
+bool minik_ctl_set_condition(cJSON *status, const char *type, const char *cstatus,
+                             const char *reason, const char *message, time_t now, bool update_time)
+{
+    cJSON *conds = cJSON_GetObjectItemCaseSensitive(status, "conditions");
+    if (!cJSON_IsArray(conds)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(status, "conditions");
+        conds = cJSON_AddArrayToObject(status, "conditions");
+    }
+    cJSON *cond = NULL, *it;
+    cJSON_ArrayForEach(it, conds)
+    {
+        const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "type"));
+        if (t && strcmp(t, type) == 0)
+            cond = it;
+    }
+    char *ts = minik_ctl_format_time(now);
+    bool changed = false;
+    if (!cond) {
+        cond = cJSON_CreateObject();
+        cJSON_AddStringToObject(cond, "type", type);
+        cJSON_AddItemToArray(conds, cond);
+        changed = true;
+    }
+    const char *old_status = minik_ctl_str(cond, "status");
+    if (!old_status || strcmp(old_status, cstatus) != 0) {
+        minik_ctl_set_str(cond, "status", cstatus);
+        minik_ctl_set_str(cond, "lastTransitionTime", ts);
+        minik_ctl_set_str(cond, "lastUpdateTime", ts);
+        changed = true;
+    }
+    const char *old_reason = minik_ctl_str(cond, "reason");
+    if (reason && (!old_reason || strcmp(old_reason, reason) != 0)) {
+        minik_ctl_set_str(cond, "reason", reason);
+        minik_ctl_set_str(cond, "lastUpdateTime", ts);
+        changed = true;
+    }
+    const char *old_msg = minik_ctl_str(cond, "message");
+    if (message && (!old_msg || strcmp(old_msg, message) != 0)) {
+        minik_ctl_set_str(cond, "message", message);
+        changed = true;
+    }
+    const char *old_update = minik_ctl_str(cond, "lastUpdateTime");
+    if (update_time && (!old_update || strcmp(old_update, ts) != 0)) {
+        minik_ctl_set_str(cond, "lastUpdateTime", ts);
+        changed = true;
+    }
+    free(ts);
+    return changed;
+}
+
+int64_t minik_ctl_scaled(const cJSON *v, int64_t total, bool round_up, int64_t dflt_pct)
+{
+    int64_t pct = dflt_pct;
+    if (cJSON_IsNumber(v))
+        return (int64_t)v->valuedouble;
+    if (cJSON_IsString(v)) {
+        char *end;
+        long long n = strtoll(v->valuestring, &end, 10);
+        if (*end != '%')
+            return n; /* a bare number in a string counts as an int */
+        pct = n;
+    }
+    int64_t num = pct * total;
+    return round_up ? (num + 99) / 100 : num / 100;
+}

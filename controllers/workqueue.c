@@ -1,0 +1,288 @@
+/* The controllers' work queue: see workqueue.h for the contract. */
+#include "controllers/workqueue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/xalloc.h"
+
+#define BUCKETS        1024
+#define BATCH          256
+#define BACKOFF_BASE   5
+#define BACKOFF_MAX_MS 10000
+
+typedef struct item {
+    struct item *hnext; /* hash chain */
+    struct item *qnext; /* ready FIFO */
+    char *key;
+    bool queued, processing, dirty;
+    uint64_t due; /* loop time at which to queue it; 0 = not waiting */
+    unsigned holds;
+    unsigned failures;
+} item_t;
+
+struct minik_wq {
+    uv_loop_t *loop;
+    char *name;
+    minik_wq_process_fn fn;
+    void *ud;
+    item_t *buckets[BUCKETS];
+    item_t *head, *tail;
+    size_t n;
+    uint64_t processed;
+    uv_timer_t kick, delay; /* kick: process ready keys next iteration; delay: earliest due */
+    int closing;
+    bool freed;
+};
+
+static size_t hash(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h % BUCKETS;
+}
+
+static item_t *find(const minik_wq_t *q, const char *key)
+{
+    for (item_t *it = q->buckets[hash(key)]; it; it = it->hnext)
+        if (strcmp(it->key, key) == 0)
+            return it;
+    return NULL;
+}
+
+static item_t *get(minik_wq_t *q, const char *key)
+{
+    item_t *it = find(q, key);
+    if (it)
+        return it;
+    it = xcalloc(1, sizeof(*it));
+    it->key = xstrdup(key);
+    size_t h = hash(key);
+    it->hnext = q->buckets[h];
+    q->buckets[h] = it;
+    q->n++;
+    return it;
+}
+
+/* Forget an item nobody needs any more (not queued, waiting, held, backing off). */
+static void maybe_drop(minik_wq_t *q, item_t *it)
+{
+    if (it->queued || it->processing || it->due || it->holds || it->failures || it->dirty)
+        return;
+    item_t **pp = &q->buckets[hash(it->key)];
+    while (*pp != it)
+        pp = &(*pp)->hnext;
+    *pp = it->hnext;
+    q->n--;
+    free(it->key);
+    free(it);
+}
+
+static void on_kick(uv_timer_t *t);
+
+static void enqueue(minik_wq_t *q, item_t *it)
+{
+    if (q->freed)
+        return;
+    if (it->processing || it->holds) {
+        it->dirty = true;
+        return;
+    }
+    if (it->queued)
+        return;
+    it->queued = true;
+    it->qnext = NULL;
+    if (q->tail)
+        q->tail->qnext = it;
+    else
+        q->head = it;
+    q->tail = it;
+    if (!uv_is_active((uv_handle_t *)&q->kick))
+        uv_timer_start(&q->kick, on_kick, 0, 0);
+}
+
+static void on_delay(uv_timer_t *t);
+
+static void arm_delay(minik_wq_t *q)
+{
+    if (q->freed)
+        return;
+    uint64_t earliest = 0;
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (item_t *it = q->buckets[b]; it; it = it->hnext)
+            if (it->due && (!earliest || it->due < earliest))
+                earliest = it->due;
+    if (!earliest) {
+        uv_timer_stop(&q->delay);
+        return;
+    }
+    uint64_t now = uv_now(q->loop);
+    uv_timer_start(&q->delay, on_delay, earliest > now ? earliest - now : 0, 0);
+}
+
+static void on_delay(uv_timer_t *t)
+{
+    minik_wq_t *q = t->data;
+    uint64_t now = uv_now(q->loop);
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (item_t *it = q->buckets[b]; it; it = it->hnext)
+            if (it->due && it->due <= now) {
+                it->due = 0;
+                enqueue(q, it);
+            }
+    arm_delay(q);
+}
+
+static void on_kick(uv_timer_t *t)
+{
+    minik_wq_t *q = t->data;
+    for (int i = 0; i < BATCH && q->head && !q->freed; i++) {
+        item_t *it = q->head;
+        q->head = it->qnext;
+        if (!q->head)
+            q->tail = NULL;
+        it->queued = false;
+        it->processing = true;
+        it->dirty = false;
+        q->fn(it->key, q->ud);
+        q->processed++;
+        it->processing = false;
+        if (it->dirty && !it->holds) {
+            it->dirty = false;
+            enqueue(q, it);
+        }
+        maybe_drop(q, it);
+    }
+    /* More than a batch: yield to the loop's other handles, continue next iteration. */
+    if (q->head && !q->freed)
+        uv_timer_start(&q->kick, on_kick, 0, 0);
+}
+
+minik_wq_t *minik_wq_new(uv_loop_t *loop, const char *name, minik_wq_process_fn fn, void *ud)
+{
+    minik_wq_t *q = xcalloc(1, sizeof(*q));
+    q->loop = loop;
+    q->name = xstrdup(name);
+    q->fn = fn;
+    q->ud = ud;
+    uv_timer_init(loop, &q->kick);
+    uv_timer_init(loop, &q->delay);
+    q->kick.data = q->delay.data = q;
+    return q;
+}
+
+static void closed(uv_handle_t *h)
+{
+    minik_wq_t *q = h->data;
+    if (--q->closing > 0)
+        return;
+    free(q->name);
+    free(q);
+}
+
+void minik_wq_free(minik_wq_t *q)
+{
+    if (!q)
+        return;
+    q->freed = true;
+    for (size_t b = 0; b < BUCKETS; b++) {
+        item_t *it = q->buckets[b];
+        while (it) {
+            item_t *next = it->hnext;
+            free(it->key);
+            free(it);
+            it = next;
+        }
+        q->buckets[b] = NULL;
+    }
+    q->head = q->tail = NULL;
+    q->closing = 2;
+    uv_close((uv_handle_t *)&q->kick, closed);
+    uv_close((uv_handle_t *)&q->delay, closed);
+}
+
+void minik_wq_add(minik_wq_t *q, const char *key)
+{
+    if (q->freed)
+        return;
+    enqueue(q, get(q, key));
+}
+
+void minik_wq_add_after(minik_wq_t *q, const char *key, uint64_t delay_ms)
+{
+    if (q->freed)
+        return;
+    if (delay_ms == 0) {
+        minik_wq_add(q, key);
+        return;
+    }
+    item_t *it = get(q, key);
+    uint64_t due = uv_now(q->loop) + delay_ms;
+    /* Keep the earlier of two requested times. */
+    if (it->due && it->due <= due)
+        return;
+    it->due = due;
+    arm_delay(q);
+}
+
+static uint64_t backoff_of(unsigned failures)
+{
+    uint64_t ms = BACKOFF_BASE;
+    for (unsigned i = 1; i < failures && ms < BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
+}
+
+void minik_wq_add_rate_limited(minik_wq_t *q, const char *key)
+{
+    if (q->freed)
+        return;
+    item_t *it = get(q, key);
+    it->failures++;
+    minik_wq_add_after(q, key, backoff_of(it->failures));
+}
+
+void minik_wq_forget(minik_wq_t *q, const char *key)
+{
+    item_t *it = q->freed ? NULL : find(q, key);
+    if (!it)
+        return;
+    it->failures = 0;
+    maybe_drop(q, it);
+}
+
+void minik_wq_hold(minik_wq_t *q, const char *key)
+{
+    if (q->freed)
+        return;
+    get(q, key)->holds++;
+}
+
+void minik_wq_release(minik_wq_t *q, const char *key)
+{
+    item_t *it = q->freed ? NULL : find(q, key);
+    if (!it || !it->holds)
+        return;
+    if (--it->holds == 0) {
+        /* Look again now that the write is visible. */
+        it->dirty = false;
+        enqueue(q, it);
+    }
+}
+
+size_t minik_wq_len(const minik_wq_t *q)
+{
+    return q->n;
+}
+
+uint64_t minik_wq_processed(const minik_wq_t *q)
+{
+    return q->processed;
+}
+
+uint64_t minik_wq_backoff_ms(const minik_wq_t *q, const char *key)
+{
+    const item_t *it = find(q, key);
+    return it && it->failures ? backoff_of(it->failures) : 0;
+}

@@ -1,0 +1,68 @@
+# Helpers for the agent suites: a minik server (no embedded agent) on a free loopback port,
+# a separate `minik agent` joined with the admin kubeconfig, and a busybox image in a real
+# docker-registry. Load after helpers, apiserver_helpers and images_lib.
+
+# agent_setup : registry + image, server, agent "n1". Sets IMG, ADIR, AGENT_PID.
+agent_setup() {
+    start_registry
+    build_image "$BATS_TEST_TMPDIR/oci" t1
+    push "$BATS_TEST_TMPDIR/oci" t1 "$REG/test/busybox:1"
+    IMG="$REG/test/busybox:1"
+    start_server --no-agent --insecure-http
+    export MINIK_CONFIG="$DATA/admin.conf"
+    ADIR=$(make_tmpdir agentdata)
+    on_teardown "agent_cleanup $ADIR"
+    start_agent
+}
+
+start_agent() {
+    start_daemon agent "$MINIK_BIN" agent --kubeconfig "$DATA/admin.conf" --node-name n1 \
+        --data-dir "$ADIR" --port 0 --crash-backoff 1s --sync-period 300ms "$@"
+    AGENT_PID=$DAEMON_PID
+    wait_for 20 node_ready n1 || { daemon_log agent >&2; return 1; }
+}
+
+node_ready() {
+    minik get node "$1" -o json 2>/dev/null |
+        jq -e '.status.conditions[] | select(.type=="Ready" and .status=="True")'
+}
+
+kc() { minik "$@"; }
+
+# pod_yaml NAME COMMAND [EXTRA_SPEC_JSON] : a one-container pod on n1 as JSON.
+pod_yaml() {
+    local name=$1 cmd=$2 extra=${3:-'{}'}
+    jq -n --arg n "$name" --arg img "$IMG" --arg cmd "$cmd" --argjson extra "$extra" '{
+      apiVersion: "v1", kind: "Pod", metadata: {name: $n, namespace: "default"},
+      spec: ({nodeName: "n1", terminationGracePeriodSeconds: 2,
+             containers: [{name: "c", image: $img, command: ["/bin/busybox", "sh", "-c", $cmd]}]}
+             * $extra)}'
+}
+
+pod_field() { # NAME JQ
+    kc get pod "$1" -o json 2>/dev/null | jq -r "$2"
+}
+
+pod_phase_is() { [ "$(pod_field "$1" .status.phase)" = "$2" ]; }
+
+# Containers (by shim pid), mounts and cgroups the agent made under ADIR: all removed.
+agent_cleanup() {
+    local dir=$1 st pid id
+    for st in "$dir"/oci/*/state.json; do
+        [ -f "$st" ] || continue
+        id=$(basename "$(dirname "$st")")
+        pid=$(jq -r .pid "$st")
+        [ "$pid" -gt 0 ] 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        pid=$(jq -r .shim_pid "$st")
+        [ "$pid" -gt 0 ] 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        sleep 0.2
+        "$MINIK_BIN" oci --root "$dir/oci" delete --force "$id" 2>/dev/null
+    done
+    grep -o " $dir[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$dir"
+}
+
+# Leftovers of the agent under ADIR: mounts, OCI state dirs, cgroups named for pod uids.
+leftovers() {
+    grep -c " $ADIR" /proc/self/mounts || true
+}

@@ -1,0 +1,336 @@
+/* Unit tests for the apiserver's pure logic: merge/JSON patch, tokens, the node
+ * authorizer, resource table, metrics text and the PKI it generates. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "apiserver/auth.h"
+#include "apiserver/metrics.h"
+#include "apiserver/patch.h"
+#include "apiserver/pki.h"
+#include "apiserver/resources.h"
+#include "apiserver/router.h"
+#include "lib/cleanup.h"
+#include "lib/file.h"
+#include "lib/xalloc.h"
+
+static cJSON *J(const char *s)
+{
+    cJSON *j = cJSON_Parse(s);
+    assert_non_null(j);
+    return j;
+}
+
+static void assert_json(const cJSON *got, const char *want)
+{
+    cJSON *w = J(want);
+    char *g = cJSON_PrintUnformatted(got);
+    if (!cJSON_Compare(got, w, 1))
+        fail_msg("got %s, want %s", g, want);
+    free(g);
+    cJSON_Delete(w);
+}
+
+/* RFC 7386 appendix A examples. */
+static void merge_patch_rfc7386_examples(void **state)
+{
+    static const char *cases[][3] = {
+        {"{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
+        {"{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}"},
+        {"{\"a\":\"b\"}", "{\"a\":null}", "{}"},
+        {"{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}"},
+        {"{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
+        {"{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}"},
+        {"{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}"},
+        {"{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}"},
+        {"[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]"},
+        {"{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]"},
+        {"{\"a\":\"foo\"}", "null", "null"},
+        {"{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}"},
+        {"[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}"},
+        {"{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cleanup_cjson cJSON *t = J(cases[i][0]);
+        cleanup_cjson cJSON *p = J(cases[i][1]);
+        cleanup_cjson cJSON *out = NULL;
+        minik_error_t *err = NULL;
+        assert_int_equal(minik_patch_merge(t, p, &out, &err), 0);
+        assert_json(out, cases[i][2]);
+    }
+}
+
+static int jpatch(const char *doc, const char *ops, cJSON **out, int *code)
+{
+    cleanup_cjson cJSON *d = J(doc);
+    cleanup_cjson cJSON *o = J(ops);
+    minik_error_t *err = NULL;
+    int r = minik_patch_json(d, o, out, &err);
+    *code = err ? err->code : 0;
+    minik_error_free(err);
+    return r;
+}
+
+/* RFC 6902 appendix A, the interesting ones. */
+static void json_patch_rfc6902_examples(void **state)
+{
+    static const char *ok[][3] = {
+        {"{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\"}]",
+         "{\"foo\":\"bar\",\"baz\":\"qux\"}"},
+        {"{\"foo\":[\"bar\",\"baz\"]}", "[{\"op\":\"add\",\"path\":\"/foo/1\",\"value\":\"qux\"}]",
+         "{\"foo\":[\"bar\",\"qux\",\"baz\"]}"},
+        {"{\"foo\":[\"bar\"]}", "[{\"op\":\"add\",\"path\":\"/foo/-\",\"value\":\"x\"}]",
+         "{\"foo\":[\"bar\",\"x\"]}"},
+        {"{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"remove\",\"path\":\"/baz\"}]",
+         "{\"foo\":\"bar\"}"},
+        {"{\"foo\":[\"bar\",\"qux\",\"baz\"]}", "[{\"op\":\"remove\",\"path\":\"/foo/1\"}]",
+         "{\"foo\":[\"bar\",\"baz\"]}"},
+        {"{\"baz\":\"qux\"}", "[{\"op\":\"replace\",\"path\":\"/baz\",\"value\":\"boo\"}]",
+         "{\"baz\":\"boo\"}"},
+        {"{\"foo\":{\"bar\":\"baz\",\"waldo\":\"fred\"},\"qux\":{\"corge\":\"grault\"}}",
+         "[{\"op\":\"move\",\"from\":\"/foo/waldo\",\"path\":\"/qux/thud\"}]",
+         "{\"foo\":{\"bar\":\"baz\"},\"qux\":{\"corge\":\"grault\",\"thud\":\"fred\"}}"},
+        {"{\"foo\":[\"all\",\"grass\",\"cows\",\"eat\"]}",
+         "[{\"op\":\"move\",\"from\":\"/foo/1\",\"path\":\"/foo/3\"}]",
+         "{\"foo\":[\"all\",\"cows\",\"eat\",\"grass\"]}"},
+        {"{\"a\":{\"b\":1}}", "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/c\"}]",
+         "{\"a\":{\"b\":1},\"c\":{\"b\":1}}"},
+        {"{\"/\":1,\"m~n\":2}",
+         "[{\"op\":\"test\",\"path\":\"/~1\",\"value\":1},{\"op\":\"remove\",\"path\":\"/m~0n\"}]",
+         "{\"/\":1}"},
+        {"{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"\",\"value\":[1]}]", "[1]"},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        cleanup_cjson cJSON *out = NULL;
+        int code;
+        if (jpatch(ok[i][0], ok[i][1], &out, &code) < 0)
+            fail_msg("case %zu failed with %d", i, code);
+        assert_json(out, ok[i][2]);
+    }
+    static const struct {
+        const char *doc, *ops;
+        int code;
+    } bad[] = {
+        {"{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz/bat\",\"value\":\"qux\"}]", 422},
+        {"{\"baz\":\"qux\"}", "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"bar\"}]", 422},
+        {"{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/5\",\"value\":2}]", 422},
+        {"{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/01\",\"value\":2}]", 422},
+        {"{\"a\":1}", "[{\"op\":\"remove\",\"path\":\"/b\"}]", 422},
+        {"{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/b\",\"value\":1}]", 422},
+        {"{\"a\":{\"b\":1}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b/c\"}]", 422},
+        {"{\"a\":1}", "[{\"op\":\"frob\",\"path\":\"/a\"}]", 400},
+        {"{\"a\":1}", "[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]", 400},
+        {"{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/a\"}]", 400},
+        {"{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/~2\",\"value\":1}]", 400},
+        {"{\"a\":1}", "{\"op\":\"add\"}", 400},
+        {"{\"a\":1}", "[1]", 400},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cJSON *out = NULL;
+        int code = 0;
+        assert_true(jpatch(bad[i].doc, bad[i].ops, &out, &code) < 0);
+        assert_null(out);
+        if (code != bad[i].code)
+            fail_msg("bad case %zu: code %d, want %d", i, code, bad[i].code);
+    }
+}
+
+static void tokens_generate_hash_parse(void **state)
+{
+    cleanup_free char *a = minik_token_generate();
+    cleanup_free char *b = minik_token_generate();
+    assert_string_not_equal(a, b);
+    char id[MINIK_TOKEN_ID_LEN + 1];
+    assert_true(minik_token_parse(a, id));
+    assert_int_equal(strncmp(a, id, MINIK_TOKEN_ID_LEN), 0);
+    assert_false(minik_token_parse("abc", id));
+    assert_false(minik_token_parse("0123456g.0123456789abcdef0123456789abcdef", id));
+    assert_false(minik_token_parse("01234567-0123456789abcdef0123456789abcdef", id));
+    assert_true(minik_token_parse("01234567.0123456789abcdef0123456789abcdef", id));
+    char h1[65], h2[65];
+    minik_token_hash("abc", h1);
+    /* SHA-256("abc") from FIPS 180-2. */
+    assert_string_equal(h1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    minik_token_hash(a, h1);
+    minik_token_hash(b, h2);
+    assert_true(minik_token_hash_equal(h1, h1));
+    assert_false(minik_token_hash_equal(h1, h2));
+    assert_false(minik_token_hash_equal(h1, "short"));
+    assert_string_equal(minik_token_from_header("Bearer xyz"), "xyz");
+    assert_string_equal(minik_token_from_header("bearer   xyz"), "xyz");
+    assert_null(minik_token_from_header("Basic xyz"));
+    assert_null(minik_token_from_header("Bearer "));
+    assert_null(minik_token_from_header(NULL));
+}
+
+static minik_authz_t authz(const minik_identity_t *id, const char *verb, const char *path,
+                           const char *fs)
+{
+    minik_route_t r;
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_route_parse(path, &r, &err), 0);
+    const char *why;
+    minik_authz_t a = minik_authz_check(id, verb, &r, fs, &why);
+    if (a == MINIK_AUTHZ_DENY)
+        assert_non_null(why);
+    minik_route_clear(&r);
+    return a;
+}
+
+static void node_authorizer(void **state)
+{
+    minik_identity_t admin = {.role = MINIK_ROLE_ADMIN};
+    assert_int_equal(authz(&admin, "delete", "/api/v1/nodes/x", NULL), MINIK_AUTHZ_ALLOW);
+    minik_identity_t unbound = {.role = MINIK_ROLE_NODE};
+    assert_int_equal(authz(&unbound, "create", "/api/v1/nodes", NULL), MINIK_AUTHZ_BIND_NODE);
+    assert_int_equal(authz(&unbound, "get", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_BIND_NODE);
+    assert_int_equal(authz(&unbound, "list", "/api/v1/pods", "spec.nodeName=n1"), MINIK_AUTHZ_DENY);
+    minik_identity_t n1 = {.role = MINIK_ROLE_NODE, .node = "n1"};
+    assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_BIND_NODE);
+    assert_int_equal(authz(&n1, "patch", "/api/v1/nodes/n1/status", NULL), MINIK_AUTHZ_BIND_NODE);
+    assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/pods", "spec.nodeName=n1"), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/pods", "metadata.name=x,spec.nodeName==n1"),
+                     MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "list", "/api/v1/pods", "spec.nodeName=n10"), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/pods", "spec.nodeName!=n1"), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/pods", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/pods/p", NULL),
+                     MINIK_AUTHZ_IF_POD_ON_NODE);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/pods/p/status", NULL),
+                     MINIK_AUTHZ_IF_POD_ON_NODE);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/pods/p", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "create", "/api/v1/namespaces/a/pods/p/binding", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "create", "/api/v1/namespaces/a/events", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "list", "/api/v1/namespaces/a/events", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/secrets/s", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/apis/apps/v1/deployments", NULL), MINIK_AUTHZ_DENY);
+}
+
+static void resource_table(void **state)
+{
+    const minik_resource_t *d = minik_resource_find("apps", "v1", "deployments");
+    assert_non_null(d);
+    assert_string_equal(minik_resource_api_version(d), "apps/v1");
+    assert_true(minik_resource_has_subresource(d, "scale"));
+    assert_true(minik_resource_has_subresource(d, "status"));
+    assert_false(minik_resource_has_subresource(d, "sca"));
+    assert_false(minik_resource_has_subresource(d, "binding"));
+    assert_ptr_equal(minik_resource_by_kind("Deployment"), d);
+    assert_null(minik_resource_find("", "v1", "deployments"));
+    assert_string_equal(minik_resource_api_version(minik_resource_by_kind("Pod")), "v1");
+    assert_false(minik_resource_by_kind("Node")->namespaced);
+}
+
+static void metrics_text(void **state)
+{
+    minik_metrics_t *m = minik_metrics_new();
+    minik_metrics_observe(m, "get", "pods", 200, 0.002);
+    minik_metrics_observe(m, "get", "pods", 200, 0.3);
+    minik_metrics_observe(m, "get", "pods", 404, 0.0001);
+    minik_metrics_observe(m, NULL, NULL, 400, 0);
+    cleanup_buf minik_buf_t out = MINIK_BUF_INIT;
+    minik_metrics_render(m, &out);
+    assert_non_null(
+        strstr(out.data,
+               "minik_apiserver_requests_total{verb=\"get\",resource=\"pods\",code=\"200\"} 2\n"));
+    assert_non_null(
+        strstr(out.data,
+               "minik_apiserver_requests_total{verb=\"get\",resource=\"pods\",code=\"404\"} 1\n"));
+    assert_non_null(strstr(out.data, "verb=\"unknown\",resource=\"unknown\",code=\"400\"} 1\n"));
+    assert_non_null(strstr(out.data, "_bucket{verb=\"get\",le=\"0.0025\"} 2\n"));
+    assert_non_null(strstr(out.data, "_bucket{verb=\"get\",le=\"0.5\"} 3\n"));
+    assert_non_null(strstr(out.data, "_bucket{verb=\"get\",le=\"+Inf\"} 3\n"));
+    assert_non_null(
+        strstr(out.data, "minik_apiserver_request_duration_seconds_count{verb=\"get\"} 3\n"));
+    minik_metrics_free(m);
+}
+
+static X509 *load_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(x);
+    return x;
+}
+
+static void pki_creates_ca_and_server_cert_and_reissues_for_new_sans(void **state)
+{
+    char dir[] = "/tmp/minik-pki-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    minik_pki_paths_t p = {0};
+    minik_error_t *err = NULL;
+    char *sans1[] = {"api.example", NULL};
+    assert_int_equal(minik_pki_ensure(dir, sans1, &p, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(p.ca_key, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(stat(p.server_key, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    X509 *ca = load_cert(p.ca_cert);
+    X509 *srv = load_cert(p.server_cert);
+    assert_int_equal(X509_check_ca(ca), 1);
+    assert_int_equal(X509_check_host(srv, "api.example", 0, 0, NULL), 1);
+    assert_int_equal(X509_check_host(srv, "localhost", 0, 0, NULL), 1);
+    assert_int_equal(X509_check_ip_asc(srv, "127.0.0.1", 0), 1);
+    assert_int_equal(X509_check_host(srv, "other.example", 0, 0, NULL), 0);
+    EVP_PKEY *capub = X509_get_pubkey(ca);
+    assert_int_equal(X509_verify(srv, capub), 1);
+    /* About ten years. */
+    int days = 0, secs = 0;
+    assert_int_equal(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(ca), X509_get0_notAfter(ca)),
+                     1);
+    assert_true(days >= 3650);
+    X509_free(srv);
+    minik_pki_paths_free(&p);
+
+    /* Same names: nothing changes. A new SAN: new server cert, same CA. */
+    cleanup_free char *before = NULL;
+    size_t len;
+    cleanup_free char *path = xasprintf("%s/tls/server.crt", dir);
+    assert_int_equal(minik_file_read(path, 1 << 20, &before, &len, &err), 0);
+    assert_int_equal(minik_pki_ensure(dir, sans1, &p, &err), 0);
+    cleanup_free char *same = NULL;
+    assert_int_equal(minik_file_read(path, 1 << 20, &same, &len, &err), 0);
+    assert_string_equal(before, same);
+    minik_pki_paths_free(&p);
+    char *sans2[] = {"api.example", "10.1.2.3", NULL};
+    assert_int_equal(minik_pki_ensure(dir, sans2, &p, &err), 0);
+    srv = load_cert(p.server_cert);
+    assert_int_equal(X509_check_ip_asc(srv, "10.1.2.3", 0), 1);
+    assert_int_equal(X509_verify(srv, capub), 1);
+    X509_free(srv);
+    EVP_PKEY_free(capub);
+    X509_free(ca);
+    minik_pki_paths_free(&p);
+    assert_int_equal(minik_rm_rf(dir, &err), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(merge_patch_rfc7386_examples),
+        cmocka_unit_test(json_patch_rfc6902_examples),
+        cmocka_unit_test(tokens_generate_hash_parse),
+        cmocka_unit_test(node_authorizer),
+        cmocka_unit_test(resource_table),
+        cmocka_unit_test(metrics_text),
+        cmocka_unit_test(pki_creates_ca_and_server_cert_and_reissues_for_new_sans),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
