@@ -3,6 +3,7 @@
 #include "apiserver/apiserver.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,6 +119,49 @@ static int write_admin_conf(minik_apiserver_t *s, const char *ca_path, minik_err
     return minik_file_write_atomic(path, out.data, out.len, 0600, err);
 }
 
+char **minik_apiserver_cert_names(const minik_apiserver_options_t *opts)
+{
+    size_t n = 0, cap = 16;
+    char **v = xcalloc(cap, sizeof(char *));
+#define PUSH(x)                                                                                    \
+    do {                                                                                           \
+        if (n + 2 > cap) {                                                                         \
+            cap *= 2;                                                                              \
+            v = xrealloc(v, cap * sizeof(char *));                                                 \
+        }                                                                                          \
+        v[n++] = xstrdup(x);                                                                       \
+        v[n] = NULL;                                                                               \
+    } while (0)
+    for (size_t i = 0; opts->tls_sans && opts->tls_sans[i]; i++)
+        PUSH(opts->tls_sans[i]);
+    bool wildcard = strcmp(opts->host, "0.0.0.0") == 0 || strcmp(opts->host, "::") == 0;
+    if (!wildcard) {
+        PUSH(opts->host);
+    } else {
+        struct ifaddrs *ifs = NULL;
+        if (getifaddrs(&ifs) == 0) {
+            for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+                if (!i->ifa_addr ||
+                    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+                    continue;
+                char buf[INET6_ADDRSTRLEN];
+                const void *a =
+                    i->ifa_addr->sa_family == AF_INET
+                        ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+                        : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+                if (i->ifa_addr->sa_family == AF_INET6 &&
+                    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+                    continue; /* scoped addresses cannot be certificate names */
+                if (inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof(buf)))
+                    PUSH(buf);
+            }
+            freeifaddrs(ifs);
+        }
+    }
+#undef PUSH
+    return v;
+}
+
 static void server_free(minik_apiserver_t *s)
 {
     minik_auth_free(s->auth);
@@ -126,6 +170,7 @@ static void server_free(minik_apiserver_t *s)
     SSL_CTX_free(s->tls);
     free(s->data_dir);
     free(s->server_url);
+    minik_buf_free(&s->event_cache);
     free(s);
 }
 
@@ -152,7 +197,8 @@ int minik_apiserver_start(uv_loop_t *loop, const minik_apiserver_options_t *opts
         (r = minik_auth_new(s->store, &s->auth, err)) < 0)
         goto fail;
     if (!opts->insecure_http) {
-        if ((r = minik_pki_ensure(opts->data_dir, opts->tls_sans, &pki, err)) < 0 ||
+        cleanup_strv char **sans = minik_apiserver_cert_names(opts);
+        if ((r = minik_pki_ensure(opts->data_dir, sans, &pki, err)) < 0 ||
             (r = minik_tls_server_ctx_new(pki.server_cert, pki.server_key, &s->tls, err)) < 0)
             goto fail;
     }

@@ -44,6 +44,12 @@ void minik_apiserver_shutdown(minik_apiserver_t *s, void (*done)(void *ud), void
 void minik_apiserver_set_heartbeat_fn(minik_apiserver_t *s, void (*fn)(const char *node, void *ud),
                                       void *ud);
 
+/* The names the serving certificate needs beyond hostname/localhost/loopback: the
+ * --tls-san extras, the listen address, and for a wildcard listen address (0.0.0.0, ::)
+ * every address of this machine except link-local ones, so agents elsewhere can verify
+ * the server by IP, as k3s does. NULL-terminated; free with minik_strv_free. */
+char **minik_apiserver_cert_names(const minik_apiserver_options_t *opts);
+
 /* Is `host` a loopback address (127.0.0.0/8, ::1)? */
 bool minik_apiserver_is_loopback(const char *host);
 

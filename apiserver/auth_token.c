@@ -75,21 +75,22 @@ bool minik_token_hash_equal(const char *a, const char *b)
     return CRYPTO_memcmp(a, b, 64) == 0;
 }
 
-/* Does the fieldSelector pin spec.nodeName to `node`? Accepts "spec.nodeName=N" or
- * "spec.nodeName==N" among other comma-separated terms. */
-static bool selector_pins_node(const char *fs, const char *node)
+/* Does the fieldSelector pin `field` to `value`? Accepts "field=value" or "field==value"
+ * among other comma-separated terms (all terms must hold, so one pinning term suffices). */
+static bool selector_pins(const char *fs, const char *field, const char *value)
 {
     if (!fs)
         return false;
+    size_t fl = strlen(field);
     cleanup_strv char **terms = minik_str_split(fs, ",", true);
     for (size_t i = 0; terms[i]; i++) {
         const char *t = terms[i];
-        if (!minik_str_has_prefix(t, "spec.nodeName="))
+        if (strncmp(t, field, fl) != 0 || t[fl] != '=')
             continue;
-        t += strlen("spec.nodeName=");
+        t += fl + 1;
         if (*t == '=')
             t++;
-        if (strcmp(t, node) == 0)
+        if (strcmp(t, value) == 0)
             return true;
     }
     return false;
@@ -117,6 +118,10 @@ minik_authz_t minik_authz_check(const minik_identity_t *id, const char *verb,
             if (!bound || strcmp(route->name, id->node) == 0)
                 return MINIK_AUTHZ_BIND_NODE;
         }
+        /* Watching its own Node, as kubelets do (fieldSelector=metadata.name=NAME). */
+        if (bound && !route->name && (strcmp(verb, "list") == 0 || strcmp(verb, "watch") == 0) &&
+            selector_pins(field_selector, "metadata.name", id->node))
+            return MINIK_AUTHZ_ALLOW;
         *why = "a node may only read and update its own Node object";
         return MINIK_AUTHZ_DENY;
     }
@@ -126,7 +131,7 @@ minik_authz_t minik_authz_check(const minik_identity_t *id, const char *verb,
     }
     if (strcmp(res, "pods") == 0) {
         if (!route->name && (strcmp(verb, "list") == 0 || strcmp(verb, "watch") == 0)) {
-            if (selector_pins_node(field_selector, id->node))
+            if (selector_pins(field_selector, "spec.nodeName", id->node))
                 return MINIK_AUTHZ_ALLOW;
             *why = "a node may only list pods with fieldSelector spec.nodeName=<its name>";
             return MINIK_AUTHZ_DENY;

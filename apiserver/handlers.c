@@ -11,6 +11,7 @@
 #include "apiserver/internal.h"
 #include "apiserver/patch.h"
 #include "apiserver/status.h"
+#include "apiserver/table.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -271,6 +272,15 @@ static void handle_list(api_call_t *c)
         minik_api_respond_err(c, err);
         return;
     }
+    char rvs_t[32];
+    snprintf(rvs_t, sizeof(rvs_t), "%lld", (long long)rv);
+    if (minik_api_table_wanted(minik_http_request_header(c->req, "accept"))) {
+        cleanup_cjson cJSON *t =
+            minik_api_table_new(c->route.res->kind, items, rvs_t, time(NULL), true);
+        cJSON_Delete(items);
+        minik_api_respond_json(c, 200, t);
+        return;
+    }
     cleanup_cjson cJSON *list = cJSON_CreateObject();
     cleanup_free char *kind = list_kind(c->route.res);
     cJSON_AddStringToObject(list, "kind", kind);
@@ -325,6 +335,15 @@ static void handle_get(api_call_t *c)
         cJSON *sc = scale_of(obj);
         cJSON_Delete(obj);
         obj = sc;
+    } else if (!c->route.sub &&
+               minik_api_table_wanted(minik_http_request_header(c->req, "accept"))) {
+        cJSON *one = cJSON_CreateArray();
+        cJSON_AddItemToArray(one, obj);
+        obj = minik_api_table_new(
+            c->route.res->kind, one,
+            minik_obj_str(cJSON_GetArrayItem(one, 0), "metadata", "resourceVersion"), time(NULL),
+            true);
+        cJSON_Delete(one);
     }
     minik_api_respond_json(c, 200, obj);
     cJSON_Delete(obj);
@@ -449,6 +468,22 @@ static void handle_create(api_call_t *c)
         minik_error_free(err);
         return;
     }
+    if (c->dry_run) {
+        /* Everything a create checks has been checked except a name clash. */
+        cJSON *existing = NULL;
+        if (minik_store_get(srv->store, res->kind, c->route.ns ? c->route.ns : "",
+                            minik_obj_str(obj, "metadata", "name"), &existing, &err) == 0) {
+            cJSON_Delete(existing);
+            err = NULL;
+            minik_error_set_code(&err, 409, 0, "%s \"%s\" already exists", res->name,
+                                 minik_obj_str(obj, "metadata", "name"));
+            minik_api_respond_err(c, err);
+            return;
+        }
+        minik_error_clear(&err);
+        minik_api_respond_json(c, 201, obj);
+        return;
+    }
     /* Keep the body: a 409 names the object from it. */
     minik_store_submit(srv->store, MINIK_STORE_OP_CREATE, cJSON_Duplicate(obj, 1), write_done, c);
 }
@@ -555,15 +590,37 @@ static void update_attempt(api_call_t *c)
         set_str(md, "uid", uid);
     if (ts)
         set_str(md, "creationTimestamp", ts);
-    cJSON_Delete(cur);
     cJSON *causes = NULL;
     bool status_only = c->route.sub && strcmp(c->route.sub, "status") == 0;
     if (minik_api_admit(c, next, status_only, &causes, &err) < 0) {
+        cJSON_Delete(cur);
         cJSON_Delete(next);
         respond_status(c, err->code, err->msg, causes);
         minik_error_free(err);
         return;
     }
+    /* An update that changes nothing is not written, as in Kubernetes: the object keeps
+     * its resourceVersion and watchers see no event (re-applying a manifest is free). */
+    const char *next_rv = minik_obj_str(next, "metadata", "resourceVersion");
+    if (next_rv && cur_rv && strcmp(next_rv, cur_rv) == 0 && cJSON_Compare(cur, next, 1)) {
+        cJSON_Delete(next);
+        write_done(0, cur, NULL, c);
+        return;
+    }
+    if (c->dry_run) {
+        if (next_rv && cur_rv && strcmp(next_rv, cur_rv) != 0) {
+            cJSON_Delete(cur);
+            cJSON_Delete(next);
+            minik_api_respond_error(c, 409,
+                                    "the object has been modified; please apply your changes to "
+                                    "the latest version and try again");
+            return;
+        }
+        cJSON_Delete(cur);
+        write_done(0, next, NULL, c);
+        return;
+    }
+    cJSON_Delete(cur);
     minik_store_submit(c->srv->store, MINIK_STORE_OP_UPDATE, next, update_done, c);
 }
 
@@ -611,6 +668,21 @@ static int mutate_put(api_call_t *c, const cJSON *cur, cJSON **out, minik_error_
     return 0;
 }
 
+/* Does the PATCH body name metadata.resourceVersion itself? */
+static bool patch_sets_rv(const api_call_t *c)
+{
+    if (cJSON_IsObject(c->body))
+        return minik_obj_str(c->body, "metadata", "resourceVersion") != NULL;
+    const cJSON *op;
+    cJSON_ArrayForEach(op, c->body)
+    {
+        const char *path = minik_obj_str(op, NULL, "path");
+        if (path && strcmp(path, "/metadata/resourceVersion") == 0)
+            return true;
+    }
+    return false;
+}
+
 static int mutate_patch(api_call_t *c, const cJSON *cur, cJSON **out, minik_error_t **err)
 {
     cJSON *next = NULL;
@@ -623,15 +695,10 @@ static int mutate_patch(api_call_t *c, const cJSON *cur, cJSON **out, minik_erro
     }
     if (has_status_subresource(c->route.res))
         copy_status(next, cur);
-    /* A resourceVersion in the patch is a precondition, as in Kubernetes. */
-    const char *prv = minik_obj_str(next, "metadata", "resourceVersion");
-    const char *crv = minik_obj_str(cur, "metadata", "resourceVersion");
-    if (prv && crv && strcmp(prv, crv) == 0 && c->attempts > 0)
+    /* A resourceVersion the patch itself sets is a precondition, as in Kubernetes; the one
+     * inherited from the object we read is not (update_attempt pins and retries it). */
+    if (!patch_sets_rv(c))
         cJSON_DeleteItemFromObjectCaseSensitive(minik_obj_metadata(next), "resourceVersion");
-    else if (prv && crv && strcmp(prv, crv) != 0 && c->attempts > 0) {
-        /* The patch did not name a version; this came from the object we read. */
-        cJSON_DeleteItemFromObjectCaseSensitive(minik_obj_metadata(next), "resourceVersion");
-    }
     *out = next;
     return 0;
 }
@@ -889,6 +956,24 @@ static void handle_delete(api_call_t *c)
     }
     if ((p && strcmp(p, "Orphan") == 0) || (orphan_q && strcmp(orphan_q, "true") == 0))
         c->orphan = true;
+    if (c->dry_run) {
+        cJSON *cur = NULL;
+        minik_error_t *err = NULL;
+        if (get_current(c, &cur, &err) < 0) {
+            minik_api_respond_err(c, err);
+            return;
+        }
+        const char *rv = minik_obj_str(cur, "metadata", "resourceVersion");
+        if (c->precondition_rv && (!rv || strcmp(rv, c->precondition_rv) != 0)) {
+            cJSON_Delete(cur);
+            minik_api_respond_error(c, 409, "precondition failed: resourceVersion %s",
+                                    c->precondition_rv);
+            return;
+        }
+        minik_api_respond_json(c, 200, cur);
+        cJSON_Delete(cur);
+        return;
+    }
     cJSON *id = cJSON_CreateObject();
     cJSON_AddStringToObject(id, "kind", c->route.res->kind);
     cJSON *md = cJSON_AddObjectToObject(id, "metadata");
@@ -988,6 +1073,13 @@ static void dispatch_resource(api_call_t *c)
             return;
         }
     }
+    bool bad = false;
+    cleanup_free char *dry = minik_http_query_param(c->req->query, "dryRun", &bad);
+    if (dry && strcmp(dry, "All") != 0) {
+        minik_api_respond_error(c, 400, "dryRun must be \"All\", not \"%s\"", dry);
+        return;
+    }
+    c->dry_run = dry != NULL;
     if (sub && strcmp(sub, "binding") == 0) {
         if (strcmp(v, "create") != 0) {
             minik_api_respond_error(c, 405, "pods/binding only accepts POST");

@@ -1,6 +1,7 @@
 #include "apiserver/http_conn.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,11 @@ static int on_headers_complete(http_parser *p)
         return -1;
     }
     c->phase = MINIK_HTTP_BODY;
+    /* curl and others wait (up to a second) for this before sending a large body. */
+    const char *expect = minik_http_request_header(r, "expect");
+    bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) && p->content_length);
+    if (expect && strcasecmp(expect, "100-continue") == 0 && has_body)
+        c->cb->write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25, c->ud);
     return 0;
 }
 
@@ -375,16 +381,18 @@ static void finish(minik_http_request_t *r, int status)
         minik_http_request_free(r);
         return;
     }
+    bool keep = r->keep_alive && !c->closing;
+    c->active = NULL;
+    if (keep)
+        c->phase = MINIK_HTTP_IDLE;
+    /* After the state change, so the transport sees the connection idle (timers). */
     if (c->cb->on_response)
         c->cb->on_response(c, r, status, c->ud);
-    bool keep = r->keep_alive;
-    c->active = NULL;
     minik_http_request_free(r);
-    if (!keep || c->closing) {
+    if (!keep) {
         signal_close(c);
         return;
     }
-    c->phase = MINIK_HTTP_IDLE;
     process(c);
 }
 

@@ -158,7 +158,10 @@ static void rearm(server_conn_t *c);
 static void http_response(minik_http_conn_t *h, minik_http_request_t *req, int status, void *ud)
 {
     server_conn_t *c = ud;
+    /* A response may end long after the last read (store write, watch): start the idle
+     * clock now, not at the next read. */
     c->armed_phase = -1;
+    rearm(c);
     if (c->srv->opts.on_response)
         c->srv->opts.on_response(req, status, c->srv->opts.ud);
 }
@@ -173,6 +176,12 @@ static void on_timer(uv_timer_t *t)
 {
     server_conn_t *c = t->data;
     minik_http_phase_t ph = minik_http_conn_phase(c->http);
+    if (ph == MINIK_HTTP_ACTIVE && !c->want_close) {
+        /* A pipelined request started after the timer was armed: no deadline now. */
+        c->armed_phase = -1;
+        rearm(c);
+        return;
+    }
     if (ph == MINIK_HTTP_HEADERS || ph == MINIK_HTTP_BODY) {
         /* A request that is not arriving fast enough: answer 408 like other servers. */
         if (!c->tls || minik_tls_handshake_done(c->tls))

@@ -15,6 +15,7 @@
 #include "apiserver/http_server.h"
 #include "apiserver/metrics.h"
 #include "apiserver/router.h"
+#include "lib/buf.h"
 #include "proto/selector.h"
 #include "store/store.h"
 
@@ -31,6 +32,10 @@ struct minik_apiserver {
     size_t n_watches;
     char *data_dir;
     char *server_url; /* what admin.conf points at */
+    /* The last change feed event, encoded as a watch line (shared by all watchers). */
+    minik_buf_t event_cache;
+    int64_t event_cache_rv;
+    int event_cache_type;
     bool shutting_down;
     /* Node heartbeats: kept in memory only, handed to the node lifecycle when wired. */
     void (*heartbeat_fn)(const char *node, void *ud);
@@ -52,6 +57,7 @@ typedef struct api_call {
     cJSON *body;            /* parsed request body (create/update/patch) */
     int attempts;           /* update retries after a conflict */
     bool orphan;            /* DELETE propagationPolicy=Orphan */
+    bool dry_run;           /* ?dryRun=All: admit and answer, store nothing */
     char *precondition_rv;  /* DELETE preconditions.resourceVersion */
 } api_call_t;
 

@@ -200,8 +200,13 @@ int minik_pki_ensure(const char *data_dir, char *const *sans, minik_pki_paths_t 
     names[n++] = xstrdup("localhost");
     names[n++] = xstrdup("127.0.0.1");
     names[n++] = xstrdup("::1");
-    for (size_t i = 0; i < n_extra; i++)
-        names[n++] = xstrdup(sans[i]);
+    for (size_t i = 0; i < n_extra; i++) {
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = strcmp(names[k], sans[i]) == 0;
+        if (!dup)
+            names[n++] = xstrdup(sans[i]);
+    }
 
     if (access(paths->server_cert, F_OK) == 0 && access(paths->server_key, F_OK) == 0) {
         cleanup_x509 X509 *cur = NULL;

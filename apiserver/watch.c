@@ -10,6 +10,7 @@
 
 #include "apiserver/internal.h"
 #include "apiserver/status.h"
+#include "apiserver/table.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -22,6 +23,9 @@ struct api_watch {
     minik_api_filter_t filter;
     uv_timer_t timer;
     bool timer_active;
+    const char *kind; /* static (resource table) */
+    bool table;       /* the client asked for meta.k8s.io Tables (kubectl get -w) */
+    bool columns_sent;
     api_watch_t *prev, *next;
 };
 
@@ -34,6 +38,17 @@ static bool watch_filter(const cJSON *obj, void *ud)
 static void send_event(api_watch_t *w, const char *type, const cJSON *obj)
 {
     cleanup_buf minik_buf_t line = MINIK_BUF_INIT;
+    cleanup_cjson cJSON *table = NULL;
+    if (w->table && strcmp(type, "ERROR") != 0) {
+        /* One row per event; the column definitions only with the first. */
+        cJSON *one = cJSON_CreateArray();
+        cJSON_AddItemReferenceToArray(one, (cJSON *)obj);
+        table = minik_api_table_new(w->kind, one, minik_obj_str(obj, "metadata", "resourceVersion"),
+                                    time(NULL), !w->columns_sent);
+        cJSON_Delete(one);
+        w->columns_sent = true;
+        obj = table;
+    }
     char *o = cJSON_PrintUnformatted(obj);
     minik_buf_appendf(&line, "{\"type\":\"%s\",\"object\":%s}\n", type, o);
     free(o);
@@ -88,7 +103,26 @@ static void end_watch(api_watch_t *w)
 static void on_event(const minik_store_event_t *ev, void *ud)
 {
     api_watch_t *w = ud;
-    send_event(w, minik_store_event_type_name(ev->type), ev->object);
+    minik_apiserver_t *srv = w->srv;
+    if (w->table) {
+        send_event(w, minik_store_event_type_name(ev->type), ev->object);
+        return;
+    }
+    /* Every watcher of a kind gets the same event: encode it once, not once per watcher
+     * (a change seen by 1,000 watchers would otherwise be printed 1,000 times). */
+    if (srv->event_cache_rv != ev->rv || srv->event_cache_type != (int)ev->type) {
+        cleanup_buf minik_buf_t line = MINIK_BUF_INIT;
+        char *o = cJSON_PrintUnformatted(ev->object);
+        minik_buf_appendf(&line, "{\"type\":\"%s\",\"object\":%s}\n",
+                          minik_store_event_type_name(ev->type), o);
+        free(o);
+        minik_buf_free(&srv->event_cache);
+        srv->event_cache = line;
+        line = (minik_buf_t)MINIK_BUF_INIT;
+        srv->event_cache_rv = ev->rv;
+        srv->event_cache_type = (int)ev->type;
+    }
+    minik_http_stream_chunk(w->req, srv->event_cache.data, srv->event_cache.len);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -141,6 +175,8 @@ void minik_api_watch(api_call_t *c)
 
     minik_http_request_t *req = c->req;
     w->req = req;
+    w->kind = c->route.res->kind;
+    w->table = minik_api_table_wanted(minik_http_request_header(req, "accept"));
     req->user = w;
     req->on_abort = on_abort;
     const minik_resource_t *res = c->route.res;

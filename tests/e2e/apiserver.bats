@@ -82,8 +82,13 @@ load apiserver_helpers
     run kubectl --kubeconfig "$DATA/admin.conf" get nodes,pods,deployments
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ "$output" == *"pod/web-1"* ]]
-    [[ "$output" == *"deployment.apps/web"* ]]
+    # Server-side Tables: the columns kubectl users know.
+    [[ "$output" =~ NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE ]]
+    [[ "$output" =~ pod/web-1\ +0/1\ +Pending\ +0\  ]]
+    [[ "$output" =~ deployment.apps/web\ +0/2\ +0\ +0\  ]]
+    run kubectl --kubeconfig "$DATA/admin.conf" get pods -o wide --show-labels
+    [ "$status" -eq 0 ]
+    [[ "$output" =~ web-1.*\<none\>.*app=web ]]
     run kubectl --kubeconfig "$DATA/admin.conf" get deployment web -o jsonpath='{.spec.replicas}'
     [ "$status" -eq 0 ]
     [ "$output" = 2 ]

@@ -55,6 +55,11 @@ setup() {
     run bash -c "(printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'; sleep 7) | timeout 8 nc 127.0.0.1 $PORT; echo rc=\$?"
     [[ "$output" == "HTTP/1.1 200 OK"* ]]
     [[ "$output" == *"rc=0" ]]
+    # Same after a response that came back later (a durable write).
+    body='{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"idle"}}'
+    run bash -c "(printf 'POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $TOKEN\r\nContent-Type: application/json\r\nContent-Length: ${#body}\r\n\r\n%s' '$body'; sleep 7) | timeout 8 nc 127.0.0.1 $PORT; echo rc=\$?"
+    [[ "$output" == "HTTP/1.1 201 Created"* ]]
+    [[ "$output" == *"rc=0" ]]
 }
 
 @test "bad input: bodies that are not JSON, not UTF-8 or nested too deeply" {

@@ -120,6 +120,19 @@ setup() {
     [ "$codes" = "200:1 409:5" ]
 }
 
+@test "patch: concurrent patches without a resourceVersion all apply (server retries)" {
+    api POST /api/v1/namespaces/default/configmaps '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}}' >/dev/null
+    pids=()
+    for i in 1 2 3 4 5 6; do
+        (api PATCH /api/v1/namespaces/default/configmaps/cm "{\"data\":{\"k$i\":\"$i\"}}" application/merge-patch+json | tail -n1 >"$BATS_TEST_TMPDIR/patch.$i"; echo >>"$BATS_TEST_TMPDIR/patch.$i") &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    [ "$(cat "$BATS_TEST_TMPDIR"/patch.* | grep -c '^200$')" = 6 ]
+    out=$(api GET /api/v1/namespaces/default/configmaps/cm)
+    [ "$(jqr "$out" '.data | keys | length')" = 6 ]
+}
+
 @test "patch: merge, strategic (as merge) and JSON patch; unsupported types" {
     api POST /apis/apps/v1/namespaces/default/deployments "$(deploy_json web 1)" >/dev/null
     out=$(api PATCH /apis/apps/v1/namespaces/default/deployments/web '{"spec":{"replicas":3},"metadata":{"labels":{"a":"b"}}}' application/merge-patch+json)
@@ -328,4 +341,47 @@ owned_pod() { # NAME OWNER_UID
     out=$(api PATCH /api/v1/namespaces/default/pods/p '{"spec":{"restartPolicy":"Sometimes"}}' application/merge-patch+json)
     [ "$(code_of "$out")" = 422 ]
     [ "$(jqr "$out" '.details.causes[0].field')" = spec.restartPolicy ]
+}
+
+@test "update: a write that changes nothing keeps the resourceVersion and sends no event" {
+    out=$(api POST /api/v1/namespaces/default/configmaps '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"same"},"data":{"a":"1"}}')
+    rv=$(jqr "$out" .metadata.resourceVersion)
+    curl -sN -H "Authorization: Bearer $TOKEN" "$URL/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$rv&timeoutSeconds=2" >"$BATS_TEST_TMPDIR/w" &
+    wpid=$!
+    out=$(api PATCH /api/v1/namespaces/default/configmaps/same '{"data":{"a":"1"}}' application/merge-patch+json)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" .metadata.resourceVersion)" = "$rv" ]
+    out=$(api PUT /api/v1/namespaces/default/configmaps/same "$(api GET /api/v1/namespaces/default/configmaps/same | sed '$d')")
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" .metadata.resourceVersion)" = "$rv" ]
+    out=$(api PATCH /api/v1/namespaces/default/configmaps/same '{"data":{"a":"2"}}' application/merge-patch+json)
+    [ "$(jqr "$out" .metadata.resourceVersion)" -gt "$rv" ]
+    wait "$wpid"
+    run jq -r '.type + ":" + .object.data.a' "$BATS_TEST_TMPDIR/w"
+    [ "$output" = "MODIFIED:2" ]
+}
+
+@test "dry run: ?dryRun=All admits and answers but stores nothing" {
+    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json dry)")
+    [ "$(code_of "$out")" = 201 ]
+    [ "$(jqr "$out" .spec.restartPolicy)" = Always ]
+    out=$(api GET /api/v1/namespaces/default/pods/dry)
+    [ "$(code_of "$out")" = 404 ]
+    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json Bad_Name)")
+    [ "$(code_of "$out")" = 422 ]
+    out=$(api POST /api/v1/namespaces/default/pods "$(pod_json real)")
+    rv=$(jqr "$out" .metadata.resourceVersion)
+    out=$(api POST '/api/v1/namespaces/default/pods?dryRun=All' "$(pod_json real)")
+    [ "$(code_of "$out")" = 409 ]
+    out=$(api PATCH '/api/v1/namespaces/default/pods/real?dryRun=All' '{"metadata":{"labels":{"x":"y"}}}' application/merge-patch+json)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" .metadata.labels.x)" = y ]
+    out=$(api DELETE '/api/v1/namespaces/default/pods/real?dryRun=All')
+    [ "$(code_of "$out")" = 200 ]
+    out=$(api GET /api/v1/namespaces/default/pods/real)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" .metadata.resourceVersion)" = "$rv" ]
+    [ "$(jqr "$out" .metadata.labels.x)" = null ]
+    out=$(api DELETE '/api/v1/namespaces/default/pods/real?dryRun=Some')
+    [ "$(code_of "$out")" = 400 ]
 }

@@ -226,6 +226,26 @@ static void connection_close_header_closes_after_response(void **state)
     minik_buf_free(&f.out);
 }
 
+static void expect_100_continue_is_answered_before_the_body(void **state)
+{
+    fixture_t f = {0};
+    minik_http_conn_t *c = minik_http_conn_new(&cbs, &f);
+    feed(c, "POST /p HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    assert_string_equal(f.out.data, "HTTP/1.1 100 Continue\r\n\r\n");
+    assert_int_equal(f.requests, 0);
+    feed(c, "ok");
+    assert_int_equal(f.requests, 1);
+    assert_string_equal(f.last_body, "ok");
+    /* Too large: no 100, a 413 instead. */
+    minik_buf_reset(&f.out);
+    feed(c,
+         "POST /p HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 99999999\r\n\r\n");
+    assert_null(strstr(f.out.data, "100 Continue"));
+    assert_non_null(strstr(f.out.data, "HTTP/1.1 413 "));
+    minik_http_conn_free(c);
+    minik_buf_free(&f.out);
+}
+
 static void unescape_and_query(void **state)
 {
     cleanup_free char *a = minik_http_unescape("a%2Fb+c", 7, false);
@@ -345,6 +365,7 @@ int main(void)
         cmocka_unit_test(deferred_response_and_abort),
         cmocka_unit_test(chunked_stream_framing),
         cmocka_unit_test(connection_close_header_closes_after_response),
+        cmocka_unit_test(expect_100_continue_is_answered_before_the_body),
         cmocka_unit_test(unescape_and_query),
         cmocka_unit_test(router_paths),
         cmocka_unit_test(status_shape),

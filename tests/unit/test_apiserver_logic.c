@@ -14,14 +14,18 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "apiserver/apiserver.h"
 #include "apiserver/auth.h"
 #include "apiserver/metrics.h"
 #include "apiserver/patch.h"
 #include "apiserver/pki.h"
 #include "apiserver/resources.h"
 #include "apiserver/router.h"
+#include "apiserver/table.h"
+#include "apiserver/tls.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 
 static cJSON *J(const char *s)
@@ -201,6 +205,12 @@ static void node_authorizer(void **state)
     assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n1"), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n2"), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", "metadata.namespace=n1"),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&unbound, "list", "/api/v1/nodes", "metadata.name=n1"),
+                     MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/api/v1/pods", "spec.nodeName=n1"), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "watch", "/api/v1/pods", "metadata.name=x,spec.nodeName==n1"),
                      MINIK_AUTHZ_ALLOW);
@@ -321,6 +331,172 @@ static void pki_creates_ca_and_server_cert_and_reissues_for_new_sans(void **stat
     assert_int_equal(minik_rm_rf(dir, &err), 0);
 }
 
+static void table_age_and_pod_rows(void **state)
+{
+    static const struct {
+        int64_t s;
+        const char *want;
+    } ages[] = {{0, "0s"},           {59, "59s"},
+                {119, "119s"},       {125, "2m5s"},
+                {3599, "59m"},       {4 * 3600 + 120, "4h2m"},
+                {20 * 3600, "20h"},  {3 * 86400 + 3600, "3d1h"},
+                {30 * 86400, "30d"}, {-5, "0s"}};
+    char buf[32];
+    for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+        minik_api_table_age(ages[i].s, buf, sizeof(buf));
+        assert_string_equal(buf, ages[i].want);
+    }
+    assert_true(
+        minik_api_table_wanted("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+    assert_false(minik_api_table_wanted("application/json"));
+    assert_false(minik_api_table_wanted(NULL));
+
+    cleanup_cjson cJSON *pods =
+        J("[{\"metadata\":{\"name\":\"a\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\"},"
+          "\"spec\":{\"nodeName\":\"n1\",\"containers\":[{},{}]},"
+          "\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.2\",\"containerStatuses\":"
+          "[{\"ready\":true,\"restartCount\":1},{\"ready\":false,\"restartCount\":2}]}},"
+          "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"containers\":[{}]}}]");
+    time_t now = 1767225600 + 90; /* 2026-01-01T00:01:30Z */
+    cleanup_cjson cJSON *t = minik_api_table_new("Pod", pods, "7", now, true);
+    assert_json(cJSON_GetObjectItem(t, "rows")->child->child,
+                "[\"a\",\"1/2\",\"Running\",\"3\",\"90s\",\"10.0.0.2\",\"n1\"]");
+    assert_json(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "rows"), 1)->child,
+                "[\"b\",\"0/1\",\"Pending\",\"0\",\"<unknown>\",\"<none>\",\"<none>\"]");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "columnDefinitions")), 7);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(t, "metadata"), "resourceVersion")->valuestring,
+        "7");
+    cleanup_cjson cJSON *t2 = minik_api_table_new("Widget", pods, NULL, now, false);
+    assert_null(cJSON_GetObjectItem(t2, "columnDefinitions"));
+    assert_json(cJSON_GetObjectItem(t2, "rows")->child->child, "[\"a\",\"90s\"]");
+}
+
+static bool has(char **v, const char *s)
+{
+    for (size_t i = 0; v[i]; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void certificate_names_cover_the_listen_address(void **state)
+{
+    char *extra[] = {"api.example", NULL};
+    minik_apiserver_options_t o = {.host = "10.1.2.3", .tls_sans = extra};
+    char **v = minik_apiserver_cert_names(&o);
+    assert_true(has(v, "api.example"));
+    assert_true(has(v, "10.1.2.3"));
+    assert_int_equal(minik_strv_len(v), 2);
+    minik_strv_free(v);
+    /* A wildcard listen address: every local address (loopback is always there). */
+    o = (minik_apiserver_options_t){.host = "0.0.0.0"};
+    v = minik_apiserver_cert_names(&o);
+    assert_true(has(v, "127.0.0.1"));
+    for (size_t i = 0; v[i]; i++)
+        assert_null(strstr(v[i], "fe80"));
+    minik_strv_free(v);
+    assert_true(minik_apiserver_is_loopback("127.0.0.2"));
+    assert_true(minik_apiserver_is_loopback("::1"));
+    assert_false(minik_apiserver_is_loopback("0.0.0.0"));
+    assert_false(minik_apiserver_is_loopback("10.0.0.1"));
+    assert_false(minik_apiserver_is_loopback("localhost"));
+}
+
+/* ---- TLS over memory BIOs: a real OpenSSL client against minik_tls ---------------- */
+
+typedef struct pipe_end {
+    minik_buf_t to_client; /* ciphertext the server produced */
+    minik_buf_t plain;     /* plaintext the server received */
+} pipe_end_t;
+
+static void srv_cipher(const char *d, size_t n, void *ud)
+{
+    minik_buf_append(&((pipe_end_t *)ud)->to_client, d, n);
+}
+
+static void srv_plain(const char *d, size_t n, void *ud)
+{
+    minik_buf_append(&((pipe_end_t *)ud)->plain, d, n);
+}
+
+/* Move bytes both ways until neither side has anything to say. */
+static void pump(SSL *client, BIO *c_in, BIO *c_out, minik_tls_t *srv, pipe_end_t *pe)
+{
+    for (int round = 0; round < 20; round++) {
+        char buf[16384];
+        int n;
+        bool moved = false;
+        while ((n = BIO_read(c_out, buf, sizeof(buf))) > 0) {
+            minik_error_t *err = NULL;
+            assert_int_equal(minik_tls_feed(srv, buf, (size_t)n, &err), 0);
+            moved = true;
+        }
+        if (pe->to_client.len) {
+            BIO_write(c_in, pe->to_client.data, (int)pe->to_client.len);
+            minik_buf_reset(&pe->to_client);
+            moved = true;
+        }
+        if (!SSL_is_init_finished(client))
+            SSL_do_handshake(client);
+        if (!moved && SSL_is_init_finished(client))
+            return;
+    }
+}
+
+static void tls_memory_bio_handshake_and_data_both_ways(void **state)
+{
+    char dir[] = "/tmp/minik-tls-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    minik_pki_paths_t p = {0};
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_pki_ensure(dir, NULL, &p, &err), 0);
+    SSL_CTX *sctx = NULL;
+    assert_int_equal(minik_tls_server_ctx_new(p.server_cert, p.server_key, &sctx, &err), 0);
+    pipe_end_t pe = {MINIK_BUF_INIT, MINIK_BUF_INIT};
+    minik_tls_t *srv = minik_tls_new(sctx, srv_plain, srv_cipher, &pe);
+
+    /* The client verifies the server against the cluster CA, for the name localhost. */
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    assert_int_equal(SSL_CTX_load_verify_locations(cctx, p.ca_cert, NULL), 1);
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+    SSL *cl = SSL_new(cctx);
+    SSL_set1_host(cl, "localhost");
+    BIO *c_in = BIO_new(BIO_s_mem()), *c_out = BIO_new(BIO_s_mem());
+    SSL_set_bio(cl, c_in, c_out);
+    SSL_set_connect_state(cl);
+    SSL_do_handshake(cl);
+    pump(cl, c_in, c_out, srv, &pe);
+    assert_true(SSL_is_init_finished(cl));
+    assert_true(minik_tls_handshake_done(srv));
+    assert_int_equal(SSL_get_verify_result(cl), X509_V_OK);
+
+    assert_int_equal(SSL_write(cl, "GET / HTTP/1.1\r\n\r\n", 18), 18);
+    pump(cl, c_in, c_out, srv, &pe);
+    assert_int_equal(pe.plain.len, 18);
+    assert_memory_equal(pe.plain.data, "GET / HTTP/1.1\r\n\r\n", 18);
+    assert_int_equal(minik_tls_write(srv, "HTTP/1.1 200 OK\r\n", 17, &err), 0);
+    BIO_write(c_in, pe.to_client.data, (int)pe.to_client.len);
+    minik_buf_reset(&pe.to_client);
+    char buf[64];
+    assert_int_equal(SSL_read(cl, buf, sizeof(buf)), 17);
+    assert_memory_equal(buf, "HTTP/1.1 200 OK\r\n", 17);
+
+    /* Garbage where a record should be is a fatal error, not a hang. */
+    assert_true(minik_tls_feed(srv, "\x17\x03\x03\x00\x05hello", 10, &err) < 0);
+    assert_non_null(err);
+    minik_error_clear(&err);
+
+    SSL_free(cl);
+    SSL_CTX_free(cctx);
+    minik_tls_free(srv);
+    SSL_CTX_free(sctx);
+    minik_buf_free(&pe.to_client);
+    minik_buf_free(&pe.plain);
+    minik_pki_paths_free(&p);
+    assert_int_equal(minik_rm_rf(dir, &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +507,9 @@ int main(void)
         cmocka_unit_test(resource_table),
         cmocka_unit_test(metrics_text),
         cmocka_unit_test(pki_creates_ca_and_server_cert_and_reissues_for_new_sans),
+        cmocka_unit_test(tls_memory_bio_handshake_and_data_both_ways),
+        cmocka_unit_test(table_age_and_pod_rows),
+        cmocka_unit_test(certificate_names_cover_the_listen_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
