@@ -14,7 +14,7 @@ void minik_apply_plan_clear(minik_apply_plan_t *p)
     memset(p, 0, sizeof *p);
 }
 
-int minik_apply_plan(minik_client_t *c, const minik_resource_t *r, minik_apply_plan_t *plan,
+int minik_apply_plan(minik_client_t *c, const minik_target_t *r, minik_apply_plan_t *plan,
                      minik_error_t **err)
 {
     const minik_kind_t *k = r->kind;
@@ -39,14 +39,16 @@ int minik_apply_plan(minik_client_t *c, const minik_resource_t *r, minik_apply_p
     return 0;
 }
 
-int minik_apply_one(minik_client_t *c, const minik_resource_t *r, minik_dry_run_t dry_run,
-                    const char **verb, cJSON **result, minik_error_t **err)
+int minik_apply_one(minik_client_t *c, const minik_target_t *r, minik_dry_run_t dry_run,
+                    bool warn_unknown, const char **verb, cJSON **result, minik_error_t **err)
 {
     const minik_kind_t *k = r->kind;
     minik_apply_plan_t plan;
     if (minik_apply_plan(c, r, &plan, err) < 0)
         return -1;
-    const char *query = dry_run == MINIK_DRY_RUN_SERVER ? "dryRun=All" : NULL;
+    const char *query = dry_run == MINIK_DRY_RUN_SERVER
+                            ? (warn_unknown ? "dryRun=All&fieldValidation=Warn" : "dryRun=All")
+                            : (warn_unknown ? "fieldValidation=Warn" : NULL);
     int ret = 0;
     cJSON *out = NULL;
     if (!plan.live) {

@@ -4,9 +4,11 @@
 #ifndef MINIK_CLI_APPLY_H
 #define MINIK_CLI_APPLY_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
-#include "cli/resources.h"
+#include "cli/targets.h"
 #include "lib/error.h"
 #include "proto/client.h"
 
@@ -24,14 +26,15 @@ typedef struct minik_apply_plan {
 } minik_apply_plan_t;
 
 /* Fetch the live object of r (namespace resolved) and compute the plan. */
-int minik_apply_plan(minik_client_t *c, const minik_resource_t *r, minik_apply_plan_t *plan,
+int minik_apply_plan(minik_client_t *c, const minik_target_t *r, minik_apply_plan_t *plan,
                      minik_error_t **err);
 void minik_apply_plan_clear(minik_apply_plan_t *plan);
 
-/* Apply r. *verb receives "created", "configured" or "unchanged"; *result (may be NULL)
- * the object as the server returned it (or would have: the local prediction under
- * client dry run). */
-int minik_apply_one(minik_client_t *c, const minik_resource_t *r, minik_dry_run_t dry_run,
-                    const char **verb, cJSON **result, minik_error_t **err);
+/* Apply r. warn_unknown asks the server to accept unknown fields with a warning
+ * (fieldValidation=Warn, for --validate=warn) instead of refusing them. *verb receives
+ * "created", "configured" or "unchanged"; *result (may be NULL) the object as the server
+ * returned it (or would have: the local prediction under client dry run). */
+int minik_apply_one(minik_client_t *c, const minik_target_t *r, minik_dry_run_t dry_run,
+                    bool warn_unknown, const char **verb, cJSON **result, minik_error_t **err);
 
 #endif

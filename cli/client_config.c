@@ -1,6 +1,7 @@
 #include "cli/client_config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,20 +79,45 @@ int minik_cli_client_open(minik_client_t **client, char **ns, minik_error_t **er
     return ret;
 }
 
-const minik_kind_t *minik_cli_kind(const char *name, minik_error_t **err)
+/* The Status reason Kubernetes sends with each code. */
+static const char *reason_for(int code)
 {
-    const minik_kind_t *k = minik_kind_by_name(name);
-    /* "deployments.apps", "deployment.apps" as kubectl prints them. */
-    if (!k && strchr(name, '.')) {
-        cleanup_free char *base = xstrndup(name, strcspn(name, "."));
-        const char *group = name + strlen(base) + 1;
-        k = minik_kind_by_name(base);
-        if (k && strcmp(k->group, group) != 0)
-            k = NULL;
+    switch (code) {
+    case 400:
+        return "BadRequest";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "NotFound";
+    case 405:
+        return "MethodNotAllowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "RequestEntityTooLarge";
+    case 415:
+        return "UnsupportedMediaType";
+    case 422:
+        return "Invalid";
+    case 429:
+        return "TooManyRequests";
+    case 503:
+        return "ServiceUnavailable";
+    default:
+        return code >= 500 ? "InternalError" : "BadRequest";
     }
-    if (!k)
-        minik_error_set(err, 0, "the server doesn't have a resource type \"%s\"", name);
-    return k;
+}
+
+int minik_cli_fail_api(const minik_error_t *err)
+{
+    if (err && err->code >= 400 && err->code != 401) {
+        fprintf(stderr, "Error from server (%s): %s\n", reason_for(err->code),
+                err->msg ? err->msg : "");
+        return MINIK_EXIT_ERROR;
+    }
+    return minik_cli_fail(err);
 }
 
 char *minik_cli_resource_name(const minik_kind_t *k)

@@ -74,9 +74,28 @@ int minik_cli_client_config(minik_client_config_t *cfg, minik_error_t **err);
  * context's, else "default"; owned by the caller). */
 int minik_cli_client_open(minik_client_t **client, char **ns, minik_error_t **err);
 
-/* A kind from a user-typed name (plural, singular, short name or Kind, any case), with an
- * error naming it when unknown ("the server doesn't have a resource type \"x\""). */
+/* A kind from a user-typed name (plural, singular, short name or Kind, any case, or
+ * plural.group), from proto's table, else — once minik_cli_set_discovery() gave a client —
+ * from the server's discovery documents (kinds the server serves that proto has no table
+ * for: ReplicaSet, DaemonSet, Job). Unknown: NULL with "the server doesn't have a resource
+ * type \"x\"". (cli/discovery.c) */
 const minik_kind_t *minik_cli_kind(const char *name, minik_error_t **err);
+
+/* Let minik_cli_kind() ask the server (c is borrowed; NULL turns discovery off). */
+void minik_cli_set_discovery(minik_client_t *c);
+
+/* Search the server's discovery documents for a kind answering to `name`. The kind stays
+ * valid until exit. NULL without *err when the server has none. */
+const minik_kind_t *minik_cli_discover_kind(minik_client_t *c, const char *name,
+                                            minik_error_t **err);
+
+/* proto's minik_kind_lookup(), then the kinds discovered so far. */
+const minik_kind_t *minik_cli_kind_lookup(const char *api_version, const char *kind);
+
+/* Print an error the way kubectl does and return MINIK_EXIT_ERROR: an HTTP error from the
+ * server (err->code >= 400, other than 401) as "Error from server (Reason): message",
+ * anything else (transport, local, 401's own wording) as "error: message". */
+int minik_cli_fail_api(const minik_error_t *err);
 
 /* "deployments.apps": the resource name as kubectl prints it in messages. Caller owns. */
 char *minik_cli_resource_name(const minik_kind_t *k);

@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/printers.h"
-#include "cli/resources.h"
+#include "cli/targets.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
@@ -81,33 +81,36 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
     minik_output_t fmt = MINIK_OUTPUT_TABLE;
     if (output && minik_output_parse(output, &fmt, &err) < 0)
         return minik_cli_fail(err);
-    minik_resource_list_t objs = {0};
-    if (minik_resources_from_files(paths, true, (int)mode, &objs, &err) < 0) {
+    minik_target_list_t objs = {0};
+    if (minik_targets_from_files(paths, true, (int)mode, &objs, &err) < 0) {
         fprintf(stderr, "error: %s; nothing was applied\n", err->msg);
         return MINIK_EXIT_ERROR;
     }
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
     if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_resources_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
+        minik_targets_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
             0) {
-        minik_resource_list_clear(&objs);
+        minik_target_list_clear(&objs);
         return minik_cli_fail(err);
     }
     int rc = MINIK_EXIT_OK;
     const cJSON **results = xcalloc(objs.n + 1, sizeof *results);
     size_t nres = 0;
     for (size_t i = 0; i < objs.n; i++) {
-        const minik_resource_t *o = &objs.v[i];
+        const minik_target_t *o = &objs.v[i];
         const char *verb = NULL;
         cJSON *result = NULL;
         minik_error_t *e = NULL;
         cleanup_free char *ref = minik_object_ref(o->kind, o->name);
-        if (minik_apply_one(c, o, dry, &verb, &result, &e) < 0) {
+        if (minik_apply_one(c, o, dry, mode == MINIK_VALIDATE_WARN, &verb, &result, &e) < 0) {
             /* A server that is down fails every object the same way: stop at the first. */
             bool transport = e->code == 0;
-            fprintf(stderr, "error: %s%s%s: %s\n", o->where ? o->where : "", o->where ? ": " : "",
-                    ref, e->msg);
+            minik_error_t shown = {.code = e->code, .errnum = e->errnum};
+            shown.msg = xasprintf("%s%s%s: %s", o->where ? o->where : "", o->where ? ": " : "", ref,
+                                  e->msg);
+            minik_cli_fail_api(&shown);
+            free(shown.msg);
             minik_error_free(e);
             rc = MINIK_EXIT_ERROR;
             if (transport)
@@ -131,7 +134,7 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
     for (size_t i = 0; i < nres; i++)
         cJSON_Delete((cJSON *)results[i]);
     free(results);
-    minik_resource_list_clear(&objs);
+    minik_target_list_clear(&objs);
     return rc;
 }
 

@@ -5,7 +5,7 @@
 #include "cli/client_config.h"
 #include "cli/commands.h"
 #include "cli/printers.h"
-#include "cli/resources.h"
+#include "cli/targets.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -59,9 +59,9 @@ static const char *propagation(minik_error_t **err)
 /* A manifest usually lists its Namespace first; deleting it first would take the objects
  * inside with it and make their own deletes fail with NotFound. Delete the contents first
  * (keeping file order otherwise), then the namespaces. */
-static void namespaces_last(minik_resource_list_t *l)
+static void namespaces_last(minik_target_list_t *l)
 {
-    minik_resource_t *sorted = xcalloc(l->n ? l->n : 1, sizeof *sorted);
+    minik_target_t *sorted = xcalloc(l->n ? l->n : 1, sizeof *sorted);
     size_t k = 0;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < l->n; i++)
@@ -81,10 +81,10 @@ int minik_cmd_delete(int argc, char **argv)
     cleanup_error minik_error_t *err = NULL;
     const char *policy = propagation(&err);
     if (!policy)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     int64_t timeout_ms = 60000;
     if (timeout && minik_str_to_duration_ms(timeout, &timeout_ms, "--timeout", &err) < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     if (!paths && argc - first == 0)
         return minik_cli_usage_error(&spec, "give -f FILE or KIND NAME...");
     if (paths && argc - first > 0)
@@ -92,36 +92,38 @@ int minik_cmd_delete(int argc, char **argv)
 
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
-    minik_resource_list_t targets = {0};
+    minik_target_list_t targets = {0};
     bool bare_kind = !paths && argc - first == 1 && !strchr(argv[first], '/');
     if ((selector || all) && !bare_kind)
         return minik_cli_usage_error(&spec, "-l and --all go with a bare KIND");
     if (bare_kind && !selector && !all)
         return minik_cli_usage_error(&spec, "resource(s) were provided, but no name was specified "
                                             "(give NAME..., -l SELECTOR or --all)");
+    if (minik_cli_client_open(&c, &ns, &err) < 0)
+        return minik_cli_fail_api(err);
+    minik_cli_set_discovery(c); /* kinds beyond proto's table come from the server */
     const minik_kind_t *bare = NULL;
     int ret = 0;
     if (bare_kind)
         ret = (bare = minik_cli_kind(argv[first], &err)) ? 0 : -1;
     else if (paths)
-        ret = minik_resources_from_files(paths, false, 0, &targets, &err);
+        ret = minik_targets_from_files(paths, false, 0, &targets, &err);
     else
-        ret = minik_resources_from_args(argv + first, argc - first, true, &targets, &err);
+        ret = minik_targets_from_args(argv + first, argc - first, true, &targets, &err);
     if (ret < 0)
-        return minik_cli_fail(err);
-    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        (bare && minik_resources_from_list(c, bare, ns, selector, &targets, &err) < 0)) {
-        minik_resource_list_clear(&targets);
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
+    if (bare && minik_targets_from_list(c, bare, ns, selector, &targets, &err) < 0) {
+        minik_target_list_clear(&targets);
+        return minik_cli_fail_api(err);
     }
     if (bare && targets.n == 0) {
         fprintf(stderr, "No resources found\n");
         return MINIK_EXIT_OK;
     }
-    if (minik_resources_resolve_namespaces(&targets, ns, minik_client_flags.namespace != NULL,
-                                           &err) < 0) {
-        minik_resource_list_clear(&targets);
-        return minik_cli_fail(err);
+    if (minik_targets_resolve_namespaces(&targets, ns, minik_client_flags.namespace != NULL, &err) <
+        0) {
+        minik_target_list_clear(&targets);
+        return minik_cli_fail_api(err);
     }
 
     if (paths)
@@ -134,7 +136,7 @@ int minik_cmd_delete(int argc, char **argv)
     cJSON_AddStringToObject(opts, "propagationPolicy", policy);
     cleanup_free char *query = xasprintf("propagationPolicy=%s", policy);
     for (size_t i = 0; i < targets.n; i++) {
-        const minik_resource_t *t = &targets.v[i];
+        const minik_target_t *t = &targets.v[i];
         cleanup_free char *path =
             minik_client_path(t->kind->api_version, t->kind->plural, t->kind->namespaced, t->ns,
                               t->name, NULL, query);
@@ -150,7 +152,7 @@ int minik_cmd_delete(int argc, char **argv)
                 minik_error_free(e);
                 continue;
             }
-            minik_cli_fail(e);
+            minik_cli_fail_api(e);
             minik_error_free(e);
             rc = MINIK_EXIT_ERROR;
             continue;
@@ -161,13 +163,13 @@ int minik_cmd_delete(int argc, char **argv)
     if (wait_gone) {
         for (size_t i = 0; i < targets.n; i++) {
             minik_error_t *e = NULL;
-            if (minik_resource_wait_deleted(c, &targets.v[i], timeout_ms, &e) < 0) {
-                minik_cli_fail(e);
+            if (minik_target_wait_deleted(c, &targets.v[i], timeout_ms, &e) < 0) {
+                minik_cli_fail_api(e);
                 minik_error_free(e);
                 rc = MINIK_EXIT_ERROR;
             }
         }
     }
-    minik_resource_list_clear(&targets);
+    minik_target_list_clear(&targets);
     return rc;
 }

@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "cli/describe.h"
 #include "cli/printers.h"
-#include "cli/resources.h"
+#include "cli/targets.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
@@ -34,7 +34,7 @@ static const minik_cli_spec_t spec = {
 
 /* Events about obj: in its namespace (all namespaces for cluster-scoped objects), matched
  * on involvedObject uid, else kind + name + namespace. Returns a new array. */
-static int fetch_events(minik_client_t *c, const minik_resource_t *r, const cJSON *obj, cJSON **out,
+static int fetch_events(minik_client_t *c, const minik_target_t *r, const cJSON *obj, cJSON **out,
                         minik_error_t **err)
 {
     const minik_kind_t *ev = minik_kind_by_kind("Event");
@@ -84,25 +84,27 @@ int minik_cmd_describe(int argc, char **argv)
     if (r != 0)
         return minik_cli_parse_exit(r);
     cleanup_error minik_error_t *err = NULL;
-    minik_resource_list_t targets = {0};
+    minik_target_list_t targets = {0};
     bool bare_kind = argc - first == 1 && !strchr(argv[first], '/');
     if (!bare_kind && selector)
         return minik_cli_usage_error(&spec, "-l goes with a bare KIND, not with names");
+    cleanup_client minik_client_t *c = NULL;
+    cleanup_free char *ns = NULL;
+    if (minik_cli_client_open(&c, &ns, &err) < 0)
+        return minik_cli_fail_api(err);
+    minik_cli_set_discovery(c); /* kinds beyond proto's table come from the server */
     const minik_kind_t *bare = NULL;
     if (bare_kind) {
         bare = minik_cli_kind(argv[first], &err);
         if (!bare)
-            return minik_cli_fail(err);
-    } else if (minik_resources_from_args(argv + first, argc - first, true, &targets, &err) < 0) {
-        return minik_cli_fail(err);
+            return minik_cli_fail_api(err);
+    } else if (minik_targets_from_args(argv + first, argc - first, true, &targets, &err) < 0) {
+        return minik_cli_fail_api(err);
     }
-    cleanup_client minik_client_t *c = NULL;
-    cleanup_free char *ns = NULL;
-    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        (bare && minik_resources_from_list(c, bare, ns, selector, &targets, &err) < 0) ||
-        minik_resources_resolve_namespaces(&targets, ns, false, &err) < 0) {
-        minik_resource_list_clear(&targets);
-        return minik_cli_fail(err);
+    if ((bare && minik_targets_from_list(c, bare, ns, selector, &targets, &err) < 0) ||
+        minik_targets_resolve_namespaces(&targets, ns, false, &err) < 0) {
+        minik_target_list_clear(&targets);
+        return minik_cli_fail_api(err);
     }
     if (bare && targets.n == 0) {
         if (bare->namespaced)
@@ -114,7 +116,7 @@ int minik_cmd_describe(int argc, char **argv)
     int rc = MINIK_EXIT_OK;
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < targets.n; i++) {
-        const minik_resource_t *t = &targets.v[i];
+        const minik_target_t *t = &targets.v[i];
         cleanup_free char *path = minik_client_path(
             t->kind->api_version, t->kind->plural, t->kind->namespaced, t->ns, t->name, NULL, NULL);
         cleanup_cjson cJSON *obj = NULL;
@@ -126,7 +128,7 @@ int minik_cmd_describe(int argc, char **argv)
                         t->name);
                 minik_error_free(e);
             } else {
-                minik_cli_fail(e);
+                minik_cli_fail_api(e);
                 minik_error_free(e);
             }
             rc = MINIK_EXIT_ERROR;
@@ -134,7 +136,7 @@ int minik_cmd_describe(int argc, char **argv)
         }
         cleanup_cjson cJSON *events = NULL;
         if (fetch_events(c, t, obj, &events, &e) < 0) {
-            minik_cli_fail(e);
+            minik_cli_fail_api(e);
             minik_error_free(e);
             rc = MINIK_EXIT_ERROR;
             continue;
@@ -146,6 +148,6 @@ int minik_cmd_describe(int argc, char **argv)
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
         minik_buf_free(&out);
     }
-    minik_resource_list_clear(&targets);
+    minik_target_list_clear(&targets);
     return rc;
 }

@@ -35,7 +35,7 @@ static const minik_cli_spec_t spec = {
 #define EXIT_DIFF_ERROR 2
 
 /* "apps.v1.Deployment.default.web", the file name kubectl diff shows. */
-static char *label(const minik_resource_t *r)
+static char *label(const minik_target_t *r)
 {
     const minik_kind_t *k = r->kind;
     if (k->namespaced)
@@ -68,18 +68,18 @@ int minik_cmd_diff(int argc, char **argv)
         minik_cli_usage_error(&spec, "-f FILE is required");
         return EXIT_DIFF_ERROR;
     }
-    minik_resource_list_t objs = {0};
-    if (minik_resources_from_files(paths, true, 0, &objs, &err) < 0) {
-        minik_cli_fail(err);
+    minik_target_list_t objs = {0};
+    if (minik_targets_from_files(paths, true, 0, &objs, &err) < 0) {
+        minik_cli_fail_api(err);
         return EXIT_DIFF_ERROR;
     }
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
     if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_resources_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
+        minik_targets_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
             0) {
-        minik_resource_list_clear(&objs);
-        minik_cli_fail(err);
+        minik_target_list_clear(&objs);
+        minik_cli_fail_api(err);
         return EXIT_DIFF_ERROR;
     }
     int rc = MINIK_EXIT_OK;
@@ -87,7 +87,7 @@ int minik_cmd_diff(int argc, char **argv)
     for (size_t i = 0; i < objs.n && rc != EXIT_DIFF_ERROR; i++) {
         minik_apply_plan_t plan;
         if (minik_apply_plan(c, &objs.v[i], &plan, &err) < 0) {
-            minik_cli_fail(err);
+            minik_cli_fail_api(err);
             rc = EXIT_DIFF_ERROR;
             break;
         }
@@ -104,7 +104,7 @@ int minik_cmd_diff(int argc, char **argv)
         minik_buf_t d = MINIK_BUF_INIT;
         int dr = minik_diff_unified(la, a, lb, b, 3, &d, &err);
         if (dr < 0) {
-            minik_cli_fail(err);
+            minik_cli_fail_api(err);
             rc = EXIT_DIFF_ERROR;
         } else if (dr > 0) {
             minik_buf_appendf(&out, "diff -u -N %s %s\n", la, lb);
@@ -116,6 +116,6 @@ int minik_cmd_diff(int argc, char **argv)
     }
     fwrite(out.data ? out.data : "", 1, out.len, stdout);
     minik_buf_free(&out);
-    minik_resource_list_clear(&objs);
+    minik_target_list_clear(&objs);
     return rc;
 }

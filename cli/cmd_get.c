@@ -325,7 +325,7 @@ static int on_event(const char *type, const cJSON *object, void *ud)
 }
 
 static int run_watch(minik_client_t *c, group_t *g, const char *ns, minik_output_t fmt,
-                     minik_table_t *table, minik_error_t **err)
+                     minik_table_t *table, size_t already_printed, minik_error_t **err)
 {
     const minik_kind_t *k = g->kind;
     cleanup_free char *name_fs = NULL;
@@ -341,7 +341,7 @@ static int run_watch(minik_client_t *c, group_t *g, const char *ns, minik_output
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(md, "resourceVersion");
         rv = cJSON_IsString(r) ? r->valuestring : NULL;
     }
-    watch_state_t w = {.kind = k, .fmt = fmt, .table = table, .printed = 0};
+    watch_state_t w = {.kind = k, .fmt = fmt, .table = table, .printed = already_printed};
     w.widths = xcalloc(table->ncols, sizeof(size_t));
     for (size_t r = 0; r < table->nrows; r++)
         for (size_t col = 0; col < table->ncols; col++) {
@@ -388,21 +388,20 @@ int minik_cmd_get(int argc, char **argv)
     cleanup_error minik_error_t *err = NULL;
     minik_output_t fmt;
     if (minik_output_parse(output, &fmt, &err) < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
+    cleanup_client minik_client_t *c = NULL;
+    cleanup_free char *ns = NULL;
+    if (minik_cli_client_open(&c, &ns, &err) < 0)
+        return minik_cli_fail_api(err);
+    minik_cli_set_discovery(c);
     group_t *groups = NULL;
     size_t ng = 0;
     if (parse_targets(argv + first, argc - first, &groups, &ng, &err) < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     if (watch && ng != 1) {
         groups_free(groups, ng);
         fprintf(stderr, "error: you may only specify a single resource type with --watch\n");
         return MINIK_EXIT_USAGE;
-    }
-    cleanup_client minik_client_t *c = NULL;
-    cleanup_free char *ns = NULL;
-    if (minik_cli_client_open(&c, &ns, &err) < 0) {
-        groups_free(groups, ng);
-        return minik_cli_fail(err);
     }
 
     int missing = 0;
@@ -411,7 +410,7 @@ int minik_cmd_get(int argc, char **argv)
     for (size_t i = 0; i < ng; i++) {
         if (fetch(c, &groups[i], ns, &missing, &err) < 0) {
             groups_free(groups, ng);
-            return minik_cli_fail(err);
+            return minik_cli_fail_api(err);
         }
         total += (size_t)cJSON_GetArraySize(groups[i].items);
     }
@@ -455,8 +454,16 @@ int minik_cmd_get(int argc, char **argv)
                 objs[n++] = it;
             }
         }
-        if (n > 0 || !single_object)
+        if (watch && fmt != MINIK_OUTPUT_NAME) {
+            /* A watch prints objects one by one, the listed ones included, as kubectl -w. */
+            for (size_t i = 0; i < n; i++) {
+                if (fmt == MINIK_OUTPUT_YAML && i > 0)
+                    minik_buf_append_str(&out, "---\n");
+                minik_output_objects(fmt, &objs[i], 1, false, &out);
+            }
+        } else if (n > 0 || !single_object) {
             minik_output_objects(fmt, objs, n, !single_object, &out);
+        }
         free(objs);
     }
     fwrite(out.data ? out.data : "", 1, out.len, stdout);
@@ -478,8 +485,8 @@ int minik_cmd_get(int argc, char **argv)
     if (watch && !missing) {
         if (!last_table)
             last_table = table_for(groups[0].kind, wide);
-        if (run_watch(c, &groups[0], ns, fmt, last_table, &err) < 0)
-            rc = minik_cli_fail(err);
+        if (run_watch(c, &groups[0], ns, fmt, last_table, total, &err) < 0)
+            rc = minik_cli_fail_api(err);
     }
     minik_table_free(last_table);
     groups_free(groups, ng);

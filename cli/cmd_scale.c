@@ -6,7 +6,7 @@
 #include "cli/client_config.h"
 #include "cli/commands.h"
 #include "cli/printers.h"
-#include "cli/resources.h"
+#include "cli/targets.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -42,28 +42,30 @@ int minik_cmd_scale(int argc, char **argv)
         return minik_cli_usage_error(&spec, "--replicas=N is required");
     int64_t n = 0, cur = -1;
     if (minik_str_to_i64(replicas, 0, INT32_MAX, &n, "--replicas", &err) < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
     if (current_replicas &&
         minik_str_to_i64(current_replicas, 0, INT32_MAX, &cur, "--current-replicas", &err) < 0)
-        return minik_cli_fail(err);
+        return minik_cli_fail_api(err);
 
-    minik_resource_list_t targets = {0};
-    if (minik_resources_from_args(argv + first, argc - first, true, &targets, &err) < 0)
-        return minik_cli_fail(err);
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
-    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_resources_resolve_namespaces(&targets, ns, false, &err) < 0) {
-        minik_resource_list_clear(&targets);
-        return minik_cli_fail(err);
+    if (minik_cli_client_open(&c, &ns, &err) < 0)
+        return minik_cli_fail_api(err);
+    minik_cli_set_discovery(c); /* kinds beyond proto's table come from the server */
+    minik_target_list_t targets = {0};
+    if (minik_targets_from_args(argv + first, argc - first, true, &targets, &err) < 0)
+        return minik_cli_fail_api(err);
+    if (minik_targets_resolve_namespaces(&targets, ns, false, &err) < 0) {
+        minik_target_list_clear(&targets);
+        return minik_cli_fail_api(err);
     }
     int rc = MINIK_EXIT_OK;
     for (size_t i = 0; i < targets.n; i++) {
-        const minik_resource_t *t = &targets.v[i];
+        const minik_target_t *t = &targets.v[i];
         cleanup_free char *ref = minik_object_ref(t->kind, t->name);
-        if (strcmp(t->kind->kind, "Deployment") != 0) {
+        if (strcmp(t->kind->kind, "Deployment") != 0 && strcmp(t->kind->kind, "ReplicaSet") != 0) {
             fprintf(stderr,
-                    "error: %s: cannot be scaled (only Deployments have a scale "
+                    "error: %s: cannot be scaled (only Deployments and ReplicaSets have a scale "
                     "subresource)\n",
                     ref);
             rc = MINIK_EXIT_ERROR;
@@ -78,7 +80,7 @@ int minik_cmd_scale(int argc, char **argv)
              * change between the check and the write gets a 409 instead of being lost. */
             cleanup_cjson cJSON *scale = NULL;
             if (minik_client_json(c, "GET", path, NULL, NULL, &scale, &e) < 0) {
-                rc = minik_cli_fail(e);
+                rc = minik_cli_fail_api(e);
                 minik_error_free(e);
                 continue;
             }
@@ -98,7 +100,7 @@ int minik_cmd_scale(int argc, char **argv)
             cJSON_DeleteItemFromObjectCaseSensitive(s, "replicas");
             cJSON_AddNumberToObject(s, "replicas", (double)n);
             if (minik_client_json(c, "PUT", path, NULL, scale, NULL, &e) < 0) {
-                rc = minik_cli_fail(e);
+                rc = minik_cli_fail_api(e);
                 minik_error_free(e);
                 continue;
             }
@@ -108,13 +110,13 @@ int minik_cmd_scale(int argc, char **argv)
             cJSON_AddNumberToObject(s, "replicas", (double)n);
             if (minik_client_json(c, "PATCH", path, "application/merge-patch+json", patch, NULL,
                                   &e) < 0) {
-                rc = minik_cli_fail(e);
+                rc = minik_cli_fail_api(e);
                 minik_error_free(e);
                 continue;
             }
         }
         printf("%s scaled\n", ref);
     }
-    minik_resource_list_clear(&targets);
+    minik_target_list_clear(&targets);
     return rc;
 }

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "cli/client_config.h"
 #include "cli/printers.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
@@ -43,7 +44,7 @@ static void print_name(const cJSON *o, minik_buf_t *out)
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metadata");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
     const minik_kind_t *k = cJSON_IsString(av) && cJSON_IsString(kind)
-                                ? minik_kind_lookup(av->valuestring, kind->valuestring)
+                                ? minik_cli_kind_lookup(av->valuestring, kind->valuestring)
                                 : NULL;
     const char *n = cJSON_IsString(name) ? name->valuestring : "";
     if (k) {

@@ -301,6 +301,17 @@ typedef enum col {
     C_EV_OBJECT,
     C_EV_MESSAGE,
     C_EP_ENDPOINTS,
+    C_RS_DESIRED,
+    C_RS_CURRENT,
+    C_RS_READY,
+    C_DS_DESIRED,
+    C_DS_CURRENT,
+    C_DS_READY,
+    C_DS_UPTODATE,
+    C_DS_AVAILABLE,
+    C_DS_NODE_SELECTOR,
+    C_JOB_COMPLETIONS,
+    C_JOB_DURATION,
     C_END = -1,
 } col_t;
 
@@ -349,6 +360,26 @@ static const layout_t layouts[] = {
      5,
      5},
     {"Endpoints", {"NAME", "ENDPOINTS", "AGE"}, {C_NAME, C_EP_ENDPOINTS, C_AGE}, 3, 3},
+    /* Kinds the server serves beyond proto's table, reached through discovery. */
+    {"ReplicaSet",
+     {"NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"},
+     {C_NAME, C_RS_DESIRED, C_RS_CURRENT, C_RS_READY, C_AGE, C_DEP_CONTAINERS, C_DEP_IMAGES,
+      C_DEP_SELECTOR},
+     5,
+     8},
+    {"DaemonSet",
+     {"NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE",
+      "CONTAINERS", "IMAGES", "SELECTOR"},
+     {C_NAME, C_DS_DESIRED, C_DS_CURRENT, C_DS_READY, C_DS_UPTODATE, C_DS_AVAILABLE,
+      C_DS_NODE_SELECTOR, C_AGE, C_DEP_CONTAINERS, C_DEP_IMAGES, C_DEP_SELECTOR},
+     8,
+     11},
+    {"Job",
+     {"NAME", "COMPLETIONS", "DURATION", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"},
+     {C_NAME, C_JOB_COMPLETIONS, C_JOB_DURATION, C_AGE, C_DEP_CONTAINERS, C_DEP_IMAGES,
+      C_DEP_SELECTOR},
+     4,
+     7},
     {NULL, {"NAME", "AGE"}, {C_NAME, C_AGE}, 2, 2},
 };
 
@@ -448,6 +479,34 @@ static char *cell(col_t c, const cJSON *o, int64_t now, const char *prefix)
         return xstrdup(str_at(o, "message", ""));
     case C_EP_ENDPOINTS:
         return endpoints_list(o);
+    case C_RS_DESIRED:
+        return num(at(o, "spec.replicas") ? int_at(o, "spec.replicas") : 1);
+    case C_RS_CURRENT:
+        return num(int_at(o, "status.replicas"));
+    case C_RS_READY:
+        return num(int_at(o, "status.readyReplicas"));
+    case C_DS_DESIRED:
+        return num(int_at(o, "status.desiredNumberScheduled"));
+    case C_DS_CURRENT:
+        return num(int_at(o, "status.currentNumberScheduled"));
+    case C_DS_READY:
+        return num(int_at(o, "status.numberReady"));
+    case C_DS_UPTODATE:
+        return num(int_at(o, "status.updatedNumberScheduled"));
+    case C_DS_AVAILABLE:
+        return num(int_at(o, "status.numberAvailable"));
+    case C_DS_NODE_SELECTOR:
+        return labels_string(at(o, "spec.template.spec.nodeSelector"));
+    case C_JOB_COMPLETIONS:
+        return xasprintf("%lld/%lld", int_at(o, "status.succeeded"),
+                         at(o, "spec.completions") ? int_at(o, "spec.completions") : 1);
+    case C_JOB_DURATION: {
+        int64_t start = minik_parse_time(str_at(o, "status.startTime", NULL));
+        if (start < 0)
+            return xstrdup("");
+        int64_t end = minik_parse_time(str_at(o, "status.completionTime", NULL));
+        return minik_format_age((end >= 0 ? end : now) - start);
+    }
     case C_END:
         break;
     }

@@ -62,6 +62,11 @@ int minik_client_new(const minik_client_config_t *cfg, minik_client_t **out, min
         !minik_str_has_prefix(cfg->server, "http://"))
         return minik_error_set(err, 0, "server URL \"%s\": must start with https:// or http://",
                                cfg->server);
+    /* The token goes into a header line: a CR or LF in it would smuggle in other headers. */
+    for (const char *p = cfg->token; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return minik_error_set(err, 0, "the bearer token%s%s contains control characters",
+                                   cfg->source ? " from " : "", cfg->source ? cfg->source : "");
     global_init_once();
     minik_client_t *c = xcalloc(1, sizeof *c);
     c->easy = curl_easy_init();

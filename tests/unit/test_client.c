@@ -370,6 +370,11 @@ static void bad_server_urls_are_refused(void **state)
     assert_true(minik_client_new(&cfg, &c, &err) < 0);
     assert_string_equal(err->msg, "server URL \"ftp://x\": must start with https:// or http://");
     minik_error_clear(&err);
+    minik_client_config_t crlf = {
+        .server = "http://127.0.0.1:1", .token = "abc\r\nX-Evil: 1", .source = "k.conf"};
+    assert_true(minik_client_new(&crlf, &c, &err) < 0);
+    assert_string_equal(err->msg, "the bearer token from k.conf contains control characters");
+    minik_error_clear(&err);
     minik_client_config_t none = {0};
     assert_true(minik_client_new(&none, &c, &err) < 0);
     minik_error_clear(&err);

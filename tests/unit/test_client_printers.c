@@ -31,6 +31,9 @@ KIND(node_kind, "Node", "", "v1", "nodes", false);
 KIND(cm_kind, "ConfigMap", "", "v1", "configmaps", true);
 KIND(secret_kind, "Secret", "", "v1", "secrets", true);
 KIND(ev_kind, "Event", "", "v1", "events", true);
+KIND(rs_kind, "ReplicaSet", "apps", "apps/v1", "replicasets", true);
+KIND(ds_kind, "DaemonSet", "apps", "apps/v1", "daemonsets", true);
+KIND(job_kind, "Job", "batch", "batch/v1", "jobs", true);
 
 /* 2026-11-26T12:00:00Z */
 #define T0 1795694400
@@ -225,12 +228,41 @@ static void configmap_secret_event_rows(void **state)
     assert_string_equal(e, "65s|Normal|Scheduled|pod/web-1|assigned to n1");
 }
 
+static void discovered_kind_rows(void **state)
+{
+    cleanup_free char *h = headers_text(&rs_kind, false);
+    assert_string_equal(h, "NAME|DESIRED|CURRENT|READY|AGE");
+    static const char rs[] = "{\"metadata\":{\"name\":\"web-7d\"," CREATED "},\"spec\":{"
+                             "\"replicas\":3},\"status\":{\"replicas\":3,\"readyReplicas\":2}}";
+    cleanup_free char *r = row_text(&rs_kind, rs, false, NULL);
+    assert_string_equal(r, "web-7d|3|3|2|65s");
+    cleanup_free char *hd = headers_text(&ds_kind, false);
+    assert_string_equal(hd, "NAME|DESIRED|CURRENT|READY|UP-TO-DATE|AVAILABLE|NODE SELECTOR|AGE");
+    static const char ds[] =
+        "{\"metadata\":{\"name\":\"logs\"," CREATED "},\"spec\":{\"template\":{\"spec\":{"
+        "\"nodeSelector\":{\"disk\":\"ssd\"}}}},\"status\":{\"desiredNumberScheduled\":2,"
+        "\"currentNumberScheduled\":2,\"numberReady\":1,\"updatedNumberScheduled\":2,"
+        "\"numberAvailable\":1}}";
+    cleanup_free char *d = row_text(&ds_kind, ds, false, NULL);
+    assert_string_equal(d, "logs|2|2|1|2|1|disk=ssd|65s");
+    cleanup_free char *hj = headers_text(&job_kind, false);
+    assert_string_equal(hj, "NAME|COMPLETIONS|DURATION|AGE");
+    static const char job[] =
+        "{\"metadata\":{\"name\":\"pi\"," CREATED "},\"spec\":{\"completions\":3},"
+        "\"status\":{\"succeeded\":3,\"startTime\":\"2026-11-26T12:00:00Z\","
+        "\"completionTime\":\"2026-11-26T12:00:42Z\"}}";
+    cleanup_free char *j = row_text(&job_kind, job, false, NULL);
+    assert_string_equal(j, "pi|3/3|42s|65s");
+}
+
 static void object_refs(void **state)
 {
     cleanup_free char *a = minik_object_ref(&deploy_kind, "web");
     assert_string_equal(a, "deployment.apps/web");
     cleanup_free char *b = minik_object_ref(&pod_kind, "web-1");
     assert_string_equal(b, "pod/web-1");
+    cleanup_free char *rs = minik_object_ref(&rs_kind, "web-7d");
+    assert_string_equal(rs, "replicaset.apps/web-7d");
     cleanup_free char *c = minik_object_ref(&cm_kind, "x");
     assert_string_equal(c, "configmap/x");
 }
@@ -329,6 +361,41 @@ static void describe_pod_containers(void **state)
     assert_non_null(strstr(d, "Conditions:\n  Type    Status\n  ----    ------\n  Ready   True\n"));
 }
 
+static void describe_service_and_node(void **state)
+{
+    static const char svc[] =
+        "{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},\"spec\":{\"type\":"
+        "\"NodePort\",\"clusterIP\":\"10.43.0.10\",\"selector\":{\"app\":\"web\"},\"ports\":"
+        "[{\"name\":\"http\",\"port\":80,\"targetPort\":8080,\"nodePort\":30080,"
+        "\"protocol\":\"TCP\"}]}}";
+    cleanup_free char *d = describe(&svc_kind, svc, NULL);
+    assert_string_equal(d, "Name:              web\n"
+                           "Namespace:         shop\n"
+                           "Labels:            <none>\n"
+                           "Annotations:       <none>\n"
+                           "Selector:          app=web\n"
+                           "Type:              NodePort\n"
+                           "IP:                10.43.0.10\n"
+                           "Port:              http  80/TCP\n"
+                           "TargetPort:        8080/TCP\n"
+                           "NodePort:          http  30080/TCP\n"
+                           "Session Affinity:  None\n"
+                           "\nEvents:  <none>\n");
+    static const char node[] =
+        "{\"metadata\":{\"name\":\"n1\",\"creationTimestamp\":\"2026-11-26T12:00:00Z\","
+        "\"labels\":{\"node-role.kubernetes.io/control-plane\":\"\"}},\"spec\":{},"
+        "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":"
+        "\"AgentReady\"}],\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"10.0.0.2\"}],"
+        "\"capacity\":{\"cpu\":\"2\"},\"nodeInfo\":{\"kubeletVersion\":\"minik-0.1.0\"}}}";
+    cleanup_free char *n = describe(&node_kind, node, NULL);
+    assert_non_null(strstr(n, "Name:               n1\nRoles:              control-plane\n"));
+    assert_non_null(strstr(n, "Unschedulable:      false\n"));
+    assert_non_null(strstr(n, "Conditions:\n  Type    Status   Reason\n  ----    ------   ------\n"
+                              "  Ready   True     AgentReady\n"));
+    assert_non_null(strstr(n, "Addresses:\n  InternalIP:  10.0.0.2\n"));
+    assert_non_null(strstr(n, "System Info:\n  kubeletVersion:  minik-0.1.0\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,10 +405,12 @@ int main(void)
         cmocka_unit_test(pod_rows),
         cmocka_unit_test(deployment_service_node_rows),
         cmocka_unit_test(configmap_secret_event_rows),
+        cmocka_unit_test(discovered_kind_rows),
         cmocka_unit_test(object_refs),
         cmocka_unit_test(describe_deployment_with_events),
         cmocka_unit_test(describe_configmap_and_secret),
         cmocka_unit_test(describe_pod_containers),
+        cmocka_unit_test(describe_service_and_node),
     };
     return cmocka_run_group_tests_name("client_printers", tests, NULL, NULL);
 }

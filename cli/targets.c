@@ -1,4 +1,4 @@
-#include "cli/resources.h"
+#include "cli/targets.h"
 
 #include <string.h>
 
@@ -10,7 +10,7 @@
 #include "proto/manifest.h"
 #include "proto/validate.h"
 
-void minik_resource_list_clear(minik_resource_list_t *l)
+void minik_target_list_clear(minik_target_list_t *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].ns);
@@ -22,19 +22,19 @@ void minik_resource_list_clear(minik_resource_list_t *l)
     memset(l, 0, sizeof *l);
 }
 
-static minik_resource_t *add(minik_resource_list_t *l)
+static minik_target_t *add(minik_target_list_t *l)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
-    minik_resource_t *r = &l->v[l->n++];
+    minik_target_t *r = &l->v[l->n++];
     memset(r, 0, sizeof *r);
     return r;
 }
 
-int minik_resources_from_args(char **args, int nargs, bool require_name, minik_resource_list_t *out,
-                              minik_error_t **err)
+int minik_targets_from_args(char **args, int nargs, bool require_name, minik_target_list_t *out,
+                            minik_error_t **err)
 {
     if (nargs <= 0)
         return minik_error_set(err, 0, "no resource given");
@@ -42,7 +42,7 @@ int minik_resources_from_args(char **args, int nargs, bool require_name, minik_r
         for (int i = 0; i < nargs; i++) {
             const char *slash = strchr(args[i], '/');
             if (!slash || !slash[1]) {
-                minik_resource_list_clear(out);
+                minik_target_list_clear(out);
                 return minik_error_set(err, 0,
                                        "\"%s\": use KIND/NAME for every argument once one is in "
                                        "that form",
@@ -51,10 +51,10 @@ int minik_resources_from_args(char **args, int nargs, bool require_name, minik_r
             cleanup_free char *kname = xstrndup(args[i], (size_t)(slash - args[i]));
             const minik_kind_t *k = minik_cli_kind(kname, err);
             if (!k) {
-                minik_resource_list_clear(out);
+                minik_target_list_clear(out);
                 return -1;
             }
-            minik_resource_t *r = add(out);
+            minik_target_t *r = add(out);
             r->kind = k;
             r->name = xstrdup(slash + 1);
         }
@@ -66,7 +66,7 @@ int minik_resources_from_args(char **args, int nargs, bool require_name, minik_r
     if (nargs < 2 && require_name)
         return minik_error_set(err, 0, "resource(s) were provided, but no name was specified");
     for (int i = 1; i < nargs; i++) {
-        minik_resource_t *r = add(out);
+        minik_target_t *r = add(out);
         r->kind = k;
         r->name = xstrdup(args[i]);
     }
@@ -79,8 +79,8 @@ static const char *str_member(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-int minik_resources_from_files(char *const *paths, bool validate, int mode,
-                               minik_resource_list_t *out, minik_error_t **err)
+int minik_targets_from_files(char *const *paths, bool validate, int mode, minik_target_list_t *out,
+                             minik_error_t **err)
 {
     minik_manifest_t *m = minik_manifest_new();
     cleanup_diags minik_diags_t diags = MINIK_DIAGS_INIT;
@@ -113,7 +113,7 @@ int minik_resources_from_files(char *const *paths, bool validate, int mode,
                                     "metadata.name", "required to apply or delete by manifest");
                 continue;
             }
-            minik_resource_t *r = add(out);
+            minik_target_t *r = add(out);
             r->kind = k;
             r->name = xstrdup(name);
             const char *ns = str_member(md, "namespace");
@@ -132,7 +132,7 @@ int minik_resources_from_files(char *const *paths, bool validate, int mode,
         minik_buf_free(&b);
     }
     if (diags.n_errors) {
-        minik_resource_list_clear(out);
+        minik_target_list_clear(out);
         return minik_error_set(err, 0, "%zu error%s in the manifest%s", diags.n_errors,
                                diags.n_errors == 1 ? "" : "s", paths[1] ? "s" : "");
     }
@@ -141,11 +141,11 @@ int minik_resources_from_files(char *const *paths, bool validate, int mode,
     return 0;
 }
 
-int minik_resources_resolve_namespaces(minik_resource_list_t *l, const char *ns, bool explicit_ns,
-                                       minik_error_t **err)
+int minik_targets_resolve_namespaces(minik_target_list_t *l, const char *ns, bool explicit_ns,
+                                     minik_error_t **err)
 {
     for (size_t i = 0; i < l->n; i++) {
-        minik_resource_t *r = &l->v[i];
+        minik_target_t *r = &l->v[i];
         if (!r->kind->namespaced) {
             free(r->ns);
             r->ns = NULL;
@@ -167,8 +167,8 @@ int minik_resources_resolve_namespaces(minik_resource_list_t *l, const char *ns,
     return 0;
 }
 
-int minik_resources_from_list(minik_client_t *c, const minik_kind_t *k, const char *ns,
-                              const char *selector, minik_resource_list_t *out, minik_error_t **err)
+int minik_targets_from_list(minik_client_t *c, const minik_kind_t *k, const char *ns,
+                            const char *selector, minik_target_list_t *out, minik_error_t **err)
 {
     cleanup_free char *esc = selector ? minik_client_escape(selector) : NULL;
     cleanup_free char *q = esc ? xasprintf("labelSelector=%s", esc) : NULL;
@@ -184,7 +184,7 @@ int minik_resources_from_list(minik_client_t *c, const minik_kind_t *k, const ch
         const char *name = str_member(md, "name");
         if (!name)
             continue;
-        minik_resource_t *r = add(out);
+        minik_target_t *r = add(out);
         r->kind = k;
         r->name = xstrdup(name);
         const char *ins = str_member(md, "namespace");
@@ -207,8 +207,8 @@ static int on_wait_event(const char *type, const cJSON *object, void *ud)
     return 0;
 }
 
-int minik_resource_wait_deleted(minik_client_t *c, const minik_resource_t *r, int64_t timeout_ms,
-                                minik_error_t **err)
+int minik_target_wait_deleted(minik_client_t *c, const minik_target_t *r, int64_t timeout_ms,
+                              minik_error_t **err)
 {
     const minik_kind_t *k = r->kind;
     cleanup_free char *res = minik_cli_resource_name(k);
