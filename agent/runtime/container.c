@@ -119,8 +119,23 @@ static int drop_privileges(const minik_spec_t *s, int last_cap, minik_error_t **
     data[0].permitted = (uint32_t)s->cap_permitted;
     data[1].permitted = (uint32_t)(s->cap_permitted >> 32);
     /* inheritable stays 0 (CVE-2022-29162). */
-    if (syscall(SYS_capset, &hdr, data) < 0)
-        return minik_error_set(err, errno, "capset");
+    if (syscall(SYS_capset, &hdr, data) < 0) {
+        int e = errno;
+        /* Name a capability we were asked for but do not hold ourselves. */
+        struct __user_cap_data_struct cur[2] = {{0}};
+        struct __user_cap_header_struct h2 = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        if (syscall(SYS_capget, &h2, cur) == 0) {
+            uint64_t have = cur[0].permitted | ((uint64_t)cur[1].permitted << 32);
+            uint64_t missing = (s->cap_permitted | s->cap_effective) & ~have;
+            for (int c = 0; c < 64; c++)
+                if (missing & (1ULL << c))
+                    return minik_error_set(err, e,
+                                           "capset: %s is requested but the runtime does not "
+                                           "hold it",
+                                           minik_spec_cap_name(c));
+        }
+        return minik_error_set(err, e, "capset");
+    }
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     for (int c = 0; c <= last_cap; c++)
         if (s->cap_ambient & (1ULL << c))

@@ -272,8 +272,7 @@ static int setup_dev(int rootfd, const minik_spec_t *spec, bool in_userns, minik
  * host-sensitive file such as /proc/sys/kernel/core_pattern (CVE-2025-31133). */
 static int open_dev_null(int rootfd, minik_error_t **err)
 {
-    cleanup_close int fd =
-        openat2_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+    cleanup_close int fd = openat2_in_root(rootfd, "/dev/null", O_PATH, RESOLVE_NO_SYMLINKS);
     if (fd < 0) {
         if (errno == ELOOP)
             return minik_error_set(

@@ -342,7 +342,7 @@ int minik_shim_run(const minik_shim_opts_t *o)
     ready = -1;
     /* The container has what it needs of our stdio; we must not hold the starter's
      * terminal or pipes open. */
-    if (!o->log_path) {
+    {
         int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (nul >= 0) {
             dup2(nul, 0);

@@ -208,6 +208,13 @@ int minik_spec_cap_from_name(const char *name)
     return -1;
 }
 
+const char *minik_spec_cap_name(int cap)
+{
+    if (cap < 0 || (size_t)cap >= sizeof cap_names / sizeof cap_names[0])
+        return "CAP_UNKNOWN";
+    return cap_names[cap];
+}
+
 static int get_capset(const cJSON *caps, const char *name, uint64_t *out, minik_error_t **err)
 {
     const cJSON *arr;

@@ -116,6 +116,8 @@ const minik_spec_namespace_t *minik_spec_namespace(const minik_spec_t *spec, int
 
 /* Capability name ("CAP_CHOWN") to number; -1 if unknown. */
 int minik_spec_cap_from_name(const char *name);
+/* And back; "CAP_UNKNOWN" for numbers minik has no name for. */
+const char *minik_spec_cap_name(int cap);
 
 /* Parse mount options (the OCI "options" array) into m's flags/propagation/data. Unknown
  * options that look like flags are passed to the filesystem as data, as mount(8) does. */

@@ -4,7 +4,7 @@
 # make_rootfs DIR : a root filesystem with /bin/busybox and a symlink per applet.
 make_rootfs() {
     local root=$1 applet
-    mkdir -p "$root"/{bin,dev,proc,sys,etc,tmp,root}
+    mkdir -p "$root"/{bin,dev,proc,sys,etc,tmp,root,mnt}
     cp /bin/busybox "$root/bin/busybox"
     for applet in $(/bin/busybox --list); do
         [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
