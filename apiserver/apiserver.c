@@ -237,6 +237,11 @@ fail:
     return r;
 }
 
+minik_store_t *minik_apiserver_store(minik_apiserver_t *s)
+{
+    return s->store;
+}
+
 int minik_apiserver_port(const minik_apiserver_t *s)
 {
     return minik_http_server_port(s->http);

@@ -30,6 +30,11 @@ typedef struct minik_apiserver_options {
 int minik_apiserver_start(uv_loop_t *loop, const minik_apiserver_options_t *opts,
                           minik_apiserver_t **out, minik_error_t **err);
 
+/* The store the server opened, for components on the same loop (controllers, scheduler).
+ * Valid until minik_apiserver_shutdown; stop using it before calling that. */
+struct minik_store;
+struct minik_store *minik_apiserver_store(minik_apiserver_t *s);
+
 /* The port listened on and the URL clients should use. */
 int minik_apiserver_port(const minik_apiserver_t *s);
 const char *minik_apiserver_url(const minik_apiserver_t *s);

@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "apiserver/apiserver.h"
+#include "controllers/controllers.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/cleanup.h"
@@ -23,6 +24,8 @@ static char **tls_sans;
 static const char *idle_timeout = "60s";
 static const char *header_timeout = "10s";
 static const char *event_retention;
+static const char *node_grace = "5s";
+static const char *pod_eviction = "10s";
 
 static const minik_cli_flag_t flags[] = {
     {"data-dir", 0, MINIK_FLAG_STRING, &data_dir, "DIR",
@@ -43,6 +46,10 @@ static const minik_cli_flag_t flags[] = {
     {"event-retention", 0, MINIK_FLAG_STRING, &event_retention, "N",
      "change-feed events kept for watches to resume from (default 10000); older "
      "resourceVersions get 410 Gone"},
+    {"node-grace-period", 0, MINIK_FLAG_STRING, &node_grace, "DURATION",
+     "a node that has not sent a heartbeat for this long becomes NotReady (default 5s)"},
+    {"pod-eviction-timeout", 0, MINIK_FLAG_STRING, &pod_eviction, "DURATION",
+     "pods on a NotReady node are deleted after this long (default 10s)"},
     {0},
 };
 
@@ -65,6 +72,7 @@ typedef struct server_main {
     uv_signal_t sigterm, sigint;
     minik_apiserver_t *api;
     minik_agent_t *agent;
+    minik_controllers_t *ctl;
     bool stopping;
 } server_main_t;
 
@@ -85,6 +93,9 @@ static void on_signal(uv_signal_t *h, int signum)
     m->stopping = true;
     minik_log_info("shutting down", "signal", strsignal(signum), NULL);
     minik_agent_shutdown(m->agent, NULL, NULL); /* its containers keep running */
+    /* The controllers stop before the store closes; their writes in flight still finish. */
+    minik_controllers_free(m->ctl);
+    m->ctl = NULL;
     minik_apiserver_shutdown(m->api, stopped, m);
 }
 
@@ -118,10 +129,12 @@ int minik_cmd_server(int argc, char **argv)
     cleanup_error minik_error_t *err = NULL;
     cleanup_free char *host = NULL;
     int port = 0;
-    int64_t idle_ms = 0, header_ms = 0, retention = 0;
+    int64_t idle_ms = 0, header_ms = 0, retention = 0, grace_ms = 0, eviction_ms = 0;
     if (parse_listen(listen_addr, &host, &port, &err) < 0 ||
         minik_str_to_duration_ms(idle_timeout, &idle_ms, "--idle-timeout", &err) < 0 ||
         minik_str_to_duration_ms(header_timeout, &header_ms, "--header-timeout", &err) < 0 ||
+        minik_str_to_duration_ms(node_grace, &grace_ms, "--node-grace-period", &err) < 0 ||
+        minik_str_to_duration_ms(pod_eviction, &eviction_ms, "--pod-eviction-timeout", &err) < 0 ||
         (event_retention && minik_str_to_i64(event_retention, 1, INT64_MAX, &retention,
                                              "--event-retention", &err) < 0)) {
         fprintf(stderr, "error: %s\n", err->msg);
@@ -150,6 +163,18 @@ int minik_cmd_server(int argc, char **argv)
     };
     if (minik_apiserver_start(&m.loop, &opts, &m.api, &err) < 0) {
         /* Let handles closed on the failure path finish. */
+        uv_run(&m.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&m.loop);
+        return minik_cli_fail(err);
+    }
+    minik_controllers_opts_t copts = {.node_grace_ms = grace_ms > 0 ? (uint64_t)grace_ms : 1,
+                                      .pod_eviction_ms =
+                                          eviction_ms > 0 ? (uint64_t)eviction_ms : 1};
+    if (minik_controllers_new(minik_apiserver_store(m.api), &m.loop, &copts, &m.ctl, &err) < 0 ||
+        minik_controllers_start(m.ctl, &err) < 0) {
+        /* A control plane without its controllers would accept Deployments it never runs. */
+        minik_controllers_free(m.ctl);
+        minik_apiserver_shutdown(m.api, NULL, NULL);
         uv_run(&m.loop, UV_RUN_DEFAULT);
         uv_loop_close(&m.loop);
         return minik_cli_fail(err);

@@ -21,5 +21,8 @@ const minik_command_t minik_commands[] = {
     {"oci", "Run OCI bundles (create, start, state, kill, delete, run)", minik_cmd_oci, false},
     {"shim", "Internal: per-container shim", minik_cmd_shim, true},
     {"image", "Pull, import, list and remove images on this node", minik_cmd_image, false},
+    {"rollout", "Manage a Deployment's rollout: status, history, undo, restart", minik_cmd_rollout,
+     false},
+    {"node", "Cordon, uncordon or drain a node", minik_cmd_node, false},
     {0},
 };

@@ -19,5 +19,7 @@ int minik_cmd_api_resources(int argc, char **argv);
 int minik_cmd_oci(int argc, char **argv);
 int minik_cmd_shim(int argc, char **argv);
 int minik_cmd_image(int argc, char **argv);
+int minik_cmd_rollout(int argc, char **argv);
+int minik_cmd_node(int argc, char **argv);
 
 #endif

@@ -53,21 +53,31 @@ static cJSON *ds_pod(const cJSON *ds, const char *ns, const char *name, const ch
     return pod;
 }
 
-/* Should a pod of this DaemonSet run on `node`? */
-static bool eligible(const minik_sched_pod_t *sp, const cJSON *node)
+/* Should a pod of this DaemonSet run on `node`? As Kubernetes' NodeShouldRunDaemonPod:
+ * a new pod needs every NoSchedule/NoExecute taint tolerated; a running one is kept as
+ * long as the NoExecute ones are (so an unreachable:NoSchedule taint does not evict it). */
+static bool eligible(const minik_sched_pod_t *sp, const cJSON *node, bool running)
 {
+    cJSON *copy = cJSON_Duplicate(node, 1);
+    cJSON *taints = (cJSON *)minik_ctl_get(copy, "spec.taints");
+    for (int i = cJSON_GetArraySize(taints) - 1; running && i >= 0; i--) {
+        const char *eff = minik_ctl_str(cJSON_GetArrayItem(taints, i), "effect");
+        if (!eff || strcmp(eff, "NoExecute") != 0)
+            cJSON_DeleteItemFromArray(taints, i);
+    }
     minik_sched_node_t *sn = NULL;
     minik_error_t *err = NULL;
-    if (minik_sched_node_new(node, true, &sn, &err) < 0) {
-        minik_error_free(err);
-        return false;
+    bool ok = false;
+    if (minik_sched_node_new(copy, true, &sn, &err) == 0) {
+        minik_sched_prefilter_t pf;
+        memset(&pf, 0, sizeof(pf));
+        minik_sched_reasons_t why = {0};
+        ok = minik_sched_filter_node_affinity(&pf, sp, sn, &why) &&
+             minik_sched_filter_taints(&pf, sp, sn, &why);
     }
-    minik_sched_prefilter_t pf;
-    memset(&pf, 0, sizeof(pf));
-    minik_sched_reasons_t why = {0};
-    bool ok = minik_sched_filter_node_affinity(&pf, sp, sn, &why) &&
-              minik_sched_filter_taints(&pf, sp, sn, &why);
+    minik_error_free(err);
     minik_sched_node_free(sn);
+    cJSON_Delete(copy);
     return ok;
 }
 
@@ -116,9 +126,16 @@ void minik_daemonset_sync(const char *key, void *ud)
     cJSON_ArrayForEach(node, nodes)
     {
         const char *nn = minik_ctl_str(node, "metadata.name");
-        bool want = !minik_ctl_terminating(node) && eligible(sp, node);
-        const cJSON *mine = NULL;
+        bool has_pod = false;
         const cJSON *p;
+        cJSON_ArrayForEach(p, pods)
+        {
+            const char *pn = minik_ctl_str(p, "spec.nodeName");
+            if (pn && strcmp(pn, nn) == 0 && minik_ctl_pod_active(p))
+                has_pod = true;
+        }
+        bool want = !minik_ctl_terminating(node) && eligible(sp, node, has_pod);
+        const cJSON *mine = NULL;
         cJSON_ArrayForEach(p, pods)
         {
             const char *pn = minik_ctl_str(p, "spec.nodeName");

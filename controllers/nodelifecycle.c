@@ -17,6 +17,7 @@ struct node_state {
     uint64_t not_ready_since;
     bool heartbeated; /* ever, since this server started */
     bool not_ready;   /* marked NotReady by us */
+    char *hb_seen;    /* last status.conditions[Ready].lastHeartbeatTime seen */
 };
 
 static node_state_t *find(const minik_nodes_t *nodes, const char *name)
@@ -46,6 +47,7 @@ static void forget(minik_nodes_t *nodes, const char *name)
         if (strcmp((*pp)->name, name) == 0) {
             node_state_t *n = *pp;
             *pp = n->next;
+            free(n->hb_seen);
             free(n->name);
             free(n);
             return;
@@ -58,6 +60,7 @@ void minik_nodes_clear(minik_nodes_t *nodes)
     while (nodes->head) {
         node_state_t *n = nodes->head;
         nodes->head = n->next;
+        free(n->hb_seen);
         free(n->name);
         free(n);
     }
@@ -160,16 +163,26 @@ void minik_nodes_observe(minik_controllers_t *c, minik_store_event_type_t type, 
         minik_nodes_arm(c);
         return;
     }
-    if (find(&c->nodes, name))
-        return;
     uint64_t now = uv_now(c->loop);
-    node_state_t *n = get(&c->nodes, name, now);
-    /* Tainted by an earlier run: NotReady until it heartbeats; the eviction clock starts
-     * over, since how long it was away is not known. */
-    if (has_unreachable_taint(node)) {
-        n->not_ready = true;
-        n->not_ready_since = now;
-        minik_wq_add(c->node_q, name);
+    node_state_t *n = find(&c->nodes, name);
+    if (!n) {
+        n = get(&c->nodes, name, now);
+        /* Tainted by an earlier run: NotReady until it heartbeats; the eviction clock
+         * starts over, since how long it was away is not known. */
+        if (has_unreachable_taint(node)) {
+            n->not_ready = true;
+            n->not_ready_since = now;
+            minik_wq_add(c->node_q, name);
+        }
+    }
+    /* A node that posts its status with a new Ready.lastHeartbeatTime (as a kubelet
+     * does) is heartbeating too; the in-process minik_nodes_heartbeat is the cheap path
+     * that writes nothing. */
+    const char *hb = minik_ctl_str(minik_ctl_condition(node, "Ready"), "lastHeartbeatTime");
+    if (hb && (!n->hb_seen || strcmp(n->hb_seen, hb) != 0)) {
+        free(n->hb_seen);
+        n->hb_seen = xstrdup(hb);
+        minik_nodes_heartbeat(&c->nodes, name, now);
     }
     minik_nodes_arm(c);
 }
@@ -213,8 +226,9 @@ static void evict_pods(minik_controllers_t *c, const char *name, bool all)
     {
         if (minik_ctl_terminating(p) || (!all && tolerates_unreachable(p)))
             continue;
-        minik_log_info("evicting pod from unreachable node", "node", name, "pod",
-                       minik_ctl_str(p, "metadata.name"), NULL);
+        minik_log_info(all ? "deleting pod of a deleted node"
+                           : "evicting pod from unreachable node",
+                       "node", name, "pod", minik_ctl_str(p, "metadata.name"), NULL);
         c->stats.evictions++;
         minik_ctl_delete(c, c->node_q, name, "Pod", minik_ctl_str(p, "metadata.namespace"),
                          minik_ctl_str(p, "metadata.name"), NULL);

@@ -15,6 +15,11 @@ const cJSON *minik_ctl_get(const cJSON *obj, const char *path)
 {
     const char *p = path;
     while (obj && *p) {
+        /* Annotation and label keys contain dots: a member named like the rest of the
+         * path wins over splitting it. */
+        const cJSON *whole = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, p) : NULL;
+        if (whole)
+            return whole;
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
         char part[128];

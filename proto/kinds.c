@@ -29,6 +29,12 @@ const minik_kind_t minik_kinds[] = {
      minik_schema_event, NULL, NULL},
     {"Deployment", "apps", "v1", "apps/v1", "deployments", "deployment", SHORT("deploy"), true,
      MINIK_NAME_DNS1123_SUBDOMAIN, minik_schema_deployment, NULL, NULL},
+    {"ReplicaSet", "apps", "v1", "apps/v1", "replicasets", "replicaset", SHORT("rs"), true,
+     MINIK_NAME_DNS1123_SUBDOMAIN, minik_schema_replicaset, NULL, NULL},
+    {"DaemonSet", "apps", "v1", "apps/v1", "daemonsets", "daemonset", SHORT("ds"), true,
+     MINIK_NAME_DNS1123_SUBDOMAIN, minik_schema_daemonset, NULL, NULL},
+    {"Job", "batch", "v1", "batch/v1", "jobs", "job", NO_SHORT, true, MINIK_NAME_DNS1123_SUBDOMAIN,
+     minik_schema_job, NULL, NULL},
     {NULL},
 };
 

@@ -61,6 +61,9 @@ extern const minik_field_t minik_schema_configmap[];
 extern const minik_field_t minik_schema_secret[];
 extern const minik_field_t minik_schema_event[];
 extern const minik_field_t minik_schema_deployment[];
+extern const minik_field_t minik_schema_replicaset[]; /* schema_workloads.c */
+extern const minik_field_t minik_schema_daemonset[];
+extern const minik_field_t minik_schema_job[];
 void minik_check_configmap(minik_vctx_t *c, const cJSON *cm);
 void minik_check_secret(minik_vctx_t *c, const cJSON *sec);
 

@@ -720,7 +720,8 @@ static void kinds_and_api_versions(void **state)
                  "\"extensions/v1beta1\"\n");
     assert_diags("apiVersion: v1\nkind: Ingress\nmetadata: {name: x}\n",
                  "app.yaml:2:7: kind: unsupported kind \"Ingress\" (minik supports Namespace, "
-                 "Node, Pod, Service, Endpoints, ConfigMap, Secret, Event, Deployment)\n");
+                 "Node, Pod, Service, Endpoints, ConfigMap, Secret, Event, Deployment, "
+                 "ReplicaSet, DaemonSet, Job)\n");
 }
 
 static void names_labels_and_namespaces(void **state)

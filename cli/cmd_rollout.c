@@ -1,0 +1,261 @@
+/* minik rollout status|history|undo|restart: kubectl's rollout verbs for Deployments,
+ * over the API (the rollout logic itself is in controllers/rollout.c). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/client_config.h"
+#include "cli/commands.h"
+#include "cli/printers.h"
+#include "cli/resources.h"
+#include "controllers/rollout.h"
+#include "lib/cleanup.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+static const char *to_revision;
+static const char *timeout = "0s";
+static bool no_watch;
+
+static const minik_cli_flag_t flags[] = {
+    {"to-revision", 0, MINIK_FLAG_STRING, &to_revision, "N",
+     "undo: the revision to roll back to (default: the previous one)"},
+    {"timeout", 0, MINIK_FLAG_STRING, &timeout, "DURATION",
+     "status: give up after this long (default 0s: wait for ever)"},
+    {"no-watch", 0, MINIK_FLAG_BOOL, &no_watch, NULL,
+     "status: print the current status once and exit (0 if rolled out, 1 otherwise)"},
+    MINIK_CLIENT_FLAG_ROWS,
+    {0},
+};
+
+static const minik_cli_spec_t spec = {
+    .usage = "minik rollout (status|history|undo|restart) (deploy/NAME | deploy NAME) [flags]",
+    .summary = "Manage the rollout of a Deployment",
+    .description =
+        "status   wait until the rollout finishes (exit 1 if its progress deadline passes)\n"
+        "history  list the revisions (ReplicaSets) kept for the Deployment\n"
+        "undo     roll back to the previous revision, or --to-revision N\n"
+        "restart  replace every pod (sets the kubectl.kubernetes.io/restartedAt template "
+        "annotation)\n"
+        "Example:\n  minik rollout undo deploy/web --to-revision=2",
+    .flags = flags,
+    .min_args = 2,
+    .max_args = 3,
+};
+
+typedef struct status_watch {
+    char *last;
+    int result; /* 1 done, -1 failed, 0 not yet */
+} status_watch_t;
+
+static int show_status(const cJSON *d, status_watch_t *w)
+{
+    char *msg = NULL;
+    int r = minik_rollout_status(d, &msg);
+    if (!w->last || strcmp(w->last, msg) != 0) {
+        if (r < 0)
+            fprintf(stderr, "error: %s\n", msg);
+        else
+            printf("%s\n", msg);
+        fflush(stdout);
+        free(w->last);
+        w->last = msg;
+    } else {
+        free(msg);
+    }
+    w->result = r;
+    return r;
+}
+
+static int on_event(const char *type, const cJSON *obj, void *ud)
+{
+    status_watch_t *w = ud;
+    if (strcmp(type, "DELETED") == 0) {
+        fprintf(stderr, "error: the deployment was deleted\n");
+        w->result = -1;
+        return 1;
+    }
+    if (strcmp(type, "ADDED") != 0 && strcmp(type, "MODIFIED") != 0)
+        return 0;
+    return show_status(obj, w) != 0 ? 1 : 0;
+}
+
+static int do_status(minik_client_t *c, const minik_resource_t *t, minik_error_t **err)
+{
+    cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
+                                                t->name, NULL, NULL);
+    cleanup_cjson cJSON *d = NULL;
+    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+        return -1;
+    status_watch_t w = {0};
+    int r = show_status(d, &w);
+    if (r != 0 || no_watch) {
+        free(w.last);
+        return r > 0 ? MINIK_EXIT_OK : MINIK_EXIT_ERROR;
+    }
+    int64_t ms = 0;
+    if (minik_str_to_duration_ms(timeout, &ms, "--timeout", err) < 0) {
+        free(w.last);
+        return -1;
+    }
+    minik_client_set_watch_timeout(c, (long)ms);
+    /* Watch the one object from the version just read: the server pushes each change. */
+    cleanup_free char *name_q = minik_client_escape(t->name);
+    cleanup_free char *query =
+        xasprintf("watch=1&fieldSelector=metadata.name%%3D%s&resourceVersion=%s", name_q,
+                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                      cJSON_GetObjectItemCaseSensitive(d, "metadata"), "resourceVersion")));
+    cleanup_free char *wpath = minik_client_path(t->kind->api_version, t->kind->plural, true,
+                                                 t->ns, NULL, NULL, query);
+    if (minik_client_watch(c, wpath, on_event, &w, err) < 0) {
+        free(w.last);
+        return -1;
+    }
+    free(w.last);
+    if (w.result == 0) {
+        fprintf(stderr, "error: timed out waiting for the condition\n");
+        return MINIK_EXIT_ERROR;
+    }
+    return w.result > 0 ? MINIK_EXIT_OK : MINIK_EXIT_ERROR;
+}
+
+static cJSON *list_rs(minik_client_t *c, const char *ns, minik_error_t **err)
+{
+    cleanup_free char *path =
+        minik_client_path("apps/v1", "replicasets", true, ns, NULL, NULL, NULL);
+    cJSON *list = NULL;
+    if (minik_client_json(c, "GET", path, NULL, NULL, &list, err) < 0)
+        return NULL;
+    cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(list, "items");
+    cJSON_Delete(list);
+    return items ? items : cJSON_CreateArray();
+}
+
+static int do_history(minik_client_t *c, const minik_resource_t *t, const char *ref,
+                      minik_error_t **err)
+{
+    cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
+                                                t->name, NULL, NULL);
+    cleanup_cjson cJSON *d = NULL;
+    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+        return -1;
+    cleanup_cjson cJSON *rss = list_rs(c, t->ns, err);
+    if (!rss)
+        return -1;
+    cleanup_cjson cJSON *owned = minik_rollout_owned_sorted(d, rss);
+    printf("%s\nREVISION  CHANGE-CAUSE\n", ref);
+    const cJSON *rs;
+    cJSON_ArrayForEach(rs, owned)
+    {
+        const cJSON *ann = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rs, "metadata"), "annotations");
+        const char *rev = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(ann, "deployment.kubernetes.io/revision"));
+        const char *cause =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ann, "kubernetes.io/change-cause"));
+        printf("%-9s %s\n", rev ? rev : "?", cause ? cause : "<none>");
+    }
+    printf("\n");
+    return MINIK_EXIT_OK;
+}
+
+static int do_undo(minik_client_t *c, const minik_resource_t *t, const char *ref,
+                   minik_error_t **err)
+{
+    int64_t rev = 0;
+    if (to_revision && minik_str_to_i64(to_revision, 0, INT64_MAX, &rev, "--to-revision", err) < 0)
+        return -1;
+    cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
+                                                t->name, NULL, NULL);
+    cleanup_cjson cJSON *d = NULL;
+    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+        return -1;
+    cleanup_cjson cJSON *rss = list_rs(c, t->ns, err);
+    if (!rss)
+        return -1;
+    cleanup_cjson cJSON *nd = NULL;
+    bool skipped = false;
+    if (minik_rollout_undo(d, rss, rev, &nd, &skipped, err) < 0)
+        return -1;
+    if (skipped) {
+        printf("%s skipped rollback (current template already matches revision %" PRId64 ")\n",
+               ref, rev);
+        return MINIK_EXIT_OK;
+    }
+    /* The read resourceVersion stays in nd: a concurrent change gets 409, not lost. */
+    if (minik_client_json(c, "PUT", path, NULL, nd, NULL, err) < 0)
+        return -1;
+    printf("%s rolled back\n", ref);
+    return MINIK_EXIT_OK;
+}
+
+static int do_restart(minik_client_t *c, const minik_resource_t *t, const char *ref,
+                      minik_error_t **err)
+{
+    cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
+                                                t->name, NULL, NULL);
+    cleanup_cjson cJSON *d = NULL;
+    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+        return -1;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "spec"),
+                                                      "paused"))) {
+        return minik_error_set(err, 0, "%s: can't restart paused deployment (run rollout resume first)",
+                               ref);
+    }
+    cleanup_cjson cJSON *nd = minik_rollout_restart(d, time(NULL));
+    if (minik_client_json(c, "PUT", path, NULL, nd, NULL, err) < 0)
+        return -1;
+    printf("%s restarted\n", ref);
+    return MINIK_EXIT_OK;
+}
+
+int minik_cmd_rollout(int argc, char **argv)
+{
+    int first = 0;
+    int r = minik_cli_parse(&spec, argc, argv, &first);
+    if (r != 0)
+        return minik_cli_parse_exit(r);
+    const char *sub = argv[first];
+    if (strcmp(sub, "status") != 0 && strcmp(sub, "history") != 0 && strcmp(sub, "undo") != 0 &&
+        strcmp(sub, "restart") != 0)
+        return minik_cli_usage_error(&spec, "unknown rollout command \"%s\" (want status, "
+                                            "history, undo or restart)",
+                                     sub);
+    cleanup_error minik_error_t *err = NULL;
+    minik_resource_list_t targets = {0};
+    if (minik_resources_from_args(argv + first + 1, argc - first - 1, true, &targets, &err) < 0)
+        return minik_cli_fail(err);
+    if (targets.n != 1) {
+        minik_resource_list_clear(&targets);
+        return minik_cli_usage_error(&spec, "expected one deployment");
+    }
+    cleanup_client minik_client_t *c = NULL;
+    cleanup_free char *ns = NULL;
+    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
+        minik_resources_resolve_namespaces(&targets, ns, false, &err) < 0) {
+        minik_resource_list_clear(&targets);
+        return minik_cli_fail(err);
+    }
+    const minik_resource_t *t = &targets.v[0];
+    cleanup_free char *ref = minik_object_ref(t->kind, t->name);
+    int rc;
+    if (strcmp(t->kind->kind, "Deployment") != 0) {
+        fprintf(stderr, "error: %s: rollout supports Deployments only\n", ref);
+        rc = MINIK_EXIT_ERROR;
+    } else if (strcmp(sub, "status") == 0) {
+        rc = do_status(c, t, &err);
+    } else if (strcmp(sub, "history") == 0) {
+        rc = do_history(c, t, ref, &err);
+    } else if (strcmp(sub, "undo") == 0) {
+        rc = do_undo(c, t, ref, &err);
+    } else {
+        rc = do_restart(c, t, ref, &err);
+    }
+    minik_resource_list_clear(&targets);
+    if (rc < 0)
+        return minik_cli_fail(err);
+    return rc;
+}
