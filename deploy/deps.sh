@@ -8,7 +8,7 @@ set -euo pipefail
 # What a node needs at run time.
 RUNTIME=(
     libuv1 libcjson1 libyaml-0-2 libsqlite3-0 libseccomp2 libssl3 libarchive13 libcurl4
-    libhttp-parser2.9 containernetworking-plugins nftables iproute2 ca-certificates
+    libhttp-parser2.9 containernetworking-plugins nftables iptables iproute2 ca-certificates
 )
 # What building needs.
 BUILD=(
