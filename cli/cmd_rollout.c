@@ -10,7 +10,7 @@
 #include "cli/client_config.h"
 #include "cli/commands.h"
 #include "cli/printers.h"
-#include "cli/resources.h"
+#include "cli/targets.h"
 #include "controllers/rollout.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
@@ -83,7 +83,7 @@ static int on_event(const char *type, const cJSON *obj, void *ud)
     return show_status(obj, w) != 0 ? 1 : 0;
 }
 
-static int do_status(minik_client_t *c, const minik_resource_t *t, minik_error_t **err)
+static int do_status(minik_client_t *c, const minik_target_t *t, minik_error_t **err)
 {
     cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
                                                 t->name, NULL, NULL);
@@ -134,7 +134,7 @@ static cJSON *list_rs(minik_client_t *c, const char *ns, minik_error_t **err)
     return items ? items : cJSON_CreateArray();
 }
 
-static int do_history(minik_client_t *c, const minik_resource_t *t, const char *ref,
+static int do_history(minik_client_t *c, const minik_target_t *t, const char *ref,
                       minik_error_t **err)
 {
     cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
@@ -162,7 +162,7 @@ static int do_history(minik_client_t *c, const minik_resource_t *t, const char *
     return MINIK_EXIT_OK;
 }
 
-static int do_undo(minik_client_t *c, const minik_resource_t *t, const char *ref,
+static int do_undo(minik_client_t *c, const minik_target_t *t, const char *ref,
                    minik_error_t **err)
 {
     int64_t rev = 0;
@@ -192,7 +192,7 @@ static int do_undo(minik_client_t *c, const minik_resource_t *t, const char *ref
     return MINIK_EXIT_OK;
 }
 
-static int do_restart(minik_client_t *c, const minik_resource_t *t, const char *ref,
+static int do_restart(minik_client_t *c, const minik_target_t *t, const char *ref,
                       minik_error_t **err)
 {
     cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
@@ -225,21 +225,21 @@ int minik_cmd_rollout(int argc, char **argv)
                                             "history, undo or restart)",
                                      sub);
     cleanup_error minik_error_t *err = NULL;
-    minik_resource_list_t targets = {0};
-    if (minik_resources_from_args(argv + first + 1, argc - first - 1, true, &targets, &err) < 0)
+    minik_target_list_t targets = {0};
+    if (minik_targets_from_args(argv + first + 1, argc - first - 1, true, &targets, &err) < 0)
         return minik_cli_fail(err);
     if (targets.n != 1) {
-        minik_resource_list_clear(&targets);
+        minik_target_list_clear(&targets);
         return minik_cli_usage_error(&spec, "expected one deployment");
     }
     cleanup_client minik_client_t *c = NULL;
     cleanup_free char *ns = NULL;
     if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_resources_resolve_namespaces(&targets, ns, false, &err) < 0) {
-        minik_resource_list_clear(&targets);
+        minik_targets_resolve_namespaces(&targets, ns, false, &err) < 0) {
+        minik_target_list_clear(&targets);
         return minik_cli_fail(err);
     }
-    const minik_resource_t *t = &targets.v[0];
+    const minik_target_t *t = &targets.v[0];
     cleanup_free char *ref = minik_object_ref(t->kind, t->name);
     int rc;
     if (strcmp(t->kind->kind, "Deployment") != 0) {
@@ -254,7 +254,7 @@ int minik_cmd_rollout(int argc, char **argv)
     } else {
         rc = do_restart(c, t, ref, &err);
     }
-    minik_resource_list_clear(&targets);
+    minik_target_list_clear(&targets);
     if (rc < 0)
         return minik_cli_fail(err);
     return rc;
