@@ -8,6 +8,7 @@
 #include "agent/agent.h"
 #include "apiserver/apiserver.h"
 #include "controllers/controllers.h"
+#include "scheduler/scheduler.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/cleanup.h"
@@ -73,6 +74,7 @@ typedef struct server_main {
     minik_apiserver_t *api;
     minik_agent_t *agent;
     minik_controllers_t *ctl;
+    minik_scheduler_t *sched;
     bool stopping;
 } server_main_t;
 
@@ -96,6 +98,8 @@ static void on_signal(uv_signal_t *h, int signum)
     /* The controllers stop before the store closes; their writes in flight still finish. */
     minik_controllers_free(m->ctl);
     m->ctl = NULL;
+    minik_scheduler_free(m->sched);
+    m->sched = NULL;
     minik_apiserver_shutdown(m->api, stopped, m);
 }
 
@@ -173,6 +177,16 @@ int minik_cmd_server(int argc, char **argv)
     if (minik_controllers_new(minik_apiserver_store(m.api), &m.loop, &copts, &m.ctl, &err) < 0 ||
         minik_controllers_start(m.ctl, &err) < 0) {
         /* A control plane without its controllers would accept Deployments it never runs. */
+        minik_controllers_free(m.ctl);
+        minik_apiserver_shutdown(m.api, NULL, NULL);
+        uv_run(&m.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&m.loop);
+        return minik_cli_fail(err);
+    }
+    /* Without a scheduler every pod would stay Pending: the server places pods itself. */
+    if (minik_scheduler_new(minik_apiserver_store(m.api), &m.loop, NULL, &m.sched, &err) < 0 ||
+        minik_scheduler_start(m.sched, &err) < 0) {
+        minik_scheduler_free(m.sched);
         minik_controllers_free(m.ctl);
         minik_apiserver_shutdown(m.api, NULL, NULL);
         uv_run(&m.loop, UV_RUN_DEFAULT);
