@@ -66,8 +66,9 @@ static int set_unschedulable(minik_client_t *c, const char *name, bool on, minik
 static const char *controller_kind(const cJSON *pod)
 {
     const cJSON *ref;
-    cJSON_ArrayForEach(ref, cJSON_GetObjectItemCaseSensitive(
-                                cJSON_GetObjectItemCaseSensitive(pod, "metadata"), "ownerReferences"))
+    cJSON_ArrayForEach(
+        ref, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pod, "metadata"),
+                                              "ownerReferences"))
     {
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")))
             return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "kind"));
@@ -99,8 +100,8 @@ static int drain(minik_client_t *c, const char *name, minik_error_t **err)
         }
     }
     if (bare)
-        return minik_error_set(err, 0, "node/%s: %d pod(s) have no controller (use --force)",
-                               name, bare);
+        return minik_error_set(err, 0, "node/%s: %d pod(s) have no controller (use --force)", name,
+                               bare);
     cJSON_ArrayForEach(p, items)
     {
         const char *kind = controller_kind(p);
@@ -132,8 +133,9 @@ int minik_cmd_node(int argc, char **argv)
         return minik_cli_parse_exit(r);
     const char *sub = argv[first], *name = argv[first + 1];
     if (strcmp(sub, "cordon") != 0 && strcmp(sub, "uncordon") != 0 && strcmp(sub, "drain") != 0)
-        return minik_cli_usage_error(&spec, "unknown node command \"%s\" (want cordon, uncordon "
-                                            "or drain)",
+        return minik_cli_usage_error(&spec,
+                                     "unknown node command \"%s\" (want cordon, uncordon "
+                                     "or drain)",
                                      sub);
     cleanup_error minik_error_t *err = NULL;
     cleanup_client minik_client_t *c = NULL;

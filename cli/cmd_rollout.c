@@ -85,8 +85,8 @@ static int on_event(const char *type, const cJSON *obj, void *ud)
 
 static int do_status(minik_client_t *c, const minik_target_t *t, minik_error_t **err)
 {
-    cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
-                                                t->name, NULL, NULL);
+    cleanup_free char *path =
+        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
     cleanup_cjson cJSON *d = NULL;
     if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
         return -1;
@@ -108,8 +108,8 @@ static int do_status(minik_client_t *c, const minik_target_t *t, minik_error_t *
         xasprintf("watch=1&fieldSelector=metadata.name%%3D%s&resourceVersion=%s", name_q,
                   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                       cJSON_GetObjectItemCaseSensitive(d, "metadata"), "resourceVersion")));
-    cleanup_free char *wpath = minik_client_path(t->kind->api_version, t->kind->plural, true,
-                                                 t->ns, NULL, NULL, query);
+    cleanup_free char *wpath =
+        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, NULL, NULL, query);
     if (minik_client_watch(c, wpath, on_event, &w, err) < 0) {
         free(w.last);
         return -1;
@@ -137,8 +137,8 @@ static cJSON *list_rs(minik_client_t *c, const char *ns, minik_error_t **err)
 static int do_history(minik_client_t *c, const minik_target_t *t, const char *ref,
                       minik_error_t **err)
 {
-    cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
-                                                t->name, NULL, NULL);
+    cleanup_free char *path =
+        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
     cleanup_cjson cJSON *d = NULL;
     if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
         return -1;
@@ -154,22 +154,21 @@ static int do_history(minik_client_t *c, const minik_target_t *t, const char *re
             cJSON_GetObjectItemCaseSensitive(rs, "metadata"), "annotations");
         const char *rev = cJSON_GetStringValue(
             cJSON_GetObjectItemCaseSensitive(ann, "deployment.kubernetes.io/revision"));
-        const char *cause =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ann, "kubernetes.io/change-cause"));
+        const char *cause = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(ann, "kubernetes.io/change-cause"));
         printf("%-9s %s\n", rev ? rev : "?", cause ? cause : "<none>");
     }
     printf("\n");
     return MINIK_EXIT_OK;
 }
 
-static int do_undo(minik_client_t *c, const minik_target_t *t, const char *ref,
-                   minik_error_t **err)
+static int do_undo(minik_client_t *c, const minik_target_t *t, const char *ref, minik_error_t **err)
 {
     int64_t rev = 0;
     if (to_revision && minik_str_to_i64(to_revision, 0, INT64_MAX, &rev, "--to-revision", err) < 0)
         return -1;
-    cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
-                                                t->name, NULL, NULL);
+    cleanup_free char *path =
+        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
     cleanup_cjson cJSON *d = NULL;
     if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
         return -1;
@@ -181,8 +180,8 @@ static int do_undo(minik_client_t *c, const minik_target_t *t, const char *ref,
     if (minik_rollout_undo(d, rss, rev, &nd, &skipped, err) < 0)
         return -1;
     if (skipped) {
-        printf("%s skipped rollback (current template already matches revision %" PRId64 ")\n",
-               ref, rev);
+        printf("%s skipped rollback (current template already matches revision %" PRId64 ")\n", ref,
+               rev);
         return MINIK_EXIT_OK;
     }
     /* The read resourceVersion stays in nd: a concurrent change gets 409, not lost. */
@@ -195,15 +194,15 @@ static int do_undo(minik_client_t *c, const minik_target_t *t, const char *ref,
 static int do_restart(minik_client_t *c, const minik_target_t *t, const char *ref,
                       minik_error_t **err)
 {
-    cleanup_free char *path = minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns,
-                                                t->name, NULL, NULL);
+    cleanup_free char *path =
+        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
     cleanup_cjson cJSON *d = NULL;
     if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
         return -1;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "spec"),
                                                       "paused"))) {
-        return minik_error_set(err, 0, "%s: can't restart paused deployment (run rollout resume first)",
-                               ref);
+        return minik_error_set(
+            err, 0, "%s: can't restart paused deployment (run rollout resume first)", ref);
     }
     cleanup_cjson cJSON *nd = minik_rollout_restart(d, time(NULL));
     if (minik_client_json(c, "PUT", path, NULL, nd, NULL, err) < 0)
@@ -221,8 +220,9 @@ int minik_cmd_rollout(int argc, char **argv)
     const char *sub = argv[first];
     if (strcmp(sub, "status") != 0 && strcmp(sub, "history") != 0 && strcmp(sub, "undo") != 0 &&
         strcmp(sub, "restart") != 0)
-        return minik_cli_usage_error(&spec, "unknown rollout command \"%s\" (want status, "
-                                            "history, undo or restart)",
+        return minik_cli_usage_error(&spec,
+                                     "unknown rollout command \"%s\" (want status, "
+                                     "history, undo or restart)",
                                      sub);
     cleanup_error minik_error_t *err = NULL;
     minik_target_list_t targets = {0};

@@ -8,6 +8,7 @@
 #include "agent/agent.h"
 #include "apiserver/apiserver.h"
 #include "controllers/controllers.h"
+#include "controllers/nodelifecycle.h"
 #include "scheduler/scheduler.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -87,6 +88,16 @@ static void stopped(void *ud)
     minik_log_info("server stopped", NULL);
 }
 
+/* Agents' heartbeats (POST .../nodes/NAME/heartbeat) go to the node lifecycle's table in
+ * memory; without this every node turns NotReady after the grace period and its pods are
+ * evicted. */
+static void on_heartbeat(const char *node, void *ud)
+{
+    server_main_t *m = ud;
+    if (m->ctl)
+        minik_nodes_heartbeat(minik_controllers_nodes(m->ctl), node, uv_now(&m->loop));
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     server_main_t *m = h->data;
@@ -96,6 +107,7 @@ static void on_signal(uv_signal_t *h, int signum)
     minik_log_info("shutting down", "signal", strsignal(signum), NULL);
     minik_agent_shutdown(m->agent, NULL, NULL); /* its containers keep running */
     /* The controllers stop before the store closes; their writes in flight still finish. */
+    minik_apiserver_set_heartbeat_fn(m->api, NULL, NULL);
     minik_controllers_free(m->ctl);
     m->ctl = NULL;
     minik_scheduler_free(m->sched);
@@ -183,6 +195,7 @@ int minik_cmd_server(int argc, char **argv)
         uv_loop_close(&m.loop);
         return minik_cli_fail(err);
     }
+    minik_apiserver_set_heartbeat_fn(m.api, on_heartbeat, &m);
     /* Without a scheduler every pod would stay Pending: the server places pods itself. */
     if (minik_scheduler_new(minik_apiserver_store(m.api), &m.loop, NULL, &m.sched, &err) < 0 ||
         minik_scheduler_start(m.sched, &err) < 0) {
