@@ -52,9 +52,18 @@ kc() { in_ns node1 env MINIK_CONFIG="$dir/node1/admin.conf" "$minik" "$@"; }
 spawn() { # spawn NODE CMD...
     local n=$1
     shift
-    setsid nsenter --net="/run/netns/$(ns_of "$n")" unshare --uts sh -c 'hostname "$0"; exec "$@"' "$n" "$@" \
-        >"$dir/$n.log" 2>&1 </dev/null &
-    echo $! >"$(pidfile "$n")"
+    local pf
+    pf=$(pidfile "$n")
+    rm -f "$pf"
+    # The process writes its own pid (setsid may fork) and drops inherited descriptors.
+    setsid nsenter --net="/run/netns/$(ns_of "$n")" unshare --uts \
+        sh -c 'echo $$ >"$1"; hostname "$0"; shift; exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; exec "$@"' \
+        "$n" "$pf" "$@" >"$dir/$n.log" 2>&1 </dev/null &
+    local i
+    for i in $(seq 1 50); do
+        [ -s "$pf" ] && break
+        sleep 0.05
+    done
 }
 
 up() {
@@ -158,6 +167,14 @@ down() {
     for n in "${nodes[@]}"; do
         alive "$n" && kill -KILL "$(cat "$(pidfile "$n")")" 2>/dev/null || true
         kill_containers "$n"
+    done
+    # Helpers the server and agents forked (pod sandbox holders) carry their command line,
+    # with this simulation's data dirs in it: end exactly those.
+    local p
+    for p in /proc/[0-9]*; do
+        case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in
+        "$minik "*"--data-dir $dir/"*) kill -KILL "${p#/proc/}" 2>/dev/null || true ;;
+        esac
     done
     sleep 0.2
     local st cg m

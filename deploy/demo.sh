@@ -51,12 +51,18 @@ start() {
     [ -x "$minik" ] || die "$minik not built (run: make)"
     mkdir -p "$demo"
 
+    local i
     say "Starting minik server with its embedded agent (data in $data)"
     # --listen on loopback with port 0: the demo never exposes an API on the network and
     # never clashes with another server on 6443.
-    setsid "$minik" server --data-dir "$data" --listen 127.0.0.1:0 >"$log" 2>&1 </dev/null &
-    echo $! >"$pidfile"
-    local i
+    # The pid is written by the process itself (setsid may fork, so $! could be setsid's),
+    # and inherited descriptors are closed so no caller waits on the server's pipes.
+    setsid sh -c 'echo $$ >"$1"; shift; exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; exec "$@"' sh \
+        "$pidfile" "$minik" server --data-dir "$data" --listen 127.0.0.1:0 >"$log" 2>&1 </dev/null &
+    for i in $(seq 1 50); do
+        [ -s "$pidfile" ] && break
+        sleep 0.05
+    done
     for i in $(seq 1 100); do
         [ -f "$kubeconfig" ] && k get nodes >/dev/null 2>&1 && break
         server_running || { cat "$log" >&2; die "minik server exited (log above: $log)"; }
@@ -176,6 +182,13 @@ stop() {
         done
         [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null || true
     fi
+    # Helpers the server forked for pod sandboxes (they hold the pods' namespaces) carry the
+    # server's command line with this demo's data dir: end exactly those.
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "$minik server --data-dir $data --listen 127.0.0.1:0 " ] &&
+            kill -KILL "${p#/proc/}" 2>/dev/null || true
+    done
     # Containers outlive the agent by design; whatever is left is ended by its recorded pid.
     local st
     for st in "$data"/agent/oci/*/state.json; do

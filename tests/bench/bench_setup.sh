@@ -72,6 +72,8 @@ wait_ready() { # wait_ready KUBECONFIG N
         sleep 0.5
     done
     echo "bench_setup: $2 pods never became ready" >&2
+    MINIK_CONFIG=$1 "$minik" get pods,nodes -o wide >&2 || true
+    tail -n 30 "$work"/*.log >&2 || true
     return 1
 }
 

@@ -74,6 +74,9 @@ setup() {
             [ "$status" -ne 0 ]
         fi
     done
+    # Nothing the server forked (pod sandbox holders) survives either.
+    run bash -c "grep -l -- '--data-di[r]' /proc/[0-9]*/cmdline 2>/dev/null | xargs -r grep -l '$MINIK_DEMO_DIR/data' 2>/dev/null"
+    [ -z "$output" ]
     run grep -c " $MINIK_DEMO_DIR" /proc/self/mounts
     [ "$output" = 0 ]
     local cg

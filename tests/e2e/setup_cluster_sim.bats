@@ -56,6 +56,8 @@ sim() { bash "$REPO/deploy/cluster-sim.sh" "$@"; }
     [ ! -e "$CLUSTER_SIM_DIR" ]
     run bash -c "ip netns list | grep -c msim-$ns_tag"
     [ "$output" = 0 ]
+    run bash -c "grep -l -- '--data-di[r]' /proc/[0-9]*/cmdline 2>/dev/null | xargs -r grep -l '$CLUSTER_SIM_DIR/' 2>/dev/null"
+    [ -z "$output" ]
     run grep -c " $CLUSTER_SIM_DIR" /proc/self/mounts
     [ "$output" = 0 ]
     run sim status
