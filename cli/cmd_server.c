@@ -21,6 +21,7 @@
 static const char *data_dir = "/var/lib/minik";
 static const char *listen_addr = "0.0.0.0:6443";
 static bool no_agent;
+static bool no_scheduler;
 static bool insecure_http;
 static char **tls_sans;
 static const char *idle_timeout = "60s";
@@ -34,6 +35,8 @@ static const minik_cli_flag_t flags[] = {
      "state directory: state.db, tls/, admin.conf (default /var/lib/minik)"},
     {"listen", 0, MINIK_FLAG_STRING, &listen_addr, "HOST:PORT",
      "address to serve the API on (default 0.0.0.0:6443; port 0 picks a free one)"},
+    {"disable-scheduler", 0, MINIK_FLAG_BOOL, &no_scheduler, NULL,
+     "do not place pods (as k3s --disable-scheduler): for API-only servers and tests"},
     {"no-agent", 0, MINIK_FLAG_BOOL, &no_agent, NULL,
      "do not run the embedded node agent (by default this machine is also a node, with its "
      "state under DIR/agent)"},
@@ -197,8 +200,9 @@ int minik_cmd_server(int argc, char **argv)
     }
     minik_apiserver_set_heartbeat_fn(m.api, on_heartbeat, &m);
     /* Without a scheduler every pod would stay Pending: the server places pods itself. */
-    if (minik_scheduler_new(minik_apiserver_store(m.api), &m.loop, NULL, &m.sched, &err) < 0 ||
-        minik_scheduler_start(m.sched, &err) < 0) {
+    if (!no_scheduler &&
+        (minik_scheduler_new(minik_apiserver_store(m.api), &m.loop, NULL, &m.sched, &err) < 0 ||
+         minik_scheduler_start(m.sched, &err) < 0)) {
         minik_scheduler_free(m.sched);
         minik_controllers_free(m.ctl);
         minik_apiserver_shutdown(m.api, NULL, NULL);

@@ -85,7 +85,7 @@ load apiserver_helpers
     # Server-side Tables: the columns kubectl users know.
     [[ "$output" =~ NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE ]]
     [[ "$output" =~ pod/web-1\ +0/1\ +Pending\ +0\  ]]
-    [[ "$output" =~ deployment.apps/web\ +0/2\ +0\ +0\  ]]
+    [[ "$output" =~ deployment.apps/web\ +0/2\ +[02]\ +0\  ]]
     run kubectl --kubeconfig "$DATA/admin.conf" get pods -o wide --show-labels
     [ "$status" -eq 0 ]
     [[ "$output" =~ web-1.*\<none\>.*app=web ]]

@@ -226,7 +226,10 @@ static void node_authorizer(void **state)
                      MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "create", "/api/v1/namespaces/a/events", NULL), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "list", "/api/v1/namespaces/a/events", NULL), MINIK_AUTHZ_DENY);
-    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/secrets/s", NULL), MINIK_AUTHZ_DENY);
+    /* A bound node reads the Secrets/ConfigMaps its pods use, one by name (the agent's
+     * env and volumes); never a list. */
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/secrets/s", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "list", "/api/v1/namespaces/a/secrets", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/apis/apps/v1/deployments", NULL), MINIK_AUTHZ_DENY);
 }
 
