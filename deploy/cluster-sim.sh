@@ -172,7 +172,7 @@ down() {
     # with this simulation's data dirs in it: end exactly those.
     local p
     for p in /proc/[0-9]*; do
-        case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in
+        case "$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)" in
         "$minik "*"--data-dir $dir/"*) kill -KILL "${p#/proc/}" 2>/dev/null || true ;;
         esac
     done

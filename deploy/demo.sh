@@ -186,7 +186,7 @@ stop() {
     # server's command line with this demo's data dir: end exactly those.
     local p
     for p in /proc/[0-9]*; do
-        [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "$minik server --data-dir $data --listen 127.0.0.1:0 " ] &&
+        [ "$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)" = "$minik server --data-dir $data --listen 127.0.0.1:0 " ] &&
             kill -KILL "${p#/proc/}" 2>/dev/null || true
     done
     # Containers outlive the agent by design; whatever is left is ended by its recorded pid.
