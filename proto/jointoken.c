@@ -54,8 +54,9 @@ int minik_join_token_parse(const char *s, minik_join_token_t *out, minik_error_t
     if (strncmp(s, MINIK_JOIN_TOKEN_PREFIX, 3) == 0) {
         const char *sep = strstr(s, "::");
         if (!sep)
-            return minik_error_set(err, 0, "join token: missing \"::\" after the CA hash "
-                                           "(want K10<sha256>::<id>.<secret>)");
+            return minik_error_set(err, 0,
+                                   "join token: missing \"::\" after the CA hash "
+                                   "(want K10<sha256>::<id>.<secret>)");
         size_t hlen = (size_t)(sep - (s + 3));
         if (hlen != 64 || !all_hex(s + 3, 64))
             return minik_error_set(err, 0,
