@@ -159,13 +159,11 @@ uninstall:
 clean:
 	rm -rf build
 
-# The demo needs the server, the node agent and the image tools; until they exist it says
-# what it will do rather than pretending (see README "Status").
-demo demo-stop: all
-	@echo "make $@: not available yet. When the server and node agent land, 'make demo' will"
-	@echo "start 'minik server' with its embedded agent under .demo/, build a busybox demo image,"
-	@echo "apply deploy/examples/hello/, wait until it is Ready and fetch it through its Service;"
-	@echo "'make demo-stop' will remove everything it created."
-	@exit 1
+# A one-machine cluster with the hello app (deploy/demo.sh); demo-stop removes it all.
+demo: all
+	@bash deploy/demo.sh start
+
+demo-stop:
+	@bash deploy/demo.sh stop
 
 -include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)

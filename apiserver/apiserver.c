@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/jointoken.h"
 
 bool minik_apiserver_is_loopback(const char *host)
 {
@@ -166,6 +167,7 @@ static void server_free(minik_apiserver_t *s)
 {
     minik_netalloc_free(s->netalloc);
     minik_auth_free(s->auth);
+    free(s->ca_pem);
     minik_store_free(s->store);
     minik_metrics_free(s->metrics);
     SSL_CTX_free(s->tls);
@@ -224,8 +226,10 @@ int minik_apiserver_start(uv_loop_t *loop, const minik_apiserver_options_t *opts
     if (!opts->insecure_http) {
         cleanup_strv char **sans = minik_apiserver_cert_names(opts);
         if ((r = minik_pki_ensure(opts->data_dir, sans, &pki, err)) < 0 ||
-            (r = minik_tls_server_ctx_new(pki.server_cert, pki.server_key, &s->tls, err)) < 0)
+            (r = minik_tls_server_ctx_new(pki.server_cert, pki.server_key, &s->tls, err)) < 0 ||
+            (r = minik_file_read(pki.ca_cert, 1 << 20, &s->ca_pem, &s->ca_pem_len, err)) < 0)
             goto fail;
+        minik_join_ca_hash(s->ca_pem, s->ca_pem_len, s->ca_hash);
     }
     minik_http_server_options_t hopts = {
         .host = opts->host,

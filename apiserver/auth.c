@@ -2,6 +2,7 @@
 #include "apiserver/auth.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "lib/cleanup.h"
 #include "lib/log.h"
@@ -12,6 +13,8 @@ typedef struct token_entry {
     char hash[65];
     minik_role_t role;
     char node[254];
+    int64_t created, expires; /* unix seconds; 0: unset / never */
+    char description[256];
 } token_entry_t;
 
 struct minik_auth {
@@ -52,6 +55,13 @@ static token_entry_t *add_from_object(minik_auth_t *a, const cJSON *obj)
     e->role = strcmp(role, "admin") == 0 ? MINIK_ROLE_ADMIN : MINIK_ROLE_NODE;
     if (node)
         snprintf(e->node, sizeof(e->node), "%s", node);
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(spec, "expires");
+    const cJSON *cre = cJSON_GetObjectItemCaseSensitive(spec, "created");
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "description"));
+    e->expires = cJSON_IsNumber(exp) ? (int64_t)exp->valuedouble : 0;
+    e->created = cJSON_IsNumber(cre) ? (int64_t)cre->valuedouble : 0;
+    if (desc)
+        snprintf(e->description, sizeof(e->description), "%s", desc);
     return e;
 }
 
@@ -104,13 +114,106 @@ static cJSON *token_object(const token_entry_t *e)
     cJSON_AddStringToObject(spec, "sha256", e->hash);
     cJSON_AddStringToObject(spec, "role", role_name(e->role));
     cJSON_AddStringToObject(spec, "node", e->node);
+    if (e->created)
+        cJSON_AddNumberToObject(spec, "created", (double)e->created);
+    if (e->expires)
+        cJSON_AddNumberToObject(spec, "expires", (double)e->expires);
+    if (e->description[0])
+        cJSON_AddStringToObject(spec, "description", e->description);
     return o;
 }
 
+static int create_entry(minik_auth_t *a, token_entry_t e, char **token, minik_error_t **err);
+
 int minik_auth_create(minik_auth_t *a, minik_role_t role, char **token, minik_error_t **err)
 {
+    return create_entry(a, (token_entry_t){.role = role}, token, err);
+}
+
+int minik_auth_create_join(minik_auth_t *a, int64_t ttl_s, const char *description, char **token,
+                           minik_error_t **err)
+{
+    token_entry_t e = {.role = MINIK_ROLE_NODE, .created = (int64_t)time(NULL)};
+    if (ttl_s > 0)
+        e.expires = e.created + ttl_s;
+    if (description)
+        snprintf(e.description, sizeof(e.description), "%s", description);
+    return create_entry(a, e, token, err);
+}
+
+static void rfc3339(int64_t t, char out[32])
+{
+    out[0] = '\0';
+    if (!t)
+        return;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int minik_auth_list(minik_auth_t *a, cJSON **out, minik_error_t **err)
+{
+    /* From the store, not the table: tokens made by another process sharing it count. */
+    cleanup_cjson cJSON *items = NULL;
+    if (minik_store_list(a->store, MINIK_TOKEN_KIND, NULL, NULL, NULL, &items, NULL, err) < 0)
+        return minik_error_wrap(err, "list tokens");
+    cJSON *arr = cJSON_CreateArray();
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        token_entry_t *e = add_from_object(a, it);
+        if (!e)
+            continue;
+        char c[32], x[32];
+        rfc3339(e->created, c);
+        rfc3339(e->expires, x);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", e->id);
+        cJSON_AddStringToObject(o, "role", role_name(e->role));
+        cJSON_AddStringToObject(o, "node", e->node);
+        cJSON_AddStringToObject(o, "description", e->description);
+        cJSON_AddStringToObject(o, "created", c);
+        cJSON_AddStringToObject(o, "expires", x);
+        cJSON_AddItemToArray(arr, o);
+    }
+    *out = arr;
+    return 0;
+}
+
+int minik_auth_delete(minik_auth_t *a, const char *id, minik_error_t **err)
+{
+    char tid[MINIK_TOKEN_ID_LEN + 1];
+    char probe[MINIK_TOKEN_ID_LEN + 1 + MINIK_TOKEN_SECRET_LEN + 1];
+    /* Reuse the token syntax check on "<id>.<zeros>" so a bad id gets a clear 400. */
+    snprintf(probe, sizeof(probe), "%.*s.%0*d", MINIK_TOKEN_ID_LEN, id, MINIK_TOKEN_SECRET_LEN, 0);
+    if (strlen(id) != MINIK_TOKEN_ID_LEN || !minik_token_parse(probe, tid))
+        return minik_error_set_code(err, 400, 0,
+                                    "token id \"%s\" is not 8 lower-case hex characters", id);
+    char name[32];
+    snprintf(name, sizeof(name), "token-%s", tid);
+    cleanup_cjson cJSON *obj = NULL;
+    if (minik_store_get(a->store, MINIK_TOKEN_KIND, "", name, &obj, err) < 0)
+        return minik_error_set_code(err, 404, 0, "token %s not found", tid);
+    const token_entry_t *e = add_from_object(a, obj);
+    if (e && e->role == MINIK_ROLE_ADMIN)
+        return minik_error_set_code(err, 403, 0,
+                                    "token %s is the admin token; it cannot be deleted", tid);
+    if (minik_store_delete(a->store, MINIK_TOKEN_KIND, "", name, NULL, NULL, err) < 0)
+        return minik_error_wrap(err, "delete token %s", tid);
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->items[i].id, tid) == 0) {
+            a->items[i] = a->items[--a->n];
+            break;
+        }
+    minik_log_info("token deleted", "token", tid, NULL);
+    return 0;
+}
+
+static int create_entry(minik_auth_t *a, token_entry_t e, char **token, minik_error_t **err)
+{
+    minik_role_t role = e.role;
     cleanup_free char *tok = minik_token_generate();
-    token_entry_t e = {.role = role};
     minik_token_parse(tok, e.id);
     minik_token_hash(tok, e.hash);
     cleanup_cjson cJSON *obj = token_object(&e);
@@ -152,6 +255,17 @@ int minik_auth_authenticate(minik_auth_t *a, const char *header, minik_identity_
     minik_token_hash(tok, hash);
     if (!e || !minik_token_hash_equal(hash, e->hash))
         return minik_error_set_code(err, 401, 0, "Unauthorized: invalid bearer token");
+    /* Expiry bounds the join window: a token not yet bound to a node is refused after it;
+     * one that joined a node stays that node's credential until `minik token delete`. */
+    if (e->role == MINIK_ROLE_NODE && !e->node[0] && e->expires &&
+        (int64_t)time(NULL) >= e->expires) {
+        char x[32];
+        rfc3339(e->expires, x);
+        return minik_error_set_code(err, 401, 0,
+                                    "Unauthorized: token %s expired at %s (make a new one with "
+                                    "minik token create)",
+                                    e->id, x);
+    }
     memset(id, 0, sizeof(*id));
     id->role = e->role;
     memcpy(id->id, e->id, sizeof(id->id));

@@ -13,6 +13,7 @@
 #define MINIK_APISERVER_AUTH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -62,6 +63,18 @@ bool minik_auth_has_admin(const minik_auth_t *a);
 /* Create and persist a token of `role`; *token receives the plain token (caller frees),
  * shown once and never stored. */
 int minik_auth_create(minik_auth_t *a, minik_role_t role, char **token, minik_error_t **err);
+/* Create a node-join token: `ttl_s` > 0 makes it unusable for joining after that many
+ * seconds (0: no expiry); `description` (may be NULL) is shown by `minik token list`.
+ * Expiry limits when a token may join a node: once bound to its node, the token is that
+ * node's credential until deleted. */
+int minik_auth_create_join(minik_auth_t *a, int64_t ttl_s, const char *description, char **token,
+                           minik_error_t **err);
+/* The token objects as a JSON array of {id, role, node, description, created, expires}
+ * (times in RFC 3339, "" when unset); never hashes. */
+int minik_auth_list(minik_auth_t *a, cJSON **out, minik_error_t **err);
+/* Revoke a node token by id (404 if unknown; 403 for the admin token). A node bound to it
+ * is refused from its next request on. */
+int minik_auth_delete(minik_auth_t *a, const char *id, minik_error_t **err);
 /* Authenticate an Authorization header value. Returns 0 and fills *id, or < 0 (401). A
  * token unknown to the in-memory table is looked up in the store once, so tokens written
  * by another process sharing the database are picked up. */

@@ -10,6 +10,7 @@
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/jointoken.h"
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
 {
@@ -65,7 +66,9 @@ const char *minik_token_from_header(const char *header)
     header += 7;
     while (*header == ' ')
         header++;
-    return *header ? header : NULL;
+    /* A whole join token (K10<ca-hash>::<id>.<secret>) works as a bearer too. */
+    header = minik_join_token_bearer(header);
+    return header && *header ? header : NULL;
 }
 
 bool minik_token_hash_equal(const char *a, const char *b)

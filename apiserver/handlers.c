@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/jointoken.h"
 
 #define MAX_UPDATE_ATTEMPTS 8
 
@@ -1030,21 +1031,67 @@ static bool is_watch(const char *query, bool *bad)
 
 static void handle_metrics(api_call_t *c);
 
-/* POST /apis/minik.io/v1/tokens: a new node-join token, shown once (only its hash is
- * kept). Admins only. */
+/* /apis/minik.io/v1/tokens, admins only: POST makes a node-join token, shown once (only
+ * its hash is kept), optionally with {"ttlSeconds": N, "description": "..."}; GET lists
+ * them (never a secret or hash); DELETE .../tokens/{id} revokes one. */
 static void handle_tokens(api_call_t *c)
 {
     if (c->id.role != MINIK_ROLE_ADMIN) {
-        minik_api_respond_error(c, 403, "only admins may create tokens");
+        minik_api_respond_error(c, 403, "only admins may manage tokens");
         return;
     }
-    if (strcmp(c->req->method, "POST") != 0) {
-        minik_api_respond_error(c, 405, "tokens can only be created (POST)");
+    minik_error_t *err = NULL;
+    const char *m = c->req->method;
+    if (strcmp(m, "GET") == 0 && !c->route.name) {
+        cleanup_cjson cJSON *items = NULL;
+        if (minik_auth_list(c->srv->auth, &items, &err) < 0) {
+            minik_api_respond_err(c, err);
+            return;
+        }
+        cleanup_cjson cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "apiVersion", "minik.io/v1");
+        cJSON_AddStringToObject(out, "kind", "TokenList");
+        cJSON_AddItemToObject(out, "items", steal_pointer(&items));
+        minik_api_respond_json(c, 200, out);
         return;
+    }
+    if (strcmp(m, "DELETE") == 0 && c->route.name) {
+        if (minik_auth_delete(c->srv->auth, c->route.name, &err) < 0) {
+            minik_api_respond_err(c, err);
+            return;
+        }
+        cleanup_cjson cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "apiVersion", "v1");
+        cJSON_AddStringToObject(out, "kind", "Status");
+        cJSON_AddStringToObject(out, "status", "Success");
+        minik_api_respond_json(c, 200, out);
+        return;
+    }
+    if (strcmp(m, "POST") != 0 || c->route.name) {
+        minik_api_respond_error(c, 405,
+                                "tokens: POST creates, GET lists, DELETE .../tokens/ID revokes");
+        return;
+    }
+    int64_t ttl = 0;
+    const char *desc = NULL;
+    cleanup_cjson cJSON *body = NULL;
+    if (c->req->body.len > 0) {
+        body = cJSON_ParseWithLength(c->req->body.data, c->req->body.len);
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(body, "ttlSeconds");
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(body, "description");
+        if (!cJSON_IsObject(body) ||
+            (t && (!cJSON_IsNumber(t) || t->valuedouble < 0 || t->valuedouble > 1e10)) ||
+            (d && (!cJSON_IsString(d) || strlen(d->valuestring) > 255))) {
+            minik_api_respond_error(c, 400,
+                                    "token request: want {\"ttlSeconds\": N >= 0, "
+                                    "\"description\": \"at most 255 characters\"}");
+            return;
+        }
+        ttl = t ? (int64_t)t->valuedouble : 0;
+        desc = d ? d->valuestring : NULL;
     }
     char *token = NULL;
-    minik_error_t *err = NULL;
-    if (minik_auth_create(c->srv->auth, MINIK_ROLE_NODE, &token, &err) < 0) {
+    if (minik_auth_create_join(c->srv->auth, ttl, desc, &token, &err) < 0) {
         minik_api_respond_err(c, err);
         return;
     }
@@ -1052,7 +1099,14 @@ static void handle_tokens(api_call_t *c)
     cJSON_AddStringToObject(out, "apiVersion", "minik.io/v1");
     cJSON_AddStringToObject(out, "kind", "Token");
     cJSON_AddStringToObject(out, "role", "node");
-    cJSON_AddStringToObject(out, "token", token);
+    /* With TLS the token carries the CA's hash so a joining agent can check the server
+     * before it sends the secret; over plain HTTP there is no CA to pin. */
+    if (c->srv->ca_pem) {
+        cleanup_free char *join = minik_join_token_format(c->srv->ca_hash, token);
+        cJSON_AddStringToObject(out, "token", join);
+    } else {
+        cJSON_AddStringToObject(out, "token", token);
+    }
     free(token);
     minik_api_respond_json(c, 201, out);
 }
@@ -1162,6 +1216,17 @@ void minik_api_on_request(minik_http_request_t *req, void *ud)
             minik_http_respond(req, 503, "text/plain", "shutting down", 13, NULL);
         else
             minik_http_respond(req, 200, "text/plain", "ok", 2, NULL);
+        minik_api_call_free(c);
+        return;
+    case MINIK_ROUTE_CACERTS:
+        /* The CA certificate is public; a joining agent fetches it before trusting the
+         * server, and checks it against the hash in its join token. */
+        req->metric_resource = "cacerts";
+        if (srv->ca_pem)
+            minik_http_respond(req, 200, "application/x-pem-file", srv->ca_pem, srv->ca_pem_len,
+                               NULL);
+        else
+            minik_http_respond(req, 404, "text/plain", "no CA: plain HTTP", 17, NULL);
         minik_api_call_free(c);
         return;
     case MINIK_ROUTE_VERSION:

@@ -28,6 +28,11 @@ struct minik_apiserver {
     minik_auth_t *auth;
     minik_http_server_t *http;
     SSL_CTX *tls;
+    /* The cluster CA as served at /cacerts and hashed into join tokens ("K10<sha256>::");
+     * NULL with --insecure-http. */
+    char *ca_pem;
+    size_t ca_pem_len;
+    char ca_hash[65];
     minik_metrics_t *metrics;
     minik_netalloc_t *netalloc; /* pod CIDRs, ClusterIPs, NodePorts */
     api_watch_t *watches;       /* open watch streams (doubly linked) */

@@ -90,7 +90,7 @@ int minik_route_parse(const char *path, minik_route_t *out, minik_error_t **err)
         } fixed[] = {{"healthz", MINIK_ROUTE_HEALTHZ}, {"livez", MINIK_ROUTE_HEALTHZ},
                      {"readyz", MINIK_ROUTE_READYZ},   {"version", MINIK_ROUTE_VERSION},
                      {"metrics", MINIK_ROUTE_METRICS}, {"api", MINIK_ROUTE_API_VERSIONS},
-                     {"apis", MINIK_ROUTE_API_GROUPS}};
+                     {"apis", MINIK_ROUTE_API_GROUPS}, {"cacerts", MINIK_ROUTE_CACERTS}};
         for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
             if (strcmp(segs[0], fixed[i].p) == 0) {
                 out->type = fixed[i].t;
@@ -143,6 +143,12 @@ int minik_route_parse(const char *path, minik_route_t *out, minik_error_t **err)
     if (n == 4 && strcmp(out->group, "minik.io") == 0 && strcmp(out->version, "v1") == 0 &&
         strcmp(segs[3], "tokens") == 0) {
         out->type = MINIK_ROUTE_TOKENS;
+        goto out;
+    }
+    if (n == 5 && strcmp(out->group, "minik.io") == 0 && strcmp(out->version, "v1") == 0 &&
+        strcmp(segs[3], "tokens") == 0) {
+        out->type = MINIK_ROUTE_TOKENS;
+        out->name = xstrdup(segs[4]); /* a token id; checked by the handler */
         goto out;
     }
     if (n == 6 && strcmp(out->group, "minik.io") == 0 && strcmp(out->version, "v1") == 0 &&

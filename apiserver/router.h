@@ -25,7 +25,8 @@ typedef enum minik_route_type {
     MINIK_ROUTE_API_GROUP,     /* /apis/{group} */
     MINIK_ROUTE_RESOURCE_LIST, /* /api/v1, /apis/{g}/{v} */
     MINIK_ROUTE_RESOURCE,      /* a collection, object or subresource */
-    MINIK_ROUTE_TOKENS,        /* /apis/minik.io/v1/tokens: POST makes a node token */
+    MINIK_ROUTE_TOKENS,        /* /apis/minik.io/v1/tokens[/{id}]: node-join tokens */
+    MINIK_ROUTE_CACERTS,       /* /cacerts: the cluster CA (PEM), unauthenticated */
     MINIK_ROUTE_HEARTBEAT,     /* /apis/minik.io/v1/nodes/{name}/heartbeat (in memory) */
     MINIK_ROUTE_OPENAPI_ROOT,  /* /openapi/v3 */
     MINIK_ROUTE_OPENAPI_GV,    /* /openapi/v3/api/v1, /openapi/v3/apis/{g}/{v} */

@@ -14,8 +14,10 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/client.h"
+#include "proto/jointoken.h"
 
-static const char *server_url, *token, *ca_file, *kubeconfig, *node_name, *node_ip;
+static const char *server_url, *token, *token_file, *ca_file, *kubeconfig, *node_name, *node_ip;
 static const char *data_dir = "/var/lib/minik/agent";
 static const char *hollow_s = "0";
 static const char *port_s = "10250", *heartbeat_s = "1s", *sync_s = "1s", *backoff_s = "10s";
@@ -28,7 +30,10 @@ static bool masquerade_outbound;
 
 static const minik_cli_flag_t flags[] = {
     {"server", 's', MINIK_FLAG_STRING, &server_url, "URL", "API server URL"},
-    {"token", 0, MINIK_FLAG_STRING, &token, "TOKEN", "node-join token (minik token create)"},
+    {"token", 0, MINIK_FLAG_STRING, &token, "TOKEN",
+     "node-join token (minik token create): K10<CA sha256>::<id>.<secret>"},
+    {"token-file", 0, MINIK_FLAG_STRING, &token_file, "FILE",
+     "read the join token from FILE (keeps it out of the process list)"},
     {"ca-file", 0, MINIK_FLAG_STRING, &ca_file, "FILE",
      "CA certificate to verify the server with (the server's DIR/tls/ca.crt)"},
     {"insecure-skip-tls-verify", 0, MINIK_FLAG_BOOL, &insecure, NULL,
@@ -108,6 +113,111 @@ static void on_signal(uv_signal_t *h, int signum)
         minik_agent_shutdown(m->agents[i], stopped, m);
 }
 
+/* Trust on first use, pinned by the token: fetch the server's CA from /cacerts without
+ * verifying and without any secret, and accept it only if its SHA-256 is the one the join
+ * token carries. From then on every request is verified against that CA. */
+static int fetch_pinned_ca(minik_client_config_t *cfg, const char *want_hash, minik_error_t **err)
+{
+    minik_client_config_t probe = {
+        .server = cfg->server, .insecure_skip_tls_verify = true, .timeout_ms = 10000};
+    cleanup_client minik_client_t *c = NULL;
+    minik_client_response_t resp = {0};
+    if (minik_client_new(&probe, &c, err) < 0 ||
+        minik_client_request(c, "GET", "/cacerts", NULL, NULL, 0, &resp, err) < 0)
+        return minik_error_wrap(err, "fetch the cluster CA from %s", cfg->server);
+    if (resp.status != 200) {
+        minik_client_response_clear(&resp);
+        return minik_error_set(err, 0,
+                               "%s/cacerts answered HTTP %ld: not a minik server with TLS "
+                               "(a K10 join token needs one)",
+                               cfg->server, resp.status);
+    }
+    char got[65];
+    minik_join_ca_hash(resp.body, resp.body_len, got);
+    if (strcmp(got, want_hash) != 0) {
+        minik_client_response_clear(&resp);
+        return minik_error_set(err, 0,
+                               "the server at %s presents a CA with SHA-256 %s, but the join "
+                               "token expects %s: refusing to send the token (wrong server, "
+                               "or someone in between)",
+                               cfg->server, got, want_hash);
+    }
+    cfg->ca_pem = resp.body;
+    cfg->ca_pem_len = resp.body_len;
+    resp.body = NULL;
+    minik_client_response_clear(&resp);
+    return 0;
+}
+
+/* Fail now, with a message a person can act on, if the server refuses the token (expired,
+ * deleted, forged), instead of an agent that starts and then retries for ever. /api needs
+ * authentication but binds nothing. */
+static int check_token(const minik_client_config_t *cfg, minik_error_t **err)
+{
+    cleanup_client minik_client_t *c = NULL;
+    minik_client_response_t resp = {0};
+    if (minik_client_new(cfg, &c, err) < 0 ||
+        minik_client_request(c, "GET", "/api", NULL, NULL, 0, &resp, err) < 0)
+        return minik_error_wrap(err, "reach %s", cfg->server);
+    long st = resp.status;
+    cleanup_cjson cJSON *body = cJSON_Parse(resp.body ? resp.body : "");
+    minik_client_response_clear(&resp);
+    if (st == 401 || st == 403) {
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "message"));
+        bool unknown = msg && strstr(msg, "invalid bearer token");
+        return minik_error_set(err, 0, "the server refused the join token: %s%s",
+                               msg ? msg : "unauthorized",
+                               unknown ? " (deleted with minik token delete, never issued by "
+                                         "this cluster, or mistyped)"
+                                       : "");
+    }
+    if (st >= 400)
+        return minik_error_set(err, 0, "%s/api answered HTTP %ld", cfg->server, st);
+    return 0;
+}
+
+/* Fill cfg from --server and the join token: the CA (pinned by the token's hash, or from
+ * --ca-file, which must then match the hash too) and the bearer part of the token. */
+static int join_config(minik_client_config_t *cfg, minik_error_t **err)
+{
+    cleanup_free char *from_file = NULL;
+    if (token_file) {
+        size_t len = 0;
+        if (minik_file_read(token_file, 4096, &from_file, &len, err) < 0)
+            return minik_error_wrap(err, "--token-file");
+        from_file[strcspn(from_file, "\r\n")] = '\0';
+    }
+    const char *tok = from_file ? from_file : token;
+    if (!tok)
+        return minik_error_set(err, 0,
+                               "--server needs --token or --token-file (minik token create)");
+    minik_join_token_t jt;
+    if (minik_join_token_parse(tok, &jt, err) < 0)
+        return -1;
+    cfg->server = xstrdup(server_url);
+    cfg->token = xstrdup(jt.bearer);
+    cfg->insecure_skip_tls_verify = insecure;
+    if (ca_file) {
+        if (minik_file_read(ca_file, 1 << 20, &cfg->ca_pem, &cfg->ca_pem_len, err) < 0)
+            return -1;
+        if (jt.has_ca_hash) {
+            char got[65];
+            minik_join_ca_hash(cfg->ca_pem, cfg->ca_pem_len, got);
+            if (strcmp(got, jt.ca_hash) != 0)
+                return minik_error_set(err, 0,
+                                       "--ca-file %s has SHA-256 %s, but the join token expects "
+                                       "%s",
+                                       ca_file, got, jt.ca_hash);
+        }
+    } else if (jt.has_ca_hash && !insecure) {
+        if (fetch_pinned_ca(cfg, jt.ca_hash, err) < 0)
+            return -1;
+        minik_log_info("server CA matches the join token", "server", server_url, "sha256",
+                       jt.ca_hash, NULL);
+    }
+    return check_token(cfg, err);
+}
+
 /* "a=b,c=d" given once or repeated -> one entry per item. */
 static char **split_all(char **in)
 {
@@ -158,10 +268,7 @@ int minik_cmd_agent(int argc, char **argv)
     }
     minik_client_config_t cfg = {0};
     if (server_url) {
-        cfg.server = xstrdup(server_url);
-        cfg.token = token ? xstrdup(token) : NULL;
-        cfg.insecure_skip_tls_verify = insecure;
-        if (ca_file && minik_file_read(ca_file, 1 << 20, &cfg.ca_pem, &cfg.ca_pem_len, &err) < 0) {
+        if (join_config(&cfg, &err) < 0) {
             minik_client_config_clear(&cfg);
             return minik_cli_fail(err);
         }

@@ -20,6 +20,7 @@
 static const char *data_dir = "/var/lib/minik";
 static const char *listen_addr = "0.0.0.0:6443";
 static bool no_agent;
+static bool no_scheduler;
 static bool insecure_http;
 static char **tls_sans;
 static const char *idle_timeout = "60s";
@@ -37,6 +38,8 @@ static const minik_cli_flag_t flags[] = {
      "state directory: state.db, tls/, admin.conf (default /var/lib/minik)"},
     {"listen", 0, MINIK_FLAG_STRING, &listen_addr, "HOST:PORT",
      "address to serve the API on (default 0.0.0.0:6443; port 0 picks a free one)"},
+    {"disable-scheduler", 0, MINIK_FLAG_BOOL, &no_scheduler, NULL,
+     "do not place pods (as k3s --disable-scheduler): for API-only servers and tests"},
     {"no-agent", 0, MINIK_FLAG_BOOL, &no_agent, NULL,
      "do not run the embedded node agent (by default this machine is also a node, with its "
      "state under DIR/agent)"},
@@ -99,6 +102,16 @@ static void stopped(void *ud)
     minik_log_info("server stopped", NULL);
 }
 
+/* Agents' heartbeats (POST .../nodes/NAME/heartbeat) go to the node lifecycle's table in
+ * memory; without this every node turns NotReady after the grace period and its pods are
+ * evicted. */
+static void on_heartbeat(const char *node, void *ud)
+{
+    server_main_t *m = ud;
+    if (m->ctl)
+        minik_nodes_heartbeat(minik_controllers_nodes(m->ctl), node, uv_now(&m->loop));
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     server_main_t *m = h->data;
@@ -106,6 +119,7 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     m->stopping = true;
     minik_log_info("shutting down", "signal", strsignal(signum), NULL);
+    minik_apiserver_set_heartbeat_fn(m->api, NULL, NULL);
     /* The controllers stop before the store closes; their writes in flight still finish. */
     minik_scheduler_free(m->sched);
     m->sched = NULL;
@@ -210,15 +224,15 @@ int minik_cmd_server(int argc, char **argv)
                                       .node_ready_ud = &m};
     if (minik_controllers_new(minik_apiserver_store(m.api), &m.loop, &copts, &m.ctl, &err) < 0 ||
         minik_controllers_start(m.ctl, &err) < 0 ||
-        minik_scheduler_new(
-            minik_apiserver_store(m.api), &m.loop,
-            &(minik_scheduler_opts_t){.policy = policy,
-                                      .node_ready = minik_nodes_ready_fn,
-                                      .node_ready_ud = minik_controllers_nodes(m.ctl)},
-            &m.sched, &err) < 0 ||
-        minik_scheduler_start(m.sched, &err) < 0) {
+        (!no_scheduler && (minik_scheduler_new(minik_apiserver_store(m.api), &m.loop,
+                                               &(minik_scheduler_opts_t){
+                                                   .policy = policy,
+                                                   .node_ready = minik_nodes_ready_fn,
+                                                   .node_ready_ud = minik_controllers_nodes(m.ctl)},
+                                               &m.sched, &err) < 0 ||
+                           minik_scheduler_start(m.sched, &err) < 0))) {
         /* A control plane without its controllers or scheduler would accept Deployments
-         * it never runs. */
+         * it never runs (--disable-scheduler asks for exactly that). */
         minik_scheduler_free(m.sched);
         minik_controllers_free(m.ctl);
         minik_apiserver_shutdown(m.api, NULL, NULL);

@@ -15,7 +15,7 @@ setup() {
     run minik token create --data-dir "$DATA"
     [ "$status" -eq 0 ]
     tok=$(tail -n1 <<<"$output")
-    [[ "$tok" =~ ^[0-9a-f]{8}\.[0-9a-f]{32}$ ]]
+    [[ "$tok" =~ ^K10[0-9a-f]{64}::[0-9a-f]{8}\.[0-9a-f]{32}$ ]]
     # Only its hash is stored.
     ! grep -qa "${tok#*.}" "$DATA"/state.db*
     run minik token create --kubeconfig "$DATA/admin.conf"

@@ -5,7 +5,7 @@ load helpers
 load apiserver_helpers
 
 setup() {
-    start_server --insecure-http --event-retention 5
+    start_server --insecure-http --event-retention 5 --disable-scheduler
 }
 
 @test "objects: create, get, list, duplicate, delete" {

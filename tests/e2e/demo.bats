@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# `make demo` / `make demo-stop` (deploy/demo.sh) end to end: a real server with its
+# embedded agent, the demo image built with umoci and imported, deploy/examples/hello/
+# applied and Ready, the Service fetched (or an honest failure when Service networking is
+# missing), and a stop that leaves no process, mount, cgroup or directory behind.
+
+load helpers
+
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+setup() {
+    [ "$(id -u)" = 0 ] || skip "needs root (namespaces, mounts, cgroups)"
+    export MINIK_DEMO_DIR="$BATS_TEST_TMPDIR/demo"
+    export MINIK_DEMO_TIMEOUT=90
+    on_teardown "bash '$REPO/deploy/demo.sh' stop"
+}
+
+@test "demo: hello runs 3 Ready replicas serving the ConfigMap; the Service answer is real or the gap is named; demo-stop removes everything" {
+    run --separate-stderr bash "$REPO/deploy/demo.sh" start
+    local demo_out=$output demo_err=$stderr demo_status=$status
+    echo "$demo_out" "$demo_err"
+    export MINIK_CONFIG="$MINIK_DEMO_DIR/data/admin.conf"
+    # Whatever the network can do, the Deployment must be rolled out: 3 of 3 ready.
+    [[ "$demo_out" == *'deployment "hello" successfully rolled out'* ]]
+    run minik get deploy hello -o json
+    [ "$(jq -r '.status.readyReplicas' <<<"$output")" = 3 ]
+    run minik get pods -l app=hello -o json
+    [ "$(jq '[.items[] | select(.status.phase == "Running")] | length' <<<"$output")" = 3 ]
+    # Each pod serves the page and the ConfigMap mounted into it.
+    local ns n=0
+    for ns in $(find "$MINIK_DEMO_DIR/data/agent/pods" -path '*/ns/net'); do
+        run nsenter --net="$ns" curl -fsS --max-time 3 http://127.0.0.1:8080/config/message.txt
+        [ "$status" -eq 0 ]
+        [ "$output" = "Hello from a ConfigMap, served by minik." ]
+        n=$((n + 1))
+    done
+    [ "$n" -eq 3 ]
+
+    # The Service: either it answered through the NodePort (and the demo printed that
+    # answer), or the demo failed and said why -- and then the NodePort really is dead.
+    run bash "$REPO/deploy/demo.sh" status
+    [ "$status" -eq 0 ]
+    if curl -fsS --max-time 3 http://127.0.0.1:30080/ >/dev/null 2>&1; then
+        [ "$demo_status" -eq 0 ]
+        [[ "$demo_out" == *"Hello from minik!"* ]]
+        [ -f "$MINIK_DEMO_DIR/timing" ]
+    else
+        [ "$demo_status" -eq 1 ]
+        [ ! -f "$MINIK_DEMO_DIR/timing" ]
+        [[ "$demo_err" == *"Service networking"*"not in this build"* ]]
+        [[ "$demo_err" == *"NOT through the Service"* ]]
+    fi
+
+    # A second start while one runs is refused, and changes nothing.
+    run --separate-stderr bash "$REPO/deploy/demo.sh" start
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"already running"* ]]
+
+    # Stop: record what exists, then check that all of it is gone.
+    local server_pid pids cgs
+    server_pid=$(cat "$MINIK_DEMO_DIR/server.pid")
+    pids=$(jq -r '.pid, .shimPid' "$MINIK_DEMO_DIR"/data/agent/oci/*/state.json)
+    cgs=$(jq -r '.cgroupPath' "$MINIK_DEMO_DIR"/data/agent/oci/*/state.json)
+    [ -n "$pids" ]
+    run bash "$REPO/deploy/demo.sh" stop
+    [ "$status" -eq 0 ]
+    [ ! -e "$MINIK_DEMO_DIR" ]
+    [ ! -d "/proc/$server_pid" ]
+    local p
+    for p in $pids; do
+        # Gone, or a recycled pid that is not a container of ours.
+        if [ -d "/proc/$p" ]; then
+            run grep -q "httpd" "/proc/$p/cmdline"
+            [ "$status" -ne 0 ]
+        fi
+    done
+    # Nothing the server forked (pod sandbox holders) survives either.
+    run bash -c "grep -l -- '--data-di[r]' /proc/[0-9]*/cmdline 2>/dev/null | xargs -r grep -l '$MINIK_DEMO_DIR/data' 2>/dev/null"
+    [ -z "$output" ]
+    run grep -c " $MINIK_DEMO_DIR" /proc/self/mounts
+    [ "$output" = 0 ]
+    local cg
+    for cg in $cgs; do
+        run find /sys/fs/cgroup -type d -path "*$cg"
+        [ -z "$output" ]
+    done
+}
+
+@test "demo: stop with nothing running is a no-op; an unknown action is a usage error" {
+    run bash "$REPO/deploy/demo.sh" stop
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"nothing to stop"* ]]
+    run bash "$REPO/deploy/demo.sh" status
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"no demo running"* ]]
+    run bash "$REPO/deploy/demo.sh" bogus
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"usage: deploy/demo.sh start|stop|status"* ]]
+}
