@@ -129,14 +129,6 @@ static void on_signal(uv_signal_t *h, int signum)
     minik_apiserver_shutdown(m->api, stopped, m);
 }
 
-/* An agent's heartbeat (POST .../nodes/NAME/heartbeat) goes to the in-memory table only. */
-static void on_heartbeat(const char *node, void *ud)
-{
-    server_main_t *m = ud;
-    if (m->ctl)
-        minik_nodes_heartbeat(minik_controllers_nodes(m->ctl), node, uv_now(&m->loop));
-}
-
 /* Node lifecycle decided a node became (not) Ready: pods waiting for room may now fit. */
 static void on_node_ready_changed(const char *node, bool ready, void *ud)
 {
