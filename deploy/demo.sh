@@ -100,7 +100,11 @@ start() {
             echo "curl http://127.0.0.1:$node_port/  (NodePort)"
             break
         fi
+        # The ClusterIP only while this node routes the service range to its pod bridge:
+        # before the agent has programmed it, a request would head for the default route,
+        # off this machine.
         if [ -n "$cluster_ip" ] && [ "$cluster_ip" != None ] &&
+            ip route get "$cluster_ip" 2>/dev/null | grep -q ' dev minik0 ' &&
             answer=$(curl -fsS --max-time 2 "http://$cluster_ip/" 2>/dev/null); then
             echo "curl http://$cluster_ip/  (ClusterIP)"
             break
@@ -110,10 +114,8 @@ start() {
     done
     if [ -z "$answer" ]; then
         warn "the Service did not answer: neither NodePort ${node_port:-?} on 127.0.0.1 nor the"
-        warn "ClusterIP (${cluster_ip:-none}) is routed. Service networking (CNI pod addresses,"
-        warn "ClusterIP/NodePort rules) is not in this build of minik yet."
-        # Show that the pods themselves serve, labelled for what it is: a request made inside
-        # one pod's network namespace, not through the Service.
+        warn "ClusterIP (${cluster_ip:-none}) through this node's pod bridge. The server log"
+        warn "($log) says what the agent's network set-up did."
         local ns
         ns=$(find "$data/agent/pods" -path '*/ns/net' 2>/dev/null | head -n 1)
         if [ -n "$ns" ]; then
@@ -209,6 +211,15 @@ stop() {
     local m
     awk -v d="$demo/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
         while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    # The node's pod network: the minik0 bridge (its routes go with it) and the Services'
+    # nftables table. They belong to whichever minik runs here, so they stay when another
+    # minik server or agent is still running on this machine.
+    if pgrep -x minik >/dev/null 2>&1; then
+        warn "another minik process runs here: leaving the minik0 bridge and nftables table"
+    else
+        nft delete table ip minik 2>/dev/null || true
+        ip link delete minik0 2>/dev/null || true
+    fi
     rm -rf "$demo"
     say "Demo removed ($demo)"
 }
