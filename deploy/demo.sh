@@ -87,6 +87,9 @@ start() {
     say "Waiting until the Deployment is Ready (minik rollout status, up to ${timeout}s)"
     if ! k rollout status deploy/hello --timeout "${timeout}s"; then
         k get pods -o wide || true
+        k describe pods -l app=hello 2>/dev/null | sed -n '/^Events:/,/^$/p' >&2 || true
+        warn "last lines of the server log ($log):"
+        tail -n 40 "$log" >&2 || true
         die "the hello Deployment did not become Ready (log: $log)"
     fi
     k get pods -o wide
