@@ -16,9 +16,15 @@ VERSION    := $(shell cat VERSION)
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-PKGS       := libuv libcjson yaml-0.1 sqlite3 libseccomp openssl libarchive libcurl ldns
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The binary links only the light libraries; the heavy ones (LAZY_PKGS) are loaded with
+# dlopen on first use through lib/lazy_*.h, so the runtime, its shim and `minik version`
+# start without them (docs/runtime.md). Tests, tools and fuzz targets may call them
+# directly and link them too (TEST_LIBS).
+PKGS       := libuv libcjson yaml-0.1 libseccomp
+LAZY_PKGS  := sqlite3 openssl libarchive libcurl ldns
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
+TEST_LIBS  := $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)
 
 OPTFLAGS   ?= -O2 -g
 CFLAGS     := $(OPTFLAGS) -std=c11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
@@ -96,12 +102,12 @@ $(BUILDDIR)/minik: $(BUILDDIR)/obj/main.o $(ARCHIVES)
 UNIT_HELPER_OBJS := $(patsubst %.c,$(BUILDDIR)/obj/%.o,$(UNIT_HELPERS))
 $(BUILDDIR)/tests/%: $(BUILDDIR)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(LINK_LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(LINK_LIBS) $(TEST_LIBS) $(shell pkg-config --libs cmocka)
 
 # Test tools (tests/tools/*.c: load generators, crash-test writers) link like the binary.
 $(BUILDDIR)/tools/%: $(BUILDDIR)/obj/tests/tools/%.o $(ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(TEST_LIBS)
 
 tools: $(TOOL_BINS)
 
@@ -127,7 +133,7 @@ bench: all tools
 FUZZ_DIR := build/fuzz
 $(BUILDDIR)/fuzz/%: $(BUILDDIR)/obj/tests/fuzz/%.o $(ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(LINK_LIBS)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(LINK_LIBS) $(TEST_LIBS)
 
 fuzz-build: deps
 ifneq ($(FUZZ_SRCS),)
@@ -146,7 +152,7 @@ format:
 lint: deps
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
-			--inline-suppr --suppress=missingIncludeSystem --suppress=varFuncNullUB -j2 --max-configs=1 -D_GNU_SOURCE -I. \
+			--inline-suppr --suppress=missingIncludeSystem --suppress=varFuncNullUB -j2 --max-configs=1 -D_GNU_SOURCE -D__CPPCHECK__ -I. \
 		$(MODULES) main.c tests/unit tests/fuzz tests/tools
 
 # ---- install -----------------------------------------------------------------------------

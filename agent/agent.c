@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
+#include "lib/lazy_openssl.h"
 
 #include "agent/internal.h"
 #include "agent/network/dns.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
+#include "lib/lazy_openssl.h"
 
 #include "agent/internal.h"
 #include "agent/logs.h"

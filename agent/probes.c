@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "lib/lazy_curl.h"
 
 #include "agent/internal.h"
 #include "agent/runtime/oci.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
+#include "lib/lazy_openssl.h"
 
 #include "apiserver/internal.h"
 #include "apiserver/pki.h"

@@ -3,9 +3,7 @@
 
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include "lib/lazy_openssl.h"
 
 #include "lib/cleanup.h"
 #include "lib/str.h"

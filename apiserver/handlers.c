@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
+#include "lib/lazy_openssl.h"
 
 #include "apiserver/internal.h"
 #include "apiserver/patch.h"

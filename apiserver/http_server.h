@@ -9,7 +9,7 @@
 #ifndef MINIK_APISERVER_HTTP_SERVER_H
 #define MINIK_APISERVER_HTTP_SERVER_H
 
-#include <openssl/ssl.h>
+#include "lib/lazy_openssl.h"
 #include <uv.h>
 
 #include "apiserver/http_conn.h"

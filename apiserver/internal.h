@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/ssl.h>
+#include "lib/lazy_openssl.h"
 #include <uv.h>
 
 #include "apiserver/apiserver.h"

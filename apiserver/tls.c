@@ -1,6 +1,6 @@
 #include "apiserver/tls.h"
 
-#include <openssl/err.h>
+#include "lib/lazy_openssl.h"
 
 #include "lib/xalloc.h"
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <openssl/ssl.h>
+#include "lib/lazy_openssl.h"
 
 #include "lib/error.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "lib/lazy_curl.h"
 
 #include "cli/agent_endpoint.h"
 #include "cli/cli.h"

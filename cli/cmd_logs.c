@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include "lib/lazy_curl.h"
 
 #include "cli/agent_endpoint.h"
 #include "cli/cli.h"

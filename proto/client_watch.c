@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include "lib/lazy_curl.h"
 
 #include "lib/buf.h"
 #include "lib/cleanup.h"

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "lib/lazy_openssl.h"
 
 #include "lib/xalloc.h"
 

@@ -4,7 +4,7 @@
 #include <libgen.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "lib/lazy_openssl.h"
 
 #include "lib/cleanup.h"
 #include "lib/file.h"

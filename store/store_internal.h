@@ -14,7 +14,7 @@
 #define MINIK_STORE_INTERNAL_H
 
 #include <pthread.h>
-#include <sqlite3.h>
+#include "lib/lazy_sqlite.h"
 
 #include "store/store.h"
 

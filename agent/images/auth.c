@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "lib/lazy_openssl.h"
 
 #include "agent/images/internal.h"
 #include "lib/cleanup.h"

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include "lib/lazy_openssl.h"
 
 #include "agent/images/internal.h"
 #include "lib/cleanup.h"

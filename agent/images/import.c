@@ -20,8 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "lib/lazy_archive.h"
 
 #include "agent/images/internal.h"
 #include "lib/cleanup.h"

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "lib/lazy_curl.h"
 
 #include "agent/images/internal.h"
 #include "lib/buf.h"

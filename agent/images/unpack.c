@@ -21,9 +21,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <openssl/evp.h>
+#include "lib/lazy_archive.h"
+#include "lib/lazy_openssl.h"
 
 #include "agent/images/internal.h"
 #include "lib/buf.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ldns/ldns.h>
+#include "lib/lazy_ldns.h"
 
 #include "lib/buf.h"
 #include "lib/cleanup.h"

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/runtime/cgroup.h"
+#include "agent/runtime/selfcopy.h"
 #include "agent/runtime/spec.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -29,34 +28,6 @@ extern char **environ;
 static char *state_dir(const char *root, const char *id)
 {
     return xasprintf("%s/%s", root, id);
-}
-
-/* CVE-2019-5736: the shim (and so the container init forked from it) runs from a sealed
- * in-memory copy of this binary, so a container process that reaches /proc/<pid>/exe can
- * neither write to the binary on the host nor to the copy. */
-static int sealed_self_copy(minik_error_t **err)
-{
-    cleanup_close int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (src < 0)
-        return minik_error_set(err, errno, "open /proc/self/exe");
-    struct stat st;
-    if (fstat(src, &st) < 0)
-        return minik_error_set(err, errno, "stat /proc/self/exe");
-    cleanup_close int mfd = memfd_create("minik", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (mfd < 0)
-        return minik_error_set(err, errno, "memfd_create");
-    off_t left = st.st_size;
-    while (left > 0) {
-        ssize_t n = sendfile(mfd, src, NULL, (size_t)left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return minik_error_set(err, n < 0 ? errno : EIO, "copy the minik binary");
-        left -= n;
-    }
-    if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-        return minik_error_set(err, errno, "seal the minik binary copy");
-    return steal_fd(&mfd);
 }
 
 static void argv_push(char ***v, size_t *n, char *s)
@@ -99,7 +70,7 @@ int minik_oci_create(const minik_oci_create_opts_t *o, const char *id, pid_t *pi
         r = minik_error_set(err, errno, "mkfifo \"%s\"", fifo);
         goto fail;
     }
-    if ((exe = sealed_self_copy(err)) < 0) {
+    if ((exe = minik_selfcopy_fd(err)) < 0) {
         r = exe;
         goto fail;
     }
