@@ -2,7 +2,7 @@
 # Container start: `minik oci run` against `runc run` on the same busybox bundle running
 # /bin/true with pid, network, ipc, uts and mount namespaces (hyperfine, medians of one
 # run), with a bare `unshare` of those namespaces as the floor; then the shim's memory per
-# running container.
+# running container and the size of the sealed binary copy it runs from.
 set -euo pipefail
 : "${MINIK_BIN:?}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -64,8 +64,10 @@ for i in $(seq 1 $n); do
     shim=$(jq -r .shimPid "$work/state/rss-$i/state.json")
     rss=$((rss + $(awk '/^VmRSS:/ {print $2}' "/proc/$shim/status")))
     pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$shim/smaps_rollup")))
+    copy=$(stat -L -c %s "/proc/$shim/exe")
 done
 echo "| figure | per shim |"
 echo "|---|---|"
 echo "| VmRSS | $((rss / n)) KiB |"
 echo "| PSS (shared pages split between shims) | $((pss / n)) KiB |"
+echo "| sealed copy of the binary the shim runs from (shmem; one per \`oci create\`, one per agent for all its pods) | $((copy / 1024)) KiB |"
