@@ -25,4 +25,25 @@ void *minik_lazylib_sym(void *handle, const char *soname, const char *name, mini
 void *minik_lazylib_open_or_die(const char *soname);
 void *minik_lazylib_sym_or_die(void *handle, const char *soname, const char *name);
 
+/* Defines minik_<lib>_api() for a lib/lazy_<lib>.h table: the table is filled from
+ * SONAME, every symbol of SYMBOLS, the first time any caller asks (pthread_once). The
+ * file using it includes <pthread.h> and the lazy_<lib>.h header. */
+#define MINIK_LAZYLIB_RESOLVE(name)                                                                \
+    api->name = (__typeof__(api->name))minik_lazylib_sym_or_die(h, soname, #name);
+#define MINIK_LAZYLIB_DEFINE(lib, SONAME, SYMBOLS)                                                 \
+    static minik_##lib##_api_t lib##_api;                                                          \
+    static pthread_once_t lib##_once = PTHREAD_ONCE_INIT;                                          \
+    static void lib##_load(void)                                                                   \
+    {                                                                                              \
+        minik_##lib##_api_t *api = &lib##_api;                                                     \
+        const char *soname = SONAME;                                                               \
+        void *h = minik_lazylib_open_or_die(soname);                                               \
+        SYMBOLS(MINIK_LAZYLIB_RESOLVE)                                                             \
+    }                                                                                              \
+    const minik_##lib##_api_t *minik_##lib##_api(void)                                             \
+    {                                                                                              \
+        pthread_once(&lib##_once, lib##_load);                                                     \
+        return &lib##_api;                                                                         \
+    }
+
 #endif
