@@ -11,22 +11,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/internal.h"
 #include "agent/podspec.h"
+#include "agent/sandbox.h"
 #include "agent/runtime/oci.h"
 #include "agent/runtime/state.h"
 #include "lib/cleanup.h"
@@ -184,71 +180,15 @@ static char *field_path(const agent_ctr_t *c)
 
 /* ---- sandbox --------------------------------------------------------------------------- */
 
-static const char *const ns_names[] = {"net", "ipc", "uts"};
-
-/* A child unshares the pod's namespaces, names the host and brings loopback up; the
- * namespaces outlive it as bind mounts of its nsfs files. The pod network (CNI) is
- * attached to ns/net right after, before any container starts (netpod.c). */
+/* The namespaces themselves: agent/sandbox.c. The pod network (CNI) is attached to ns/net
+ * right after, before any container starts (netpod.c). */
 static int sandbox_create(struct minik_agent *a, agent_pod_t *p, const char *hostname,
                           bool host_network, minik_error_t **err)
 {
     cleanup_free char *nsdir = xasprintf("%s/%s/ns", a->pods_dir, p->uid);
-    if (minik_mkdir_p(nsdir, 0700, err) < 0)
-        return -1;
-    int sp[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-        return minik_error_set(err, errno, "socketpair");
-    int flags = CLONE_NEWIPC | (host_network ? 0 : CLONE_NEWNET | CLONE_NEWUTS);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(sp[0]);
-        close(sp[1]);
-        return minik_error_set(err, errno, "fork");
-    }
-    if (pid == 0) {
-        close(sp[0]);
-        char ok = 1;
-        if (unshare(flags) < 0)
-            ok = 0;
-        if (ok && !host_network) {
-            if (sethostname(hostname, strlen(hostname)) < 0)
-                ok = 0;
-            int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-            struct ifreq ifr;
-            memset(&ifr, 0, sizeof(ifr));
-            strcpy(ifr.ifr_name, "lo");
-            if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-                ok = 0;
-            ifr.ifr_flags |= IFF_UP;
-            if (ok && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-                ok = 0;
-        }
-        if (write(sp[1], &ok, 1) != 1)
-            _exit(1);
-        char c;
-        (void)!read(sp[1], &c, 1); /* until the parent has bound the namespaces */
-        _exit(0);
-    }
-    close(sp[1]);
-    char ok = 0;
-    int r = 0;
-    if (read(sp[0], &ok, 1) != 1 || !ok)
-        r = minik_error_set(err, EPERM, "pod %s/%s: cannot create its namespaces", p->ns, p->name);
-    for (int i = 0; r == 0 && i < 3; i++) {
-        if (host_network && i != 1)
-            continue;
-        cleanup_free char *src = xasprintf("/proc/%d/ns/%s", pid, ns_names[i]);
-        cleanup_free char *dst = xasprintf("%s/%s", nsdir, ns_names[i]);
-        umount2(dst, MNT_DETACH); /* a sandbox made again replaces the old namespace */
-        int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-        if (fd >= 0)
-            close(fd);
-        if (fd < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0)
-            r = minik_error_set(err, errno, "bind %s to %s", src, dst);
-    }
-    close(sp[0]); /* the child's read returns: it exits */
-    waitpid(pid, NULL, 0);
-    return r;
+    if (minik_agent_sandbox_create(nsdir, hostname, host_network, err) < 0)
+        return minik_error_wrap(err, "pod %s/%s", p->ns, p->name);
+    return 0;
 }
 
 static int net_setup(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, minik_error_t **err)
@@ -262,7 +202,8 @@ static void sandbox_remove(struct minik_agent *a, agent_pod_t *p)
     /* While ns/net still exists, so the plugins remove the veth cleanly. */
     minik_agent_net_teardown(a, p);
     for (int i = 0; i < 3; i++) {
-        cleanup_free char *f = xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, ns_names[i]);
+        cleanup_free char *f =
+            xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, minik_agent_sandbox_ns[i]);
         umount2(f, MNT_DETACH); /* absent or not mounted: nothing to undo */
     }
     cleanup_free char *dir = xasprintf("%s/%s", a->pods_dir, p->uid);
