@@ -418,6 +418,7 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
     minik_image_t *img = NULL;
     int r = 0;
     bool have = minik_images_resolve(a->images, image, &img, err) == 0;
+    pthread_mutex_unlock(&a->images_lock);
     if (!have)
         minik_error_clear(err);
     minik_image_free(img);
@@ -429,6 +430,9 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
         minik_agent_event_add(events, "Normal", "Pulling", fp, "Pulling image \"%s\"", image);
         int64_t t0 = minik_agent_mono_ms();
         minik_pull_opts_t po = {0};
+        /* Not under images_lock: a pull can take minutes, and the store's own file locks
+         * already let pulls run beside each other (as `minik image pull` beside the
+         * agent); holding the lock would stop every other pod's start meanwhile. */
         r = minik_images_pull(a->images, image, &po, NULL, err);
         if (r < 0)
             (*err)->code = 1; /* ErrImagePull */
@@ -437,9 +441,11 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
                                   "Successfully pulled image \"%s\" in %lldms", image,
                                   (long long)(minik_agent_mono_ms() - t0));
     }
-    if (r == 0)
+    if (r == 0) {
+        pthread_mutex_lock(&a->images_lock);
         r = minik_images_config(a->images, image, config, err);
-    pthread_mutex_unlock(&a->images_lock);
+        pthread_mutex_unlock(&a->images_lock);
+    }
     return r;
 }
 
@@ -451,6 +457,8 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     if (!cspec)
         return minik_error_set(err, ENOENT, "container %s is not in the pod spec", c->name);
     cleanup_cjson cJSON *icfg = NULL;
+    minik_agent_pod_stage(p, "getting image \"%s\" of container %s ready (resolve or pull)",
+                          str_at(cspec, "image") ? str_at(cspec, "image") : "", c->name);
     if (image_ready(a, cspec, fp, events, &icfg, err) < 0)
         return -1;
     int attempt = c->restarts + (c->has_last ? 1 : 0);
@@ -469,6 +477,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     if (minik_mkdir_p(bundle, 0700, err) < 0 || minik_mkdir_p(logdir, 0755, err) < 0)
         return -1;
     cleanup_free char *rootfs = NULL;
+    minik_agent_pod_stage(p, "preparing the root filesystem of container %s", c->name);
     pthread_mutex_lock(&a->images_lock);
     int r = minik_images_rootfs_prepare(a->images, str_at(cspec, "image"), id, &rootfs, err);
     pthread_mutex_unlock(&a->images_lock);
@@ -508,6 +517,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
         .log_max_files = 2,
     };
     pid_t pid = 0;
+    minik_agent_pod_stage(p, "starting container %s", c->name);
     if (minik_oci_create(&o, id, &pid, err) < 0)
         goto fail;
     minik_agent_event_add(events, "Normal", "Created", fp, "Created container %s", c->name);
@@ -712,6 +722,7 @@ static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON 
 {
     long grace = p->job_obj ? minik_podspec_grace_seconds(p->job_obj) : 0;
     bool any = false;
+    minik_agent_pod_stage(p, "stopping its containers (grace period %lds)", grace);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         agent_ctr_t *c = &p->ctrs[i];
         if (!c->id)
@@ -768,6 +779,8 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
     struct minik_agent *a = p->agent;
     cJSON *events = cJSON_CreateArray();
     p->events_out = events;
+    if (__atomic_load_n(&a->stopping, __ATOMIC_RELAXED))
+        return; /* the agent stops: nothing of this job would be reported */
     const cJSON *pod = p->job_obj;
     if (pod)
         ensure_ctrs(p, pod);
@@ -789,6 +802,7 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
                 minik_agent_probes_reset(c, cspec);
                 c->probes_set = true;
             }
+            minik_agent_pod_stage(p, "probing container %s", c->name);
             minik_agent_probes_run(a, p, c, cspec, now, events);
         }
     }
@@ -812,6 +826,10 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
     for (size_t i = 0; i < p->n_ctrs; i++)
         need_start |= !p->ctrs[i].id && !p->ctrs[i].done && now >= p->ctrs[i].next_start_ms;
     if (need_start || !p->sandbox_ready) {
+        minik_agent_pod_stage(p, "%s",
+                              p->sandbox_ready ? "reading its ConfigMaps and Secrets"
+                                               : "setting up the pod sandbox (namespaces, CNI "
+                                                 "network, volumes)");
         if (gather_refs(a, pod, p->ns, cms, secrets, &err) < 0 ||
             (!p->sandbox_ready &&
              (sandbox_create(a, p, p->name, host_net, &err) < 0 || net_setup(a, p, pod, &err) < 0 ||
@@ -831,6 +849,8 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
     if (!p->start_time)
         p->start_time = minik_agent_now_rfc3339();
 
+    if (need_start && __atomic_load_n(&a->stopping, __ATOMIC_RELAXED))
+        need_start = false; /* stopping: start nothing more (the next start will) */
     if (need_start) {
         /* Init containers one at a time, in order; the rest once they all succeeded. */
         bool inits_done = true;
