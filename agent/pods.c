@@ -327,10 +327,23 @@ static int gather_refs(struct minik_agent *a, const cJSON *pod, const char *ns, 
     return r;
 }
 
-/* Write a configMap/secret volume's files: every key, or only `items` (key -> path). */
-static int write_keys(const char *dir, const cJSON *src, const cJSON *items, bool optional,
+/* The mode of a volume's files: `defaultMode` (or an item's `mode`), 0644 by default as
+ * in Kubernetes; only permission bits count. */
+static mode_t file_mode(const cJSON *o, mode_t dflt)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        o, o && cJSON_HasObjectItem(o, "mode") ? "mode" : "defaultMode");
+    return cJSON_IsNumber(m) && m->valuedouble >= 0 && m->valuedouble <= 0777 ? (mode_t)m->valueint
+                                                                              : dflt;
+}
+
+/* Write a configMap/secret volume's files: every key, or only `items` (key -> path), with
+ * the volume's defaultMode (or an item's own mode). */
+static int write_keys(const char *dir, const cJSON *src, const cJSON *vol, bool optional,
                       const char *what, minik_error_t **err)
 {
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(vol, "items");
+    mode_t mode = file_mode(vol, 0644);
     if (!src) {
         if (optional)
             return 0;
@@ -350,7 +363,7 @@ static int write_keys(const char *dir, const cJSON *src, const cJSON *items, boo
             cleanup_free char *parent = xstrdup(f);
             *strrchr(parent, '/') = '\0';
             if (minik_mkdir_p(parent, 0755, err) < 0 ||
-                minik_file_write_atomic(f, val, strlen(val), 0644, err) < 0)
+                minik_file_write_atomic(f, val, strlen(val), file_mode(kv, mode), err) < 0)
                 return -1;
         }
         return 0;
@@ -360,7 +373,7 @@ static int write_keys(const char *dir, const cJSON *src, const cJSON *items, boo
         if (!cJSON_IsString(kv) || strchr(kv->string, '/') || kv->string[0] == '.')
             continue;
         cleanup_free char *f = xasprintf("%s/%s", dir, kv->string);
-        if (minik_file_write_atomic(f, kv->valuestring, strlen(kv->valuestring), 0644, err) < 0)
+        if (minik_file_write_atomic(f, kv->valuestring, strlen(kv->valuestring), mode, err) < 0)
             return -1;
     }
     return 0;
@@ -387,16 +400,14 @@ static int volumes_prepare(struct minik_agent *a, agent_pod_t *p, const cJSON *p
         if (cm) {
             const char *n = str_at(cm, "name");
             cleanup_free char *what = xasprintf("configmap \"%s\"", n ? n : "");
-            if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(cms, n ? n : ""),
-                           cJSON_GetObjectItemCaseSensitive(cm, "items"),
+            if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(cms, n ? n : ""), cm,
                            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cm, "optional")), what,
                            err) < 0)
                 return -1;
         } else if (sec) {
             const char *n = str_at(sec, "secretName");
             cleanup_free char *what = xasprintf("secret \"%s\"", n ? n : "");
-            if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(secrets, n ? n : ""),
-                           cJSON_GetObjectItemCaseSensitive(sec, "items"),
+            if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(secrets, n ? n : ""), sec,
                            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "optional")), what,
                            err) < 0)
                 return -1;

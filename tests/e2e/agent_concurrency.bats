@@ -90,4 +90,30 @@ while True:
     wait_for 25 pod_phase_is other Running
     run pod_phase_is hang Running
     [ "$status" -ne 0 ]
+    # A stop does not wait for the hung pull (stop_daemon would SIGKILL after 10 s: 137).
+    stop_daemon agent
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+    grep -q "pod jobs still running abandoned" "$BATS_TEST_TMPDIR/agent.log"
+}
+
+@test "agent: with eighteen pods running, SIGTERM stops it at once; the containers run on and are re-adopted" {
+    local i
+    for i in $(seq 1 18); do
+        pod_yaml "stop-$i" "exec /bin/busybox sleep 1000" |
+            jq '.spec.containers[0].readinessProbe = {exec: {command: ["/bin/busybox", "true"]}, periodSeconds: 1}'
+    done | jq -s '{apiVersion: "v1", kind: "List", items: .}' | kc apply -f -
+    wait_for 90 bash -c "[ \"\$('$MINIK_BIN' get pods -o json | jq '[.items[] | select(.status.phase == \"Running\")] | length')\" = 18 ]"
+    local before
+    before=$(jq -r .pid "$ADIR"/oci/*/state.json | sort)
+    [ "$(wc -l <<<"$before")" -eq 18 ]
+    # docs/agent.md: a stop leaves the containers running. It must not wait on them, nor on
+    # the probes in flight: stop_daemon gives it 10 s before SIGKILL (status 137).
+    stop_daemon agent
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+    local p
+    for p in $before; do [ -d "/proc/$p" ]; done
+    start_agent
+    wait_for 30 bash -c "[ \"\$('$MINIK_BIN' get pods -o json | jq '[.items[] | select(.status.phase == \"Running\")] | length')\" = 18 ]"
+    sleep 2
+    [ "$(jq -r .pid "$ADIR"/oci/*/state.json | sort)" = "$before" ]
 }
