@@ -85,6 +85,8 @@ while True:
     }
     run pod_phase_is hang Running
     [ "$status" -ne 0 ]
+    # Not silently Pending: its container waits in ContainerCreating, saying on what.
+    wait_for 5 bash -c "'$MINIK_BIN' get pod hang -o json | jq -e '.status.containerStatuses[0].state.waiting | .reason == \"ContainerCreating\" and (.message | contains(\"127.0.0.1:$port/test/hang:1\"))'"
     # The hung pull holds back no other pod: this one pulls and starts meanwhile.
     pod_yaml other "exec /bin/busybox sleep 1000" | kc apply -f -
     wait_for 25 pod_phase_is other Running
