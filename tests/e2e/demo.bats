@@ -3,17 +3,16 @@
 # embedded agent, the demo image built with umoci and imported, deploy/examples/hello/
 # applied and Ready, the Service fetched through its ClusterIP, and a stop that leaves no
 # process, mount, cgroup, directory, bridge, route or nftables rule behind.
-
 #
-# Kept out of `make test` (tests/run.sh runs tests/e2e/*.bats only) for now: alone it passes
-# (`bats tests/e2e/standalone/demo.bats`, three runs in a row here), but late in the full
-# suite two of the three hello pods stay Pending with no events while the first runs -- an
-# agent stall under investigation (issues #6/#9). Run it by hand until that is fixed.
+# Once kept out of `make test`: late in the full suite two of the three hello pods stayed
+# Pending with no events. That was the agent's sandbox helpers waiting for each other
+# (agent/sandbox.c); tests/unit/test_agent_sandbox.c and tests/e2e/agent_concurrency.bats
+# guard the fix.
 
-: "${MINIK_BIN:=$BATS_TEST_DIRNAME/../../../build/asan/minik}"
-load ../helpers
+: "${MINIK_BIN:=$BATS_TEST_DIRNAME/../../build/asan/minik}"
+load helpers
 
-REPO=$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
 setup() {
     [ "$(id -u)" = 0 ] || skip "needs root (namespaces, mounts, cgroups)"
