@@ -111,6 +111,60 @@ node_json() { jq -nc --arg n "$1" '{apiVersion: "v1", kind: "Node", metadata: {n
     [[ "$output" == *'--service-cidr "nope"'* ]]
 }
 
+# pod_status NAME IP READY : what an agent writes for a running pod.
+pod_status() {
+    local cur
+    cur=$(api GET "/api/v1/namespaces/default/pods/$1")
+    body_of "$cur" | jq -c --arg ip "$2" --arg r "$3" '.status = {phase: "Running", podIP: $ip,
+        podIPs: [{ip: $ip}], conditions: [{type: "Ready", status: $r}]}' |
+        { read -r b; api PUT "/api/v1/namespaces/default/pods/$1/status" "$b"; } >/dev/null
+}
+
+ep_pod() { # NAME : a web pod with a named port
+    jq -nc --arg n "$1" '{apiVersion: "v1", kind: "Pod", metadata: {name: $n, labels: {app: "web"}},
+      spec: {nodeName: "n1", containers: [{name: "c", image: "busybox",
+             ports: [{name: "http", containerPort: 8080}]}]}}'
+}
+
+@test "the Endpoints controller keeps an Endpoints object per Service: ready vs not ready, named ports, targetRef" {
+    start_server
+    export MINIK_CONFIG="$DATA/admin.conf"
+    api POST /api/v1/namespaces/default/pods "$(ep_pod a)" >/dev/null
+    api POST /api/v1/namespaces/default/pods "$(ep_pod b)" >/dev/null
+    pod_status a 10.42.0.5 True
+    pod_status b 10.42.0.6 False
+    api POST /api/v1/namespaces/default/services "$(svc_json web '{"ports":[{"name":"web","port":80,"targetPort":"http"}]}')" >/dev/null
+    wait_for 10 bash -c "'$MINIK_BIN' get endpoints web -o json | jq -e '.subsets[0].notReadyAddresses'" >/dev/null
+    out=$(minik get endpoints web -o json)
+    [ "$(jq -r '.subsets[0].addresses | map(.ip + "/" + .targetRef.name) | join(",")' <<<"$out")" = 10.42.0.5/a ]
+    [ "$(jq -r '.subsets[0].notReadyAddresses | map(.ip + "/" + .targetRef.name) | join(",")' <<<"$out")" = 10.42.0.6/b ]
+    [ "$(jq -c '.subsets[0].ports' <<<"$out")" = '[{"name":"web","port":8080,"protocol":"TCP"}]' ]
+    # kubectl's columns: ready addresses only.
+    run minik get endpoints
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "NAME"*"ENDPOINTS"*"AGE" ]]
+    [[ "${lines[1]}" == "web "*"10.42.0.5:8080 "* ]]
+    run minik get ep web
+    [[ "${lines[1]}" == "web "*"10.42.0.5:8080 "* ]]
+    # b becomes ready: both listed; then a leaves the selector.
+    pod_status b 10.42.0.6 True
+    wait_for 10 bash -c "'$MINIK_BIN' get endpoints web | grep -q '10.42.0.5:8080,10.42.0.6:8080'"
+    api PATCH /api/v1/namespaces/default/pods/a '{"metadata":{"labels":{"app":"other"}}}' application/merge-patch+json >/dev/null
+    wait_for 10 bash -c "'$MINIK_BIN' get endpoints web | grep -q ' 10.42.0.6:8080 '"
+    # Written only on change: a status write that changes nothing leaves the rv alone.
+    rv=$(minik get endpoints web -o json | jq -r .metadata.resourceVersion)
+    pod_status b 10.42.0.6 True
+    api PATCH /api/v1/namespaces/default/pods/b '{"metadata":{"annotations":{"x":"y"}}}' application/merge-patch+json >/dev/null
+    sleep 0.5
+    [ "$(minik get endpoints web -o json | jq -r .metadata.resourceVersion)" = "$rv" ]
+    # The Service goes: so do its Endpoints.
+    api DELETE /api/v1/namespaces/default/services/web >/dev/null
+    wait_for 10 bash -c "! '$MINIK_BIN' get endpoints web 2>/dev/null"
+    run minik get endpoints web
+    [ "$status" -eq 1 ]
+    [[ "$output" == *'not found'* ]]
+}
+
 # ---- a three-node cluster on one machine ---------------------------------------------------
 #
 #   lan namespace: bridge br0 ── veths ── srv (192.168.77.10, minik server)
