@@ -261,15 +261,32 @@ static void node_authorizer(void **state)
     minik_identity_t n1 = {.role = MINIK_ROLE_NODE, .node = "n1"};
     assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_BIND_NODE);
     assert_int_equal(authz(&n1, "patch", "/api/v1/nodes/n1/status", NULL), MINIK_AUTHZ_BIND_NODE);
-    assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    /* Every Node may be read (the agent routes to the others' pod CIDRs); only its own
+     * written. */
+    assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "update", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "patch", "/api/v1/nodes/n2/status", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_DENY);
-    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", NULL), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n1"), MINIK_AUTHZ_ALLOW);
-    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n2"), MINIK_AUTHZ_DENY);
-    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", "metadata.namespace=n1"),
-                     MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&unbound, "list", "/api/v1/nodes", "metadata.name=n1"),
                      MINIK_AUTHZ_DENY);
+    /* Services and Endpoints: read-only, any namespace. */
+    assert_int_equal(authz(&n1, "list", "/api/v1/services", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/endpoints", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/services/s", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/endpoints/s", NULL),
+                     MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "create", "/api/v1/namespaces/a/services", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/endpoints/s", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "delete", "/api/v1/namespaces/a/services/s", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/services/s/status", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&unbound, "list", "/api/v1/services", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/api/v1/pods", "spec.nodeName=n1"), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "watch", "/api/v1/pods", "metadata.name=x,spec.nodeName==n1"),
                      MINIK_AUTHZ_ALLOW);
