@@ -202,15 +202,21 @@ cluster_up() {
     export MINIK_CONFIG="$SRVDATA/admin.conf"
     BB="$BATS_TEST_TMPDIR/bb"
     build_image "$BB" bb
-    local n
+    # n1 and n2 run with the admin kubeconfig; n3 joins as a worker does, with a node token
+    # (which may read Nodes, Services and Endpoints, and nothing else of other nodes).
+    local n auth
+    local node_token
+    node_token=$(in_ns "$CLI" "$MINIK_BIN" token create --kubeconfig "$SRVDATA/admin.conf" | tail -n1)
     for n in 1 2 3; do
         local ns dir
         ns=$(eval echo "\$N$n")
         dir=$(make_tmpdir "agent$n")
         on_teardown "agent_cleanup $dir"
         "$MINIK_BIN" image import --data-dir "$dir" "$BB" --name busybox:net >/dev/null
+        auth=(--kubeconfig "$SRVDATA/admin.conf")
+        [ "$n" = 3 ] && auth=(--server https://192.168.77.10:6443 --token "$node_token")
         # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup hierarchy.
-        start_daemon "agent$n" nsenter --net="/run/netns/$ns" "$MINIK_BIN" agent --kubeconfig "$SRVDATA/admin.conf" \
+        start_daemon "agent$n" nsenter --net="/run/netns/$ns" "$MINIK_BIN" agent "${auth[@]}" \
             --node-name "n$n" --node-ip "192.168.77.$n" --data-dir "$dir" --port 0 \
             --sync-period 300ms --dns-upstream none
         eval "ADIR$n=$dir"
@@ -261,6 +267,13 @@ answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"
     wait_for 20 bash -c "[ \"\$(ip netns exec $N1 curl -s -m 2 http://$cip/)\" != '' ]"
     got=$(answers "$N1" "http://$cip/" 30)
     [ "$got" = "web-1 web-2 web-3 " ]
+    # ... and from n3, the worker joined with a node token: it programs the same rules.
+    got=$(answers "$N3" "http://$cip/" 30)
+    [ "$got" = "web-1 web-2 web-3 " ]
+    # The Endpoints object behind them, as kubectl shows it.
+    run kc_cli get endpoints web
+    [[ "${lines[1]}" == "web "*"$ip1:8080"* ]]
+    [ "$(kc_cli get endpoints web -o json | jq '.subsets[0].addresses | length')" = 3 ]
 
     # NodePort from a client outside the cluster, on any node's address.
     got=$(answers "$CLI" "http://192.168.77.2:30080/" 30)
@@ -277,9 +290,24 @@ answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"
     # A pod failing readiness leaves the Service; back when it passes again.
     kc_cli exec web-3 -- /bin/busybox rm /tmp/ready
     wait_for 20 bash -c "! ip netns exec $CLI '$MINIK_BIN' get pod web-3 -o json | jq -e '.status.conditions[] | select(.type==\"Ready\" and .status==\"True\")'"
-    sleep 1.5 # one agent sync period after the status write
+    # The Endpoints controller moves it to notReadyAddresses; every node's watch sees that.
+    wait_for 10 bash -c "ip netns exec $CLI '$MINIK_BIN' get endpoints web -o json | jq -e '.subsets[0].notReadyAddresses[0].targetRef.name == \"web-3\"'" >/dev/null
+    for ns in "$N1" "$N3"; do
+        wait_for 10 bash -c "! ip netns exec $ns nft list table ip minik | grep -q 'dnat to $ip3:'"
+    done
     got=$(answers "$N1" "http://$cip/" 30)
     [ "$got" = "web-1 web-2 " ]
+    got=$(answers "$N3" "http://$cip/" 30)
+    [ "$got" = "web-1 web-2 " ]
+
+    # The agents watch: each listed Services and Endpoints once (then followed the
+    # stream), where a poll would have listed them every --sync-period (300ms here).
+    local tok
+    tok=$(sed -n 's/^    token: //p' "$SRVDATA/admin.conf")
+    metrics=$(in_ns "$CLI" curl -sf --cacert "$SRVDATA/tls/ca.crt" -H "Authorization: Bearer $tok" https://192.168.77.10:6443/metrics)
+    count() { grep "^minik_apiserver_requests_total{verb=\"$1\",resource=\"$2\"" <<<"$metrics" | awk '{s += $2} END {print s + 0}'; }
+    [ "$(count list services)" -eq 3 ] && [ "$(count list endpoints)" -eq 3 ]
+    [ "$(count watch services)" -ge 3 ] && [ "$(count watch endpoints)" -ge 3 ]
 
     # Deleting everything leaves no veth, IP allocation or Service rule behind.
     kc_cli delete svc web
