@@ -58,6 +58,18 @@ static void job_run(uv_work_t *w)
             j->error = xstrdup(err->msg);
         minik_error_clear(&err);
     }
+    /* NodePorts on 127.0.0.1: the bridge (local pods) and the interface toward the other
+     * nodes (remote pods) must let a loopback source out and its de-NATed reply in. Best
+     * effort: without it only localhost NodePorts fail, and the node address (the usual
+     * way in) still works, so a failure here is not worth a retry. */
+    minik_error_t *lerr = NULL;
+    char uplink[IF_NAMESIZE];
+    if (if_nametoindex(BRIDGE) > 0 && minik_services_route_localnet(BRIDGE, &lerr) < 0)
+        minik_error_clear(&lerr);
+    if (j->a->node_ip && minik_services_ifname_of(j->a->node_ip, uplink, &lerr) == 0 &&
+        strcmp(uplink, "lo") != 0 && minik_services_route_localnet(uplink, &lerr) < 0)
+        minik_error_clear(&lerr);
+    minik_error_clear(&lerr);
     /* Bridged replies must pass conntrack, or a pod calling a Service on its own node gets
      * the answer from the wrong address (what kube-proxy needs too). Absent: no module. */
     FILE *f = fopen("/proc/sys/net/bridge/bridge-nf-call-iptables", "w");

@@ -278,6 +278,11 @@ answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"
     # NodePort from a client outside the cluster, on any node's address.
     got=$(answers "$CLI" "http://192.168.77.2:30080/" 30)
     [ "$got" = "web-1 web-2 web-3 " ]
+    # ... and on the node itself at localhost, as a homelab user tries first: the local pod
+    # through the bridge and the others through the LAN link (route_localnet on both).
+    got=$(answers "$N2" "http://127.0.0.1:30080/" 30)
+    [ "$got" = "web-1 web-2 web-3 " ]
+    [ "$(ip netns exec "$N2" sysctl -n net.ipv4.conf.all.route_localnet)" = 0 ] # only those two
 
     # DNS inside a pod: the full name and the short one through the search list.
     run kc_cli exec web-2 -- /bin/busybox nslookup web.default.svc.cluster.local
