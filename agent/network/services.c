@@ -348,8 +348,13 @@ int minik_services_route_localnet(const char *ifname, minik_error_t **err)
         return minik_error_set(err, EINVAL, "route_localnet: bad interface name \"%s\"",
                                ifname ? ifname : "");
     cleanup_free char *path = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", ifname);
-    cleanup_fclose FILE *f = fopen(path, "w");
-    if (!f || fputs("1", f) == EOF || fflush(f) != 0)
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return minik_error_set(err, errno, "open \"%s\"", path);
+    bool ok = fputs("1", f) != EOF;
+    if (fclose(f) != 0) /* a sysctl write fails at flush */
+        ok = false;
+    if (!ok)
         return minik_error_set(err, errno, "write \"%s\"", path);
     return 0;
 }
