@@ -326,4 +326,12 @@ answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"
         wait_for 10 bash -c "! ip netns exec $ns nft list table ip minik | grep -q 'chain svc_'"
         [ -z "$(ls "$dir/cni/records")" ]
     done
+
+    # The agents stop cleanly (their watches, debounce timer and DNS responder closed):
+    # exit 0, nothing from the sanitizers.
+    for n in 1 2 3; do
+        stop_daemon "agent$n" 20
+        [ "$DAEMON_STATUS" = 0 ] || { daemon_log "agent$n" | tail -20 >&2; false; }
+        ! daemon_log "agent$n" | grep -q "Sanitizer\|runtime error"
+    done
 }
