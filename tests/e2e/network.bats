@@ -146,6 +146,9 @@ ep_pod() { # NAME : a web pod with a named port
     [[ "${lines[1]}" == "web "*"10.42.0.5:8080 "* ]]
     run minik get ep web
     [[ "${lines[1]}" == "web "*"10.42.0.5:8080 "* ]]
+    run minik describe svc web
+    [ "$status" -eq 0 ]
+    [[ "$output" == *$'TargetPort:        http/TCP\nEndpoints:         10.42.0.5:8080\n'* ]]
     # b becomes ready: both listed; then a leaves the selector.
     pod_status b 10.42.0.6 True
     wait_for 10 bash -c "'$MINIK_BIN' get endpoints web | grep -q '10.42.0.5:8080,10.42.0.6:8080'"
