@@ -168,6 +168,21 @@ ep_pod() { # NAME : a web pod with a named port
     [[ "$output" == *'not found'* ]]
 }
 
+@test "stock kubectl: get endpoints shows the controller's Endpoints" {
+    command -v kubectl || skip "kubectl is not installed on this machine"
+    start_server
+    api POST /api/v1/namespaces/default/pods "$(ep_pod a)" >/dev/null
+    pod_status a 10.42.0.5 True
+    api POST /api/v1/namespaces/default/services "$(svc_json web '{"ports":[{"name":"web","port":80,"targetPort":"http"}]}')" >/dev/null
+    wait_for 10 bash -c "kubectl --kubeconfig '$DATA/admin.conf' get endpoints web | grep -q '10.42.0.5:8080'"
+    run kubectl --kubeconfig "$DATA/admin.conf" get endpoints
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "NAME"*"ENDPOINTS"*"AGE" ]]
+    [[ "${lines[1]}" == "web "*"10.42.0.5:8080 "* ]]
+    run kubectl --kubeconfig "$DATA/admin.conf" get endpoints web -o jsonpath='{.subsets[0].addresses[0].targetRef.name}'
+    [ "$output" = a ]
+}
+
 # ---- a three-node cluster on one machine ---------------------------------------------------
 #
 #   lan namespace: bridge br0 ── veths ── srv (192.168.77.10, minik server)

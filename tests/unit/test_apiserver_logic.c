@@ -450,6 +450,25 @@ static void table_age_and_pod_rows(void **state)
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(t, "metadata"), "resourceVersion")->valuestring,
         "7");
+    /* Endpoints: kubectl's column, ready ip:port over every port, three at most. */
+    cleanup_cjson cJSON *eps =
+        J("[{\"metadata\":{\"name\":\"web\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.5\"},"
+          "{\"ip\":\"10.42.1.5\"}],\"notReadyAddresses\":[{\"ip\":\"10.42.2.5\"}],\"ports\":[{"
+          "\"port\":8080},{\"port\":9100}]}]},{\"metadata\":{\"name\":\"none\"},\"subsets\":[]},"
+          "{\"metadata\":{\"name\":\"one\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.6\"}],"
+          "\"ports\":[{\"port\":80}]}]}]");
+    cleanup_cjson cJSON *te = minik_api_table_new("Endpoints", eps, NULL, now, true);
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 0), "cells"),
+        "[\"web\",\"10.42.0.5:8080,10.42.1.5:8080,10.42.0.5:9100 + 1 more...\","
+        "\"<unknown>\"]");
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 1), "cells"),
+        "[\"none\",\"<none>\",\"<unknown>\"]");
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 2), "cells"),
+        "[\"one\",\"10.42.0.6:80\",\"<unknown>\"]");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(te, "columnDefinitions")), 3);
     cleanup_cjson cJSON *t2 = minik_api_table_new("Widget", pods, NULL, now, false);
     assert_null(cJSON_GetObjectItem(t2, "columnDefinitions"));
     assert_json(cJSON_GetObjectItem(t2, "rows")->child->child, "[\"a\",\"90s\"]");

@@ -381,6 +381,16 @@ static void describe_service_and_node(void **state)
                            "NodePort:          http  30080/TCP\n"
                            "Session Affinity:  None\n"
                            "\nEvents:  <none>\n");
+    /* `get endpoints`: every port, three addresses at most, as kubectl prints them. */
+    const minik_kind_t *ep_k = minik_kind_by_name("endpoints");
+    assert_non_null(ep_k);
+    cleanup_cjson cJSON *eps = cJSON_Parse(
+        "{\"metadata\":{\"name\":\"web\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.5\"},"
+        "{\"ip\":\"10.42.1.5\"}],\"ports\":[{\"port\":8080},{\"port\":9100}]}]}");
+    cleanup_free char **row = minik_printer_row(ep_k, eps, false, T0, NULL);
+    assert_string_equal(row[1], "10.42.0.5:8080,10.42.1.5:8080,10.42.0.5:9100 + 1 more...");
+    for (int i = 0; i < 3; i++)
+        free(row[i]);
     /* With its Endpoints (kubectl: ready addresses of the port's name, three at most). */
     cleanup_cjson cJSON *so = cJSON_Parse(svc);
     cleanup_cjson cJSON *ep = cJSON_Parse(
