@@ -307,6 +307,10 @@ answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"
     [ "$status" -eq 0 ] && [[ "$output" == *"$cip"* ]]
     run kc_cli exec web-2 -- /bin/busybox wget -q -O - http://web/
     [ "$status" -eq 0 ] && [[ "$output" == web-? ]]
+    # ... and over TCP, as a client does after a truncated UDP answer (from node n2, to the
+    # responder on its bridge address).
+    run in_ns "$N2" python3 "$BATS_TEST_DIRNAME/dns_tcp_query.py" "${ip2%.*}.1" web.default.svc.cluster.local
+    [ "$status" -eq 0 ] && [ "$output" = "$cip" ]
     run kc_cli exec web-2 -- /bin/busybox cat /etc/resolv.conf
     [[ "$output" == *"search default.svc.cluster.local svc.cluster.local cluster.local"* ]]
 
