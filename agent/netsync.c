@@ -141,7 +141,8 @@ static void dns_ensure(struct minik_agent *a)
         .upstream = a->dns_upstream,
     };
     minik_error_t *err = NULL;
-    /* Fails until the first pod created the bridge and its address: tried every sync. */
+    /* Fails until the first pod created the bridge and its address; the sync tick asks
+     * for another apply (and so another try) while the bridge exists without DNS. */
     if (minik_dns_server_start(a->loop, &o, a->dns_table, &a->dns, &err) < 0) {
         minik_log_debug("cluster DNS not started yet", "error", err->msg, NULL);
         minik_error_free(err);

@@ -346,7 +346,8 @@ answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"
         wait_for 30 bash -c "[ -z \"\$(ip -n $ns -o link show type veth | grep -v ' eth0@')\" ]"
         wait_for 10 bash -c "! ls $dir/cni/ipam/minik | grep -q '^10\\.'"
         wait_for 10 bash -c "! ip netns exec $ns nft list table ip minik | grep -q 'chain svc_'"
-        [ -z "$(ls "$dir/cni/records")" ]
+        # The record goes last, after every plugin's DEL (loopback's after the veth's).
+        wait_for 10 bash -c "[ -z \"\$(ls $dir/cni/records)\" ]"
     done
 
     # The agents stop cleanly (their watches, debounce timer and DNS responder closed):
