@@ -19,7 +19,10 @@
 #include "proto/client.h"
 #include "proto/client_uv.h"
 
-#define MINIK_AGENT_BACKOFF_MAX_MS   (5 * 60 * 1000)
+#define MINIK_AGENT_BACKOFF_MAX_MS (5 * 60 * 1000)
+
+/* netsync.c's informers, by what they watch. */
+enum { NET_NODES, NET_SERVICES, NET_ENDPOINTS, NET_N };
 #define MINIK_AGENT_BACKOFF_RESET_MS (10 * 60 * 1000)
 /* podwatch.c: a pod job running longer than this is reported in a Warning event. */
 #define MINIK_AGENT_SLOW_JOB_MS        (20 * 1000)
@@ -101,9 +104,10 @@ struct minik_agent {
     int dns_port;
     struct minik_dns_table *dns_table;
     struct minik_dns_server *dns;
-    cJSON *net_lists[3]; /* last Node, Service and Pod lists */
-    int net_pending;     /* list requests in flight */
-    bool net_list_failed, net_busy, net_warned;
+    struct minik_informer *net_inf[NET_N]; /* watched Nodes, Services, Endpoints */
+    uv_timer_t net_timer;                  /* debounce: apply after a burst of changes */
+    bool net_started, net_busy, net_dirty;
+    bool net_bridge;                  /* minik0 seen (with it: DNS, service route) */
     char *net_rules, *net_routes_key; /* what is in place (NULL: unknown) */
     char **labels, **taints;
     char *endpoint_token;
@@ -150,8 +154,10 @@ void minik_agent_net_teardown(struct minik_agent *a, agent_pod_t *p);
 void minik_agent_net_recover(struct minik_agent *a);
 minik_cni_config_t minik_agent_cni_config(const struct minik_agent *a);
 
-/* netsync.c (loop) */
-void minik_agent_net_sync(struct minik_agent *a);
+/* netsync.c (loop): start watching once registered; the sync tick only looks at local
+ * state (the bridge); stop closes the watches and the DNS responder. */
+void minik_agent_net_start(struct minik_agent *a);
+void minik_agent_net_tick(struct minik_agent *a);
 void minik_agent_net_stop(struct minik_agent *a);
 void minik_agent_net_free(struct minik_agent *a);
 bool minik_agent_dns_enabled(const struct minik_agent *a);

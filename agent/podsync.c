@@ -146,7 +146,7 @@ void minik_agent_pod_kick(struct minik_agent *a, agent_pod_t *p)
 void minik_agent_sync_tick(uv_timer_t *t)
 {
     struct minik_agent *a = t->data;
-    minik_agent_net_sync(a);
+    minik_agent_net_tick(a);
     if (!a->listed)
         return;
     minik_agent_pods_watchdog(a, minik_agent_mono_ms());

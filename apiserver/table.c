@@ -98,6 +98,8 @@ static const column_t secret_cols[] = {COL("Name", "string", 0),
                                        COL("Data", "integer", 0),
                                        COL("Age", "string", 0),
                                        {0}};
+static const column_t ep_cols[] = {
+    COL("Name", "string", 0), COL("Endpoints", "string", 0), COL("Age", "string", 0), {0}};
 static const column_t default_cols[] = {COL("Name", "string", 0), COL("Age", "string", 0), {0}};
 
 static const column_t *columns_for(const char *kind)
@@ -118,6 +120,8 @@ static const column_t *columns_for(const char *kind)
         return cm_cols;
     if (strcmp(kind, "Secret") == 0)
         return secret_cols;
+    if (strcmp(kind, "Endpoints") == 0)
+        return ep_cols;
     return default_cols;
 }
 
@@ -178,6 +182,35 @@ static void node_status(const cJSON *o, cJSON *cells)
              cJSON_IsTrue(get(o, "spec", "unschedulable")) ? ",SchedulingDisabled" : "");
     add_str(cells, buf);
     add_str(cells, "<none>");
+}
+
+/* kubectl's formatEndpoints over every port: ready ip:port, the first three, then
+ * " + N more..."; "<none>" when empty. */
+static void ep_cells(const cJSON *o, cJSON *cells)
+{
+    char buf[256] = "";
+    size_t used = 0;
+    int count = 0;
+    const cJSON *ss, *p, *a;
+    cJSON_ArrayForEach(ss, get(o, "subsets", NULL))
+    {
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(ss, "ports"))
+        {
+            cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(ss, "addresses"))
+            {
+                if (count++ >= 3)
+                    continue;
+                int n = snprintf(buf + used, sizeof(buf) - used, "%s%s:%d", used ? "," : "",
+                                 str_or(cJSON_GetObjectItemCaseSensitive(a, "ip"), ""),
+                                 num_or(cJSON_GetObjectItemCaseSensitive(p, "port"), 0));
+                if (n > 0 && (size_t)n < sizeof(buf) - used)
+                    used += (size_t)n;
+            }
+        }
+    }
+    if (count > 3 && used < sizeof(buf))
+        snprintf(buf + used, sizeof(buf) - used, " + %d more...", count - 3);
+    add_str(cells, count ? buf : "<none>");
 }
 
 static void svc_cells(const cJSON *o, cJSON *cells)
@@ -241,6 +274,9 @@ static cJSON *row_for(const char *kind, const cJSON *o, time_t now)
         add_str(cells, age);
     } else if (strcmp(kind, "Service") == 0) {
         svc_cells(o, cells);
+        add_str(cells, age);
+    } else if (strcmp(kind, "Endpoints") == 0) {
+        ep_cells(o, cells);
         add_str(cells, age);
     } else if (strcmp(kind, "ConfigMap") == 0) {
         add_int(cells, cJSON_GetArraySize(get(o, "data", NULL)) +

@@ -435,7 +435,40 @@ static void describe_deployment(dw_t *w, const minik_kind_t *k, const cJSON *o)
     conditions(w, at(o, "status.conditions"), true);
 }
 
-static void describe_service(dw_t *w, const minik_kind_t *k, const cJSON *o)
+/* kubectl's formatEndpoints: the ready addresses serving port `name` as ip:port, the
+ * first three, then " + N more..."; "<none>" when there is none. */
+static char *endpoints_for_port(const cJSON *ep, const char *name)
+{
+    minik_buf_t b = MINIK_BUF_INIT;
+    int count = 0;
+    const cJSON *ss, *p, *a;
+    cJSON_ArrayForEach(ss, at(ep, "subsets"))
+    {
+        cJSON_ArrayForEach(p, at(ss, "ports"))
+        {
+            const char *pn = s_at(p, "name") ? s_at(p, "name") : "";
+            if (strcmp(pn, name ? name : "") != 0)
+                continue;
+            cJSON_ArrayForEach(a, at(ss, "addresses"))
+            {
+                if (count++ < 3) {
+                    cleanup_free char *port = scalar(at(p, "port"));
+                    minik_buf_appendf(&b, "%s%s:%s", b.len ? "," : "",
+                                      s_at(a, "ip") ? s_at(a, "ip") : "", port);
+                }
+            }
+        }
+    }
+    if (count > 3)
+        minik_buf_appendf(&b, " + %d more...", count - 3);
+    if (!b.len) {
+        minik_buf_free(&b);
+        return xstrdup("<none>");
+    }
+    return minik_buf_steal(&b);
+}
+
+static void describe_service(dw_t *w, const minik_kind_t *k, const cJSON *o, const cJSON *ep)
 {
     common_header(w, k, o, false);
     kvf(w, 0, "Selector", selector_string(at(o, "spec.selector")));
@@ -455,6 +488,8 @@ static void describe_service(dw_t *w, const minik_kind_t *k, const cJSON *o)
             cleanup_free char *np = scalar(at(p, "nodePort"));
             kvf(w, 0, "NodePort", xasprintf("%s  %s/%s", name, np, proto));
         }
+        if (ep)
+            kvf(w, 0, "Endpoints", endpoints_for_port(ep, s_at(p, "name")));
     }
     kv(w, 0, "Session Affinity",
        s_at(o, "spec.sessionAffinity") ? s_at(o, "spec.sessionAffinity") : "None");
@@ -589,6 +624,12 @@ static void describe_events(const cJSON *events, int64_t now, minik_buf_t *out)
 void minik_describe(const minik_kind_t *k, const cJSON *obj, const cJSON *events, int64_t now,
                     minik_buf_t *out)
 {
+    minik_describe_with(k, obj, NULL, events, now, out);
+}
+
+void minik_describe_with(const minik_kind_t *k, const cJSON *obj, const cJSON *related,
+                         const cJSON *events, int64_t now, minik_buf_t *out)
+{
     dw_t w = {0};
     minik_buf_t tail = MINIK_BUF_INIT;
     const char *kind = k ? k->kind : "";
@@ -597,7 +638,7 @@ void minik_describe(const minik_kind_t *k, const cJSON *obj, const cJSON *events
     } else if (strcmp(kind, "Deployment") == 0) {
         describe_deployment(&w, k, obj);
     } else if (strcmp(kind, "Service") == 0) {
-        describe_service(&w, k, obj);
+        describe_service(&w, k, obj, related);
     } else if (strcmp(kind, "Node") == 0) {
         describe_node(&w, k, obj);
     } else if (strcmp(kind, "ConfigMap") == 0) {

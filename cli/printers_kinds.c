@@ -235,26 +235,38 @@ static char *container_field(const cJSON *obj, const char *containers, const cha
     return minik_buf_steal(&b);
 }
 
+/* kubectl's formatEndpoints over every port: the ready addresses as ip:port (subsets,
+ * then ports, then addresses), the first three, then " + N more..."; "<none>" when
+ * empty. A subset without ports lists bare IPs. */
 static char *endpoints_list(const cJSON *obj)
 {
     minik_buf_t b = MINIK_BUF_INIT;
+    int count = 0;
     const cJSON *s, *a, *p;
     cJSON_ArrayForEach(s, at(obj, "subsets"))
     {
-        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(s, "addresses"))
-        {
-            const cJSON *ports = cJSON_GetObjectItemCaseSensitive(s, "ports");
-            if (cJSON_GetArraySize(ports) == 0) {
-                minik_buf_appendf(&b, "%s%s", b.len ? "," : "", str_at(a, "ip", ""));
-                continue;
-            }
-            cJSON_ArrayForEach(p, ports)
+        const cJSON *ports = cJSON_GetObjectItemCaseSensitive(s, "ports");
+        const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(s, "addresses");
+        if (cJSON_GetArraySize(ports) == 0) {
+            cJSON_ArrayForEach(a, addrs)
             {
-                minik_buf_appendf(&b, "%s%s:%lld", b.len ? "," : "", str_at(a, "ip", ""),
-                                  int_at(p, "port"));
+                if (count++ < 3)
+                    minik_buf_appendf(&b, "%s%s", b.len ? "," : "", str_at(a, "ip", ""));
+            }
+            continue;
+        }
+        cJSON_ArrayForEach(p, ports)
+        {
+            cJSON_ArrayForEach(a, addrs)
+            {
+                if (count++ < 3)
+                    minik_buf_appendf(&b, "%s%s:%lld", b.len ? "," : "", str_at(a, "ip", ""),
+                                      int_at(p, "port"));
             }
         }
     }
+    if (count > 3)
+        minik_buf_appendf(&b, " + %d more...", count - 3);
     if (!b.len) {
         minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");

@@ -261,15 +261,32 @@ static void node_authorizer(void **state)
     minik_identity_t n1 = {.role = MINIK_ROLE_NODE, .node = "n1"};
     assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_BIND_NODE);
     assert_int_equal(authz(&n1, "patch", "/api/v1/nodes/n1/status", NULL), MINIK_AUTHZ_BIND_NODE);
-    assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    /* Every Node may be read (the agent routes to the others' pod CIDRs); only its own
+     * written. */
+    assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "update", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "patch", "/api/v1/nodes/n2/status", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_DENY);
-    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", NULL), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n1"), MINIK_AUTHZ_ALLOW);
-    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n2"), MINIK_AUTHZ_DENY);
-    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", "metadata.namespace=n1"),
-                     MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&unbound, "list", "/api/v1/nodes", "metadata.name=n1"),
                      MINIK_AUTHZ_DENY);
+    /* Services and Endpoints: read-only, any namespace. */
+    assert_int_equal(authz(&n1, "list", "/api/v1/services", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/endpoints", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/services/s", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/endpoints/s", NULL),
+                     MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "create", "/api/v1/namespaces/a/services", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/endpoints/s", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "delete", "/api/v1/namespaces/a/services/s", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/services/s/status", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&unbound, "list", "/api/v1/services", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/api/v1/pods", "spec.nodeName=n1"), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "watch", "/api/v1/pods", "metadata.name=x,spec.nodeName==n1"),
                      MINIK_AUTHZ_ALLOW);
@@ -433,6 +450,25 @@ static void table_age_and_pod_rows(void **state)
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(t, "metadata"), "resourceVersion")->valuestring,
         "7");
+    /* Endpoints: kubectl's column, ready ip:port over every port, three at most. */
+    cleanup_cjson cJSON *eps =
+        J("[{\"metadata\":{\"name\":\"web\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.5\"},"
+          "{\"ip\":\"10.42.1.5\"}],\"notReadyAddresses\":[{\"ip\":\"10.42.2.5\"}],\"ports\":[{"
+          "\"port\":8080},{\"port\":9100}]}]},{\"metadata\":{\"name\":\"none\"},\"subsets\":[]},"
+          "{\"metadata\":{\"name\":\"one\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.6\"}],"
+          "\"ports\":[{\"port\":80}]}]}]");
+    cleanup_cjson cJSON *te = minik_api_table_new("Endpoints", eps, NULL, now, true);
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 0), "cells"),
+        "[\"web\",\"10.42.0.5:8080,10.42.1.5:8080,10.42.0.5:9100 + 1 more...\","
+        "\"<unknown>\"]");
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 1), "cells"),
+        "[\"none\",\"<none>\",\"<unknown>\"]");
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 2), "cells"),
+        "[\"one\",\"10.42.0.6:80\",\"<unknown>\"]");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(te, "columnDefinitions")), 3);
     cleanup_cjson cJSON *t2 = minik_api_table_new("Widget", pods, NULL, now, false);
     assert_null(cJSON_GetObjectItem(t2, "columnDefinitions"));
     assert_json(cJSON_GetObjectItem(t2, "rows")->child->child, "[\"a\",\"90s\"]");

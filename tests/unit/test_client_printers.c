@@ -381,6 +381,35 @@ static void describe_service_and_node(void **state)
                            "NodePort:          http  30080/TCP\n"
                            "Session Affinity:  None\n"
                            "\nEvents:  <none>\n");
+    /* `get endpoints`: every port, three addresses at most, as kubectl prints them. */
+    const minik_kind_t *ep_k = minik_kind_by_name("endpoints");
+    assert_non_null(ep_k);
+    cleanup_cjson cJSON *eps = cJSON_Parse(
+        "{\"metadata\":{\"name\":\"web\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.5\"},"
+        "{\"ip\":\"10.42.1.5\"}],\"ports\":[{\"port\":8080},{\"port\":9100}]}]}");
+    cleanup_free char **row = minik_printer_row(ep_k, eps, false, T0, NULL);
+    assert_string_equal(row[1], "10.42.0.5:8080,10.42.1.5:8080,10.42.0.5:9100 + 1 more...");
+    for (int i = 0; i < 3; i++)
+        free(row[i]);
+    /* With its Endpoints (kubectl: ready addresses of the port's name, three at most). */
+    cleanup_cjson cJSON *so = cJSON_Parse(svc);
+    cleanup_cjson cJSON *ep = cJSON_Parse(
+        "{\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.5\"},{\"ip\":\"10.42.1.5\"}],"
+        "\"notReadyAddresses\":[{\"ip\":\"10.42.2.5\"}],\"ports\":[{\"name\":\"http\","
+        "\"port\":8080}]},{\"addresses\":[{\"ip\":\"10.42.3.5\"},{\"ip\":\"10.42.4.5\"}],"
+        "\"ports\":[{\"name\":\"http\",\"port\":8081},{\"name\":\"metrics\",\"port\":9100}]}]}");
+    minik_buf_t b = MINIK_BUF_INIT;
+    minik_describe_with(&svc_kind, so, ep, NULL, T0, &b);
+    assert_non_null(strstr(b.data,
+                           "NodePort:          http  30080/TCP\n"
+                           "Endpoints:         10.42.0.5:8080,10.42.1.5:8080,10.42.3.5:8081 "
+                           "+ 1 more...\n"
+                           "Session Affinity:  None\n"));
+    minik_buf_free(&b);
+    cleanup_cjson cJSON *none = cJSON_CreateObject();
+    minik_describe_with(&svc_kind, so, none, NULL, T0, &b);
+    assert_non_null(strstr(b.data, "Endpoints:         <none>\n"));
+    minik_buf_free(&b);
     static const char node[] =
         "{\"metadata\":{\"name\":\"n1\",\"creationTimestamp\":\"2026-11-26T12:00:00Z\","
         "\"labels\":{\"node-role.kubernetes.io/control-plane\":\"\"}},\"spec\":{},"
