@@ -156,7 +156,7 @@ static int get_strv(const cJSON *obj, const char *parent, const char *name, char
 
 /* ---- capabilities -------------------------------------------------------------------- */
 
-static const char *const cap_names[] = {
+const char *const minik_spec_cap_names[MINIK_SPEC_CAP_COUNT] = {
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",
@@ -200,19 +200,23 @@ static const char *const cap_names[] = {
     "CAP_CHECKPOINT_RESTORE",
 };
 
+/* Every slot is named: a count that grew without a name would leave a NULL in the table. */
+_Static_assert(sizeof minik_spec_cap_names / sizeof minik_spec_cap_names[0] == MINIK_SPEC_CAP_COUNT,
+               "one name per capability");
+
 int minik_spec_cap_from_name(const char *name)
 {
-    for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
-        if (strcmp(cap_names[i], name) == 0)
-            return (int)i;
+    for (int i = 0; i < MINIK_SPEC_CAP_COUNT; i++)
+        if (strcmp(minik_spec_cap_names[i], name) == 0)
+            return i;
     return -1;
 }
 
 const char *minik_spec_cap_name(int cap)
 {
-    if (cap < 0 || (size_t)cap >= sizeof cap_names / sizeof cap_names[0])
+    if (cap < 0 || cap >= MINIK_SPEC_CAP_COUNT)
         return "CAP_UNKNOWN";
-    return cap_names[cap];
+    return minik_spec_cap_names[cap];
 }
 
 static int get_capset(const cJSON *caps, const char *name, uint64_t *out, minik_error_t **err)

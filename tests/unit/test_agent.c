@@ -192,6 +192,21 @@ static void security_context_maps_to_process_and_linux(void **state)
                           ""),
                       NULL, &cfg3, &err3) < 0);
     assert_non_null(strstr(err3->msg, "unknown capability \"FLY\""));
+    /* A privileged container gets every capability, in number order; drops still apply. */
+    cleanup_cjson cJSON *cfg4 = NULL;
+    cleanup_error minik_error_t *err4 = NULL;
+    assert_int_equal(build(POD("{\"name\":\"c\",\"command\":[\"x\"],\"securityContext\":{"
+                               "\"privileged\":true,\"capabilities\":{\"drop\":[\"sys_boot\"]}}}",
+                               ""),
+                           NULL, &cfg4, &err4),
+                     0);
+    const cJSON *eff4 = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cfg4, "process"), "capabilities"), "effective");
+    assert_int_equal(cJSON_GetArraySize(eff4), 40);
+    assert_string_equal(cJSON_GetArrayItem(eff4, 0)->valuestring, "CAP_CHOWN");
+    assert_string_equal(cJSON_GetArrayItem(eff4, 21)->valuestring, "CAP_SYS_ADMIN");
+    assert_string_equal(cJSON_GetArrayItem(eff4, 22)->valuestring, "CAP_SYS_NICE");
+    assert_string_equal(cJSON_GetArrayItem(eff4, 39)->valuestring, "CAP_CHECKPOINT_RESTORE");
 }
 
 static void resources_and_namespaces_and_mounts(void **state)
