@@ -20,6 +20,7 @@
 #include "cli/client_config.h"
 #include "proto/client.h"
 #include "proto/kubeconfig.h"
+#include "proto/status_reason.h"
 
 /* "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n" in base64. */
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n"
@@ -251,6 +252,19 @@ static const char stream[] =
     "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"b\"}}}\r\n"
     "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"c\"}}}\n";
 
+static void status_reasons_follow_kubernetes(void **state)
+{
+    /* One table for the server's Status bodies and the CLI's "Error from server (...)". */
+    assert_string_equal(minik_status_reason(404), "NotFound");
+    assert_string_equal(minik_status_reason(409), "Conflict");
+    assert_string_equal(minik_status_reason(410), "Gone");
+    assert_string_equal(minik_status_reason(422), "Invalid");
+    assert_string_equal(minik_status_reason(429), "TooManyRequests");
+    assert_string_equal(minik_status_reason(504), "Timeout");
+    assert_string_equal(minik_status_reason(418), "BadRequest");
+    assert_string_equal(minik_status_reason(599), "InternalError");
+}
+
 static void watch_decoder_handles_any_split(void **state)
 {
     /* Every split point, byte by byte too: events come out whole and in order. */
@@ -433,6 +447,7 @@ int main(void)
         cmocka_unit_test(base64_padding_and_whitespace),
         cmocka_unit_test(paths_follow_the_kubernetes_layout),
         cmocka_unit_test(status_message_from_body),
+        cmocka_unit_test(status_reasons_follow_kubernetes),
         cmocka_unit_test(watch_decoder_handles_any_split),
         cmocka_unit_test(watch_decoder_rejects_bad_events),
         cmocka_unit_test(watch_decoder_stops_when_asked),
