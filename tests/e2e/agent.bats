@@ -238,6 +238,12 @@ YAML
     [[ "${lines[0]}" == "/bin/busybox sleep 1000"* ]]
     [[ "$output" == *"NoNewPrivs:	1"* ]]
     [[ "$output" == *"Seccomp:	2"* ]]
+    # And the container's capability sets (Docker's 14 in the bounding set), as its init has.
+    run kc exec ex -- /bin/busybox sh -c 'for p in 1 self; do grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb):" /proc/$p/status; done'
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 10 ]
+    [ "${lines[3]}" = "CapBnd:	00000000a80425fb" ]
+    [ "${lines[*]:0:5}" = "${lines[*]:5:5}" ]
     run bash -c "printf 'a\nb\n' | '$MINIK_BIN' exec ex -i -- /bin/busybox wc -l"
     [ "$status" -eq 0 ]
     [ "$(echo $output)" = 2 ]
