@@ -63,6 +63,21 @@ void minik_table_render(const minik_table_t *t, bool no_headers, minik_buf_t *ou
     }
 }
 
+const cJSON *minik_json_at(const cJSON *o, const char *path)
+{
+    char key[128];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        o = cJSON_GetObjectItemCaseSensitive(o, key);
+        path += n + (path[n] == '.');
+    }
+    return o;
+}
+
 char *minik_format_age(int64_t s)
 {
     if (s < -1)

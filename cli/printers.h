@@ -19,6 +19,10 @@
 #define minik_json_map_for_each(it, map)                                                           \
     cJSON_ArrayForEach(it, (cJSON_IsObject(map) ? (map) : NULL))
 
+/* The member at a dotted path of object keys ("status.podIP"); NULL if any step is missing or
+ * a key is longer than 127 bytes. Borrowed from o. */
+const cJSON *minik_json_at(const cJSON *o, const char *path);
+
 typedef struct minik_table {
     size_t ncols;
     char **cells; /* rows * ncols owned strings, headers first */

@@ -85,6 +85,22 @@ static void timestamps_parse_as_rfc3339(void **state)
     assert_int_equal(minik_parse_time(NULL), -1);
 }
 
+static void dotted_paths_walk_objects(void **state)
+{
+    cleanup_cjson cJSON *o = cJSON_Parse("{\"status\":{\"podIP\":\"10.0.0.5\",\"n\":{\"x\":1}},"
+                                         "\"spec\":[1]}");
+    assert_string_equal(minik_json_at(o, "status.podIP")->valuestring, "10.0.0.5");
+    assert_int_equal(minik_json_at(o, "status.n.x")->valueint, 1);
+    assert_ptr_equal(minik_json_at(o, ""), o);
+    assert_null(minik_json_at(o, "status.missing"));
+    assert_null(minik_json_at(o, "status.podIP.deeper"));
+    assert_null(minik_json_at(NULL, "status"));
+    char longkey[200];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    assert_null(minik_json_at(o, longkey));
+}
+
 static void tables_pad_columns_by_three(void **state)
 {
     static const char *const h[] = {"NAME", "READY", "AGE"};
@@ -401,6 +417,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ages_like_kubectl),
         cmocka_unit_test(timestamps_parse_as_rfc3339),
+        cmocka_unit_test(dotted_paths_walk_objects),
         cmocka_unit_test(tables_pad_columns_by_three),
         cmocka_unit_test(pod_rows),
         cmocka_unit_test(deployment_service_node_rows),
