@@ -27,11 +27,9 @@ static int field_error(minik_error_t **err, const char *field, const char *fmt, 
 {
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *what = NULL;
-    if (vasprintf(&what, fmt, ap) < 0)
-        what = NULL;
+    cleanup_free char *what = xvasprintf(fmt, ap);
     va_end(ap);
-    return minik_error_set(err, EINVAL, "config.json: %s: %s", field, what ? what : "invalid");
+    return minik_error_set(err, EINVAL, "config.json: %s: %s", field, what);
 }
 
 static const char *type_name(const cJSON *j)

@@ -61,6 +61,25 @@ static void error_set_code_and_null_err(void **state)
     assert_null(err);
 }
 
+static char *format_through_va_list(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static void asprintf_helpers_format_into_new_strings(void **state)
+{
+    cleanup_free char *a = xasprintf("%s=%d", "x", 42);
+    assert_string_equal(a, "x=42");
+    cleanup_free char *b = format_through_va_list("%s/%s:%u", "ns", "name", 7u);
+    assert_string_equal(b, "ns/name:7");
+    cleanup_free char *empty = format_through_va_list("%s", "");
+    assert_string_equal(empty, "");
+}
+
 static void cleanup_and_steal(void **state)
 {
     char *kept;
@@ -250,6 +269,7 @@ int main(void)
         cmocka_unit_test(error_set_appends_strerror_and_returns_negative_errno),
         cmocka_unit_test(error_wrap_prefixes_context_and_keeps_first_error),
         cmocka_unit_test(error_set_code_and_null_err),
+        cmocka_unit_test(asprintf_helpers_format_into_new_strings),
         cmocka_unit_test(cleanup_and_steal),
         cmocka_unit_test(buf_grows_and_stays_terminated),
         cmocka_unit_test(str_split_join_trim),
