@@ -313,8 +313,7 @@ YAML
     kill -0 "$pid" # still running without a server
     # The container exits while the server is away.
     wait_for 15 bash -c "! kill -0 $pid 2>/dev/null"
-    start_daemon server "$MINIK_BIN" server --no-agent --insecure-http --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    wait_for 20 curl -sf "$URL/healthz"
+    restart_server
     wait_for 20 pod_phase_is away Succeeded || { daemon_log agent >&2; false; }
     [ "$(pod_field away '.status.containerStatuses[0].state.terminated.reason')" = Completed ]
     kill -0 "$AGENT_PID"

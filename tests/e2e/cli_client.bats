@@ -4,6 +4,7 @@
 # scale, describe, watch, delete with cascade, and the errors users see.
 
 load helpers
+load apiserver_helpers
 
 # deploy_updated NS NAME N: the Deployment controller has created N up-to-date pods. The
 # controllers run in the server, so tests that read a Deployment's columns wait for them.
@@ -16,11 +17,7 @@ rs_current() {
 }
 
 setup() {
-    DATA=$(make_tmpdir client-data)
-    PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    wait_for 30 test -s "$DATA/admin.conf" || { daemon_log server; return 1; }
-    wait_for 30 curl -sfk "https://127.0.0.1:$PORT/healthz" || { daemon_log server; return 1; }
+    start_server
     export MINIK_CONFIG="$DATA/admin.conf"
     # Keep a user's own ~/.minik/config out of the lookup.
     export HOME="$BATS_TEST_TMPDIR/home"

@@ -71,9 +71,7 @@ YAML
     [ "$status" -eq 0 ]
     [ "$output" = "restored $copied from $BATS_TEST_TMPDIR/state.backup into $DATA/state.db" ]
 
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    wait_for 20 curl -sf --cacert "$DATA/tls/ca.crt" "$URL/healthz"
-    wait_for 5 test -s "$DATA/admin.conf"
+    restart_server
     after=$(snapshot)
     diff <(echo "$before") <(echo "$after")
     # A join token made before the backup still joins (same CA, same token table).
@@ -97,8 +95,7 @@ YAML
     [ "$status" -eq 1 ]
     # The server starts on the untouched state, and an upgrade gone backwards is refused
     # with the same message at start.
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    wait_for 20 curl -sf --cacert "$DATA/tls/ca.crt" "$URL/healthz"
+    restart_server
     run minik get cm keep -o json
     [ "$(jq -r .data.a <<<"$output")" = 1 ]
     stop_daemon server
