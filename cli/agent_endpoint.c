@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "cli/client_config.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
@@ -64,35 +62,5 @@ int minik_cli_agent_target(const char *pod_name, const char *container,
     out->token = xstrdup(tok);
     out->path = xasprintf("%s/%s/%s", ens, epod, ectr);
     out->node = xstrdup(node);
-    return 0;
-}
-
-int minik_cli_agent_request(const minik_cli_agent_target_t *t, const char *what,
-                            const char *json_body, minik_cli_agent_write_fn write_cb, void *ud,
-                            long *status, minik_error_t **err)
-{
-    cleanup_free char *url = xasprintf("%s/%s", t->endpoint, what);
-    cleanup_free char *auth = xasprintf("Authorization: Bearer %s", t->token);
-    CURL *h = curl_easy_init();
-    if (!h)
-        return minik_error_set(err, ENOMEM, "curl_easy_init");
-    struct curl_slist *hdrs = curl_slist_append(NULL, auth);
-    if (json_body) {
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json_body);
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, ud);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    CURLcode cr = curl_easy_perform(h);
-    *status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
-    if (cr != CURLE_OK)
-        return minik_error_set(err, 0, "cannot reach the agent of node %s at %s: %s", t->node,
-                               t->endpoint, curl_easy_strerror(cr));
     return 0;
 }

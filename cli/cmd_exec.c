@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "cli/agent_endpoint.h"
 #include "cli/cli.h"
 #include "cli/client_config.h"
@@ -100,14 +102,28 @@ int minik_cmd_exec(int argc, char **argv)
         cJSON_AddStringToObject(body, "stdin", in.data ? in.data : "");
     }
     cleanup_free char *text = cJSON_PrintUnformatted(body);
-    cleanup_free char *what = xasprintf("exec/%s", t.path);
+    cleanup_free char *url = xasprintf("%s/exec/%s", t.endpoint, t.path);
+    cleanup_free char *auth = xasprintf("Authorization: Bearer %s", t.token);
     stream_t s = {.pending = MINIK_BUF_INIT, .exit_code = 1};
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdrs = curl_slist_append(NULL, auth);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    CURLcode cr = curl_easy_perform(h);
     long status = 0;
-    r = minik_cli_agent_request(&t, what, text, on_data, &s, &status, &err);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
     int ret = s.exit_code;
-    /* A stream on_data refused is reported below, not as an unreachable agent. */
-    if (r < 0 && !s.bad) {
-        ret = minik_cli_fail(err);
+    if (cr != CURLE_OK && !s.bad) {
+        fprintf(stderr, "error: cannot reach the agent of node %s at %s: %s\n", t.node, t.endpoint,
+                curl_easy_strerror(cr));
+        ret = MINIK_EXIT_ERROR;
     } else if (status >= 400) {
         cleanup_free char *msg = minik_client_status_message(
             status, s.pending.data ? s.pending.data : "", s.pending.len);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli/agent_endpoint.h"
 #include "cli/cli.h"
 #include "cli/client_config.h"
@@ -59,13 +61,27 @@ int minik_cmd_logs(int argc, char **argv)
         return minik_cli_fail(err);
     cleanup_free char *tailq =
         tail >= 0 ? xasprintf("&tailLines=%lld", (long long)tail) : xstrdup("");
-    cleanup_free char *what = xasprintf(
-        "containerLogs/%s?follow=%s&previous=%s&timestamps=%s%s", t.path, follow ? "true" : "false",
-        previous ? "true" : "false", timestamps ? "true" : "false", tailq);
+    cleanup_free char *url =
+        xasprintf("%s/containerLogs/%s?follow=%s&previous=%s&timestamps=%s%s", t.endpoint, t.path,
+                  follow ? "true" : "false", previous ? "true" : "false",
+                  timestamps ? "true" : "false", tailq);
+    cleanup_free char *auth = xasprintf("Authorization: Bearer %s", t.token);
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdrs = curl_slist_append(NULL, auth);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    CURLcode cr = curl_easy_perform(h);
     long status = 0;
-    if (minik_cli_agent_request(&t, what, NULL, on_data, NULL, &status, &err) < 0) {
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    if (cr != CURLE_OK) {
+        fprintf(stderr, "error: cannot reach the agent of node %s at %s: %s\n", t.node, t.endpoint,
+                curl_easy_strerror(cr));
         minik_cli_agent_target_clear(&t);
-        return minik_cli_fail(err);
+        return MINIK_EXIT_ERROR;
     }
     minik_cli_agent_target_clear(&t);
     return status >= 400 ? MINIK_EXIT_ERROR : MINIK_EXIT_OK;

@@ -17,7 +17,6 @@
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/xalloc.h"
-#include "cli/agent_endpoint.h"
 #include "cli/client_config.h"
 #include "proto/client.h"
 #include "proto/kubeconfig.h"
@@ -377,30 +376,6 @@ static void unreachable_server_names_the_url(void **state)
     minik_client_free(c);
 }
 
-static size_t discard(char *ptr, size_t size, size_t n, void *ud)
-{
-    return size * n;
-}
-
-static void unreachable_agent_names_node_and_endpoint(void **state)
-{
-    /* What `minik logs` and `minik exec` print when the pod's agent does not answer. */
-    cleanup_free char *ep = xasprintf("http://127.0.0.1:%d", closed_port());
-    minik_cli_agent_target_t t = {.endpoint = ep, .token = "tok", .path = "ns/p/c", .node = "n1"};
-    cleanup_error minik_error_t *err = NULL;
-    long status = 42;
-    assert_true(minik_cli_agent_request(&t, "containerLogs/ns/p/c", NULL, discard, NULL, &status,
-                                        &err) < 0);
-    assert_int_equal(status, 0);
-    cleanup_free char *want =
-        xasprintf("cannot reach the agent of node n1 at %s: Couldn't connect to server", ep);
-    assert_string_equal(err->msg, want);
-    minik_error_clear(&err);
-    assert_true(minik_cli_agent_request(&t, "exec/ns/p/c", "{\"command\":[\"true\"]}", discard,
-                                        NULL, &status, &err) < 0);
-    assert_string_equal(err->msg, want);
-}
-
 static void bad_server_urls_are_refused(void **state)
 {
     minik_client_t *c = NULL;
@@ -477,7 +452,6 @@ int main(void)
         cmocka_unit_test(watch_decoder_rejects_bad_events),
         cmocka_unit_test(watch_decoder_stops_when_asked),
         cmocka_unit_test(unreachable_server_names_the_url),
-        cmocka_unit_test(unreachable_agent_names_node_and_endpoint),
         cmocka_unit_test(bad_server_urls_are_refused),
     };
     return cmocka_run_group_tests_name("client", tests, NULL, NULL);
