@@ -1,4 +1,5 @@
 #include "apiserver/pki.h"
+#include "apiserver/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -6,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "apiserver/tls.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
