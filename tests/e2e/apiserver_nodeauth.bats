@@ -85,7 +85,10 @@ setup() {
     [ "$(code_of "$out")" = 403 ]
     # The binding survives a restart (it is stored).
     stop_daemon server
-    restart_server --new-port
+    PORT=$(free_port)
+    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
+    URL="https://127.0.0.1:$PORT"
+    wait_for 20 curl -sf --cacert "$CACERT" "$URL/healthz"
     out=$(AUTH_TOKEN=$NODE api GET /api/v1/nodes/n2)
     [ "$(code_of "$out")" = 403 ]
     out=$(AUTH_TOKEN=$NODE api GET /api/v1/nodes/n1)
