@@ -21,6 +21,7 @@
 #include "proto/client.h"
 #include "proto/kubeconfig.h"
 #include "proto/status_reason.h"
+#include "tests/unit/proto_helpers.h"
 
 /* "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n" in base64. */
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n"
@@ -344,20 +345,9 @@ static void watch_decoder_stops_when_asked(void **state)
 /* ---- transport --------------------------------------------------------------------------- */
 
 /* A loopback port nothing listens on: bind one, note it, close it. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void unreachable_server_names_the_url(void **state)
 {
-    cleanup_free char *url = xasprintf("https://127.0.0.1:%d", closed_port());
+    cleanup_free char *url = xasprintf("https://127.0.0.1:%d", proto_closed_port());
     minik_client_config_t cfg = {.server = url};
     minik_client_t *c = NULL;
     minik_error_t *err = NULL;
