@@ -46,24 +46,15 @@ static void assert_json(const cJSON *got, const char *want)
     cJSON_Delete(w);
 }
 
-/* RFC 7386 appendix A examples. */
-static void merge_patch_rfc7386_examples(void **state)
+/* PATCH with application/merge-patch+json runs minik_merge_patch_apply, whose RFC 7386
+ * appendix A examples are in test_client_apply.c; here, that the route's entry point gives
+ * its results and leaves its inputs alone. */
+static void merge_patch_rfc7386(void **state)
 {
     static const char *cases[][3] = {
-        {"{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
-        {"{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}"},
-        {"{\"a\":\"b\"}", "{\"a\":null}", "{}"},
-        {"{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}"},
-        {"{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
-        {"{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}"},
         {"{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}"},
-        {"{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}"},
-        {"[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]"},
-        {"{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]"},
         {"{\"a\":\"foo\"}", "null", "null"},
-        {"{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}"},
         {"[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}"},
-        {"{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cleanup_cjson cJSON *t = J(cases[i][0]);
@@ -72,6 +63,7 @@ static void merge_patch_rfc7386_examples(void **state)
         minik_error_t *err = NULL;
         assert_int_equal(minik_patch_merge(t, p, &out, &err), 0);
         assert_json(out, cases[i][2]);
+        assert_json(t, cases[i][0]);
     }
 }
 
@@ -596,7 +588,7 @@ static void tls_memory_bio_handshake_and_data_both_ways(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(merge_patch_rfc7386_examples),
+        cmocka_unit_test(merge_patch_rfc7386),
         cmocka_unit_test(json_patch_rfc6902_examples),
         cmocka_unit_test(strategic_merge_patch),
         cmocka_unit_test(tokens_generate_hash_parse),
