@@ -351,11 +351,22 @@ static int record_write(const minik_cni_config_t *c, const char *id, const cJSON
     return minik_file_write_atomic(path, text, strlen(text), 0600, err);
 }
 
-/* *rec is NULL (and 0 returned) when the pod has no record. */
+/* Every id minik hands to CNI names a file under the state dir: refuse anything else. */
+static int check_id(const char *id, minik_error_t **err)
+{
+    if (!id_ok(id))
+        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
+    return 0;
+}
+
+/* The record of container `id` (checked); *rec is NULL (and 0 returned) when the pod has no
+ * record. */
 static int record_read(const minik_cni_config_t *c, const char *id, cJSON **rec,
                        minik_error_t **err)
 {
     *rec = NULL;
+    if (check_id(id, err) < 0)
+        return -1;
     cleanup_free char *path = record_path(c, id);
     cleanup_free char *text = NULL;
     if (minik_file_read(path, MAX_OUTPUT, &text, NULL, err) < 0) {
@@ -437,8 +448,8 @@ int minik_cni_add(const minik_cni_config_t *c, const char *id, const char *netns
                   minik_error_t **err)
 {
     memset(out, 0, sizeof(*out));
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
+    if (check_id(id, err) < 0)
+        return -1;
     if (!c->pod_cidr || !*c->pod_cidr)
         return minik_error_set(err, EINVAL, "cni: the node has no pod CIDR yet");
     if (!cidr_ok(c->pod_cidr))
@@ -508,8 +519,6 @@ int minik_cni_lookup(const minik_cni_config_t *c, const char *id, bool *found,
 {
     memset(out, 0, sizeof(*out));
     *found = false;
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
     cleanup_cjson cJSON *rec = NULL;
     if (record_read(c, id, &rec, err) < 0)
         return -1;
@@ -524,8 +533,6 @@ int minik_cni_lookup(const minik_cni_config_t *c, const char *id, bool *found,
 
 int minik_cni_check(const minik_cni_config_t *c, const char *id, minik_error_t **err)
 {
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
     cleanup_cjson cJSON *rec = NULL;
     if (record_read(c, id, &rec, err) < 0)
         return -1;
@@ -551,8 +558,6 @@ int minik_cni_check(const minik_cni_config_t *c, const char *id, minik_error_t *
 
 int minik_cni_del(const minik_cni_config_t *c, const char *id, minik_error_t **err)
 {
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
     cleanup_cjson cJSON *rec = NULL;
     if (record_read(c, id, &rec, err) < 0)
         return -1;

@@ -288,6 +288,13 @@ static void plugin_failure_is_reported_and_undone(void **state)
     minik_error_clear(&err);
     assert_true(minik_cni_add(&f->cfg, "../x", pod, NULL, NULL, &res, &err) < 0);
     assert_non_null(strstr(err->msg, "bad container id"));
+    /* Every entry point that reads a pod's record refuses such an id the same way. */
+    minik_error_clear(&err);
+    assert_true(minik_cni_check(&f->cfg, "../x", &err) < 0);
+    assert_string_equal(err->msg, "cni: bad container id \"../x\": Invalid argument");
+    minik_error_clear(&err);
+    assert_true(minik_cni_del(&f->cfg, "a/b", &err) < 0);
+    assert_string_equal(err->msg, "cni: bad container id \"a/b\": Invalid argument");
 }
 
 int main(void)
