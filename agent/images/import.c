@@ -410,9 +410,8 @@ static int classify(const char *path, archive_kind_t *kind, minik_error_t **err)
 int minik_images_import(minik_images_t *s, const char *path, const char *name, const char *platform,
                         char **ref_out, minik_error_t **err)
 {
-    cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+    int r = minik_images_gc_lock(s, LOCK_SH, &gc_lock, err);
     if (r < 0)
         return r;
     struct stat st;

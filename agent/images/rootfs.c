@@ -288,9 +288,8 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
     if (!id_valid(id))
         return minik_error_set(
             err, EINVAL, "container id \"%.140s\": use 1-128 letters, digits, '_', '-', '.'", id);
-    cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+    int r = minik_images_gc_lock(s, LOCK_SH, &gc_lock, err);
     if (r < 0)
         return r;
     minik_image_t *img = NULL;
