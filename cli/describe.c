@@ -5,6 +5,7 @@
 
 #include "cli/printers.h"
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 
 /* ---- an aligned "label: value" writer --------------------------------------------------- */
@@ -148,7 +149,7 @@ static char *selector_string(const cJSON *map)
 
 static char *timestamp(const char *rfc3339)
 {
-    int64_t t = minik_parse_time(rfc3339);
+    int64_t t = minik_timestamp_parse(rfc3339);
     if (t < 0)
         return xstrdup(rfc3339 ? rfc3339 : "<unknown>");
     time_t tt = (time_t)t;
@@ -541,10 +542,10 @@ static void describe_events(const cJSON *events, int64_t now, minik_buf_t *out)
         cells[1] = xstrdup(s_at(e, "reason") ? s_at(e, "reason") : "");
         const char *last = s_at(e, "lastTimestamp") ? s_at(e, "lastTimestamp")
                                                     : s_at(e, "metadata.creationTimestamp");
-        int64_t lt = minik_parse_time(last);
+        int64_t lt = minik_timestamp_parse(last);
         cleanup_free char *age = lt < 0 ? xstrdup("<unknown>") : minik_format_age(now - lt);
         const cJSON *count = minik_json_at(e, "count");
-        int64_t ft = minik_parse_time(s_at(e, "firstTimestamp"));
+        int64_t ft = minik_timestamp_parse(s_at(e, "firstTimestamp"));
         if (cJSON_IsNumber(count) && count->valuedouble > 1 && ft >= 0) {
             cleanup_free char *over = minik_format_age(now - ft);
             cells[2] = xasprintf("%s (x%lld over %s)", age, (long long)count->valueint, over);

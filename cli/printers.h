@@ -42,10 +42,6 @@ void minik_table_render(const minik_table_t *t, bool no_headers, minik_buf_t *ou
  * "400d", "2y10d", "9y". Negative beyond -1 s is "<invalid>". Caller owns the result. */
 char *minik_format_age(int64_t seconds);
 
-/* Parse an RFC 3339 timestamp ("2026-11-26T15:04:05Z", fractional seconds and numeric
- * offsets accepted) to seconds since the epoch. Returns -1 for anything else. */
-int64_t minik_parse_time(const char *s);
-
 /* "<age>" of obj's metadata.creationTimestamp relative to now, or "<unknown>". */
 char *minik_object_age(const cJSON *obj, int64_t now);
 

@@ -5,6 +5,7 @@
 #include "cli/printers.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 
 static const char *str_at(const cJSON *o, const char *path, const char *dflt)
@@ -188,7 +189,7 @@ static char *event_last_seen(const cJSON *obj, int64_t now)
         ts = str_at(obj, "eventTime", NULL);
     if (!ts)
         ts = str_at(obj, "metadata.creationTimestamp", NULL);
-    int64_t t = minik_parse_time(ts);
+    int64_t t = minik_timestamp_parse(ts);
     if (t < 0)
         return xstrdup("<unknown>");
     return minik_format_age(now - t);
@@ -483,10 +484,10 @@ static char *cell(col_t c, const cJSON *o, int64_t now, const char *prefix)
         return xasprintf("%lld/%lld", int_at(o, "status.succeeded"),
                          minik_json_at(o, "spec.completions") ? int_at(o, "spec.completions") : 1);
     case C_JOB_DURATION: {
-        int64_t start = minik_parse_time(str_at(o, "status.startTime", NULL));
+        int64_t start = minik_timestamp_parse(str_at(o, "status.startTime", NULL));
         if (start < 0)
             return xstrdup("");
-        int64_t end = minik_parse_time(str_at(o, "status.completionTime", NULL));
+        int64_t end = minik_timestamp_parse(str_at(o, "status.completionTime", NULL));
         return minik_format_age((end >= 0 ? end : now) - start);
     }
     case C_END:

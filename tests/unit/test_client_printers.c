@@ -13,6 +13,7 @@
 #include "cli/printers.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 
 static const char *const no_short[] = {NULL};
 #define KIND(var, k_, g_, av_, pl_, ns_)                                                           \
@@ -75,14 +76,14 @@ static void ages_like_kubectl(void **state)
 
 static void timestamps_parse_as_rfc3339(void **state)
 {
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00Z"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00.123456Z"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T13:30:00+01:30"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T10:00:00-02:00"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26 12:00:00Z"), -1);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00"), -1);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00Zjunk"), -1);
-    assert_int_equal(minik_parse_time(NULL), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00Z"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00.123456Z"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T13:30:00+01:30"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T10:00:00-02:00"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26 12:00:00Z"), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00"), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00Zjunk"), -1);
+    assert_int_equal(minik_timestamp_parse(NULL), -1);
 }
 
 static void dotted_paths_walk_objects(void **state)

@@ -19,6 +19,7 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 
 static int fails_with_enoent(const char *path, minik_error_t **err)
@@ -78,6 +79,19 @@ static void asprintf_helpers_format_into_new_strings(void **state)
     assert_string_equal(b, "ns/name:7");
     cleanup_free char *empty = format_through_va_list("%s", "");
     assert_string_equal(empty, "");
+}
+
+static void timestamps_format_and_parse(void **state)
+{
+    char buf[MINIK_TIMESTAMP_LEN];
+    assert_string_equal(minik_timestamp_format(1700000000, buf), "2023-11-14T22:13:20Z");
+    cleanup_free char *s = minik_timestamp_new(0);
+    assert_string_equal(s, "1970-01-01T00:00:00Z");
+    assert_int_equal(minik_timestamp_parse(buf), 1700000000);
+    assert_int_equal(minik_timestamp_parse("2023-11-14T23:13:20.5+01:00"), 1700000000);
+    assert_int_equal(minik_timestamp_parse("2023-11-14T22:13:20"), -1);
+    assert_int_equal(minik_timestamp_parse("yesterday"), -1);
+    assert_int_equal(minik_timestamp_parse(NULL), -1);
 }
 
 static void cleanup_and_steal(void **state)
@@ -270,6 +284,7 @@ int main(void)
         cmocka_unit_test(error_wrap_prefixes_context_and_keeps_first_error),
         cmocka_unit_test(error_set_code_and_null_err),
         cmocka_unit_test(asprintf_helpers_format_into_new_strings),
+        cmocka_unit_test(timestamps_format_and_parse),
         cmocka_unit_test(cleanup_and_steal),
         cmocka_unit_test(buf_grows_and_stays_terminated),
         cmocka_unit_test(str_split_join_trim),
