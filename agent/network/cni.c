@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/cidr.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -323,16 +324,9 @@ static bool id_ok(const char *id)
  * could never be released. */
 static bool cidr_ok(const char *cidr)
 {
-    const char *slash = strchr(cidr, '/');
-    if (!slash || slash - cidr >= INET_ADDRSTRLEN)
-        return false;
-    char addr[INET_ADDRSTRLEN];
-    memcpy(addr, cidr, (size_t)(slash - cidr));
-    addr[slash - cidr] = 0;
-    struct in_addr a;
-    char *end = NULL;
-    long len = strtol(slash + 1, &end, 10);
-    return inet_pton(AF_INET, addr, &a) == 1 && end != slash + 1 && !*end && len >= 8 && len <= 30;
+    uint32_t base;
+    int len;
+    return minik_cidr4_parse(cidr, &base, &len) == 0 && len >= 8 && len <= 30;
 }
 
 static char *record_path(const minik_cni_config_t *c, const char *id)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/cidr.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/file.h"
@@ -92,6 +93,25 @@ static void timestamps_format_and_parse(void **state)
     assert_int_equal(minik_timestamp_parse("2023-11-14T22:13:20"), -1);
     assert_int_equal(minik_timestamp_parse("yesterday"), -1);
     assert_int_equal(minik_timestamp_parse(NULL), -1);
+}
+
+static void cidrs_parse(void **state)
+{
+    uint32_t base = 0;
+    int prefix = 0;
+    assert_int_equal(minik_cidr4_parse("10.42.0.0/16", &base, &prefix), 0);
+    assert_int_equal(base, 0x0a2a0000u);
+    assert_int_equal(prefix, 16);
+    assert_int_equal(minik_cidr4_parse("10.42.7.1/32", &base, &prefix), 0);
+    assert_int_equal(base, 0x0a2a0701u);
+    assert_int_equal(prefix, 32);
+    static const char *const bad[] = {
+        "10.42.0.0",  "10.42.0.0/", "10.42.0.0/0", "10.42.0.0/33",        "10.42.0.0/16x",
+        "10.42.0/16", "::1/64",     "/8",          "255.255.255.255255/8"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(minik_cidr4_parse(bad[i], &base, &prefix), -1);
+    assert_int_equal(minik_cidr4_parse(NULL, &base, &prefix), -1);
+    assert_int_equal(prefix, 32); /* untouched on failure */
 }
 
 static void cleanup_and_steal(void **state)
@@ -285,6 +305,7 @@ int main(void)
         cmocka_unit_test(error_set_code_and_null_err),
         cmocka_unit_test(asprintf_helpers_format_into_new_strings),
         cmocka_unit_test(timestamps_format_and_parse),
+        cmocka_unit_test(cidrs_parse),
         cmocka_unit_test(cleanup_and_steal),
         cmocka_unit_test(buf_grows_and_stays_terminated),
         cmocka_unit_test(str_split_join_trim),
