@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/runtime/state.h"
 #include "lib/buf.h"
 #include "lib/cidr.h"
 #include "lib/cleanup.h"
@@ -309,17 +310,6 @@ static cJSON *loopback_conf(void)
 
 /* ---- records -------------------------------------------------------------------------- */
 
-static bool id_ok(const char *id)
-{
-    if (!id || !*id || strlen(id) > 200)
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return false;
-    return id[0] != '.';
-}
-
 /* Checked before any plugin runs: with a bad range even DEL fails, and the attachment
  * could never be released. */
 static bool cidr_ok(const char *cidr)
@@ -345,11 +335,14 @@ static int record_write(const minik_cni_config_t *c, const char *id, const cJSON
     return minik_file_write_atomic(path, text, strlen(text), 0600, err);
 }
 
-/* Every id minik hands to CNI names a file under the state dir: refuse anything else. */
+/* Every id minik hands to CNI names a file under the state dir: the runtime's container id
+ * rule (CNI's own: alphanumeric first, then [A-Za-z0-9_.-]) keeps it one file name. */
 static int check_id(const char *id, minik_error_t **err)
 {
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
+    if (!id)
+        return minik_error_set(err, EINVAL, "cni: no container id");
+    if (minik_oci_id_check(id, err) < 0)
+        return minik_error_wrap(err, "cni");
     return 0;
 }
 
@@ -578,7 +571,7 @@ int minik_cni_recover(const minik_cni_config_t *c, bool (*live)(const char *id, 
         if (!minik_str_has_suffix(de->d_name, ".json"))
             continue;
         cleanup_free char *id = xstrndup(de->d_name, strlen(de->d_name) - 5);
-        if (!id_ok(id) || (live && live(id, arg)))
+        if (minik_oci_id_check(id, NULL) < 0 || (live && live(id, arg)))
             continue;
         if (minik_cni_del(c, id, err) < 0)
             return -1;
