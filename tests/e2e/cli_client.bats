@@ -12,6 +12,23 @@ deploy_updated() {
     [ "$(minik get deploy "$2" -n "$1" -o json | jq -r '.status.updatedReplicas // 0')" = "$3" ]
 }
 
+# owned_cm NAME UID : a ConfigMap in shop owned by the Deployment web of that uid.
+owned_cm() {
+    minik apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: $1
+  namespace: shop
+  ownerReferences:
+  - apiVersion: apps/v1
+    kind: Deployment
+    name: web
+    uid: $2
+data: {}
+EOF
+}
+
 rs_current() {
     [ "$(minik get rs "$1" -o json | jq -r '.status.replicas // 0')" = "$2" ]
 }
@@ -273,21 +290,7 @@ EOF
     minik apply -f "$APP" >/dev/null
     uid=$(minik get deploy web -n shop -o json | jq -r .metadata.uid)
     # Two dependents of the Deployment through ownerReferences.
-    for n in dep-a dep-b; do
-        minik apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: $n
-  namespace: shop
-  ownerReferences:
-  - apiVersion: apps/v1
-    kind: Deployment
-    name: web
-    uid: $uid
-data: {}
-EOF
-    done
+    for n in dep-a dep-b; do owned_cm "$n" "$uid"; done
     run minik delete deploy web -n shop --cascade=orphan --wait
     [ "$status" -eq 0 ]
     [ "$output" = 'deployments.apps "web" deleted' ]
@@ -296,19 +299,7 @@ EOF
     # Background cascade removes the dependents.
     minik apply -f "$APP" >/dev/null
     uid=$(minik get deploy web -n shop -o json | jq -r .metadata.uid)
-    minik apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: dep-c
-  namespace: shop
-  ownerReferences:
-  - apiVersion: apps/v1
-    kind: Deployment
-    name: web
-    uid: $uid
-data: {}
-EOF
+    owned_cm dep-c "$uid"
     run minik delete deployment/web -n shop --wait
     [ "$status" -eq 0 ]
     wait_for 10 bash -c "! '$MINIK_BIN' get cm dep-c -n shop -o name"
