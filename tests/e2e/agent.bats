@@ -127,9 +127,7 @@ YAML
     wait_for 30 pod_phase_is keep Running
     local before
     before=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
-    kill -KILL "$AGENT_PID"
-    wait "$AGENT_PID" 2>/dev/null || true
-    rm -f "$BATS_TEST_TMPDIR/agent.pid"
+    crash_agent
     kill -0 "$before"
     start_agent
     sleep 2
@@ -145,9 +143,7 @@ YAML
     wait_for 30 pod_phase_is gone Running
     local pid
     pid=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
-    kill -KILL "$AGENT_PID"
-    wait "$AGENT_PID" 2>/dev/null || true
-    rm -f "$BATS_TEST_TMPDIR/agent.pid"
+    crash_agent
     kc delete pod gone
     kill -0 "$pid"
     start_agent
