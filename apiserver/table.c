@@ -6,6 +6,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
+#include "lib/timestamp.h"
 
 bool minik_api_table_wanted(const char *accept)
 {
@@ -49,14 +50,6 @@ static const char *str_or(const cJSON *v, const char *dflt)
 static int num_or(const cJSON *v, int dflt)
 {
     return cJSON_IsNumber(v) ? v->valueint : dflt;
-}
-
-static time_t parse_rfc3339(const char *s)
-{
-    struct tm tm = {0};
-    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-        return 0;
-    return timegm(&tm);
 }
 
 typedef struct column {
@@ -243,9 +236,9 @@ static cJSON *row_for(const char *kind, const cJSON *o, time_t now)
     cJSON *cells = cJSON_AddArrayToObject(row, "cells");
     add_str(cells, str_or(get(o, "metadata", "name"), ""));
     char age[32];
-    time_t created = parse_rfc3339(str_or(get(o, "metadata", "creationTimestamp"), NULL));
-    if (created)
-        minik_api_table_age((int64_t)(now - created), age, sizeof(age));
+    int64_t created = minik_timestamp_parse(str_or(get(o, "metadata", "creationTimestamp"), NULL));
+    if (created > 0)
+        minik_api_table_age((int64_t)now - created, age, sizeof(age));
     else
         snprintf(age, sizeof(age), "<unknown>");
     if (strcmp(kind, "Pod") == 0) {

@@ -295,10 +295,7 @@ owned_pod() { # NAME OWNER_UID
     [ "$DAEMON_STATUS" -eq 0 ]
     acked=$(grep -l '^201$' "$BATS_TEST_TMPDIR"/post.* | wc -l)
     echo "acknowledged: $acked"
-    PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT" --insecure-http
-    URL="http://127.0.0.1:$PORT"
-    wait_for 20 curl -sf "$URL/healthz"
+    restart_server --new-port
     for f in $(grep -l '^201$' "$BATS_TEST_TMPDIR"/post.*); do
         i=${f##*.}
         out=$(api GET "/api/v1/namespaces/default/configmaps/c$i")

@@ -91,8 +91,7 @@ node_json() { jq -nc --arg n "$1" '{apiVersion: "v1", kind: "Node", metadata: {n
     ip=$(jqr "$out" .spec.clusterIP)
     np=$(jqr "$out" '.spec.ports[0].nodePort')
     stop_daemon server
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" --no-agent --insecure-http
-    wait_for 20 curl -sf "$URL/healthz"
+    restart_server
     out=$(api POST /api/v1/nodes "$(node_json n2)")
     [ "$(jqr "$out" .spec.podCIDR)" = 10.42.1.0/24 ]
     out=$(api POST /api/v1/namespaces/default/services "$(svc_json b "{\"clusterIP\":\"$ip\"}")")

@@ -13,6 +13,7 @@
 #include "cli/printers.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 
 static const char *const no_short[] = {NULL};
 #define KIND(var, k_, g_, av_, pl_, ns_)                                                           \
@@ -75,14 +76,30 @@ static void ages_like_kubectl(void **state)
 
 static void timestamps_parse_as_rfc3339(void **state)
 {
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00Z"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00.123456Z"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T13:30:00+01:30"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T10:00:00-02:00"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26 12:00:00Z"), -1);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00"), -1);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00Zjunk"), -1);
-    assert_int_equal(minik_parse_time(NULL), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00Z"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00.123456Z"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T13:30:00+01:30"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T10:00:00-02:00"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26 12:00:00Z"), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00"), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00Zjunk"), -1);
+    assert_int_equal(minik_timestamp_parse(NULL), -1);
+}
+
+static void dotted_paths_walk_objects(void **state)
+{
+    cleanup_cjson cJSON *o = cJSON_Parse("{\"status\":{\"podIP\":\"10.0.0.5\",\"n\":{\"x\":1}},"
+                                         "\"spec\":[1]}");
+    assert_string_equal(minik_json_at(o, "status.podIP")->valuestring, "10.0.0.5");
+    assert_int_equal(minik_json_at(o, "status.n.x")->valueint, 1);
+    assert_ptr_equal(minik_json_at(o, ""), o);
+    assert_null(minik_json_at(o, "status.missing"));
+    assert_null(minik_json_at(o, "status.podIP.deeper"));
+    assert_null(minik_json_at(NULL, "status"));
+    char longkey[200];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    assert_null(minik_json_at(o, longkey));
 }
 
 static void tables_pad_columns_by_three(void **state)
@@ -430,6 +447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ages_like_kubectl),
         cmocka_unit_test(timestamps_parse_as_rfc3339),
+        cmocka_unit_test(dotted_paths_walk_objects),
         cmocka_unit_test(tables_pad_columns_by_three),
         cmocka_unit_test(pod_rows),
         cmocka_unit_test(deployment_service_node_rows),
