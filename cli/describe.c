@@ -431,17 +431,17 @@ static char *endpoints_for_port(const cJSON *ep, const char *name)
     minik_buf_t b = MINIK_BUF_INIT;
     int count = 0;
     const cJSON *ss, *p, *a;
-    cJSON_ArrayForEach(ss, at(ep, "subsets"))
+    cJSON_ArrayForEach(ss, minik_json_at(ep, "subsets"))
     {
-        cJSON_ArrayForEach(p, at(ss, "ports"))
+        cJSON_ArrayForEach(p, minik_json_at(ss, "ports"))
         {
             const char *pn = s_at(p, "name") ? s_at(p, "name") : "";
             if (strcmp(pn, name ? name : "") != 0)
                 continue;
-            cJSON_ArrayForEach(a, at(ss, "addresses"))
+            cJSON_ArrayForEach(a, minik_json_at(ss, "addresses"))
             {
                 if (count++ < 3) {
-                    cleanup_free char *port = scalar(at(p, "port"));
+                    cleanup_free char *port = scalar(minik_json_at(p, "port"));
                     minik_buf_appendf(&b, "%s%s:%s", b.len ? "," : "",
                                       s_at(a, "ip") ? s_at(a, "ip") : "", port);
                 }
