@@ -18,13 +18,18 @@
 
 #define MINIK_LDNS_SYMBOLS(X)                                                                      \
     X(ldns_pkt2wire)                                                                               \
+    X(ldns_pkt_aa)                                                                                 \
+    X(ldns_pkt_edns)                                                                               \
+    X(ldns_pkt_edns_udp_size)                                                                      \
     X(ldns_pkt_free)                                                                               \
     X(ldns_pkt_get_opcode)                                                                         \
+    X(ldns_pkt_get_rcode)                                                                          \
     X(ldns_pkt_id)                                                                                 \
     X(ldns_pkt_new)                                                                                \
     X(ldns_pkt_push_rr)                                                                            \
     X(ldns_pkt_qr)                                                                                 \
     X(ldns_pkt_question)                                                                           \
+    X(ldns_pkt_ra)                                                                                 \
     X(ldns_pkt_rd)                                                                                 \
     X(ldns_pkt_set_aa)                                                                             \
     X(ldns_pkt_set_id)                                                                             \
@@ -33,6 +38,7 @@
     X(ldns_pkt_set_ra)                                                                             \
     X(ldns_pkt_set_rcode)                                                                          \
     X(ldns_pkt_set_rd)                                                                             \
+    X(ldns_pkt_set_tc)                                                                             \
     X(ldns_rdf2str)                                                                                \
     X(ldns_rdf_clone)                                                                              \
     X(ldns_rdf_new_frm_data)                                                                       \
@@ -49,7 +55,6 @@
     X(ldns_rr_set_ttl)                                                                             \
     X(ldns_rr_set_type)                                                                            \
     X(ldns_wire2pkt)
-
 typedef struct minik_ldns_api {
 #define MINIK_LAZY_MEMBER(name) __typeof__(name) *name;
     MINIK_LDNS_SYMBOLS(MINIK_LAZY_MEMBER)
@@ -125,6 +130,18 @@ const minik_ldns_api_t *minik_ldns_api(void);
 #define ldns_rr_set_type(...) (minik_ldns_api()->ldns_rr_set_type(__VA_ARGS__))
 #undef ldns_wire2pkt
 #define ldns_wire2pkt(...) (minik_ldns_api()->ldns_wire2pkt(__VA_ARGS__))
+#undef ldns_pkt_aa
+#define ldns_pkt_aa(...) (minik_ldns_api()->ldns_pkt_aa(__VA_ARGS__))
+#undef ldns_pkt_ra
+#define ldns_pkt_ra(...) (minik_ldns_api()->ldns_pkt_ra(__VA_ARGS__))
+#undef ldns_pkt_get_rcode
+#define ldns_pkt_get_rcode(...) (minik_ldns_api()->ldns_pkt_get_rcode(__VA_ARGS__))
+#undef ldns_pkt_set_tc
+#define ldns_pkt_set_tc(...) (minik_ldns_api()->ldns_pkt_set_tc(__VA_ARGS__))
+#undef ldns_pkt_edns
+#define ldns_pkt_edns(...) (minik_ldns_api()->ldns_pkt_edns(__VA_ARGS__))
+#undef ldns_pkt_edns_udp_size
+#define ldns_pkt_edns_udp_size(...) (minik_ldns_api()->ldns_pkt_edns_udp_size(__VA_ARGS__))
 #endif
 
 #endif
