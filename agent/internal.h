@@ -100,7 +100,9 @@ struct minik_agent {
     bool net_list_failed, net_busy, net_warned;
     char *net_rules, *net_routes_key; /* what is in place (NULL: unknown) */
     char **labels, **taints;
-    char *endpoint_token;
+    char *endpoint_token; /* what the endpoint accepts; only the API server learns it */
+    char *endpoint_pin;   /* sha256 of the endpoint's TLS public key (base64), or NULL */
+    SSL_CTX *endpoint_tls;
     uint64_t heartbeat_ms, sync_ms, backoff_base_ms;
     int port;
     uv_timer_t heartbeat_timer, sync_timer, retry_timer;
@@ -122,6 +124,8 @@ void minik_agent_node_register(struct minik_agent *a);
 void minik_agent_heartbeat_start(struct minik_agent *a);
 int minik_agent_parse_taint(const char *s, cJSON **out, minik_error_t **err);
 cJSON *minik_agent_node_object(struct minik_agent *a);
+/* "http(s)://IP:PORT" of the agent's endpoint (caller frees). */
+char *minik_agent_endpoint_url(const struct minik_agent *a);
 
 /* podsync.c */
 void minik_agent_pods_list(struct minik_agent *a);

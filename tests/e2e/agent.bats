@@ -243,7 +243,7 @@ YAML
     [ "$(echo $output)" = 2 ]
     run kc exec ex -c nope -- true
     [ "$status" -eq 1 ]
-    [[ "$output" == *"no running container"* ]]
+    [[ "$output" == *"container nope is not valid for pod ex"* ]]
 }
 
 @test "agent: top pods and nodes show cgroup CPU and memory" {
