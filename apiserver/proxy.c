@@ -403,10 +403,10 @@ static void pod_log_or_exec(api_call_t *c, bool is_exec)
     cleanup_free char *ctr = minik_http_query_param(req->query, "container", &bad);
     if (!ctr || !*ctr) {
         free(ctr);
-        const cJSON *first = cJSON_GetArrayItem(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pod, "spec"),
-                                             "containers"),
-            0);
+        const cJSON *first =
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(pod, "spec"), "containers"),
+                               0);
         const char *n = minik_obj_str(first, NULL, "name");
         ctr = n ? xstrdup(n) : NULL;
     }
@@ -427,11 +427,11 @@ static void pod_log_or_exec(api_call_t *c, bool is_exec)
     struct api_agent *a = agent_for(c, node);
     if (!a)
         return;
-    char *ens = curl_easy_escape(NULL, c->route.ns, 0), *epod = curl_easy_escape(NULL, c->route.name, 0),
-         *ectr = curl_easy_escape(NULL, ctr, 0);
+    char *ens = curl_easy_escape(NULL, c->route.ns, 0),
+         *epod = curl_easy_escape(NULL, c->route.name, 0), *ectr = curl_easy_escape(NULL, ctr, 0);
     cleanup_buf minik_buf_t url = MINIK_BUF_INIT;
-    minik_buf_appendf(&url, "%s/%s/%s/%s/%s?", a->endpoint, is_exec ? "exec" : "containerLogs",
-                      ens, epod, ectr);
+    minik_buf_appendf(&url, "%s/%s/%s/%s/%s?", a->endpoint, is_exec ? "exec" : "containerLogs", ens,
+                      epod, ectr);
     curl_free(ens);
     curl_free(epod);
     curl_free(ectr);
@@ -442,7 +442,8 @@ static void pod_log_or_exec(api_call_t *c, bool is_exec)
             minik_api_respond_error(c, 400, "exec needs at least one command= parameter");
             return;
         }
-        minik_buf_appendf(&url, "&stdin=%s", query_bool(req->query, "stdin", &bad) ? "true" : "false");
+        minik_buf_appendf(&url, "&stdin=%s",
+                          query_bool(req->query, "stdin", &bad) ? "true" : "false");
     } else {
         cleanup_free char *tail = minik_http_query_param(req->query, "tailLines", &bad);
         int64_t n = 0;
