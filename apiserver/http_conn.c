@@ -474,7 +474,8 @@ void minik_http_respond(minik_http_request_t *r, int status, const char *content
     minik_http_conn_t *c = r->conn;
     if (c) {
         cleanup_buf minik_buf_t out = MINIK_BUF_INIT;
-        bool keep = r->keep_alive && !c->closing;
+        /* A streamed body that has not ended cannot be skipped reliably: close after. */
+        bool keep = r->keep_alive && !c->closing && !(c->body_open && c->body_to == r);
         r->keep_alive = keep;
         write_response_head(c, &out, status, content_type, keep);
         if (extra_headers)
