@@ -6,7 +6,9 @@
  *   GET  /api/v1/nodes/{name}/proxy/{stats/summary|metrics|healthz}
  * Admins only. The server learns where each agent listens and the secret it accepts from
  * the agent's heartbeats (a node token may only heartbeat for its own node), keeps both
- * in memory and never in the Node object, so no API client can read the secret. The
+ * in memory and never in the Node object, so no API client can read the secret; the
+ * agent serves TLS with a key made at its start, whose hash (also from the heartbeat) the
+ * relay pins. The
  * answer is relayed chunk by chunk as curl receives it (a followed log never sits in the
  * server), the request body (exec stdin) chunk by chunk as the client sends it; a client
  * that goes away cancels the upstream transfer, which closes the agent's connection. */

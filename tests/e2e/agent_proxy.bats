@@ -53,10 +53,13 @@ relays_to_agent() {
     [ "$(kc get node n1 -o json | jq -r '.metadata.annotations["minik.io/agent-token"]')" = null ]
     local ep
     ep=$(kc get node n1 -o json | jq -r '.metadata.annotations["minik.io/agent-endpoint"]')
-    [[ "$ep" == http://127.0.0.1:* ]]
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$ep/stats/summary")" = 401 ]
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer 00112233' "$ep/containerLogs/default/px/c")" = 401 ]
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$ep/exec/default/px/c?command=true")" = 401 ]
+    # TLS only, with a key made at the agent's start (the server pins it; -k here).
+    [[ "$ep" == https://127.0.0.1:* ]]
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http${ep#https}/healthz")" = 000 ]
+    [ "$(curl -sk -o /dev/null -w '%{http_code}' "$ep/healthz")" = 200 ]
+    [ "$(curl -sk -o /dev/null -w '%{http_code}' "$ep/stats/summary")" = 401 ]
+    [ "$(curl -sk -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer 00112233' "$ep/containerLogs/default/px/c")" = 401 ]
+    [ "$(curl -sk -o /dev/null -w '%{http_code}' -X POST "$ep/exec/default/px/c?command=true")" = 401 ]
     # Through the API server with the admin token: Kubernetes' paths.
     wait_for 10 bash -c "'$MINIK_BIN' logs px | grep -qx proxied-hello"
     local out
