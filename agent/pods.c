@@ -265,6 +265,7 @@ static void sandbox_remove(struct minik_agent *a, agent_pod_t *p)
         cleanup_free char *f = xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, ns_names[i]);
         umount2(f, MNT_DETACH); /* absent or not mounted: nothing to undo */
     }
+    minik_agent_pod_cgroup_remove(p->uid); /* its containers' groups are gone by now */
     cleanup_free char *dir = xasprintf("%s/%s", a->pods_dir, p->uid);
     minik_error_t *e = NULL;
     if (minik_rm_rf(dir, &e) < 0) {
@@ -342,6 +343,10 @@ static int gather_refs(struct minik_agent *a, const cJSON *pod, const char *ns, 
         }                                                                                          \
     } while (0)
     const cJSON *vol;
+    cJSON_ArrayForEach(vol, cJSON_GetObjectItemCaseSensitive(spec, "imagePullSecrets"))
+    {
+        PUSH(sec_names, nsec, str_at(vol, "name"));
+    }
     cJSON_ArrayForEach(vol, cJSON_GetObjectItemCaseSensitive(spec, "volumes"))
     {
         PUSH(cm_names, ncm, str_at(cJSON_GetObjectItemCaseSensitive(vol, "configMap"), "name"));
@@ -466,8 +471,39 @@ static int volumes_prepare(struct minik_agent *a, agent_pod_t *p, const cJSON *p
 
 /* ---- containers ------------------------------------------------------------------------ */
 
-static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp, cJSON *events,
-                       cJSON **config, minik_error_t **err)
+/* The pod's imagePullSecrets, in order, as the JSON array minik_pull_opts_t.creds_json
+ * takes (each a kubernetes.io/dockerconfigjson Secret's .dockerconfigjson, or a legacy
+ * .dockercfg); NULL when it has none. Missing secrets are skipped, as the kubelet does. */
+static char *pull_creds(const cJSON *pod, const cJSON *secrets)
+{
+    cleanup_cjson cJSON *arr = cJSON_CreateArray();
+    const cJSON *ref;
+    cJSON_ArrayForEach(ref, cJSON_GetObjectItemCaseSensitive(
+                                cJSON_GetObjectItemCaseSensitive(pod, "spec"), "imagePullSecrets"))
+    {
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(secrets,
+                                             str_at(ref, "name") ? str_at(ref, "name") : ""),
+            "data");
+        const char *cfg = str_at(data, ".dockerconfigjson");
+        cJSON *parsed = cfg ? cJSON_Parse(cfg) : NULL;
+        if (!parsed && str_at(data, ".dockercfg")) {
+            /* The legacy form is the "auths" map itself. */
+            cJSON *auths = cJSON_Parse(str_at(data, ".dockercfg"));
+            if (auths) {
+                parsed = cJSON_CreateObject();
+                cJSON_AddItemToObject(parsed, "auths", auths);
+            }
+        }
+        if (parsed)
+            cJSON_AddItemToArray(arr, parsed);
+    }
+    return cJSON_GetArraySize(arr) ? cJSON_PrintUnformatted(arr) : NULL;
+}
+
+static int image_ready(struct minik_agent *a, const cJSON *pod, const cJSON *secrets,
+                       const cJSON *cspec, const char *fp, cJSON *events, cJSON **config,
+                       minik_error_t **err)
 {
     const char *image = str_at(cspec, "image");
     if (!image)
@@ -487,7 +523,8 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
     } else if (pull) {
         minik_agent_event_add(events, "Normal", "Pulling", fp, "Pulling image \"%s\"", image);
         int64_t t0 = minik_agent_mono_ms();
-        minik_pull_opts_t po = {0};
+        cleanup_free char *creds = pull_creds(pod, secrets);
+        minik_pull_opts_t po = {.creds_json = creds};
         r = minik_images_pull(a->images, image, &po, NULL, err);
         if (r < 0)
             (*err)->code = 1; /* ErrImagePull */
@@ -510,7 +547,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     if (!cspec)
         return minik_error_set(err, ENOENT, "container %s is not in the pod spec", c->name);
     cleanup_cjson cJSON *icfg = NULL;
-    if (image_ready(a, cspec, fp, events, &icfg, err) < 0)
+    if (image_ready(a, pod, secrets, cspec, fp, events, &icfg, err) < 0)
         return -1;
     int attempt = c->restarts + (c->has_last ? 1 : 0);
     cleanup_free char *id = xasprintf("%s-%s-%d", p->uid, c->name, attempt);
@@ -525,8 +562,11 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     cleanup_free char *netfiles = xasprintf("%s/%s", a->pods_dir, p->uid);
     bool host_net = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(pod, "spec"), "hostNetwork"));
-    if (minik_mkdir_p(bundle, 0700, err) < 0 || minik_mkdir_p(logdir, 0755, err) < 0)
+    if (minik_mkdir_p(bundle, 0700, err) < 0 || minik_mkdir_p(logdir, 0755, err) < 0 ||
+        minik_agent_pod_cgroup_ensure(pod, p->uid, err) < 0)
         return -1;
+    cleanup_free char *podcg = minik_agent_pod_cgroup_path(p->uid);
+    cleanup_free char *cgpath = xasprintf("%s/%s", podcg, id);
     cleanup_free char *rootfs = NULL;
     pthread_mutex_lock(&a->images_lock);
     int r = minik_images_rootfs_prepare(a->images, str_at(cspec, "image"), id, &rootfs, err);
@@ -552,6 +592,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
         .secrets = secrets,
         .pod_ip = p->pod_ip ? p->pod_ip : (host_net ? a->node_ip : NULL),
         .net_files_dir = netfiles,
+        .cgroups_path = cgpath,
     };
     if (minik_podspec_oci_config(&ctx, &cfg, err) < 0)
         goto fail;
@@ -589,6 +630,8 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     minik_agent_probes_reset(c, cspec);
     c->probes_set = true;
     a->starts++;
+    (void)minik_agent_post_start(a, p, c, cspec, fp, events); /* a failure kills it: the
+                                                                 restart policy decides */
     return 0;
 fail:;
     minik_error_t *e2 = NULL;

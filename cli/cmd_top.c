@@ -68,6 +68,12 @@ static bool pod_usage(const cJSON *sum, const char *ns, const char *name, double
             strcmp(jstr(p, "name") ? jstr(p, "name") : "", name) != 0)
             continue;
         *cpu = *mem = 0;
+        if (cJSON_GetObjectItemCaseSensitive(p, "cpuUsageNanoSeconds")) {
+            /* The pod's own cgroup (agents since pod-level cgroups). */
+            *cpu = jnum(p, "cpuUsageNanoSeconds");
+            *mem = jnum(p, "memoryWorkingSetBytes");
+            return true;
+        }
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(p, "containers"))
         {

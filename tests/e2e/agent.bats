@@ -177,7 +177,7 @@ YAML
     wait_for 5 test ! -e "$ADIR/pods/$uid"
     [ "$(grep -c " $ADIR" /proc/self/mounts)" -eq 0 ]
     [ ! -e "$ADIR/images/rootfs/$id" ]
-    run bash -c "find /sys/fs/cgroup -maxdepth 4 -type d -name '*$id*'"
+    run bash -c "find /sys/fs/cgroup -maxdepth 4 -type d -name '*$id*' -o -maxdepth 4 -type d -name 'pod-$uid'"
     [ -z "$output" ]
 }
 
