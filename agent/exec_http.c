@@ -11,8 +11,14 @@
  * {"exitCode": N}. The command runs in `minik nsexec` (a child of the agent started with
  * uv_spawn), which takes the container's namespaces, cgroup, user, capabilities,
  * no_new_privs and seccomp filter. A client that goes away closes the command's stdin. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "agent/internal.h"
 #include "agent/runtime/oci.h"
@@ -28,6 +34,7 @@ typedef struct exec_call {
     uv_process_t proc;
     uv_pipe_t in, out, err;
     int writes;  /* stdin writes in flight */
+    bool tty;    /* out is a pty master: the command's stdin, stdout and stderr */
     bool in_eof; /* the request body ended */
     int open_handles;
     int pipes_open; /* out and err still reading */
@@ -143,9 +150,15 @@ static void on_body(minik_http_request_t *r, const char *data, size_t len)
     exec_call_t *x = r->user;
     if (!data) {
         x->in_eof = true;
-        if (x->writes == 0)
-            close_stdin(x);
-        return;
+        if (x->tty && !x->in_closed) {
+            /* A terminal's end of input is ^D, not a hang-up. */
+            data = "\x04";
+            len = 1;
+        } else {
+            if (x->writes == 0)
+                close_stdin(x);
+            return;
+        }
     }
     if (x->in_closed || len == 0)
         return;
@@ -154,7 +167,8 @@ static void on_body(minik_http_request_t *r, const char *data, size_t len)
     memcpy(sw->data, data, len);
     uv_buf_t b = uv_buf_init(sw->data, (unsigned)len);
     x->writes++;
-    if (uv_write(&sw->wr, (uv_stream_t *)&x->in, &b, 1, on_written) < 0) {
+    uv_stream_t *to = x->tty ? (uv_stream_t *)&x->out : (uv_stream_t *)&x->in;
+    if (uv_write(&sw->wr, to, &b, 1, on_written) < 0) {
         x->writes--;
         free(sw);
     }
@@ -219,6 +233,30 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
     }
     cleanup_free char *stdin_s = minik_http_query_param(req->query, "stdin", &bad);
     bool want_stdin = stdin_s && (strcmp(stdin_s, "true") == 0 || strcmp(stdin_s, "1") == 0);
+    cleanup_free char *tty_s = minik_http_query_param(req->query, "tty", &bad);
+    bool tty = tty_s && (strcmp(tty_s, "true") == 0 || strcmp(tty_s, "1") == 0);
+    struct winsize ws = {0};
+    cleanup_free char *cols = minik_http_query_param(req->query, "cols", &bad);
+    cleanup_free char *rows = minik_http_query_param(req->query, "rows", &bad);
+    if (cols && rows) {
+        long c_ = strtol(cols, NULL, 10), r_ = strtol(rows, NULL, 10);
+        if (c_ > 0 && c_ < 10000 && r_ > 0 && r_ < 10000) {
+            ws.ws_col = (unsigned short)c_;
+            ws.ws_row = (unsigned short)r_;
+        }
+    }
+    /* -t: a pseudo-terminal pair made here; the helper gets the terminal side as its
+     * stdio and makes it the command's controlling terminal. */
+    int master = -1, slave = -1;
+    if (tty && openpty(&master, &slave, NULL, NULL, ws.ws_col ? &ws : NULL) < 0) {
+        cleanup_free char *msg = xasprintf("cannot open a pseudo-terminal: %s", strerror(errno));
+        minik_http_respond_status(req, 500, msg);
+        return;
+    }
+    if (tty) {
+        fcntl(master, F_SETFD, FD_CLOEXEC); /* no other child may hold either end */
+        fcntl(slave, F_SETFD, FD_CLOEXEC);
+    }
     minik_oci_state_t *st = NULL;
     const char *status = NULL;
     minik_error_t *err = NULL;
@@ -243,6 +281,8 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
         args[k++] = "--cgroup";
         args[k++] = cgroup;
     }
+    if (tty)
+        args[k++] = "--tty";
     args[k++] = "--";
     for (size_t i = 0; i < n; i++)
         args[k++] = cmd[i];
@@ -253,11 +293,15 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
     uv_pipe_init(a->loop, &x->err, 0);
     x->in.data = x->out.data = x->err.data = x->proc.data = x;
     x->open_handles = 4;
+    x->tty = tty;
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE, .data.stream = (uv_stream_t *)&x->in},
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&x->out},
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&x->err},
     };
+    if (tty)
+        for (int i = 0; i < 3; i++)
+            stdio[i] = (uv_stdio_container_t){.flags = UV_INHERIT_FD, .data.fd = slave};
     uv_process_options_t po = {
         .file = "/proc/self/exe",
         .args = args,
@@ -267,6 +311,26 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
     };
     int r = uv_spawn(a->loop, &x->proc, &po);
     free(args);
+    if (slave >= 0)
+        close(slave); /* the helper has it: the master reads EIO once the command is gone */
+    bool spawned = r == 0;
+    if (r == 0 && tty && (r = uv_pipe_open(&x->out, master)) == 0)
+        master = -1;
+    if (master >= 0)
+        close(master);
+    if (r < 0 && spawned) {
+        /* Started, but its terminal cannot be read: end it (the process handle is closed
+         * below, so nothing waits for its exit). */
+        uv_process_kill(&x->proc, SIGKILL);
+        x->open_handles = 4;
+        x->req = NULL;
+        uv_close((uv_handle_t *)&x->proc, handle_closed);
+        uv_close((uv_handle_t *)&x->in, handle_closed);
+        uv_close((uv_handle_t *)&x->out, handle_closed);
+        uv_close((uv_handle_t *)&x->err, handle_closed);
+        minik_http_respond_status(req, 500, "cannot read the exec terminal");
+        return;
+    }
     if (r < 0) {
         x->req = NULL;
         x->open_handles = 3;
@@ -277,9 +341,10 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
         minik_http_respond_status(req, 500, msg);
         return;
     }
-    x->pipes_open = 2;
+    x->pipes_open = tty ? 1 : 2;
     uv_read_start((uv_stream_t *)&x->out, on_alloc, on_read);
-    uv_read_start((uv_stream_t *)&x->err, on_alloc, on_read);
+    if (!tty)
+        uv_read_start((uv_stream_t *)&x->err, on_alloc, on_read);
     if (!minik_http_stream_start(req, 200, "application/vnd.minik.exec-stream")) {
         x->req = NULL;
         minik_http_request_free(req);

@@ -2,6 +2,7 @@
  *   GET  /api/v1/namespaces/{ns}/pods/{name}/log?container=&follow=&tailLines=&previous=
  *        &timestamps=                                    -> agent /containerLogs/...
  *   POST /api/v1/namespaces/{ns}/pods/{name}/exec?command=..&command=..&container=&stdin=
+ *        &tty=&cols=&rows=
  *                                                        -> agent /exec/... (stdin streamed)
  *   GET  /api/v1/nodes/{name}/proxy/{stats/summary|metrics|healthz}
  * Admins only. The server learns where each agent listens and the secret it accepts from
@@ -444,8 +445,12 @@ static void pod_log_or_exec(api_call_t *c, bool is_exec)
             minik_api_respond_error(c, 400, "exec needs at least one command= parameter");
             return;
         }
-        minik_buf_appendf(&url, "&stdin=%s",
-                          query_bool(req->query, "stdin", &bad) ? "true" : "false");
+        minik_buf_appendf(&url, "&stdin=%s&tty=%s",
+                          query_bool(req->query, "stdin", &bad) ? "true" : "false",
+                          query_bool(req->query, "tty", &bad) ? "true" : "false");
+        /* The terminal's size at the start (minik's addition; no resizes later). */
+        append_all(&url, req->query, "cols", &bad);
+        append_all(&url, req->query, "rows", &bad);
     } else {
         cleanup_free char *tail = minik_http_query_param(req->query, "tailLines", &bad);
         int64_t n = 0;

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -18,18 +21,20 @@
 #include "proto/client.h"
 
 static const char *container;
-static bool interactive;
+static bool interactive, tty;
 
 static const minik_cli_flag_t flags[] = {
     MINIK_CLIENT_FLAG_ROWS,
     {"container", 'c', MINIK_FLAG_STRING, &container, "NAME",
      "container to run in (default: the pod's first)"},
     {"stdin", 'i', MINIK_FLAG_BOOL, &interactive, NULL, "pass standard input to the command"},
+    {"tty", 't', MINIK_FLAG_BOOL, &tty, NULL,
+     "give the command a terminal (ours is put in raw mode while it runs)"},
     {0},
 };
 
 static const minik_cli_spec_t spec = {
-    .usage = "minik exec POD [-c CONTAINER] [-i] -- COMMAND [ARG...]",
+    .usage = "minik exec POD [-c CONTAINER] [-i] [-t] -- COMMAND [ARG...]",
     .summary = "Run a command in a container",
     .description = "The command runs in the container's namespaces and cgroup, as its user,\n"
                    "with its capabilities, no_new_privs and seccomp filter. The exit code of\n"
@@ -90,7 +95,14 @@ int minik_cmd_exec(int argc, char **argv)
         return minik_cli_parse_exit(r);
     cleanup_error minik_error_t *err = NULL;
     cleanup_buf minik_buf_t q = MINIK_BUF_INIT;
-    minik_buf_appendf(&q, "stdin=%s", interactive ? "true" : "false");
+    minik_buf_appendf(&q, "stdin=%s&tty=%s", interactive ? "true" : "false",
+                      tty ? "true" : "false");
+    struct winsize ws = {0};
+    bool term_in = tty && interactive && isatty(STDIN_FILENO);
+    if (tty &&
+        (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) &&
+        ws.ws_col && ws.ws_row)
+        minik_buf_appendf(&q, "&cols=%u&rows=%u", ws.ws_col, ws.ws_row);
     if (container) {
         cleanup_free char *e = minik_client_escape(container);
         minik_buf_appendf(&q, "&container=%s", e);
@@ -108,7 +120,18 @@ int minik_cmd_exec(int argc, char **argv)
                                 .on_data = on_data,
                                 .ud = &st};
     int ret = st.exit_code;
-    if (minik_cli_pod_stream(&s, &err) < 0) {
+    /* Raw mode: every key (^C, ^D, arrows) goes to the remote terminal, which echoes. */
+    struct termios saved;
+    bool raw = term_in && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (raw) {
+        struct termios t = saved;
+        cfmakeraw(&t);
+        raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+    }
+    int sr = minik_cli_pod_stream(&s, &err);
+    if (raw)
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    if (sr < 0) {
         ret = minik_cli_fail(err);
     } else if (st.bad || !st.got_status) {
         fprintf(stderr, "error: the exec stream for pod %s ended without an exit status\n",

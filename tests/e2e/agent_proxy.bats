@@ -137,3 +137,23 @@ relays_to_agent() {
     wait "$pid" || true
     wait_for 10 bash -c "[ \$(ss -Htn state established '( dport = :$port )' | wc -l) -eq 0 ]"
 }
+
+@test "agent proxy: exec -t gives the command a terminal of the client's size" {
+    pod_yaml tt 'exec /bin/busybox sleep 1000' | kc apply -f -
+    wait_for 30 pod_phase_is tt Running
+    # script(1) gives minik a terminal; stty sets its size, which the command must see.
+    run timeout 30 script -qec "stty rows 27 cols 91; '$MINIK_BIN' exec -it tt -- /bin/busybox sh -c '[ -t 0 ] && [ -t 1 ] && echo is-a-tty; stty size; exit 4'" /dev/null
+    [ "$status" -eq 4 ]
+    [[ "$output" == *is-a-tty* ]]
+    [[ "$output" == *"27 91"* ]]
+    # The terminal's line discipline: output lines end in CR LF.
+    [[ "$output" == *$'is-a-tty\r\n'* ]]
+    # Without -t there is no terminal.
+    run kc exec tt -- /bin/busybox sh -c '[ -t 0 ] || [ -t 1 ] || echo no-tty'
+    [ "$status" -eq 0 ]
+    [ "$output" = no-tty ]
+    # -t with piped stdin: the end of input is ^D to the terminal, so cat ends.
+    run timeout 30 bash -c "printf 'abc\n' | '$MINIK_BIN' exec -it tt -- /bin/busybox cat"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *abc* ]]
+}
