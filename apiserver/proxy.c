@@ -43,6 +43,7 @@ struct api_proxy {
     minik_buf_t err_body; /* a non-2xx upstream answer, relayed whole */
     /* Request body on its way up. */
     minik_buf_t up;
+    size_t up_off; /* sent up to here: consuming from the front would copy the rest */
     bool up_eof, up_paused, upload;
     bool in_cb; /* inside one of this transfer's curl callbacks */
     bool gone;  /* downstream went away while in_cb */
@@ -166,15 +167,18 @@ static size_t on_up_read(char *buf, size_t size, size_t nitems, void *ud)
 {
     api_proxy_t *p = ud;
     size_t room = size * nitems;
-    if (p->up.len == 0) {
+    size_t avail = p->up.len - p->up_off;
+    if (avail == 0) {
+        minik_buf_reset(&p->up);
+        p->up_off = 0;
         if (p->up_eof)
             return 0;
         p->up_paused = true;
         return CURL_READFUNC_PAUSE;
     }
-    size_t n = p->up.len < room ? p->up.len : room;
-    memcpy(buf, p->up.data, n);
-    minik_buf_consume(&p->up, n);
+    size_t n = avail < room ? avail : room;
+    memcpy(buf, p->up.data + p->up_off, n);
+    p->up_off += n;
     return n;
 }
 

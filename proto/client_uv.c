@@ -450,8 +450,11 @@ void minik_client_uv_cancel(minik_client_uv_xfer_t *x)
 
 void minik_client_uv_unpause(minik_client_uv_xfer_t *x)
 {
-    /* curl re-arms its timer from here; the transfer moves on from the loop. */
+    /* curl asks for its timer from here, which curl_timer_cb turns into 1 ms; a paused
+     * upload resumed once per piece of a stream (exec stdin) would wait that long per
+     * piece, so run it on the loop's next turn instead. */
     curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    uv_timer_start(&x->u->timer, on_timeout, 0, 0);
 }
 
 void minik_client_uv_watch_cancel(minik_client_uv_watch_t *w)
