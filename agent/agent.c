@@ -7,6 +7,7 @@
 #include "lib/lazy_openssl.h"
 
 #include "agent/internal.h"
+#include "apiserver/pki.h"
 #include "agent/network/dns.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
@@ -64,6 +65,8 @@ static void agent_free(minik_agent_t *a)
     free(a->dns_upstream);
     free(a->pods_rv);
     free(a->endpoint_token);
+    free(a->endpoint_pin);
+    SSL_CTX_free(a->endpoint_tls);
     minik_strv_free(a->labels);
     minik_strv_free(a->taints);
     free(a);
@@ -133,6 +136,14 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
           minik_images_open(a->data_dir, &a->images, err) < 0)) ||
         minik_client_new(&a->ccfg, &a->client, err) < 0 ||
         minik_client_uv_new(loop, &a->cuv, err) < 0) {
+        agent_free(a);
+        return -1;
+    }
+    /* TLS for the endpoint: a key made now, pinned by the API server through the
+     * heartbeats (hollow agents serve nothing worth it). */
+    if (!a->hollow &&
+        minik_pki_self_signed_ctx(a->node_name, &a->endpoint_tls, &a->endpoint_pin, err) < 0) {
+        minik_client_uv_close(a->cuv, NULL, NULL);
         agent_free(a);
         return -1;
     }

@@ -22,6 +22,7 @@
     X(curl_easy_escape)                                                                            \
     X(curl_easy_getinfo)                                                                           \
     X(curl_easy_init)                                                                              \
+    X(curl_easy_pause)                                                                             \
     X(curl_easy_perform)                                                                           \
     X(curl_easy_reset)                                                                             \
     X(curl_easy_setopt)                                                                            \
@@ -40,7 +41,6 @@
     X(curl_multi_socket_action)                                                                    \
     X(curl_slist_append)                                                                           \
     X(curl_slist_free_all)
-
 typedef struct minik_curl_api {
 #define MINIK_LAZY_MEMBER(name) __typeof__(name) *name;
     MINIK_CURL_SYMBOLS(MINIK_LAZY_MEMBER)
@@ -96,6 +96,8 @@ const minik_curl_api_t *minik_curl_api(void);
 #define curl_slist_append(...) (minik_curl_api()->curl_slist_append(__VA_ARGS__))
 #undef curl_slist_free_all
 #define curl_slist_free_all(...) (minik_curl_api()->curl_slist_free_all(__VA_ARGS__))
+#undef curl_easy_pause
+#define curl_easy_pause(...) (minik_curl_api()->curl_easy_pause(__VA_ARGS__))
 #endif
 
 #endif

@@ -35,6 +35,7 @@
     X(BN_bin2bn)                                                                                   \
     X(BN_free)                                                                                     \
     X(BN_to_ASN1_INTEGER)                                                                          \
+    X(CRYPTO_free)                                                                                 \
     X(CRYPTO_memcmp)                                                                               \
     X(ERR_clear_error)                                                                             \
     X(ERR_error_string_n)                                                                          \
@@ -50,6 +51,7 @@
     X(EVP_PKEY_Q_keygen)                                                                           \
     X(EVP_PKEY_free)                                                                               \
     X(EVP_sha256)                                                                                  \
+    X(OPENSSL_cleanse)                                                                             \
     X(PEM_read_PrivateKey)                                                                         \
     X(PEM_read_X509)                                                                               \
     X(PEM_write_bio_PrivateKey)                                                                    \
@@ -59,7 +61,9 @@
     X(SSL_CTX_ctrl)                                                                                \
     X(SSL_CTX_free)                                                                                \
     X(SSL_CTX_new)                                                                                 \
+    X(SSL_CTX_use_PrivateKey)                                                                      \
     X(SSL_CTX_use_PrivateKey_file)                                                                 \
+    X(SSL_CTX_use_certificate)                                                                     \
     X(SSL_CTX_use_certificate_chain_file)                                                          \
     X(SSL_free)                                                                                    \
     X(SSL_get_error)                                                                               \
@@ -88,8 +92,8 @@
     X(X509_set_issuer_name)                                                                        \
     X(X509_set_pubkey)                                                                             \
     X(X509_set_version)                                                                            \
-    X(X509_sign)
-
+    X(X509_sign)                                                                                   \
+    X(i2d_PUBKEY)
 typedef struct minik_openssl_api {
 #define MINIK_LAZY_MEMBER(name) __typeof__(name) *name;
     MINIK_OPENSSL_SYMBOLS(MINIK_LAZY_MEMBER)
@@ -230,6 +234,16 @@ const minik_openssl_api_t *minik_openssl_api(void);
 #define X509_set_version(...) (minik_openssl_api()->X509_set_version(__VA_ARGS__))
 #undef X509_sign
 #define X509_sign(...) (minik_openssl_api()->X509_sign(__VA_ARGS__))
+#undef i2d_PUBKEY
+#define i2d_PUBKEY(...) (minik_openssl_api()->i2d_PUBKEY(__VA_ARGS__))
+#undef CRYPTO_free
+#define CRYPTO_free(...) (minik_openssl_api()->CRYPTO_free(__VA_ARGS__))
+#undef SSL_CTX_use_certificate
+#define SSL_CTX_use_certificate(...) (minik_openssl_api()->SSL_CTX_use_certificate(__VA_ARGS__))
+#undef SSL_CTX_use_PrivateKey
+#define SSL_CTX_use_PrivateKey(...) (minik_openssl_api()->SSL_CTX_use_PrivateKey(__VA_ARGS__))
+#undef OPENSSL_cleanse
+#define OPENSSL_cleanse(...) (minik_openssl_api()->OPENSSL_cleanse(__VA_ARGS__))
 #endif
 
 #endif
