@@ -63,6 +63,7 @@ static void agent_free(minik_agent_t *a)
     free(a->dns_upstream);
     free(a->pods_rv);
     free(a->endpoint_token);
+    free(a->hollow_control);
     minik_strv_free(a->labels);
     minik_strv_free(a->taints);
     free(a);
@@ -116,6 +117,7 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     a->backoff_base_ms = opts->backoff_base_ms ? opts->backoff_base_ms : 10000;
     a->port = opts->port;
     a->hollow = opts->hollow;
+    a->hollow_control = opts->hollow && opts->hollow_control ? xstrdup(opts->hollow_control) : NULL;
     unsigned char rnd[24];
     if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
         agent_free(a);

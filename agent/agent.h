@@ -42,6 +42,9 @@ typedef struct minik_agent_opts {
     /* A hollow node (kubemark): registers and heartbeats like a real one and reports its
      * pods Running and Ready without running anything; no image store, no runtime. */
     bool hollow;
+    /* Hollow only: a directory where a file named after a node silences it (no
+     * heartbeats, no watch, no status) until the file is removed; NULL: never. */
+    const char *hollow_control;
 } minik_agent_opts_t;
 
 /* Validate opts, open the image store and start registering on `loop`. Registration,

@@ -109,6 +109,8 @@ struct minik_agent {
     char *pods_rv; /* resume the pod watch from here */
     bool registered, listed, stopping;
     bool hollow;
+    char *hollow_control; /* hollow: directory of files that silence nodes (NULL: none) */
+    bool silenced;        /* hollow: silenced through hollow_control */
     agent_pod_t *pods;
     int jobs; /* thread-pool jobs in flight */
     int handles_open;
@@ -149,6 +151,17 @@ void minik_agent_net_sync(struct minik_agent *a);
 void minik_agent_net_stop(struct minik_agent *a);
 void minik_agent_net_free(struct minik_agent *a);
 bool minik_agent_dns_enabled(const struct minik_agent *a);
+
+/* hollow.c (kubemark-style nodes) */
+/* Thread pool side: the pod's containers "run" (or exit at once if their command line ends
+ * in `exit N`); sets p->status_out, or p->gone for a deleted pod. */
+void minik_agent_hollow_reconcile(agent_pod_t *p, const cJSON *pod);
+/* The code a hollow container exits with: N when its command and args, joined, end in the
+ * words `exit N` (0..255); -1 when it runs for ever. */
+int minik_agent_hollow_exit_code(const cJSON *cspec);
+/* Loop side, on each heartbeat tick: is the node silenced by a file named after it in the
+ * control directory? Going silent cancels the pod watch; coming back lists pods again. */
+bool minik_agent_hollow_silenced(struct minik_agent *a);
 
 /* status.c */
 cJSON *minik_agent_pod_status(const agent_pod_t *p, const cJSON *pod, const char *host_ip);

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/client_config.h"
 #include "cli/commands.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -19,7 +20,7 @@
 
 static const char *server_url, *token, *token_file, *ca_file, *kubeconfig, *node_name, *node_ip;
 static const char *data_dir = "/var/lib/minik/agent";
-static const char *hollow_s = "0";
+static const char *hollow_s = "0", *hollow_control;
 static const char *port_s = "10250", *heartbeat_s = "1s", *sync_s = "1s", *backoff_s = "10s";
 static char **labels, **taints;
 static bool insecure;
@@ -67,7 +68,11 @@ static const minik_cli_flag_t flags[] = {
      "how often containers are checked (1s)"},
     {"hollow", 0, MINIK_FLAG_STRING, &hollow_s, "N",
      "run N simulated nodes NAME-0..NAME-(N-1) (NAME: --node-name, default hollow-node) "
-     "that heartbeat and report their pods Running and Ready without running containers"},
+     "that heartbeat and report their pods Running and Ready without running containers; "
+     "in --labels and --taints, {i} is the node's index and {i%M} the index modulo M"},
+    {"hollow-control", 0, MINIK_FLAG_STRING, &hollow_control, "DIR",
+     "with --hollow: a file DIR/NODE silences that node (no heartbeats, watch or status, as "
+     "if cut off) until it is removed"},
     {"crash-backoff", 0, MINIK_FLAG_STRING, &backoff_s, "DURATION",
      "first restart delay of a crashing container, doubled up to 5m (10s)"},
     {0},
@@ -234,6 +239,34 @@ static char **split_all(char **in)
     return out;
 }
 
+/* A hollow node's own copy of the labels or taints: {i} becomes its index, {i%M} the
+ * index modulo M (zones, racks). Anything else is kept as written. */
+static char **per_node(char *const *in, size_t idx)
+{
+    size_t n = minik_strv_len(in);
+    char **out = xcalloc(n + 1, sizeof(char *));
+    for (size_t k = 0; k < n; k++) {
+        minik_buf_t b = MINIK_BUF_INIT;
+        for (const char *s = in[k]; *s;) {
+            unsigned long mod = 0;
+            int used = 0;
+            if (strncmp(s, "{i}", 3) == 0) {
+                minik_buf_appendf(&b, "%zu", idx);
+                s += 3;
+            } else if (sscanf(s, "{i%%%lu}%n", &mod, &used) == 1 && used > 0 && mod > 0) {
+                minik_buf_appendf(&b, "%zu", idx % mod);
+                s += used;
+            } else {
+                minik_buf_appendf(&b, "%c", *s++);
+            }
+        }
+        out[k] = minik_buf_steal(&b);
+        if (!out[k])
+            out[k] = xstrdup("");
+    }
+    return out;
+}
+
 /* The node's resolver: the first IPv4 nameserver in /etc/resolv.conf, or NULL. */
 static char *host_nameserver(void)
 {
@@ -264,6 +297,10 @@ int minik_cmd_agent(int argc, char **argv)
         minik_str_to_duration_ms(sync_s, &sync, "--sync-period", &err) < 0 ||
         minik_str_to_duration_ms(backoff_s, &backoff, "--crash-backoff", &err) < 0) {
         fprintf(stderr, "error: %s\n", err->msg);
+        return MINIK_EXIT_USAGE;
+    }
+    if (hollow_control && hollow == 0) {
+        fprintf(stderr, "error: --hollow-control needs --hollow N\n");
         return MINIK_EXIT_USAGE;
     }
     minik_client_config_t cfg = {0};
@@ -310,11 +347,15 @@ int minik_cmd_agent(int argc, char **argv)
     r = 0;
     for (size_t i = 0; r == 0 && i < n; i++) {
         cleanup_free char *name = NULL;
+        cleanup_strv char **nl = NULL, **nt = NULL;
         if (hollow > 0) {
             name = xasprintf("%s-%zu", node_name ? node_name : "hollow-node", i);
             o.node_name = name;
             o.port = 0;
             o.hollow = true;
+            o.hollow_control = hollow_control;
+            o.labels = nl = per_node(lab, i);
+            o.taints = nt = per_node(tai, i);
         }
         r = minik_agent_start(&m.loop, &o, &m.agents[i], &err);
         if (r == 0)
