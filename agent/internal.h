@@ -81,6 +81,7 @@ struct minik_agent {
     minik_client_config_t ccfg;
     minik_client_t *client;
     minik_client_uv_t *cuv;
+    bool cuv_borrowed; /* hollow: shared with the process's other hollow nodes */
     minik_images_t *images;
     pthread_mutex_t images_lock; /* the store is shared by the pool's threads */
     char *node_name, *data_dir, *node_ip, *oci_root, *pods_dir;

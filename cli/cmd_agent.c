@@ -16,6 +16,7 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "proto/client.h"
+#include "proto/client_uv.h"
 #include "proto/jointoken.h"
 
 static const char *server_url, *token, *token_file, *ca_file, *kubeconfig, *node_name, *node_ip;
@@ -94,6 +95,7 @@ typedef struct agent_main {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     minik_agent_t **agents;
+    minik_client_uv_t *shared; /* hollow nodes' one request driver */
     size_t n_agents, running;
     bool stopping;
 } agent_main_t;
@@ -107,6 +109,25 @@ static void stopped(void *ud)
     uv_close((uv_handle_t *)&m->sigint, NULL);
 }
 
+static void shared_closed(void *ud)
+{
+    agent_main_t *m = ud;
+    m->shared = NULL;
+    /* Each agent may be freed (and `stopped` run) from inside this call. */
+    size_t n = m->n_agents;
+    for (size_t i = 0; i < n; i++)
+        minik_agent_client_closed(m->agents[i]);
+}
+
+/* Stop every agent; the shared driver goes once none of them sends anything more. */
+static void stop_all(agent_main_t *m, void (*done)(void *), void *ud)
+{
+    for (size_t i = 0; i < m->n_agents; i++)
+        minik_agent_shutdown(m->agents[i], done, ud);
+    if (m->shared)
+        minik_client_uv_close(m->shared, shared_closed, m);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     agent_main_t *m = h->data;
@@ -114,8 +135,7 @@ static void on_signal(uv_signal_t *h, int signum)
     if (m->stopping)
         return;
     m->stopping = true;
-    for (size_t i = 0; i < m->n_agents; i++)
-        minik_agent_shutdown(m->agents[i], stopped, m);
+    stop_all(m, stopped, m);
 }
 
 /* Trust on first use, pinned by the token: fetch the server's CA from /cacerts without
@@ -344,7 +364,7 @@ int minik_cmd_agent(int argc, char **argv)
     };
     size_t n = hollow > 0 ? (size_t)hollow : 1;
     m.agents = xcalloc(n, sizeof(minik_agent_t *));
-    r = 0;
+    r = hollow > 0 ? minik_client_uv_new(&m.loop, &m.shared, &err) : 0;
     for (size_t i = 0; r == 0 && i < n; i++) {
         cleanup_free char *name = NULL;
         cleanup_strv char **nl = NULL, **nt = NULL;
@@ -354,6 +374,8 @@ int minik_cmd_agent(int argc, char **argv)
             o.port = 0;
             o.hollow = true;
             o.hollow_control = hollow_control;
+            o.shared_cuv = m.shared;
+            o.start_delay_ms = i; /* 1,000 nodes a second */
             o.labels = nl = per_node(lab, i);
             o.taints = nt = per_node(tai, i);
         }
@@ -363,8 +385,7 @@ int minik_cmd_agent(int argc, char **argv)
     }
     minik_client_config_clear(&cfg);
     if (r < 0) {
-        for (size_t i = 0; i < m.n_agents; i++)
-            minik_agent_shutdown(m.agents[i], NULL, NULL);
+        stop_all(&m, NULL, NULL);
         uv_run(&m.loop, UV_RUN_DEFAULT);
         uv_loop_close(&m.loop);
         free(m.agents);

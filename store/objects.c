@@ -441,9 +441,9 @@ int minik_store_get(minik_store_t *s, const char *kind, const char *ns, const ch
     return parse_stored(s, st, 0, &id, out, err);
 }
 
-static int list_rows(minik_store_t *s, const char *kind, const char *ns,
-                     minik_store_filter_fn filter, void *ud, cJSON *items, int64_t *list_rv,
-                     minik_error_t **err)
+static int list_rows(minik_store_t *s, const char *kind, const char *ns, const char *pin_path,
+                     const char *pin_value, minik_store_filter_fn filter, void *ud, cJSON *items,
+                     int64_t *list_rv, minik_error_t **err)
 {
     cleanup_stmt sqlite3_stmt *rvst = NULL;
     if (sqlite3_prepare_v2(s->rdb, STORE_SQL_CURRENT_RV, -1, &rvst, NULL) != SQLITE_OK ||
@@ -452,16 +452,22 @@ static int list_rows(minik_store_t *s, const char *kind, const char *ns,
     if (list_rv)
         *list_rv = sqlite3_column_int64(rvst, 0);
 
-    const char *sql = ns ? "SELECT data, name FROM objects WHERE kind = ?1 AND namespace = ?2 "
-                           "ORDER BY namespace, name"
-                         : "SELECT data, name, namespace FROM objects WHERE kind = ?1 "
-                           "ORDER BY namespace, name";
+    /* A pinned field is compared by SQLite's JSON functions on the stored text, so rows of
+     * other values are never parsed into cJSON (an agent's pod list on a big cluster). */
+    cleanup_free char *jpath = pin_path ? xasprintf("$.%s", pin_path) : NULL;
+    cleanup_free char *sql = xasprintf(
+        "SELECT data, name, namespace FROM objects WHERE kind = ?1%s%s ORDER BY namespace, name",
+        ns ? " AND namespace = ?2" : "", jpath ? " AND json_extract(data, ?3) = ?4" : "");
     cleanup_stmt sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->rdb, sql, -1, &st, NULL) != SQLITE_OK)
         return minik_store_sqlite_error(s->rdb, s->path, "listing objects", err);
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     if (ns)
         sqlite3_bind_text(st, 2, ns, -1, SQLITE_STATIC);
+    if (jpath) {
+        sqlite3_bind_text(st, 3, jpath, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, pin_value, -1, SQLITE_STATIC);
+    }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         ident_t id = {.kind = kind,
@@ -486,6 +492,18 @@ int minik_store_list(minik_store_t *s, const char *kind, const char *ns,
                      minik_store_filter_fn filter, void *ud, cJSON **items, int64_t *list_rv,
                      minik_error_t **err)
 {
+    return minik_store_list_pinned(s, kind, ns, NULL, NULL, filter, ud, items, list_rv, err);
+}
+
+int minik_store_list_pinned(minik_store_t *s, const char *kind, const char *ns,
+                            const char *pin_path, const char *pin_value,
+                            minik_store_filter_fn filter, void *ud, cJSON **items, int64_t *list_rv,
+                            minik_error_t **err)
+{
+    /* json_extract yields NULL for a missing field, which a selector compares as "": only
+     * a non-empty value can be pinned in SQL. */
+    if (!pin_path || !pin_value || !*pin_value || strchr(pin_path, '"'))
+        pin_path = pin_value = NULL;
     if (kind == NULL || kind[0] == '\0')
         return minik_error_set_code(err, 422, 0, "list: no kind given");
     /* One read transaction: the rv and the rows come from the same snapshot, so a watch
@@ -493,7 +511,7 @@ int minik_store_list(minik_store_t *s, const char *kind, const char *ns,
     if (sqlite3_exec(s->rdb, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return minik_store_sqlite_error(s->rdb, s->path, "listing objects", err);
     cleanup_cjson cJSON *arr = cJSON_CreateArray();
-    int r = list_rows(s, kind, ns, filter, ud, arr, list_rv, err);
+    int r = list_rows(s, kind, ns, pin_path, pin_value, filter, ud, arr, list_rv, err);
     /* Ending a read transaction cannot lose anything. */
     sqlite3_exec(s->rdb, "COMMIT", NULL, NULL, NULL);
     if (r < 0)

@@ -64,8 +64,9 @@ struct minik_store_watch {
     void *filter_ud;
     minik_store_watch_cb cb;
     void *ud;
-    int64_t after_rv; /* events with rv <= after_rv were replayed or predate the watch */
-    bool dead;        /* unwatched during a delivery; freed when the delivery unwinds */
+    int64_t after_rv;           /* events with rv <= after_rv were replayed or predate the watch */
+    char *pin_path, *pin_value; /* minik_store_watch_pin; NULL: none */
+    bool dead;                  /* unwatched during a delivery; freed when the delivery unwinds */
 };
 
 /* A queued async write. */
