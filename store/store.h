@@ -102,6 +102,19 @@ int minik_store_list_pinned(minik_store_t *s, const char *kind, const char *ns,
                             minik_store_filter_fn filter, void *ud, cJSON **items, int64_t *list_rv,
                             minik_error_t **err);
 
+/* Pre-filters tested by SQLite on the stored JSON, so rows they rule out are never parsed:
+ * `contains` (text the stored JSON must contain, e.g. an owner's uid — a necessary
+ * condition for the filter) and `no_controller` (no ownerReference with controller: true,
+ * as an orphan for adoption). `filter` still decides for the rows that pass. */
+typedef struct minik_store_list_opts {
+    const char *contains;
+    bool no_controller;
+} minik_store_list_opts_t;
+
+int minik_store_list_opts(minik_store_t *s, const char *kind, const char *ns,
+                          const minik_store_list_opts_t *o, minik_store_filter_fn filter, void *ud,
+                          cJSON **items, int64_t *list_rv, minik_error_t **err);
+
 /* Replace an existing object (borrowed). When obj carries metadata.resourceVersion it
  * must equal the stored one, else 409 (optimistic concurrency); without it the update is
  * unconditional. uid and creationTimestamp are preserved from the stored object. 404 if

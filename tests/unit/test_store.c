@@ -538,6 +538,51 @@ static void pinned_list_and_replay(void **state)
     minik_store_unwatch(w);
 }
 
+static void create_owned(minik_store_t *s, const char *name, const char *refs)
+{
+    cleanup_cjson cJSON *o = th_obj("Pod", "default", name, NULL);
+    if (refs)
+        cJSON_AddItemToObject(cJSON_GetObjectItem(o, "metadata"), "ownerReferences",
+                              cJSON_Parse(refs));
+    cleanup_cjson cJSON *out = NULL;
+    minik_error_t *err = NULL;
+    if (minik_store_create(s, o, &out, &err) < 0)
+        fail_msg("create %s: %s", name, err->msg);
+}
+
+/* SQL pre-filters: text the object must contain; no controller reference. */
+static void list_opts_prefilter_in_sql(void **state)
+{
+    fixture_t *f = *state;
+    create_owned(f->s, "owned",
+                 "[{\"kind\":\"ReplicaSet\",\"name\":\"r\",\"uid\":\"u-1\","
+                 "\"controller\":true}]");
+    create_owned(f->s, "other",
+                 "[{\"kind\":\"ReplicaSet\",\"name\":\"q\",\"uid\":\"u-2\","
+                 "\"controller\":true}]");
+    create_owned(f->s, "weak", "[{\"kind\":\"ConfigMap\",\"name\":\"c\",\"uid\":\"u-1\"}]");
+    create_owned(f->s, "orphan", NULL);
+    char names[128];
+    minik_error_t *err = NULL;
+    cJSON *items = NULL;
+    minik_store_list_opts_t o = {.contains = "u-1"};
+    assert_int_equal(
+        minik_store_list_opts(f->s, "Pod", "default", &o, NULL, NULL, &items, NULL, &err), 0);
+    list_names(items, names, sizeof names);
+    assert_string_equal(names, "default/owned default/weak");
+    cJSON_Delete(items);
+    minik_store_list_opts_t orphans = {.no_controller = true};
+    assert_int_equal(
+        minik_store_list_opts(f->s, "Pod", NULL, &orphans, NULL, NULL, &items, NULL, &err), 0);
+    list_names(items, names, sizeof names);
+    assert_string_equal(names, "default/orphan default/weak");
+    cJSON_Delete(items);
+    assert_int_equal(minik_store_list_opts(f->s, "Pod", NULL, NULL, NULL, NULL, &items, NULL, &err),
+                     0);
+    assert_int_equal(cJSON_GetArraySize(items), 4);
+    cJSON_Delete(items);
+}
+
 static void watch_from_compacted_rv_is_410(void **state)
 {
     fixture_t *f = *state; /* retention 5 */
@@ -744,6 +789,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pinned_watch_skips_the_filter_for_other_values, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(pinned_list_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(list_opts_prefilter_in_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(filtered_watch_sees_objects_enter_and_leave_its_selection,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(watch_from_compacted_rv_is_410, setup_small_feed, teardown),
