@@ -49,6 +49,7 @@ static void agent_free(minik_agent_t *a)
     minik_client_config_clear(&a->ccfg);
     minik_images_close(a->images);
     pthread_mutex_destroy(&a->images_lock);
+    pthread_mutex_destroy(&a->stage_lock);
     free(a->node_name);
     free(a->data_dir);
     free(a->node_ip);
@@ -95,6 +96,7 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     minik_agent_t *a = xcalloc(1, sizeof(*a));
     a->loop = loop;
     pthread_mutex_init(&a->images_lock, NULL);
+    pthread_mutex_init(&a->stage_lock, NULL);
     char host[256] = "localhost";
     gethostname(host, sizeof(host) - 1);
     a->node_name = xstrdup(opts->node_name && *opts->node_name ? opts->node_name : host);
@@ -176,6 +178,19 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     return 0;
 }
 
+void minik_agent_log_busy(minik_agent_t *a)
+{
+    for (agent_pod_t *p = a->pods; p; p = p->next) {
+        if (!p->busy)
+            continue;
+        char stage[sizeof(p->stage)];
+        pthread_mutex_lock(&a->stage_lock);
+        memcpy(stage, p->stage, sizeof(stage));
+        pthread_mutex_unlock(&a->stage_lock);
+        minik_log_warn("pod job still running", "pod", p->name, "stage", stage, NULL);
+    }
+}
+
 void minik_agent_maybe_done(minik_agent_t *a)
 {
     if (a->handles_open > 0 || a->jobs > 0 || a->cuv || a->http)
@@ -218,7 +233,8 @@ void minik_agent_shutdown(minik_agent_t *a, void (*done)(void *ud), void *ud)
 {
     if (!a)
         return;
-    a->stopping = true;
+    /* Atomic: pod jobs in the pool read it to cut their work short. */
+    __atomic_store_n(&a->stopping, true, __ATOMIC_RELAXED);
     a->done = NULL;
     a->done_ud = NULL;
     if (a->watch)

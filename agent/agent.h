@@ -20,6 +20,18 @@
 
 typedef struct minik_agent minik_agent_t;
 
+/* libuv's thread pool size for processes that run an agent (unless UV_THREADPOOL_SIZE
+ * is set): call before the loop queues any work (agent/threadpool.c says why). */
+#define MINIK_AGENT_THREADPOOL_SIZE "32"
+void minik_agent_threadpool_size(void);
+
+/* How long a stopping process waits for pod jobs still in the thread pool (an image pull,
+ * a probe, a CNI plugin) before it exits without them: their pods' containers keep
+ * running either way and the next start re-adopts them. */
+#define MINIK_AGENT_STOP_WAIT_MS 5000
+/* Log the pods whose jobs are still running and what each is doing (a stop that waits). */
+void minik_agent_log_busy(minik_agent_t *a);
+
 typedef struct minik_agent_opts {
     const minik_client_config_t *client; /* server URL, CA, token (copied) */
     const char *node_name;               /* default: the host name */

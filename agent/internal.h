@@ -19,8 +19,14 @@
 #include "proto/client.h"
 #include "proto/client_uv.h"
 
-#define MINIK_AGENT_BACKOFF_MAX_MS   (5 * 60 * 1000)
+#define MINIK_AGENT_BACKOFF_MAX_MS (5 * 60 * 1000)
+
+/* netsync.c's informers, by what they watch. */
+enum { NET_NODES, NET_SERVICES, NET_ENDPOINTS, NET_N };
 #define MINIK_AGENT_BACKOFF_RESET_MS (10 * 60 * 1000)
+/* podwatch.c: a pod job running longer than this is reported in a Warning event. */
+#define MINIK_AGENT_SLOW_JOB_MS        (20 * 1000)
+#define MINIK_AGENT_SLOW_JOB_REPEAT_MS (2 * 60 * 1000)
 
 /* One probe's timing state (Kubernetes semantics: initialDelaySeconds, periodSeconds,
  * timeoutSeconds, successThreshold, failureThreshold). */
@@ -74,6 +80,8 @@ typedef struct agent_pod {
     cJSON *status_out; /* job output: status to write */
     cJSON *events_out; /* job output: events to post */
     uv_work_t work;
+    int64_t job_started_ms, job_next_report_ms; /* loop: the job in flight (podwatch.c) */
+    char stage[160]; /* what the job is doing now (under agent->stage_lock) */
 } agent_pod_t;
 
 struct minik_agent {
@@ -84,6 +92,7 @@ struct minik_agent {
     bool cuv_borrowed; /* hollow: shared with the process's other hollow nodes */
     minik_images_t *images;
     pthread_mutex_t images_lock; /* the store is shared by the pool's threads */
+    pthread_mutex_t stage_lock;  /* agent_pod_t.stage, written by jobs, read by the loop */
     char *node_name, *data_dir, *node_ip, *oci_root, *pods_dir;
     /* Pod network: the Node's spec.podCIDR (set once at registration, then read by the
      * pool's threads) and the CNI state directory. */
@@ -96,9 +105,10 @@ struct minik_agent {
     int dns_port;
     struct minik_dns_table *dns_table;
     struct minik_dns_server *dns;
-    cJSON *net_lists[3]; /* last Node, Service and Pod lists */
-    int net_pending;     /* list requests in flight */
-    bool net_list_failed, net_busy, net_warned;
+    struct minik_informer *net_inf[NET_N]; /* watched Nodes, Services, Endpoints */
+    uv_timer_t net_timer;                  /* debounce: apply after a burst of changes */
+    bool net_started, net_busy, net_dirty;
+    bool net_bridge;                  /* minik0 seen (with it: DNS, service route) */
     char *net_rules, *net_routes_key; /* what is in place (NULL: unknown) */
     char **labels, **taints;
     char *endpoint_token;
@@ -147,8 +157,10 @@ void minik_agent_net_teardown(struct minik_agent *a, agent_pod_t *p);
 void minik_agent_net_recover(struct minik_agent *a);
 minik_cni_config_t minik_agent_cni_config(const struct minik_agent *a);
 
-/* netsync.c (loop) */
-void minik_agent_net_sync(struct minik_agent *a);
+/* netsync.c (loop): start watching once registered; the sync tick only looks at local
+ * state (the bridge); stop closes the watches and the DNS responder. */
+void minik_agent_net_start(struct minik_agent *a);
+void minik_agent_net_tick(struct minik_agent *a);
 void minik_agent_net_stop(struct minik_agent *a);
 void minik_agent_net_free(struct minik_agent *a);
 bool minik_agent_dns_enabled(const struct minik_agent *a);
@@ -163,6 +175,11 @@ int minik_agent_hollow_exit_code(const cJSON *cspec);
 /* Loop side, on each heartbeat tick: is the node silenced by a file named after it in the
  * control directory? Going silent cancels the pod watch; coming back lists pods again. */
 bool minik_agent_hollow_silenced(struct minik_agent *a);
+/* podwatch.c: a job records what it is doing (thread side); the loop reports jobs that
+ * take long in a Warning event (every sync tick). */
+void minik_agent_pod_stage(agent_pod_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void minik_agent_pods_watchdog(struct minik_agent *a, int64_t now_ms);
 
 /* status.c */
 cJSON *minik_agent_pod_status(const agent_pod_t *p, const cJSON *pod, const char *host_ip);

@@ -2,12 +2,12 @@
  * the other nodes' pod CIDRs, the nftables Service table, and the cluster DNS responder
  * on the bridge address.
  *
- * Every sync period the agent reads Nodes, Services and Pods (three GETs on the loop),
- * computes the Endpoints of every Service from the pods with the Endpoints controller's
- * own function (so the rules never wait for another component), and, only when the
- * result differs from what is in place, applies rules and routes in the thread pool
- * (nft and ip are processes). The DNS table is updated on the loop, where the responder
- * reads it. */
+ * Three informers (proto/informer.h) list and then watch Nodes, Services and Endpoints
+ * (the Endpoints controller of `minik server` keeps those current). A change starts a
+ * short debounce timer; when it fires, the rules, routes and DNS table are computed from
+ * the informers' caches and, only when the result differs from what is in place, rules
+ * and routes are applied in the thread pool (nft and ip are processes). The DNS table is
+ * updated on the loop, where the responder reads it. Nothing here polls the API. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -17,14 +17,21 @@
 #include "agent/network/dns.h"
 #include "agent/network/routes.h"
 #include "agent/network/services.h"
-#include "controllers/endpoints.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/informer.h"
 
 #define BRIDGE "minik0"
+
+/* Coalesce a burst of changes (a rollout, a node coming back) into one apply; small
+ * against the probe period, so readiness changes still reach the rules within it. */
+#define MINIK_NET_DEBOUNCE_MS 50
+#define MINIK_NET_RETRY_MS    1000
+
+static void schedule_in(struct minik_agent *a, uint64_t ms);
 
 typedef struct net_job {
     uv_work_t work;
@@ -51,6 +58,18 @@ static void job_run(uv_work_t *w)
             j->error = xstrdup(err->msg);
         minik_error_clear(&err);
     }
+    /* NodePorts on 127.0.0.1: the bridge (local pods) and the interface toward the other
+     * nodes (remote pods) must let a loopback source out and its de-NATed reply in. Best
+     * effort: without it only localhost NodePorts fail, and the node address (the usual
+     * way in) still works, so a failure here is not worth a retry. */
+    minik_error_t *lerr = NULL;
+    char uplink[IF_NAMESIZE];
+    if (if_nametoindex(BRIDGE) > 0 && minik_services_route_localnet(BRIDGE, &lerr) < 0)
+        minik_error_clear(&lerr);
+    if (j->a->node_ip && minik_services_ifname_of(j->a->node_ip, uplink, &lerr) == 0 &&
+        strcmp(uplink, "lo") != 0 && minik_services_route_localnet(uplink, &lerr) < 0)
+        minik_error_clear(&lerr);
+    minik_error_clear(&lerr);
     /* Bridged replies must pass conntrack, or a pod calling a Service on its own node gets
      * the answer from the wrong address (what kube-proxy needs too). Absent: no module. */
     FILE *f = fopen("/proc/sys/net/bridge/bridge-nf-call-iptables", "w");
@@ -66,6 +85,7 @@ static void job_done(uv_work_t *w, int status)
     struct minik_agent *a = j->a;
     a->jobs--;
     a->net_busy = false;
+    bool j_failed = j->error != NULL;
     if (j->error) {
         minik_log_warn("node network not updated; retrying", "error", j->error, NULL);
         /* Forget what we believed applied so the next sync tries again. */
@@ -78,6 +98,12 @@ static void job_done(uv_work_t *w, int status)
     minik_routes_free(j->routes, j->n_routes);
     free(j->error);
     free(j);
+    /* Changes that came while the job ran; or a retry after an error, later. */
+    if (!a->stopping && j_failed)
+        schedule_in(a, MINIK_NET_RETRY_MS);
+    else if (!a->stopping && a->net_dirty)
+        schedule_in(a, MINIK_NET_DEBOUNCE_MS);
+    a->net_dirty = false;
     minik_agent_maybe_done(a);
 }
 
@@ -115,7 +141,8 @@ static void dns_ensure(struct minik_agent *a)
         .upstream = a->dns_upstream,
     };
     minik_error_t *err = NULL;
-    /* Fails until the first pod created the bridge and its address: tried every sync. */
+    /* Fails until the first pod created the bridge and its address; the sync tick asks
+     * for another apply (and so another try) while the bridge exists without DNS. */
     if (minik_dns_server_start(a->loop, &o, a->dns_table, &a->dns, &err) < 0) {
         minik_log_debug("cluster DNS not started yet", "error", err->msg, NULL);
         minik_error_free(err);
@@ -126,26 +153,15 @@ static void dns_ensure(struct minik_agent *a)
 
 static void sync_apply(struct minik_agent *a)
 {
-    cJSON *services = cJSON_GetObjectItemCaseSensitive(a->net_lists[1], "items");
-    cJSON *pods = cJSON_GetObjectItemCaseSensitive(a->net_lists[2], "items");
-    cJSON *nodes = cJSON_GetObjectItemCaseSensitive(a->net_lists[0], "items");
-    cleanup_cjson cJSON *endpoints = cJSON_CreateArray();
-    const cJSON *svc;
-    cJSON_ArrayForEach(svc, services)
-    {
-        cJSON *ep = NULL;
-        minik_error_t *err = NULL;
-        if (minik_endpoints_compute(svc, pods, &ep, &err) < 0) {
-            minik_error_free(err); /* a Service with a bad selector has no endpoints */
-            continue;
-        }
-        if (ep)
-            cJSON_AddItemToArray(endpoints, ep);
-    }
+    const cJSON *nodes = minik_informer_items(a->net_inf[NET_NODES]);
+    const cJSON *services = minik_informer_items(a->net_inf[NET_SERVICES]);
+    const cJSON *endpoints = minik_informer_items(a->net_inf[NET_ENDPOINTS]);
     minik_dns_table_load(a->dns_table, services, endpoints);
     dns_ensure(a);
-    if (a->net_busy)
-        return; /* the next sync picks up what changed meanwhile */
+    if (a->net_busy) {
+        a->net_dirty = true; /* applied again when the job in flight is done */
+        return;
+    }
 
     minik_services_opts_t so = {.cluster_cidr = a->cluster_cidr,
                                 .bridge = BRIDGE,
@@ -187,61 +203,83 @@ static void sync_apply(struct minik_agent *a)
     uv_queue_work(a->loop, &j->work, job_run, job_done);
 }
 
-static const char *const list_paths[3] = {"/api/v1/nodes", "/api/v1/services", "/api/v1/pods"};
+/* ---- watching (loop) ------------------------------------------------------------------- */
 
-static void on_list(const cJSON *reply, const minik_error_t *err, void *ud);
+static const char *const watch_paths[NET_N] = {"/api/v1/nodes", "/api/v1/services",
+                                               "/api/v1/endpoints"};
 
-typedef struct {
-    struct minik_agent *a;
-    int which;
-} list_req_t;
-
-static void on_list(const cJSON *reply, const minik_error_t *err, void *ud)
+static void debounce_cb(uv_timer_t *t)
 {
-    list_req_t *r = ud;
-    struct minik_agent *a = r->a;
-    int which = r->which;
-    free(r);
-    a->net_pending--;
-    if (!a->stopping && !err && reply) {
-        cJSON_Delete(a->net_lists[which]);
-        a->net_lists[which] = cJSON_Duplicate(reply, 1);
-    } else if (err) {
-        a->net_list_failed = true;
-        /* Once per failure streak: a node token may not list everything (see
-         * docs/networking.md, "Limits"). */
-        if (!a->net_warned)
-            minik_log_warn("cannot read the cluster's network objects; Services and routes "
-                           "stay as they are",
-                           "path", list_paths[which], "error", err->msg, NULL);
-        a->net_warned = true;
-    }
-    if (a->net_pending > 0 || a->stopping)
-        return;
-    if (!a->net_list_failed) {
-        a->net_warned = false;
-        sync_apply(a);
-    }
+    struct minik_agent *a = t->data;
+    for (int i = 0; i < NET_N; i++)
+        if (!minik_informer_synced(a->net_inf[i]))
+            return; /* half a picture would drop rules: wait for every first list */
+    sync_apply(a);
 }
 
-void minik_agent_net_sync(struct minik_agent *a)
+/* Something changed: apply once the burst is over. The timer is not pushed back by later
+ * changes, so a steady stream of changes is applied every debounce period, not never. */
+static void schedule_in(struct minik_agent *a, uint64_t ms)
 {
-    if (a->stopping || a->pod_network_none || a->hollow || !a->registered || a->net_pending > 0)
+    if (a->stopping || !a->net_started || uv_is_active((uv_handle_t *)&a->net_timer))
         return;
-    a->net_list_failed = false;
-    for (int i = 0; i < 3; i++) {
-        list_req_t *r = xcalloc(1, sizeof(*r));
-        r->a = a;
-        r->which = i;
+    uv_timer_start(&a->net_timer, debounce_cb, ms, 0);
+}
+
+static void on_change(minik_informer_t *inf, void *ud)
+{
+    (void)inf;
+    schedule_in(ud, MINIK_NET_DEBOUNCE_MS);
+}
+
+static void net_handle_closed(uv_handle_t *h)
+{
+    struct minik_agent *a = h->data;
+    a->handles_open--;
+    minik_agent_maybe_done(a);
+}
+
+static void informer_closed(void *ud)
+{
+    struct minik_agent *a = ud;
+    a->handles_open--;
+    minik_agent_maybe_done(a);
+}
+
+void minik_agent_net_start(struct minik_agent *a)
+{
+    if (a->net_started || a->stopping || a->pod_network_none || a->hollow)
+        return;
+    uv_timer_init(a->loop, &a->net_timer);
+    a->net_timer.data = a;
+    a->handles_open++;
+    for (int i = 0; i < NET_N; i++) {
         minik_error_t *err = NULL;
-        if (minik_client_uv_request(a->cuv, a->client, "GET", list_paths[i], NULL, NULL, on_list, r,
-                                    &err) < 0) {
-            free(r);
-            a->net_list_failed = true;
+        if (minik_informer_new(a->loop, a->cuv, a->client, watch_paths[i], NULL, on_change, a,
+                               &a->net_inf[i], &err) < 0) {
+            /* Only a malformed path fails, and these are constants. */
+            minik_log_error("cannot watch", "path", watch_paths[i], "error", err->msg, NULL);
             minik_error_free(err);
             continue;
         }
-        a->net_pending++;
+        a->handles_open++;
+    }
+    a->net_started = true;
+    for (int i = 0; i < NET_N; i++)
+        if (a->net_inf[i])
+            minik_informer_start(a->net_inf[i]);
+}
+
+void minik_agent_net_tick(struct minik_agent *a)
+{
+    if (!a->net_started || a->stopping)
+        return;
+    /* Local state the API does not announce: the bridge appears with the first pod, and
+     * with it the DNS address and the service-CIDR route. */
+    bool bridge = if_nametoindex(BRIDGE) > 0;
+    if (bridge != a->net_bridge || (bridge && !a->dns)) {
+        a->net_bridge = bridge;
+        schedule_in(a, 0);
     }
 }
 
@@ -251,12 +289,18 @@ void minik_agent_net_stop(struct minik_agent *a)
         minik_dns_server_stop(a->dns);
         a->dns = NULL;
     }
+    if (!a->net_started)
+        return;
+    for (int i = 0; i < NET_N; i++) {
+        minik_informer_close(a->net_inf[i], informer_closed, a);
+        a->net_inf[i] = NULL;
+    }
+    uv_close((uv_handle_t *)&a->net_timer, net_handle_closed);
+    a->net_started = false;
 }
 
 void minik_agent_net_free(struct minik_agent *a)
 {
-    for (int i = 0; i < 3; i++)
-        cJSON_Delete(a->net_lists[i]);
     free(a->net_rules);
     free(a->net_routes_key);
     minik_dns_table_free(a->dns_table);

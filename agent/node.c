@@ -153,6 +153,7 @@ static void registered(struct minik_agent *a)
     minik_log_info("node registered", "node", a->node_name, NULL);
     minik_agent_heartbeat_start(a);
     minik_agent_pods_list(a);
+    minik_agent_net_start(a);
 }
 
 static void on_status(const cJSON *reply, const minik_error_t *err, void *ud)

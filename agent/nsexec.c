@@ -5,51 +5,21 @@
  * does. */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/nsexec.h"
 #include "agent/runtime/cgroup.h"
+#include "agent/runtime/container.h"
 #include "agent/runtime/seccomp.h"
 #include "agent/runtime/spec.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
-
-/* The runtime's container.c does the same for the init (drop_privileges is static there). */
-static int drop_privileges(const minik_spec_t *s, minik_error_t **err)
-{
-    for (int c = 0; c < 64; c++)
-        if (!(s->cap_bounding & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
-            errno != EINVAL)
-            return minik_error_set(err, errno, "drop capability %d from the bounding set", c);
-    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-        return minik_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
-    if (setgroups(s->n_additional_gids, s->additional_gids) < 0)
-        return minik_error_set(err, errno, "setgroups");
-    if (setresgid(s->gid, s->gid, s->gid) < 0)
-        return minik_error_set(err, errno, "setgid %u", (unsigned)s->gid);
-    if (setresuid(s->uid, s->uid, s->uid) < 0)
-        return minik_error_set(err, errno, "setuid %u", (unsigned)s->uid);
-    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-        return minik_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
-    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct data[2] = {{0}};
-    data[0].effective = (uint32_t)s->cap_effective;
-    data[1].effective = (uint32_t)(s->cap_effective >> 32);
-    data[0].permitted = (uint32_t)s->cap_permitted;
-    data[1].permitted = (uint32_t)(s->cap_permitted >> 32);
-    if (syscall(SYS_capset, &hdr, data) < 0)
-        return minik_error_set(err, errno, "capset");
-    return 0;
-}
 
 int minik_nsexec_run(const minik_nsexec_opts_t *o, int *exit_code, minik_error_t **err)
 {
@@ -106,7 +76,8 @@ int minik_nsexec_run(const minik_nsexec_opts_t *o, int *exit_code, minik_error_t
             fprintf(stderr, "exec: cannot install the seccomp filter\n");
             _exit(126);
         }
-        if (drop_privileges(spec, &e) < 0) {
+        /* Every bit of the 64-bit sets: a capability this kernel lacks is skipped (EINVAL). */
+        if (minik_container_drop_privileges(spec, 63, &e) < 0) {
             fprintf(stderr, "exec: %s\n", e->msg);
             _exit(126);
         }

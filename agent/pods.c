@@ -11,22 +11,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/internal.h"
 #include "agent/podspec.h"
+#include "agent/sandbox.h"
 #include "agent/runtime/oci.h"
 #include "agent/runtime/state.h"
 #include "lib/cleanup.h"
@@ -184,71 +180,15 @@ static char *field_path(const agent_ctr_t *c)
 
 /* ---- sandbox --------------------------------------------------------------------------- */
 
-static const char *const ns_names[] = {"net", "ipc", "uts"};
-
-/* A child unshares the pod's namespaces, names the host and brings loopback up; the
- * namespaces outlive it as bind mounts of its nsfs files. The pod network (CNI) is
- * attached to ns/net right after, before any container starts (netpod.c). */
+/* The namespaces themselves: agent/sandbox.c. The pod network (CNI) is attached to ns/net
+ * right after, before any container starts (netpod.c). */
 static int sandbox_create(struct minik_agent *a, agent_pod_t *p, const char *hostname,
                           bool host_network, minik_error_t **err)
 {
     cleanup_free char *nsdir = xasprintf("%s/%s/ns", a->pods_dir, p->uid);
-    if (minik_mkdir_p(nsdir, 0700, err) < 0)
-        return -1;
-    int sp[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-        return minik_error_set(err, errno, "socketpair");
-    int flags = CLONE_NEWIPC | (host_network ? 0 : CLONE_NEWNET | CLONE_NEWUTS);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(sp[0]);
-        close(sp[1]);
-        return minik_error_set(err, errno, "fork");
-    }
-    if (pid == 0) {
-        close(sp[0]);
-        char ok = 1;
-        if (unshare(flags) < 0)
-            ok = 0;
-        if (ok && !host_network) {
-            if (sethostname(hostname, strlen(hostname)) < 0)
-                ok = 0;
-            int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-            struct ifreq ifr;
-            memset(&ifr, 0, sizeof(ifr));
-            strcpy(ifr.ifr_name, "lo");
-            if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-                ok = 0;
-            ifr.ifr_flags |= IFF_UP;
-            if (ok && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-                ok = 0;
-        }
-        if (write(sp[1], &ok, 1) != 1)
-            _exit(1);
-        char c;
-        (void)!read(sp[1], &c, 1); /* until the parent has bound the namespaces */
-        _exit(0);
-    }
-    close(sp[1]);
-    char ok = 0;
-    int r = 0;
-    if (read(sp[0], &ok, 1) != 1 || !ok)
-        r = minik_error_set(err, EPERM, "pod %s/%s: cannot create its namespaces", p->ns, p->name);
-    for (int i = 0; r == 0 && i < 3; i++) {
-        if (host_network && i != 1)
-            continue;
-        cleanup_free char *src = xasprintf("/proc/%d/ns/%s", pid, ns_names[i]);
-        cleanup_free char *dst = xasprintf("%s/%s", nsdir, ns_names[i]);
-        umount2(dst, MNT_DETACH); /* a sandbox made again replaces the old namespace */
-        int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-        if (fd >= 0)
-            close(fd);
-        if (fd < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0)
-            r = minik_error_set(err, errno, "bind %s to %s", src, dst);
-    }
-    close(sp[0]); /* the child's read returns: it exits */
-    waitpid(pid, NULL, 0);
-    return r;
+    if (minik_agent_sandbox_create(nsdir, hostname, host_network, err) < 0)
+        return minik_error_wrap(err, "pod %s/%s", p->ns, p->name);
+    return 0;
 }
 
 static int net_setup(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, minik_error_t **err)
@@ -262,7 +202,8 @@ static void sandbox_remove(struct minik_agent *a, agent_pod_t *p)
     /* While ns/net still exists, so the plugins remove the veth cleanly. */
     minik_agent_net_teardown(a, p);
     for (int i = 0; i < 3; i++) {
-        cleanup_free char *f = xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, ns_names[i]);
+        cleanup_free char *f =
+            xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, minik_agent_sandbox_ns[i]);
         umount2(f, MNT_DETACH); /* absent or not mounted: nothing to undo */
     }
     cleanup_free char *dir = xasprintf("%s/%s", a->pods_dir, p->uid);
@@ -386,10 +327,23 @@ static int gather_refs(struct minik_agent *a, const cJSON *pod, const char *ns, 
     return r;
 }
 
-/* Write a configMap/secret volume's files: every key, or only `items` (key -> path). */
-static int write_keys(const char *dir, const cJSON *src, const cJSON *items, bool optional,
+/* The mode of a volume's files: `defaultMode` (or an item's `mode`), 0644 by default as
+ * in Kubernetes; only permission bits count. */
+static mode_t file_mode(const cJSON *o, mode_t dflt)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        o, o && cJSON_HasObjectItem(o, "mode") ? "mode" : "defaultMode");
+    return cJSON_IsNumber(m) && m->valuedouble >= 0 && m->valuedouble <= 0777 ? (mode_t)m->valueint
+                                                                              : dflt;
+}
+
+/* Write a configMap/secret volume's files: every key, or only `items` (key -> path), with
+ * the volume's defaultMode (or an item's own mode). */
+static int write_keys(const char *dir, const cJSON *src, const cJSON *vol, bool optional,
                       const char *what, minik_error_t **err)
 {
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(vol, "items");
+    mode_t mode = file_mode(vol, 0644);
     if (!src) {
         if (optional)
             return 0;
@@ -409,7 +363,7 @@ static int write_keys(const char *dir, const cJSON *src, const cJSON *items, boo
             cleanup_free char *parent = xstrdup(f);
             *strrchr(parent, '/') = '\0';
             if (minik_mkdir_p(parent, 0755, err) < 0 ||
-                minik_file_write_atomic(f, val, strlen(val), 0644, err) < 0)
+                minik_file_write_atomic(f, val, strlen(val), file_mode(kv, mode), err) < 0)
                 return -1;
         }
         return 0;
@@ -419,7 +373,7 @@ static int write_keys(const char *dir, const cJSON *src, const cJSON *items, boo
         if (!cJSON_IsString(kv) || strchr(kv->string, '/') || kv->string[0] == '.')
             continue;
         cleanup_free char *f = xasprintf("%s/%s", dir, kv->string);
-        if (minik_file_write_atomic(f, kv->valuestring, strlen(kv->valuestring), 0644, err) < 0)
+        if (minik_file_write_atomic(f, kv->valuestring, strlen(kv->valuestring), mode, err) < 0)
             return -1;
     }
     return 0;
@@ -446,16 +400,14 @@ static int volumes_prepare(struct minik_agent *a, agent_pod_t *p, const cJSON *p
         if (cm) {
             const char *n = str_at(cm, "name");
             cleanup_free char *what = xasprintf("configmap \"%s\"", n ? n : "");
-            if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(cms, n ? n : ""),
-                           cJSON_GetObjectItemCaseSensitive(cm, "items"),
+            if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(cms, n ? n : ""), cm,
                            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cm, "optional")), what,
                            err) < 0)
                 return -1;
         } else if (sec) {
             const char *n = str_at(sec, "secretName");
             cleanup_free char *what = xasprintf("secret \"%s\"", n ? n : "");
-            if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(secrets, n ? n : ""),
-                           cJSON_GetObjectItemCaseSensitive(sec, "items"),
+            if (write_keys(dir, cJSON_GetObjectItemCaseSensitive(secrets, n ? n : ""), sec,
                            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "optional")), what,
                            err) < 0)
                 return -1;
@@ -477,6 +429,7 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
     minik_image_t *img = NULL;
     int r = 0;
     bool have = minik_images_resolve(a->images, image, &img, err) == 0;
+    pthread_mutex_unlock(&a->images_lock);
     if (!have)
         minik_error_clear(err);
     minik_image_free(img);
@@ -488,6 +441,9 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
         minik_agent_event_add(events, "Normal", "Pulling", fp, "Pulling image \"%s\"", image);
         int64_t t0 = minik_agent_mono_ms();
         minik_pull_opts_t po = {0};
+        /* Not under images_lock: a pull can take minutes, and the store's own file locks
+         * already let pulls run beside each other (as `minik image pull` beside the
+         * agent); holding the lock would stop every other pod's start meanwhile. */
         r = minik_images_pull(a->images, image, &po, NULL, err);
         if (r < 0)
             (*err)->code = 1; /* ErrImagePull */
@@ -496,9 +452,11 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
                                   "Successfully pulled image \"%s\" in %lldms", image,
                                   (long long)(minik_agent_mono_ms() - t0));
     }
-    if (r == 0)
+    if (r == 0) {
+        pthread_mutex_lock(&a->images_lock);
         r = minik_images_config(a->images, image, config, err);
-    pthread_mutex_unlock(&a->images_lock);
+        pthread_mutex_unlock(&a->images_lock);
+    }
     return r;
 }
 
@@ -510,6 +468,8 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     if (!cspec)
         return minik_error_set(err, ENOENT, "container %s is not in the pod spec", c->name);
     cleanup_cjson cJSON *icfg = NULL;
+    minik_agent_pod_stage(p, "getting image \"%s\" of container %s ready (resolve or pull)",
+                          str_at(cspec, "image") ? str_at(cspec, "image") : "", c->name);
     if (image_ready(a, cspec, fp, events, &icfg, err) < 0)
         return -1;
     int attempt = c->restarts + (c->has_last ? 1 : 0);
@@ -528,6 +488,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     if (minik_mkdir_p(bundle, 0700, err) < 0 || minik_mkdir_p(logdir, 0755, err) < 0)
         return -1;
     cleanup_free char *rootfs = NULL;
+    minik_agent_pod_stage(p, "preparing the root filesystem of container %s", c->name);
     pthread_mutex_lock(&a->images_lock);
     int r = minik_images_rootfs_prepare(a->images, str_at(cspec, "image"), id, &rootfs, err);
     pthread_mutex_unlock(&a->images_lock);
@@ -567,6 +528,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
         .log_max_files = 2,
     };
     pid_t pid = 0;
+    minik_agent_pod_stage(p, "starting container %s", c->name);
     if (minik_oci_create(&o, id, &pid, err) < 0)
         goto fail;
     minik_agent_event_add(events, "Normal", "Created", fp, "Created container %s", c->name);
@@ -771,6 +733,7 @@ static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON 
 {
     long grace = p->job_obj ? minik_podspec_grace_seconds(p->job_obj) : 0;
     bool any = false;
+    minik_agent_pod_stage(p, "stopping its containers (grace period %lds)", grace);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         agent_ctr_t *c = &p->ctrs[i];
         if (!c->id)
@@ -799,6 +762,8 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
     struct minik_agent *a = p->agent;
     cJSON *events = cJSON_CreateArray();
     p->events_out = events;
+    if (__atomic_load_n(&a->stopping, __ATOMIC_RELAXED))
+        return; /* the agent stops: nothing of this job would be reported */
     const cJSON *pod = p->job_obj;
     if (pod)
         ensure_ctrs(p, pod);
@@ -820,6 +785,7 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
                 minik_agent_probes_reset(c, cspec);
                 c->probes_set = true;
             }
+            minik_agent_pod_stage(p, "probing container %s", c->name);
             minik_agent_probes_run(a, p, c, cspec, now, events);
         }
     }
@@ -843,6 +809,10 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
     for (size_t i = 0; i < p->n_ctrs; i++)
         need_start |= !p->ctrs[i].id && !p->ctrs[i].done && now >= p->ctrs[i].next_start_ms;
     if (need_start || !p->sandbox_ready) {
+        minik_agent_pod_stage(p, "%s",
+                              p->sandbox_ready ? "reading its ConfigMaps and Secrets"
+                                               : "setting up the pod sandbox (namespaces, CNI "
+                                                 "network, volumes)");
         if (gather_refs(a, pod, p->ns, cms, secrets, &err) < 0 ||
             (!p->sandbox_ready &&
              (sandbox_create(a, p, p->name, host_net, &err) < 0 || net_setup(a, p, pod, &err) < 0 ||
@@ -862,6 +832,8 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
     if (!p->start_time)
         p->start_time = minik_agent_now_rfc3339();
 
+    if (need_start && __atomic_load_n(&a->stopping, __ATOMIC_RELAXED))
+        need_start = false; /* stopping: start nothing more (the next start will) */
     if (need_start) {
         /* Init containers one at a time, in order; the rest once they all succeeded. */
         bool inits_done = true;

@@ -340,50 +340,6 @@ static int parse_image_user(const char *rootfs, const char *user, long *uid, lon
 
 /* ---- capabilities ---------------------------------------------------------------------- */
 
-static const char *const all_caps[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
 /* "NET_ADMIN" or "CAP_NET_ADMIN" (any case) into its bit; -1 if unknown; "ALL" is -2. */
 static int cap_bit(const char *name)
 {
@@ -399,12 +355,7 @@ static int cap_bit(const char *name)
 static int caps_mask(const cJSON *sc, bool privileged, const char *cname, uint64_t *out,
                      minik_error_t **err)
 {
-    uint64_t all = 0;
-    for (size_t i = 0; i < sizeof(all_caps) / sizeof(all_caps[0]); i++) {
-        int b = minik_spec_cap_from_name(all_caps[i]);
-        if (b >= 0)
-            all |= 1ULL << b;
-    }
+    const uint64_t all = MINIK_SPEC_ALL_CAPS;
     uint64_t m = privileged ? all : MINIK_SPEC_DEFAULT_CAPS;
     const cJSON *caps = obj_at(sc, "capabilities");
     const char *ops[2] = {"drop", "add"};
@@ -431,11 +382,9 @@ static int caps_mask(const cJSON *sc, bool privileged, const char *cname, uint64
 static cJSON *caps_array(uint64_t m)
 {
     cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; i < sizeof(all_caps) / sizeof(all_caps[0]); i++) {
-        int b = minik_spec_cap_from_name(all_caps[i]);
-        if (b >= 0 && (m & (1ULL << b)))
-            cJSON_AddItemToArray(a, cJSON_CreateString(all_caps[i]));
-    }
+    for (int i = 0; i < MINIK_SPEC_CAP_COUNT; i++)
+        if (m & (1ULL << i))
+            cJSON_AddItemToArray(a, cJSON_CreateString(minik_spec_cap_names[i]));
     return a;
 }
 

@@ -137,6 +137,9 @@ void minik_agent_pod_kick(struct minik_agent *a, agent_pod_t *p)
     cJSON_Delete(p->job_obj);
     p->job_obj = p->obj ? cJSON_Duplicate(p->obj, 1) : NULL;
     p->busy = true;
+    p->job_started_ms = minik_agent_mono_ms();
+    p->job_next_report_ms = 0;
+    p->stage[0] = '\0'; /* no job runs: nothing reads or writes it now */
     a->jobs++;
     if (uv_queue_work(a->loop, &p->work, work_cb, after_work_cb) != 0) {
         p->busy = false;
@@ -147,9 +150,10 @@ void minik_agent_pod_kick(struct minik_agent *a, agent_pod_t *p)
 void minik_agent_sync_tick(uv_timer_t *t)
 {
     struct minik_agent *a = t->data;
-    minik_agent_net_sync(a);
+    minik_agent_net_tick(a);
     if (!a->listed || a->silenced)
         return;
+    minik_agent_pods_watchdog(a, minik_agent_mono_ms());
     /* A hollow pod's status depends on nothing local, so only a failed write (which
      * forgot what was sent) is worth another pass; with thousands of hollow pods a pass
      * over all of them each tick would be the whole CPU. */

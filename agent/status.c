@@ -6,16 +6,12 @@
 
 #include "agent/internal.h"
 #include "lib/str.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 
 char *minik_agent_now_rfc3339(void)
 {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return xstrdup(buf);
+    return minik_timestamp_new(time(NULL));
 }
 
 static void add_cond(cJSON *conds, const char *type, bool ok, const char *since, const char *reason)

@@ -6,6 +6,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 
 typedef struct token_entry {
@@ -146,10 +147,7 @@ static void rfc3339(int64_t t, char out[32])
     out[0] = '\0';
     if (!t)
         return;
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    minik_timestamp_format((time_t)t, out);
 }
 
 int minik_auth_list(minik_auth_t *a, cJSON **out, minik_error_t **err)

@@ -112,6 +112,7 @@ minik_authz_t minik_authz_check(const minik_identity_t *id, const char *verb,
     bool bound = id->node[0] != '\0';
     bool is_read = strcmp(verb, "get") == 0;
     bool is_write = strcmp(verb, "update") == 0 || strcmp(verb, "patch") == 0;
+    bool is_list = strcmp(verb, "list") == 0 || strcmp(verb, "watch") == 0;
 
     if (strcmp(res, "nodes") == 0) {
         if (strcmp(verb, "create") == 0 && !route->name)
@@ -121,11 +122,11 @@ minik_authz_t minik_authz_check(const minik_identity_t *id, const char *verb,
             if (!bound || strcmp(route->name, id->node) == 0)
                 return MINIK_AUTHZ_BIND_NODE;
         }
-        /* Watching its own Node, as kubelets do (fieldSelector=metadata.name=NAME). */
-        if (bound && !route->name && (strcmp(verb, "list") == 0 || strcmp(verb, "watch") == 0) &&
-            selector_pins(field_selector, "metadata.name", id->node))
+        /* Reading every Node, as Kubernetes' node role may: the agent routes to the other
+         * nodes' pod CIDRs. */
+        if (bound && !route->sub && (is_read || is_list))
             return MINIK_AUTHZ_ALLOW;
-        *why = "a node may only read and update its own Node object";
+        *why = "a node may only read Nodes and update its own Node object";
         return MINIK_AUTHZ_DENY;
     }
     if (!bound) {
@@ -146,6 +147,11 @@ minik_authz_t minik_authz_check(const minik_identity_t *id, const char *verb,
         *why = "a node may only read the pods bound to it and write their status";
         return MINIK_AUTHZ_DENY;
     }
+    /* Every node programs every Service's rules and answers cluster DNS: it reads (never
+     * writes) Services and Endpoints, as Kubernetes' node role does. */
+    if ((strcmp(res, "services") == 0 || strcmp(res, "endpoints") == 0) && !route->sub &&
+        (is_read || is_list))
+        return MINIK_AUTHZ_ALLOW;
     if (strcmp(res, "events") == 0 && strcmp(verb, "create") == 0)
         return MINIK_AUTHZ_ALLOW;
     /* The agent reads the ConfigMaps and Secrets its pods use (env, volumes) one by name.

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cidr.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -72,18 +73,9 @@ static int parse_ip(const char *s, uint32_t *out)
 
 static int parse_cidr(const char *s, uint32_t *base, int *prefix)
 {
-    const char *slash = s ? strchr(s, '/') : NULL;
-    if (!slash || slash - s >= INET_ADDRSTRLEN)
+    if (minik_cidr4_parse(s, base, prefix) < 0)
         return -1;
-    char ip[INET_ADDRSTRLEN];
-    memcpy(ip, s, (size_t)(slash - s));
-    ip[slash - s] = 0;
-    char *end = NULL;
-    long p = strtol(slash + 1, &end, 10);
-    if (end == slash + 1 || *end || p < 1 || p > 32 || parse_ip(ip, base) < 0)
-        return -1;
-    *prefix = (int)p;
-    uint32_t mask = p == 32 ? 0xffffffffu : ~(0xffffffffu >> p);
+    uint32_t mask = *prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> *prefix);
     return (*base & ~mask) ? -1 : 0; /* host bits set: "10.42.0.1/16" is a typo */
 }
 

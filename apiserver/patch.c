@@ -7,31 +7,12 @@
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
-
-static cJSON *merge(cJSON *target, const cJSON *patch)
-{
-    if (!cJSON_IsObject(patch)) {
-        cJSON_Delete(target);
-        return cJSON_Duplicate(patch, 1);
-    }
-    if (!cJSON_IsObject(target)) {
-        cJSON_Delete(target);
-        target = cJSON_CreateObject();
-    }
-    for (const cJSON *p = patch->child; p; p = p->next) {
-        if (cJSON_IsNull(p)) {
-            cJSON_DeleteItemFromObjectCaseSensitive(target, p->string);
-            continue;
-        }
-        cJSON *cur = cJSON_DetachItemFromObjectCaseSensitive(target, p->string);
-        cJSON_AddItemToObject(target, p->string, merge(cur, p));
-    }
-    return target;
-}
+#include "proto/client_apply.h"
 
 int minik_patch_merge(const cJSON *target, const cJSON *patch, cJSON **out, minik_error_t **err)
 {
-    *out = merge(cJSON_Duplicate(target, 1), patch);
+    /* The same RFC 7386 code `minik apply` and `minik diff` compute their results with. */
+    *out = minik_merge_patch_apply(target, patch);
     return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "apiserver/pki.h"
+#include "apiserver/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,16 +21,6 @@
 
 #define VALID_SECONDS (10L * 365 * 24 * 3600)
 
-static int ssl_fail(minik_error_t **err, const char *what)
-{
-    char buf[256] = "unknown error";
-    unsigned long e = ERR_get_error();
-    if (e)
-        ERR_error_string_n(e, buf, sizeof(buf));
-    ERR_clear_error();
-    return minik_error_set(err, 0, "%s: %s", what, buf);
-}
-
 static void pkey_freep(EVP_PKEY **k)
 {
     EVP_PKEY_free(*k);
@@ -48,7 +39,7 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, minik_error_t 
                  : PEM_write_bio_X509(b, cert);
     if (!ok) {
         BIO_free(b);
-        return ssl_fail(err, "encode PEM");
+        return minik_tls_error(err, "encode PEM");
     }
     char *data = NULL;
     long len = BIO_get_mem_data(b, &data);
@@ -57,25 +48,17 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, minik_error_t 
     return r;
 }
 
-static int read_cert(const char *path, X509 **out, minik_error_t **err)
+/* The one PEM object at `path`: a certificate into *cert when cert is set, else a private key
+ * into *key (write_pem's mirror). */
+static int read_pem(const char *path, X509 **cert, EVP_PKEY **key, minik_error_t **err)
 {
     cleanup_fclose FILE *f = fopen(path, "r");
     if (!f)
         return minik_error_set(err, errno, "open \"%s\"", path);
-    *out = PEM_read_X509(f, NULL, NULL, NULL);
-    if (!*out)
-        return ssl_fail(err, path);
-    return 0;
-}
-
-static int read_key(const char *path, EVP_PKEY **out, minik_error_t **err)
-{
-    cleanup_fclose FILE *f = fopen(path, "r");
-    if (!f)
-        return minik_error_set(err, errno, "open \"%s\"", path);
-    *out = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    if (!*out)
-        return ssl_fail(err, path);
+    bool ok = cert ? (*cert = PEM_read_X509(f, NULL, NULL, NULL)) != NULL
+                   : (*key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) != NULL;
+    if (!ok)
+        return minik_tls_error(err, path);
     return 0;
 }
 
@@ -86,7 +69,7 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value, minik_e
     X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
     X509_EXTENSION *ex = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
     if (!ex)
-        return ssl_fail(err, value);
+        return minik_tls_error(err, value);
     X509_add_ext(cert, ex, -1);
     X509_EXTENSION_free(ex);
     return 0;
@@ -100,7 +83,7 @@ static int make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issu
     X509_set_version(x, 2);
     unsigned char serial[16];
     if (RAND_bytes(serial, sizeof(serial)) != 1)
-        return ssl_fail(err, "RAND_bytes");
+        return minik_tls_error(err, "RAND_bytes");
     serial[0] &= 0x7f; /* serials are positive */
     BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
     BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
@@ -129,7 +112,7 @@ static int make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issu
             return r;
     }
     if (!X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()))
-        return ssl_fail(err, "sign certificate");
+        return minik_tls_error(err, "sign certificate");
     *out = steal_pointer(&x);
     return 0;
 }
@@ -175,13 +158,13 @@ int minik_pki_ensure(const char *data_dir, char *const *sans, minik_pki_paths_t 
     cleanup_pkey EVP_PKEY *ca_key = NULL;
     cleanup_x509 X509 *ca = NULL;
     if (access(paths->ca_cert, F_OK) == 0) {
-        if ((r = read_cert(paths->ca_cert, &ca, err)) < 0 ||
-            (r = read_key(paths->ca_key, &ca_key, err)) < 0)
+        if ((r = read_pem(paths->ca_cert, &ca, NULL, err)) < 0 ||
+            (r = read_pem(paths->ca_key, NULL, &ca_key, err)) < 0)
             return minik_error_wrap(err, "load cluster CA");
     } else {
         ca_key = EVP_EC_gen("P-256");
         if (!ca_key)
-            return ssl_fail(err, "generate CA key");
+            return minik_tls_error(err, "generate CA key");
         if ((r = make_cert(ca_key, "minik-ca", NULL, NULL, NULL, &ca, err)) < 0 ||
             (r = write_pem(paths->ca_key, ca_key, NULL, err)) < 0 ||
             (r = write_pem(paths->ca_cert, NULL, ca, err)) < 0)
@@ -210,7 +193,7 @@ int minik_pki_ensure(const char *data_dir, char *const *sans, minik_pki_paths_t 
 
     if (access(paths->server_cert, F_OK) == 0 && access(paths->server_key, F_OK) == 0) {
         cleanup_x509 X509 *cur = NULL;
-        if ((r = read_cert(paths->server_cert, &cur, err)) < 0)
+        if ((r = read_pem(paths->server_cert, &cur, NULL, err)) < 0)
             return minik_error_wrap(err, "load server certificate");
         if (cert_covers(cur, names))
             return 0;
@@ -220,7 +203,7 @@ int minik_pki_ensure(const char *data_dir, char *const *sans, minik_pki_paths_t 
         minik_buf_appendf(&san, "%s%s:%s", i ? "," : "", is_ip(names[i]) ? "IP" : "DNS", names[i]);
     cleanup_pkey EVP_PKEY *key = EVP_EC_gen("P-256");
     if (!key)
-        return ssl_fail(err, "generate server key");
+        return minik_tls_error(err, "generate server key");
     cleanup_x509 X509 *cert = NULL;
     if ((r = make_cert(key, "minik-apiserver", ca, ca_key, san.data, &cert, err)) < 0 ||
         (r = write_pem(paths->server_key, key, NULL, err)) < 0 ||

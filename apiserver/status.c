@@ -2,46 +2,6 @@
 
 #include "lib/xalloc.h"
 
-const char *minik_status_reason(int code)
-{
-    switch (code) {
-    case 400:
-        return "BadRequest";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "NotFound";
-    case 405:
-        return "MethodNotAllowed";
-    case 406:
-        return "NotAcceptable";
-    case 408:
-        return "Timeout";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Expired";
-    case 413:
-        return "RequestEntityTooLarge";
-    case 415:
-        return "UnsupportedMediaType";
-    case 422:
-        return "Invalid";
-    case 429:
-        return "TooManyRequests";
-    case 431:
-        return "RequestHeaderFieldsTooLarge";
-    case 503:
-        return "ServiceUnavailable";
-    case 504:
-        return "Timeout";
-    default:
-        return code >= 500 ? "InternalError" : "BadRequest";
-    }
-}
-
 const char *minik_http_reason_phrase(int code)
 {
     switch (code) {
@@ -101,10 +61,8 @@ cJSON *minik_status_new(int code, const char *reason, const char *message, const
     cJSON_AddItemToObject(st, "metadata", cJSON_CreateObject());
     cJSON_AddStringToObject(st, "status", "Failure");
     cJSON_AddStringToObject(st, "message", message ? message : "");
-    /* Kubernetes calls a too-old watch "Expired" in the body but the code is 410 Gone;
-     * clients key off the code, and "Gone" is what the brief names, so use it for 410. */
     if (!reason)
-        reason = code == 410 ? "Gone" : minik_status_reason(code);
+        reason = minik_status_reason(code);
     cJSON_AddStringToObject(st, "reason", reason);
     if (kind || name || causes) {
         cJSON *d = cJSON_AddObjectToObject(st, "details");

@@ -7,8 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-/* The Kubernetes reason for an HTTP status code ("NotFound" for 404, ...). Never NULL. */
-const char *minik_status_reason(int code);
+#include "proto/status_reason.h" /* minik_status_reason */
 
 /* The standard reason phrase for an HTTP status line ("Not Found"). Never NULL. */
 const char *minik_http_reason_phrase(int code);

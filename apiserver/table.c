@@ -6,6 +6,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
+#include "lib/timestamp.h"
 
 bool minik_api_table_wanted(const char *accept)
 {
@@ -51,14 +52,6 @@ static int num_or(const cJSON *v, int dflt)
     return cJSON_IsNumber(v) ? v->valueint : dflt;
 }
 
-static time_t parse_rfc3339(const char *s)
-{
-    struct tm tm = {0};
-    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-        return 0;
-    return timegm(&tm);
-}
-
 typedef struct column {
     const char *name, *type, *format, *description;
     int priority; /* 1 = only with -o wide */
@@ -98,6 +91,8 @@ static const column_t secret_cols[] = {COL("Name", "string", 0),
                                        COL("Data", "integer", 0),
                                        COL("Age", "string", 0),
                                        {0}};
+static const column_t ep_cols[] = {
+    COL("Name", "string", 0), COL("Endpoints", "string", 0), COL("Age", "string", 0), {0}};
 static const column_t default_cols[] = {COL("Name", "string", 0), COL("Age", "string", 0), {0}};
 
 static const column_t *columns_for(const char *kind)
@@ -118,6 +113,8 @@ static const column_t *columns_for(const char *kind)
         return cm_cols;
     if (strcmp(kind, "Secret") == 0)
         return secret_cols;
+    if (strcmp(kind, "Endpoints") == 0)
+        return ep_cols;
     return default_cols;
 }
 
@@ -180,6 +177,35 @@ static void node_status(const cJSON *o, cJSON *cells)
     add_str(cells, "<none>");
 }
 
+/* kubectl's formatEndpoints over every port: ready ip:port, the first three, then
+ * " + N more..."; "<none>" when empty. */
+static void ep_cells(const cJSON *o, cJSON *cells)
+{
+    char buf[256] = "";
+    size_t used = 0;
+    int count = 0;
+    const cJSON *ss, *p, *a;
+    cJSON_ArrayForEach(ss, get(o, "subsets", NULL))
+    {
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(ss, "ports"))
+        {
+            cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(ss, "addresses"))
+            {
+                if (count++ >= 3)
+                    continue;
+                int n = snprintf(buf + used, sizeof(buf) - used, "%s%s:%d", used ? "," : "",
+                                 str_or(cJSON_GetObjectItemCaseSensitive(a, "ip"), ""),
+                                 num_or(cJSON_GetObjectItemCaseSensitive(p, "port"), 0));
+                if (n > 0 && (size_t)n < sizeof(buf) - used)
+                    used += (size_t)n;
+            }
+        }
+    }
+    if (count > 3 && used < sizeof(buf))
+        snprintf(buf + used, sizeof(buf) - used, " + %d more...", count - 3);
+    add_str(cells, count ? buf : "<none>");
+}
+
 static void svc_cells(const cJSON *o, cJSON *cells)
 {
     add_str(cells, str_or(get(o, "spec", "type"), "ClusterIP"));
@@ -210,9 +236,9 @@ static cJSON *row_for(const char *kind, const cJSON *o, time_t now)
     cJSON *cells = cJSON_AddArrayToObject(row, "cells");
     add_str(cells, str_or(get(o, "metadata", "name"), ""));
     char age[32];
-    time_t created = parse_rfc3339(str_or(get(o, "metadata", "creationTimestamp"), NULL));
-    if (created)
-        minik_api_table_age((int64_t)(now - created), age, sizeof(age));
+    int64_t created = minik_timestamp_parse(str_or(get(o, "metadata", "creationTimestamp"), NULL));
+    if (created > 0)
+        minik_api_table_age((int64_t)now - created, age, sizeof(age));
     else
         snprintf(age, sizeof(age), "<unknown>");
     if (strcmp(kind, "Pod") == 0) {
@@ -241,6 +267,9 @@ static cJSON *row_for(const char *kind, const cJSON *o, time_t now)
         add_str(cells, age);
     } else if (strcmp(kind, "Service") == 0) {
         svc_cells(o, cells);
+        add_str(cells, age);
+    } else if (strcmp(kind, "Endpoints") == 0) {
+        ep_cells(o, cells);
         add_str(cells, age);
     } else if (strcmp(kind, "ConfigMap") == 0) {
         add_int(cells, cJSON_GetArraySize(get(o, "data", NULL)) +

@@ -13,7 +13,7 @@ struct minik_tls {
     bool failed;
 };
 
-static int ssl_error(minik_error_t **err, const char *what)
+int minik_tls_error(minik_error_t **err, const char *what)
 {
     char buf[256] = "unknown error";
     unsigned long e = ERR_get_error();
@@ -28,18 +28,18 @@ int minik_tls_server_ctx_new(const char *cert_path, const char *key_path, SSL_CT
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx)
-        return ssl_error(err, "SSL_CTX_new");
+        return minik_tls_error(err, "SSL_CTX_new");
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     /* Memory BIOs give partial writes no meaning; let SSL_write take whole buffers. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
         SSL_CTX_free(ctx);
-        return ssl_error(err, "load server certificate");
+        return minik_tls_error(err, "load server certificate");
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1) {
         SSL_CTX_free(ctx);
-        return ssl_error(err, "load server key");
+        return minik_tls_error(err, "load server key");
     }
     *out = ctx;
     return 0;
@@ -104,7 +104,7 @@ int minik_tls_feed(minik_tls_t *t, const char *data, size_t len, minik_error_t *
         if (e == SSL_ERROR_ZERO_RETURN)
             return 0; /* close_notify: the transport sees EOF soon */
         t->failed = true;
-        return ssl_error(err, "TLS");
+        return minik_tls_error(err, "TLS");
     }
 }
 
@@ -117,7 +117,7 @@ int minik_tls_write(minik_tls_t *t, const char *data, size_t len, minik_error_t 
         if (n <= 0) {
             flush_cipher(t);
             t->failed = true;
-            return ssl_error(err, "TLS write");
+            return minik_tls_error(err, "TLS write");
         }
         data += n;
         len -= (size_t)n;

@@ -16,6 +16,10 @@ typedef struct minik_tls minik_tls_t;
 
 typedef void (*minik_tls_out_fn)(const char *data, size_t len, void *ud);
 
+/* Set *err to "<what>: <OpenSSL's oldest queued error>" ("unknown error" when the queue is
+ * empty), clear OpenSSL's error queue, and return -1. For every OpenSSL call in apiserver/. */
+int minik_tls_error(minik_error_t **err, const char *what);
+
 /* A server context for the PEM certificate chain and private key at the given paths.
  * TLS 1.2 minimum. The caller owns *out (SSL_CTX_free). */
 int minik_tls_server_ctx_new(const char *cert_path, const char *key_path, SSL_CTX **out,

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "cli/client_config.h"
 #include "cli/output.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
@@ -115,6 +116,16 @@ void minik_apply_plan_clear(minik_apply_plan_t *p)
     cJSON_Delete(p->modified);
     cJSON_Delete(p->patch);
     memset(p, 0, sizeof *p);
+}
+
+int minik_apply_prepare(minik_target_list_t *objs, minik_client_t **client,
+                        minik_apply_cache_t **cache, minik_error_t **err)
+{
+    cleanup_free char *ns = NULL;
+    if (minik_cli_client_open(client, &ns, err) < 0 ||
+        minik_targets_resolve_namespaces(objs, ns, minik_client_flags.namespace != NULL, err) < 0)
+        return -1;
+    return minik_apply_cache_new(*client, objs, cache, err);
 }
 
 int minik_apply_plan(minik_client_t *c, const minik_apply_cache_t *cache, const minik_target_t *r,

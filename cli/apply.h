@@ -36,6 +36,13 @@ int minik_apply_cache_new(minik_client_t *c, const minik_target_list_t *objs,
                           minik_apply_cache_t **out, minik_error_t **err);
 void minik_apply_cache_free(minik_apply_cache_t *cache);
 
+/* What apply and diff do before their first object: connect with the client flags, give objs
+ * without a namespace the one -n or the kubeconfig names (refusing a manifest namespace that
+ * differs from an explicit -n), then build the cache. On failure the caller still owns what
+ * *client and *cache hold (NULL or set) and frees them as usual. */
+int minik_apply_prepare(minik_target_list_t *objs, minik_client_t **client,
+                        minik_apply_cache_t **cache, minik_error_t **err);
+
 /* Fetch the live object of r (namespace resolved; from cache when it covers r's kind and
  * namespace, cache may be NULL) and compute the plan. */
 int minik_apply_plan(minik_client_t *c, const minik_apply_cache_t *cache, const minik_target_t *r,

@@ -9,6 +9,7 @@
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
 #include "proto/kubeconfig.h"
+#include "proto/status_reason.h"
 
 minik_client_flags_t minik_client_flags;
 
@@ -79,41 +80,10 @@ int minik_cli_client_open(minik_client_t **client, char **ns, minik_error_t **er
     return ret;
 }
 
-/* The Status reason Kubernetes sends with each code. */
-static const char *reason_for(int code)
-{
-    switch (code) {
-    case 400:
-        return "BadRequest";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "NotFound";
-    case 405:
-        return "MethodNotAllowed";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 413:
-        return "RequestEntityTooLarge";
-    case 415:
-        return "UnsupportedMediaType";
-    case 422:
-        return "Invalid";
-    case 429:
-        return "TooManyRequests";
-    case 503:
-        return "ServiceUnavailable";
-    default:
-        return code >= 500 ? "InternalError" : "BadRequest";
-    }
-}
-
 int minik_cli_fail_api(const minik_error_t *err)
 {
     if (err && err->code >= 400 && err->code != 401) {
-        fprintf(stderr, "Error from server (%s): %s\n", reason_for(err->code),
+        fprintf(stderr, "Error from server (%s): %s\n", minik_status_reason(err->code),
                 err->msg ? err->msg : "");
         return MINIK_EXIT_ERROR;
     }

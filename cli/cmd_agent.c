@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -97,6 +98,7 @@ typedef struct agent_main {
     minik_agent_t **agents;
     minik_client_uv_t *shared; /* hollow nodes' one request driver */
     size_t n_agents, running;
+    uv_timer_t stop_deadline;
     bool stopping;
 } agent_main_t;
 
@@ -107,6 +109,20 @@ static void stopped(void *ud)
         return;
     uv_close((uv_handle_t *)&m->sigterm, NULL);
     uv_close((uv_handle_t *)&m->sigint, NULL);
+    if (m->stopping)
+        uv_close((uv_handle_t *)&m->stop_deadline, NULL);
+}
+
+/* Pod jobs still in the thread pool MINIK_AGENT_STOP_WAIT_MS after the signal (a hung image
+ * pull, a slow CNI plugin) cannot be cancelled: exit without them. Their containers keep
+ * running, as on any stop, and the next start re-adopts them. */
+static void on_stop_deadline(uv_timer_t *t)
+{
+    agent_main_t *m = t->data;
+    if (m->running == 0)
+        return;
+    minik_log_warn("agent stopped; pod jobs still running abandoned", NULL);
+    _exit(MINIK_EXIT_OK);
 }
 
 static void shared_closed(void *ud)
@@ -135,6 +151,11 @@ static void on_signal(uv_signal_t *h, int signum)
     if (m->stopping)
         return;
     m->stopping = true;
+    uv_timer_init(&m->loop, &m->stop_deadline);
+    m->stop_deadline.data = m;
+    uv_timer_start(&m->stop_deadline, on_stop_deadline, MINIK_AGENT_STOP_WAIT_MS, 0);
+    if (m->running == 0)
+        uv_close((uv_handle_t *)&m->stop_deadline, NULL);
     stop_all(m, stopped, m);
 }
 
@@ -342,6 +363,7 @@ int minik_cmd_agent(int argc, char **argv)
         upstream = xstrdup(dns_upstream);
     }
     signal(SIGPIPE, SIG_IGN);
+    minik_agent_threadpool_size();
     agent_main_t m = {0};
     uv_loop_init(&m.loop);
     minik_agent_opts_t o = {

@@ -87,15 +87,8 @@ static int apply_to_server(char **paths, minik_validate_mode_t mode, minik_dry_r
         return MINIK_EXIT_ERROR;
     }
     cleanup_client minik_client_t *c = NULL;
-    cleanup_free char *ns = NULL;
-    if (minik_cli_client_open(&c, &ns, &err) < 0 ||
-        minik_targets_resolve_namespaces(&objs, ns, minik_client_flags.namespace != NULL, &err) <
-            0) {
-        minik_target_list_clear(&objs);
-        return minik_cli_fail(err);
-    }
     minik_apply_cache_t *cache = NULL;
-    if (minik_apply_cache_new(c, &objs, &cache, &err) < 0) {
+    if (minik_apply_prepare(&objs, &c, &cache, &err) < 0) {
         minik_target_list_clear(&objs);
         return minik_cli_fail_api(err);
     }

@@ -141,10 +141,21 @@ int minik_cmd_describe(int argc, char **argv)
             rc = MINIK_EXIT_ERROR;
             continue;
         }
+        /* A Service is shown with its Endpoints, as kubectl does; none yet is "<none>". */
+        cleanup_cjson cJSON *related = NULL;
+        if (strcmp(t->kind->kind, "Service") == 0) {
+            cleanup_free char *ep_path =
+                minik_client_path("v1", "endpoints", true, t->ns, t->name, NULL, NULL);
+            if (minik_client_json(c, "GET", ep_path, NULL, NULL, &related, &e) < 0) {
+                minik_error_free(e); /* absent or not readable: shown as <none> */
+                e = NULL;
+                related = cJSON_CreateObject();
+            }
+        }
         minik_buf_t out = MINIK_BUF_INIT;
         if (i > 0)
             minik_buf_append_str(&out, "\n\n");
-        minik_describe(t->kind, obj, events, now, &out);
+        minik_describe_with(t->kind, obj, related, events, now, &out);
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
         minik_buf_free(&out);
     }

@@ -45,15 +45,9 @@ static void human(uint64_t b, char *out, size_t n)
         snprintf(out, n, "%.3g%s", v, u[i]);
 }
 
-static int open_store(minik_images_t **s)
-{
-    cleanup_error minik_error_t *err = NULL;
-    if (minik_images_open(data_dir, s, &err) < 0)
-        return minik_cli_fail(err);
-    if (copy_rootfs)
-        minik_images_set_copy_rootfs(*s, true);
-    return 0;
-}
+/* Every subcommand runs on the store its flags name, opened (and closed) by minik_cmd_image
+ * once the flags are parsed: args[0..nargs) are its positional arguments. Returns an exit code. */
+typedef int (*image_run_fn)(minik_images_t *s, char **args, int nargs);
 
 /* ---- pull ------------------------------------------------------------------------------ */
 
@@ -143,20 +137,13 @@ static char *default_creds_file(void)
     return p;
 }
 
-static int image_pull(int argc, char **argv)
+static int image_pull(minik_images_t *s, char **args, int nargs)
 {
-    int first = 0;
-    int r = minik_cli_parse(&pull_spec, argc, argv, &first);
-    if (r != 0)
-        return minik_cli_parse_exit(r);
     cleanup_error minik_error_t *err = NULL;
     cleanup_free char *creds = NULL;
     cleanup_free char *cf = creds_file ? xstrdup(creds_file) : default_creds_file();
     if (cf && minik_file_read(cf, 1 << 20, &creds, NULL, &err) < 0)
         return minik_cli_fail(err);
-    minik_images_t *s = NULL;
-    if ((r = open_store(&s)) != 0)
-        return r;
     progress_t prog = {0};
     bool tty = isatty(STDERR_FILENO) && !quiet;
     minik_pull_opts_t opts = {.creds_json = creds,
@@ -165,16 +152,15 @@ static int image_pull(int argc, char **argv)
                               .progress = tty ? on_progress : NULL,
                               .progress_data = &prog};
     cleanup_free char *digest = NULL;
-    r = minik_images_pull(s, argv[first], &opts, &digest, &err);
+    int r = minik_images_pull(s, args[0], &opts, &digest, &err);
     if (tty)
         fprintf(stderr, "\r\033[K");
-    minik_images_close(s);
     if (r < 0)
         return minik_cli_fail(err);
     if (quiet)
         printf("%s\n", digest);
     else
-        printf("Pulled %s\nDigest: %s\n", argv[first], digest);
+        printf("Pulled %s\nDigest: %s\n", args[0], digest);
     return MINIK_EXIT_OK;
 }
 
@@ -198,20 +184,11 @@ static const minik_cli_spec_t import_spec = {
     .max_args = 1,
 };
 
-static int image_import(int argc, char **argv)
+static int image_import(minik_images_t *s, char **args, int nargs)
 {
-    int first = 0;
-    int r = minik_cli_parse(&import_spec, argc, argv, &first);
-    if (r != 0)
-        return minik_cli_parse_exit(r);
-    minik_images_t *s = NULL;
-    if ((r = open_store(&s)) != 0)
-        return r;
     cleanup_error minik_error_t *err = NULL;
     cleanup_free char *ref = NULL;
-    r = minik_images_import(s, argv[first], name, platform, &ref, &err);
-    minik_images_close(s);
-    if (r < 0)
+    if (minik_images_import(s, args[0], name, platform, &ref, &err) < 0)
         return minik_cli_fail(err);
     printf("Imported %s\n", ref);
     return MINIK_EXIT_OK;
@@ -232,21 +209,14 @@ static const minik_cli_spec_t ls_spec = {
     .max_args = 0,
 };
 
-static int image_ls(int argc, char **argv)
+static int image_ls(minik_images_t *s, char **args, int nargs)
 {
-    int r = minik_cli_parse(&ls_spec, argc, argv, NULL);
-    if (r != 0)
-        return minik_cli_parse_exit(r);
-    minik_images_t *s = NULL;
-    if ((r = open_store(&s)) != 0)
-        return r;
     cleanup_error minik_error_t *err = NULL;
     minik_image_t **list = NULL;
     uint64_t bb = 0, lb = 0;
-    r = minik_images_list(s, &list, &err);
+    int r = minik_images_list(s, &list, &err);
     if (r == 0)
         r = minik_images_disk_usage(s, &bb, &lb, &err);
-    minik_images_close(s);
     if (r < 0) {
         minik_image_list_free(list);
         return minik_cli_fail(err);
@@ -288,24 +258,16 @@ static const minik_cli_spec_t rm_spec = {
     .max_args = -1,
 };
 
-static int image_rm(int argc, char **argv)
+static int image_rm(minik_images_t *s, char **args, int nargs)
 {
-    int first = 0;
-    int r = minik_cli_parse(&rm_spec, argc, argv, &first);
-    if (r != 0)
-        return minik_cli_parse_exit(r);
-    minik_images_t *s = NULL;
-    if ((r = open_store(&s)) != 0)
-        return r;
     int rc = MINIK_EXIT_OK;
-    for (int i = first; i < argc; i++) {
+    for (int i = 0; i < nargs; i++) {
         cleanup_error minik_error_t *err = NULL;
-        if (minik_images_remove(s, argv[i], &err) < 0)
+        if (minik_images_remove(s, args[i], &err) < 0)
             rc = minik_cli_fail(err);
         else
-            printf("Deleted %s\n", argv[i]);
+            printf("Deleted %s\n", args[i]);
     }
-    minik_images_close(s);
     return rc;
 }
 
@@ -317,20 +279,12 @@ static const minik_cli_spec_t prune_spec = {
     .max_args = 0,
 };
 
-static int image_prune(int argc, char **argv)
+static int image_prune(minik_images_t *s, char **args, int nargs)
 {
-    int r = minik_cli_parse(&prune_spec, argc, argv, NULL);
-    if (r != 0)
-        return minik_cli_parse_exit(r);
-    minik_images_t *s = NULL;
-    if ((r = open_store(&s)) != 0)
-        return r;
     cleanup_error minik_error_t *err = NULL;
     uint64_t bytes = 0;
     unsigned items = 0;
-    r = minik_images_gc(s, &bytes, &items, &err);
-    minik_images_close(s);
-    if (r < 0)
+    if (minik_images_gc(s, &bytes, &items, &err) < 0)
         return minik_cli_fail(err);
     char b[32];
     human(bytes, b, sizeof(b));
@@ -348,20 +302,13 @@ static const minik_cli_spec_t inspect_spec = {
     .max_args = 1,
 };
 
-static int image_inspect(int argc, char **argv)
+static int image_inspect(minik_images_t *s, char **args, int nargs)
 {
-    int first = 0;
-    int r = minik_cli_parse(&inspect_spec, argc, argv, &first);
-    if (r != 0)
-        return minik_cli_parse_exit(r);
-    minik_images_t *s = NULL;
-    if ((r = open_store(&s)) != 0)
-        return r;
     cleanup_error minik_error_t *err = NULL;
     minik_image_t *img = NULL;
     minik_image_manifest_t *m = NULL;
     cJSON *config = NULL;
-    r = minik_images_resolve(s, argv[first], &img, &err);
+    int r = minik_images_resolve(s, args[0], &img, &err);
     if (r == 0 && minik_images_load_manifest(s, img->manifest_digest, &m, &err) < 0)
         r = minik_error_wrap(&err, "image %s", img->ref);
     if (r == 0)
@@ -398,7 +345,6 @@ static int image_inspect(int argc, char **argv)
     cJSON_Delete(config);
     minik_image_manifest_free(m);
     minik_image_free(img);
-    minik_images_close(s);
     return r < 0 ? minik_cli_fail(err) : MINIK_EXIT_OK;
 }
 
@@ -419,20 +365,11 @@ static const minik_cli_spec_t mount_spec = {
     .max_args = 2,
 };
 
-static int image_mount(int argc, char **argv)
+static int image_mount(minik_images_t *s, char **args, int nargs)
 {
-    int first = 0;
-    int r = minik_cli_parse(&mount_spec, argc, argv, &first);
-    if (r != 0)
-        return minik_cli_parse_exit(r);
-    minik_images_t *s = NULL;
-    if ((r = open_store(&s)) != 0)
-        return r;
     cleanup_error minik_error_t *err = NULL;
     cleanup_free char *path = NULL;
-    r = minik_images_rootfs_prepare(s, argv[first], argv[first + 1], &path, &err);
-    minik_images_close(s);
-    if (r < 0)
+    if (minik_images_rootfs_prepare(s, args[0], args[1], &path, &err) < 0)
         return minik_cli_fail(err);
     printf("%s\n", path);
     return MINIK_EXIT_OK;
@@ -446,26 +383,19 @@ static const minik_cli_spec_t unmount_spec = {
     .max_args = 1,
 };
 
-static int image_unmount(int argc, char **argv)
+static int image_unmount(minik_images_t *s, char **args, int nargs)
 {
-    int first = 0;
-    int r = minik_cli_parse(&unmount_spec, argc, argv, &first);
-    if (r != 0)
-        return minik_cli_parse_exit(r);
-    minik_images_t *s = NULL;
-    if ((r = open_store(&s)) != 0)
-        return r;
     cleanup_error minik_error_t *err = NULL;
-    r = minik_images_rootfs_remove(s, argv[first], &err);
-    minik_images_close(s);
-    return r < 0 ? minik_cli_fail(err) : MINIK_EXIT_OK;
+    if (minik_images_rootfs_remove(s, args[0], &err) < 0)
+        return minik_cli_fail(err);
+    return MINIK_EXIT_OK;
 }
 
 /* ---- dispatch -------------------------------------------------------------------------- */
 
 static const struct {
     const char *name;
-    int (*run)(int, char **);
+    image_run_fn run;
     const minik_cli_spec_t *spec;
 } subs[] = {
     {"pull", image_pull, &pull_spec},    {"import", image_import, &import_spec},
@@ -473,6 +403,24 @@ static const struct {
     {"prune", image_prune, &prune_spec}, {"inspect", image_inspect, &inspect_spec},
     {"mount", image_mount, &mount_spec}, {"unmount", image_unmount, &unmount_spec},
 };
+
+/* Parse the subcommand's flags, open the store they name, run it, close the store. */
+static int run_sub(image_run_fn run, const minik_cli_spec_t *spec, int argc, char **argv)
+{
+    int first = 0;
+    int r = minik_cli_parse(spec, argc, argv, &first);
+    if (r != 0)
+        return minik_cli_parse_exit(r);
+    cleanup_error minik_error_t *err = NULL;
+    minik_images_t *s = NULL;
+    if (minik_images_open(data_dir, &s, &err) < 0)
+        return minik_cli_fail(err);
+    if (copy_rootfs)
+        minik_images_set_copy_rootfs(s, true);
+    r = run(s, argv + first, argc - first);
+    minik_images_close(s);
+    return r;
+}
 
 static void image_help(FILE *out)
 {
@@ -499,7 +447,7 @@ int minik_cmd_image(int argc, char **argv)
                                                        : argv[1];
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
         if (strcmp(subs[i].name, sub) == 0) {
-            int rc = subs[i].run(argc - 1, argv + 1);
+            int rc = run_sub(subs[i].run, subs[i].spec, argc - 1, argv + 1);
             minik_strv_free(plain_http);
             plain_http = NULL;
             return rc;

@@ -86,12 +86,21 @@ static int on_event(const char *type, const cJSON *obj, void *ud)
     return show_status(obj, w) != 0 ? 1 : 0;
 }
 
+/* Read the Deployment t names: *path is its URL path (for the PUT back), *d the object with the
+ * resourceVersion read, so a concurrent change gets 409. The caller frees both. */
+static int get_deployment(minik_client_t *c, const minik_target_t *t, char **path, cJSON **d,
+                          minik_error_t **err)
+{
+    *path =
+        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
+    return minik_client_json(c, "GET", *path, NULL, NULL, d, err);
+}
+
 static int do_status(minik_client_t *c, const minik_target_t *t, minik_error_t **err)
 {
-    cleanup_free char *path =
-        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
+    cleanup_free char *path = NULL;
     cleanup_cjson cJSON *d = NULL;
-    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+    if (get_deployment(c, t, &path, &d, err) < 0)
         return -1;
     status_watch_t w = {0};
     int r = show_status(d, &w);
@@ -140,10 +149,9 @@ static cJSON *list_rs(minik_client_t *c, const char *ns, minik_error_t **err)
 static int do_history(minik_client_t *c, const minik_target_t *t, const char *ref,
                       minik_error_t **err)
 {
-    cleanup_free char *path =
-        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
+    cleanup_free char *path = NULL;
     cleanup_cjson cJSON *d = NULL;
-    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+    if (get_deployment(c, t, &path, &d, err) < 0)
         return -1;
     cleanup_cjson cJSON *rss = list_rs(c, t->ns, err);
     if (!rss)
@@ -170,10 +178,9 @@ static int do_undo(minik_client_t *c, const minik_target_t *t, const char *ref, 
     int64_t rev = 0;
     if (to_revision && minik_str_to_i64(to_revision, 0, INT64_MAX, &rev, "--to-revision", err) < 0)
         return -1;
-    cleanup_free char *path =
-        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
+    cleanup_free char *path = NULL;
     cleanup_cjson cJSON *d = NULL;
-    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+    if (get_deployment(c, t, &path, &d, err) < 0)
         return -1;
     cleanup_cjson cJSON *rss = list_rs(c, t->ns, err);
     if (!rss)
@@ -197,10 +204,9 @@ static int do_undo(minik_client_t *c, const minik_target_t *t, const char *ref, 
 static int do_restart(minik_client_t *c, const minik_target_t *t, const char *ref,
                       minik_error_t **err)
 {
-    cleanup_free char *path =
-        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
+    cleanup_free char *path = NULL;
     cleanup_cjson cJSON *d = NULL;
-    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+    if (get_deployment(c, t, &path, &d, err) < 0)
         return -1;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "spec"),
                                                       "paused"))) {
@@ -217,10 +223,9 @@ static int do_restart(minik_client_t *c, const minik_target_t *t, const char *re
 static int do_pause(minik_client_t *c, const minik_target_t *t, const char *ref, bool pause,
                     minik_error_t **err)
 {
-    cleanup_free char *path =
-        minik_client_path(t->kind->api_version, t->kind->plural, true, t->ns, t->name, NULL, NULL);
+    cleanup_free char *path = NULL;
     cleanup_cjson cJSON *d = NULL;
-    if (minik_client_json(c, "GET", path, NULL, NULL, &d, err) < 0)
+    if (get_deployment(c, t, &path, &d, err) < 0)
         return -1;
     cJSON *spec = cJSON_GetObjectItemCaseSensitive(d, "spec");
     if (!cJSON_IsObject(spec))

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -90,8 +91,40 @@ typedef struct server_main {
     minik_controllers_t *ctl;
     minik_scheduler_t *sched;
     minik_agent_t *agent;
+    uv_timer_t stop_deadline;
     bool stopping;
 } server_main_t;
+
+/* Both halves have stopped: nothing is left to wait for. */
+static void stop_check(server_main_t *m)
+{
+    if (!m->api && !m->agent && !uv_is_closing((uv_handle_t *)&m->stop_deadline))
+        uv_close((uv_handle_t *)&m->stop_deadline, NULL);
+}
+
+static void agent_stopped(void *ud)
+{
+    server_main_t *m = ud;
+    m->agent = NULL;
+    stop_check(m);
+}
+
+/* Pod jobs that still run MINIK_AGENT_STOP_WAIT_MS after the signal (a hung image pull, a
+ * slow CNI plugin) cannot be cancelled: once the API server has closed its store, exit
+ * without them (their containers keep running, as on any stop, and are re-adopted). */
+static void on_stop_deadline(uv_timer_t *t)
+{
+    server_main_t *m = t->data;
+    if (!m->agent)
+        return;
+    minik_agent_log_busy(m->agent);
+    if (m->api) {
+        uv_timer_start(t, on_stop_deadline, 1000, 0); /* the store first */
+        return;
+    }
+    minik_log_warn("server stopped; pod jobs above abandoned", NULL);
+    _exit(MINIK_EXIT_OK);
+}
 
 static void stopped(void *ud)
 {
@@ -100,6 +133,7 @@ static void stopped(void *ud)
     uv_close((uv_handle_t *)&m->sigterm, NULL);
     uv_close((uv_handle_t *)&m->sigint, NULL);
     minik_log_info("server stopped", NULL);
+    stop_check(m);
 }
 
 /* Agents' heartbeats (POST .../nodes/NAME/heartbeat) go to the node lifecycle's table in
@@ -125,7 +159,10 @@ static void on_signal(uv_signal_t *h, int signum)
     m->sched = NULL;
     minik_controllers_free(m->ctl);
     m->ctl = NULL;
-    minik_agent_shutdown(m->agent, NULL, NULL); /* its containers keep running */
+    uv_timer_init(&m->loop, &m->stop_deadline);
+    m->stop_deadline.data = m;
+    uv_timer_start(&m->stop_deadline, on_stop_deadline, MINIK_AGENT_STOP_WAIT_MS, 0);
+    minik_agent_shutdown(m->agent, agent_stopped, m); /* its containers keep running */
     minik_apiserver_shutdown(m->api, stopped, m);
 }
 
@@ -189,6 +226,7 @@ int minik_cmd_server(int argc, char **argv)
     }
     /* Writes to a peer that went away must fail with EPIPE, not kill the server. */
     signal(SIGPIPE, SIG_IGN);
+    minik_agent_threadpool_size();
     server_main_t m = {0};
     uv_loop_init(&m.loop);
     minik_apiserver_options_t opts = {

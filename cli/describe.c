@@ -5,6 +5,7 @@
 
 #include "cli/printers.h"
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 
 /* ---- an aligned "label: value" writer --------------------------------------------------- */
@@ -85,24 +86,9 @@ static void dw_render(dw_t *w, minik_buf_t *out)
 
 /* ---- value helpers ---------------------------------------------------------------------- */
 
-static const cJSON *at(const cJSON *o, const char *path)
-{
-    char key[128];
-    while (o && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        o = cJSON_GetObjectItemCaseSensitive(o, key);
-        path += n + (path[n] == '.');
-    }
-    return o;
-}
-
 static const char *s_at(const cJSON *o, const char *path)
 {
-    const cJSON *v = at(o, path);
+    const cJSON *v = minik_json_at(o, path);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -126,7 +112,7 @@ static char *scalar(const cJSON *v)
 
 static char *i_at(const cJSON *o, const char *path, long long dflt)
 {
-    const cJSON *v = at(o, path);
+    const cJSON *v = minik_json_at(o, path);
     return xasprintf("%lld", cJSON_IsNumber(v) ? (long long)v->valueint : dflt);
 }
 
@@ -163,7 +149,7 @@ static char *selector_string(const cJSON *map)
 
 static char *timestamp(const char *rfc3339)
 {
-    int64_t t = minik_parse_time(rfc3339);
+    int64_t t = minik_timestamp_parse(rfc3339);
     if (t < 0)
         return xstrdup(rfc3339 ? rfc3339 : "<unknown>");
     time_t tt = (time_t)t;
@@ -178,7 +164,7 @@ static char *timestamp(const char *rfc3339)
  * which repeats the whole object. */
 static void annotations(dw_t *w, int level, const cJSON *obj)
 {
-    cleanup_cjson cJSON *copy = cJSON_Duplicate(at(obj, "metadata.annotations"), true);
+    cleanup_cjson cJSON *copy = cJSON_Duplicate(minik_json_at(obj, "metadata.annotations"), true);
     cJSON_DeleteItemFromObjectCaseSensitive(copy,
                                             "kubectl.kubernetes.io/last-applied-configuration");
     map_lines(w, level, "Annotations", copy, ": ");
@@ -191,7 +177,7 @@ static void common_header(dw_t *w, const minik_kind_t *k, const cJSON *obj, bool
         kv(w, 0, "Namespace", s_at(obj, "metadata.namespace"));
     if (with_created)
         kvf(w, 0, "CreationTimestamp", timestamp(s_at(obj, "metadata.creationTimestamp")));
-    map_lines(w, 0, "Labels", at(obj, "metadata.labels"), "=");
+    map_lines(w, 0, "Labels", minik_json_at(obj, "metadata.labels"), "=");
     annotations(w, 0, obj);
 }
 
@@ -230,7 +216,7 @@ static void tree(dw_t *w, int level, const char *label, const cJSON *v)
 
 static char *port_string(const cJSON *p)
 {
-    cleanup_free char *port = scalar(at(p, "containerPort"));
+    cleanup_free char *port = scalar(minik_json_at(p, "containerPort"));
     const char *proto = s_at(p, "protocol");
     return xasprintf("%s/%s", port, proto ? proto : "TCP");
 }
@@ -238,14 +224,14 @@ static char *port_string(const cJSON *p)
 static char *container_state(const cJSON *status, const char **reason)
 {
     *reason = NULL;
-    const cJSON *state = at(status, "state");
-    if (at(state, "running"))
+    const cJSON *state = minik_json_at(status, "state");
+    if (minik_json_at(state, "running"))
         return xstrdup("Running");
-    if (at(state, "waiting")) {
+    if (minik_json_at(state, "waiting")) {
         *reason = s_at(state, "waiting.reason");
         return xstrdup("Waiting");
     }
-    if (at(state, "terminated")) {
+    if (minik_json_at(state, "terminated")) {
         *reason = s_at(state, "terminated.reason");
         return xstrdup("Terminated");
     }
@@ -274,7 +260,7 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
                 st = s;
         }
         kv(w, FIELD_LEVEL, "Image", s_at(c, "image"));
-        const cJSON *ports = at(c, "ports");
+        const cJSON *ports = minik_json_at(c, "ports");
         if (cJSON_GetArraySize(ports) == 1) {
             kvf(w, FIELD_LEVEL, "Port", port_string(cJSON_GetArrayItem(ports, 0)));
         } else if (cJSON_GetArraySize(ports) > 1) {
@@ -289,7 +275,7 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
         } else {
             kv(w, FIELD_LEVEL, "Port", NULL);
         }
-        const cJSON *cmd = at(c, "command");
+        const cJSON *cmd = minik_json_at(c, "command");
         if (cJSON_GetArraySize(cmd)) {
             heading(w, FIELD_LEVEL, "Command");
             const cJSON *a;
@@ -304,10 +290,11 @@ static void containers(dw_t *w, int level, const char *title, const cJSON *list,
             kvf(w, FIELD_LEVEL, "State", container_state(st, &reason));
             if (reason)
                 kv(w, FIELD_LEVEL + 1, "Reason", reason);
-            kvf(w, FIELD_LEVEL, "Ready", xstrdup(cJSON_IsTrue(at(st, "ready")) ? "True" : "False"));
+            kvf(w, FIELD_LEVEL, "Ready",
+                xstrdup(cJSON_IsTrue(minik_json_at(st, "ready")) ? "True" : "False"));
             kvf(w, FIELD_LEVEL, "Restart Count", i_at(st, "restartCount", 0));
         }
-        const cJSON *env = at(c, "env");
+        const cJSON *env = minik_json_at(c, "env");
         if (cJSON_GetArraySize(env)) {
             heading(w, FIELD_LEVEL, "Environment");
             const cJSON *e;
@@ -380,16 +367,17 @@ static void describe_pod(dw_t *w, const minik_kind_t *k, const cJSON *o)
     for (int i = 0; i < 5; i++)
         free(row[i]);
     kv(w, 0, "IP", s_at(o, "status.podIP"));
-    const cJSON *owner = cJSON_GetArrayItem(at(o, "metadata.ownerReferences"), 0);
+    const cJSON *owner = cJSON_GetArrayItem(minik_json_at(o, "metadata.ownerReferences"), 0);
     if (owner)
         kvf(w, 0, "Controlled By",
             xasprintf("%s/%s", s_at(owner, "kind") ? s_at(owner, "kind") : "",
                       s_at(owner, "name") ? s_at(owner, "name") : ""));
-    containers(w, 0, "Init Containers", at(o, "spec.initContainers"),
-               at(o, "status.initContainerStatuses"));
-    containers(w, 0, "Containers", at(o, "spec.containers"), at(o, "status.containerStatuses"));
-    conditions(w, at(o, "status.conditions"), false);
-    const cJSON *vols = at(o, "spec.volumes");
+    containers(w, 0, "Init Containers", minik_json_at(o, "spec.initContainers"),
+               minik_json_at(o, "status.initContainerStatuses"));
+    containers(w, 0, "Containers", minik_json_at(o, "spec.containers"),
+               minik_json_at(o, "status.containerStatuses"));
+    conditions(w, minik_json_at(o, "status.conditions"), false);
+    const cJSON *vols = minik_json_at(o, "spec.volumes");
     if (cJSON_GetArraySize(vols)) {
         heading(w, 0, "Volumes");
         const cJSON *v;
@@ -404,13 +392,13 @@ static void describe_pod(dw_t *w, const minik_kind_t *k, const cJSON *o)
             }
         }
     }
-    map_lines(w, 0, "Node-Selectors", at(o, "spec.nodeSelector"), "=");
+    map_lines(w, 0, "Node-Selectors", minik_json_at(o, "spec.nodeSelector"), "=");
 }
 
 static void describe_deployment(dw_t *w, const minik_kind_t *k, const cJSON *o)
 {
     common_header(w, k, o, true);
-    kvf(w, 0, "Selector", selector_string(at(o, "spec.selector.matchLabels")));
+    kvf(w, 0, "Selector", selector_string(minik_json_at(o, "spec.selector.matchLabels")));
     cleanup_free char *want = i_at(o, "spec.replicas", 1);
     cleanup_free char *upd = i_at(o, "status.updatedReplicas", 0);
     cleanup_free char *tot = i_at(o, "status.replicas", 0);
@@ -423,38 +411,74 @@ static void describe_deployment(dw_t *w, const minik_kind_t *k, const cJSON *o)
     kv(w, 0, "StrategyType", strategy ? strategy : "RollingUpdate");
     kvf(w, 0, "MinReadySeconds", i_at(o, "spec.minReadySeconds", 0));
     if (!strategy || strcmp(strategy, "RollingUpdate") == 0) {
-        cleanup_free char *mu = scalar(at(o, "spec.strategy.rollingUpdate.maxUnavailable"));
-        cleanup_free char *ms = scalar(at(o, "spec.strategy.rollingUpdate.maxSurge"));
+        cleanup_free char *mu =
+            scalar(minik_json_at(o, "spec.strategy.rollingUpdate.maxUnavailable"));
+        cleanup_free char *ms = scalar(minik_json_at(o, "spec.strategy.rollingUpdate.maxSurge"));
         kvf(w, 0, "RollingUpdateStrategy",
             xasprintf("%s max unavailable, %s max surge", strcmp(mu, "<none>") ? mu : "25%",
                       strcmp(ms, "<none>") ? ms : "25%"));
     }
     heading(w, 0, "Pod Template");
-    map_lines(w, 1, "Labels", at(o, "spec.template.metadata.labels"), "=");
-    containers(w, 1, "Containers", at(o, "spec.template.spec.containers"), NULL);
-    conditions(w, at(o, "status.conditions"), true);
+    map_lines(w, 1, "Labels", minik_json_at(o, "spec.template.metadata.labels"), "=");
+    containers(w, 1, "Containers", minik_json_at(o, "spec.template.spec.containers"), NULL);
+    conditions(w, minik_json_at(o, "status.conditions"), true);
 }
 
-static void describe_service(dw_t *w, const minik_kind_t *k, const cJSON *o)
+/* kubectl's formatEndpoints: the ready addresses serving port `name` as ip:port, the
+ * first three, then " + N more..."; "<none>" when there is none. */
+static char *endpoints_for_port(const cJSON *ep, const char *name)
+{
+    minik_buf_t b = MINIK_BUF_INIT;
+    int count = 0;
+    const cJSON *ss, *p, *a;
+    cJSON_ArrayForEach(ss, minik_json_at(ep, "subsets"))
+    {
+        cJSON_ArrayForEach(p, minik_json_at(ss, "ports"))
+        {
+            const char *pn = s_at(p, "name") ? s_at(p, "name") : "";
+            if (strcmp(pn, name ? name : "") != 0)
+                continue;
+            cJSON_ArrayForEach(a, minik_json_at(ss, "addresses"))
+            {
+                if (count++ < 3) {
+                    cleanup_free char *port = scalar(minik_json_at(p, "port"));
+                    minik_buf_appendf(&b, "%s%s:%s", b.len ? "," : "",
+                                      s_at(a, "ip") ? s_at(a, "ip") : "", port);
+                }
+            }
+        }
+    }
+    if (count > 3)
+        minik_buf_appendf(&b, " + %d more...", count - 3);
+    if (!b.len) {
+        minik_buf_free(&b);
+        return xstrdup("<none>");
+    }
+    return minik_buf_steal(&b);
+}
+
+static void describe_service(dw_t *w, const minik_kind_t *k, const cJSON *o, const cJSON *ep)
 {
     common_header(w, k, o, false);
-    kvf(w, 0, "Selector", selector_string(at(o, "spec.selector")));
+    kvf(w, 0, "Selector", selector_string(minik_json_at(o, "spec.selector")));
     kv(w, 0, "Type", s_at(o, "spec.type") ? s_at(o, "spec.type") : "ClusterIP");
     kv(w, 0, "IP", s_at(o, "spec.clusterIP"));
     const cJSON *p;
-    cJSON_ArrayForEach(p, at(o, "spec.ports"))
+    cJSON_ArrayForEach(p, minik_json_at(o, "spec.ports"))
     {
-        cleanup_free char *port = scalar(at(p, "port"));
+        cleanup_free char *port = scalar(minik_json_at(p, "port"));
         const char *proto = s_at(p, "protocol") ? s_at(p, "protocol") : "TCP";
         const char *name = s_at(p, "name") ? s_at(p, "name") : "<unset>";
         kvf(w, 0, "Port", xasprintf("%s  %s/%s", name, port, proto));
-        const cJSON *tp = at(p, "targetPort");
+        const cJSON *tp = minik_json_at(p, "targetPort");
         cleanup_free char *tps = tp ? scalar(tp) : xstrdup(port);
         kvf(w, 0, "TargetPort", xasprintf("%s/%s", tps, proto));
-        if (at(p, "nodePort")) {
-            cleanup_free char *np = scalar(at(p, "nodePort"));
+        if (minik_json_at(p, "nodePort")) {
+            cleanup_free char *np = scalar(minik_json_at(p, "nodePort"));
             kvf(w, 0, "NodePort", xasprintf("%s  %s/%s", name, np, proto));
         }
+        if (ep)
+            kvf(w, 0, "Endpoints", endpoints_for_port(ep, s_at(p, "name")));
     }
     kv(w, 0, "Session Affinity",
        s_at(o, "spec.sessionAffinity") ? s_at(o, "spec.sessionAffinity") : "None");
@@ -467,27 +491,28 @@ static void describe_node(dw_t *w, const minik_kind_t *k, const cJSON *o)
     kv(w, 0, "Roles", row[2]);
     for (int i = 0; i < 5; i++)
         free(row[i]);
-    map_lines(w, 0, "Labels", at(o, "metadata.labels"), "=");
+    map_lines(w, 0, "Labels", minik_json_at(o, "metadata.labels"), "=");
     annotations(w, 0, o);
     kvf(w, 0, "CreationTimestamp", timestamp(s_at(o, "metadata.creationTimestamp")));
-    kv(w, 0, "Unschedulable", cJSON_IsTrue(at(o, "spec.unschedulable")) ? "true" : "false");
-    conditions(w, at(o, "status.conditions"), true);
+    kv(w, 0, "Unschedulable",
+       cJSON_IsTrue(minik_json_at(o, "spec.unschedulable")) ? "true" : "false");
+    conditions(w, minik_json_at(o, "status.conditions"), true);
     const cJSON *a;
-    if (cJSON_GetArraySize(at(o, "status.addresses"))) {
+    if (cJSON_GetArraySize(minik_json_at(o, "status.addresses"))) {
         heading(w, 0, "Addresses");
-        cJSON_ArrayForEach(a, at(o, "status.addresses"))
+        cJSON_ArrayForEach(a, minik_json_at(o, "status.addresses"))
         {
             kv(w, 1, s_at(a, "type") ? s_at(a, "type") : "", s_at(a, "address"));
         }
     }
-    if (at(o, "status.capacity"))
-        tree(w, 0, "Capacity", at(o, "status.capacity"));
-    if (at(o, "status.allocatable"))
-        tree(w, 0, "Allocatable", at(o, "status.allocatable"));
-    if (at(o, "status.nodeInfo")) {
+    if (minik_json_at(o, "status.capacity"))
+        tree(w, 0, "Capacity", minik_json_at(o, "status.capacity"));
+    if (minik_json_at(o, "status.allocatable"))
+        tree(w, 0, "Allocatable", minik_json_at(o, "status.allocatable"));
+    if (minik_json_at(o, "status.nodeInfo")) {
         heading(w, 0, "System Info");
         const cJSON *it;
-        minik_json_map_for_each(it, at(o, "status.nodeInfo"))
+        minik_json_map_for_each(it, minik_json_at(o, "status.nodeInfo"))
         {
             cleanup_free char *v = scalar(it);
             kv(w, 1, it->string, v);
@@ -552,10 +577,10 @@ static void describe_events(const cJSON *events, int64_t now, minik_buf_t *out)
         cells[1] = xstrdup(s_at(e, "reason") ? s_at(e, "reason") : "");
         const char *last = s_at(e, "lastTimestamp") ? s_at(e, "lastTimestamp")
                                                     : s_at(e, "metadata.creationTimestamp");
-        int64_t lt = minik_parse_time(last);
+        int64_t lt = minik_timestamp_parse(last);
         cleanup_free char *age = lt < 0 ? xstrdup("<unknown>") : minik_format_age(now - lt);
-        const cJSON *count = at(e, "count");
-        int64_t ft = minik_parse_time(s_at(e, "firstTimestamp"));
+        const cJSON *count = minik_json_at(e, "count");
+        int64_t ft = minik_timestamp_parse(s_at(e, "firstTimestamp"));
         if (cJSON_IsNumber(count) && count->valuedouble > 1 && ft >= 0) {
             cleanup_free char *over = minik_format_age(now - ft);
             cells[2] = xasprintf("%s (x%lld over %s)", age, (long long)count->valueint, over);
@@ -589,6 +614,12 @@ static void describe_events(const cJSON *events, int64_t now, minik_buf_t *out)
 void minik_describe(const minik_kind_t *k, const cJSON *obj, const cJSON *events, int64_t now,
                     minik_buf_t *out)
 {
+    minik_describe_with(k, obj, NULL, events, now, out);
+}
+
+void minik_describe_with(const minik_kind_t *k, const cJSON *obj, const cJSON *related,
+                         const cJSON *events, int64_t now, minik_buf_t *out)
+{
     dw_t w = {0};
     minik_buf_t tail = MINIK_BUF_INIT;
     const char *kind = k ? k->kind : "";
@@ -597,19 +628,19 @@ void minik_describe(const minik_kind_t *k, const cJSON *obj, const cJSON *events
     } else if (strcmp(kind, "Deployment") == 0) {
         describe_deployment(&w, k, obj);
     } else if (strcmp(kind, "Service") == 0) {
-        describe_service(&w, k, obj);
+        describe_service(&w, k, obj, related);
     } else if (strcmp(kind, "Node") == 0) {
         describe_node(&w, k, obj);
     } else if (strcmp(kind, "ConfigMap") == 0) {
         common_header(&w, k, obj, false);
-        describe_data(&w, at(obj, "data"), false, &tail);
+        describe_data(&w, minik_json_at(obj, "data"), false, &tail);
     } else if (strcmp(kind, "Secret") == 0) {
         common_header(&w, k, obj, false);
         kv(&w, 0, "Type", s_at(obj, "type") ? s_at(obj, "type") : "Opaque");
-        describe_data(&w, at(obj, "data"), true, &tail);
+        describe_data(&w, minik_json_at(obj, "data"), true, &tail);
     } else if (strcmp(kind, "Namespace") == 0) {
         kv(&w, 0, "Name", s_at(obj, "metadata.name"));
-        map_lines(&w, 0, "Labels", at(obj, "metadata.labels"), "=");
+        map_lines(&w, 0, "Labels", minik_json_at(obj, "metadata.labels"), "=");
         annotations(&w, 0, obj);
         kv(&w, 0, "Status", s_at(obj, "status.phase") ? s_at(obj, "status.phase") : "Active");
     } else {

@@ -16,4 +16,10 @@
 void minik_describe(const minik_kind_t *k, const cJSON *obj, const cJSON *events, int64_t now,
                     minik_buf_t *out);
 
+/* The same, with the object kubectl shows alongside: for a Service its Endpoints object
+ * (an empty object when there is none: "Endpoints: <none>" per port). related may be NULL
+ * (no Endpoints lines). */
+void minik_describe_with(const minik_kind_t *k, const cJSON *obj, const cJSON *related,
+                         const cJSON *events, int64_t now, minik_buf_t *out);
+
 #endif

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 
 minik_table_t *minik_table_new(const char *const *headers, size_t ncols)
@@ -63,6 +64,21 @@ void minik_table_render(const minik_table_t *t, bool no_headers, minik_buf_t *ou
     }
 }
 
+const cJSON *minik_json_at(const cJSON *o, const char *path)
+{
+    char key[128];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        o = cJSON_GetObjectItemCaseSensitive(o, key);
+        path += n + (path[n] == '.');
+    }
+    return o;
+}
+
 char *minik_format_age(int64_t s)
 {
     if (s < -1)
@@ -106,44 +122,11 @@ char *minik_format_age(int64_t s)
     return xasprintf("%lldy", (long long)(hours / 24 / 365));
 }
 
-int64_t minik_parse_time(const char *s)
-{
-    if (!s)
-        return -1;
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    int64_t offset = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1;
-        int hh, mm;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59)
-            return -1;
-        offset = sign * (hh * 3600 + mm * 60);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    return (int64_t)timegm(&tm) - offset;
-}
-
 char *minik_object_age(const cJSON *obj, int64_t now)
 {
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(md, "creationTimestamp");
-    int64_t t = cJSON_IsString(ts) ? minik_parse_time(ts->valuestring) : -1;
+    int64_t t = cJSON_IsString(ts) ? minik_timestamp_parse(ts->valuestring) : -1;
     if (t < 0)
         return xstrdup("<unknown>");
     return minik_format_age(now - t);

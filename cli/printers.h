@@ -19,6 +19,10 @@
 #define minik_json_map_for_each(it, map)                                                           \
     cJSON_ArrayForEach(it, (cJSON_IsObject(map) ? (map) : NULL))
 
+/* The member at a dotted path of object keys ("status.podIP"); NULL if any step is missing or
+ * a key is longer than 127 bytes. Borrowed from o. */
+const cJSON *minik_json_at(const cJSON *o, const char *path);
+
 typedef struct minik_table {
     size_t ncols;
     char **cells; /* rows * ncols owned strings, headers first */
@@ -37,10 +41,6 @@ void minik_table_render(const minik_table_t *t, bool no_headers, minik_buf_t *ou
 /* kubectl's HumanDuration: "5s", "119s", "3m2s", "10m", "4h", "4h30m", "2d", "2d5h",
  * "400d", "2y10d", "9y". Negative beyond -1 s is "<invalid>". Caller owns the result. */
 char *minik_format_age(int64_t seconds);
-
-/* Parse an RFC 3339 timestamp ("2026-11-26T15:04:05Z", fractional seconds and numeric
- * offsets accepted) to seconds since the epoch. Returns -1 for anything else. */
-int64_t minik_parse_time(const char *s);
 
 /* "<age>" of obj's metadata.creationTimestamp relative to now, or "<unknown>". */
 char *minik_object_age(const cJSON *obj, int64_t now);

@@ -5,35 +5,18 @@
 #include "cli/printers.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
-
-/* Walk dotted keys ("status.podIP"); NULL if any step is missing. */
-static const cJSON *at(const cJSON *o, const char *path)
-{
-    char key[128];
-    while (o && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        o = cJSON_GetObjectItemCaseSensitive(o, key);
-        path += n;
-        if (*path == '.')
-            path++;
-    }
-    return o;
-}
 
 static const char *str_at(const cJSON *o, const char *path, const char *dflt)
 {
-    const cJSON *v = at(o, path);
+    const cJSON *v = minik_json_at(o, path);
     return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : dflt;
 }
 
 static long long int_at(const cJSON *o, const char *path)
 {
-    const cJSON *v = at(o, path);
+    const cJSON *v = minik_json_at(o, path);
     /* valueint: cJSON saturates it, so a hostile 1e300 cannot overflow a conversion. */
     return cJSON_IsNumber(v) ? v->valueint : 0;
 }
@@ -52,12 +35,12 @@ static char *name_cell(const cJSON *obj, const char *prefix)
  * else the phase. */
 static char *pod_status(const cJSON *obj)
 {
-    if (at(obj, "metadata.deletionTimestamp"))
+    if (minik_json_at(obj, "metadata.deletionTimestamp"))
         return xstrdup("Terminating");
     const char *reason = str_at(obj, "status.reason", NULL);
     const cJSON *cs;
     const char *cr = NULL;
-    cJSON_ArrayForEach(cs, at(obj, "status.initContainerStatuses"))
+    cJSON_ArrayForEach(cs, minik_json_at(obj, "status.initContainerStatuses"))
     {
         const char *w = str_at(cs, "state.waiting.reason", NULL);
         const char *t = str_at(cs, "state.terminated.reason", NULL);
@@ -66,7 +49,7 @@ static char *pod_status(const cJSON *obj)
         if (t && strcmp(t, "Completed") != 0)
             return xasprintf("Init:%s", t);
     }
-    cJSON_ArrayForEach(cs, at(obj, "status.containerStatuses"))
+    cJSON_ArrayForEach(cs, minik_json_at(obj, "status.containerStatuses"))
     {
         const char *w = str_at(cs, "state.waiting.reason", NULL);
         const char *t = str_at(cs, "state.terminated.reason", NULL);
@@ -84,10 +67,10 @@ static char *pod_status(const cJSON *obj)
 
 static char *pod_ready(const cJSON *obj)
 {
-    int total = cJSON_GetArraySize(at(obj, "spec.containers"));
+    int total = cJSON_GetArraySize(minik_json_at(obj, "spec.containers"));
     int ready = 0;
     const cJSON *cs;
-    cJSON_ArrayForEach(cs, at(obj, "status.containerStatuses"))
+    cJSON_ArrayForEach(cs, minik_json_at(obj, "status.containerStatuses"))
     {
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cs, "ready")))
             ready++;
@@ -99,7 +82,7 @@ static char *pod_restarts(const cJSON *obj)
 {
     long long n = 0;
     const cJSON *cs;
-    cJSON_ArrayForEach(cs, at(obj, "status.containerStatuses"))
+    cJSON_ArrayForEach(cs, minik_json_at(obj, "status.containerStatuses"))
     {
         n += int_at(cs, "restartCount");
     }
@@ -110,7 +93,7 @@ static char *service_ports(const cJSON *obj)
 {
     minik_buf_t b = MINIK_BUF_INIT;
     const cJSON *p;
-    cJSON_ArrayForEach(p, at(obj, "spec.ports"))
+    cJSON_ArrayForEach(p, minik_json_at(obj, "spec.ports"))
     {
         if (b.len)
             minik_buf_append_char(&b, ',');
@@ -151,7 +134,7 @@ static char *node_status(const cJSON *obj)
 {
     const char *st = "Unknown";
     const cJSON *c;
-    cJSON_ArrayForEach(c, at(obj, "status.conditions"))
+    cJSON_ArrayForEach(c, minik_json_at(obj, "status.conditions"))
     {
         if (strcmp(str_at(c, "type", ""), "Ready") == 0) {
             const char *s = str_at(c, "status", "Unknown");
@@ -160,7 +143,7 @@ static char *node_status(const cJSON *obj)
                                            : "Unknown";
         }
     }
-    if (cJSON_IsTrue(at(obj, "spec.unschedulable")))
+    if (cJSON_IsTrue(minik_json_at(obj, "spec.unschedulable")))
         return xasprintf("%s,SchedulingDisabled", st);
     return xstrdup(st);
 }
@@ -170,7 +153,7 @@ static char *node_roles(const cJSON *obj)
     static const char prefix[] = "node-role.kubernetes.io/";
     minik_buf_t b = MINIK_BUF_INIT;
     const cJSON *kv;
-    minik_json_map_for_each(kv, at(obj, "metadata.labels"))
+    minik_json_map_for_each(kv, minik_json_at(obj, "metadata.labels"))
     {
         if (strncmp(kv->string, prefix, sizeof prefix - 1) == 0 && kv->string[sizeof prefix - 1])
             minik_buf_appendf(&b, "%s%s", b.len ? "," : "", kv->string + sizeof prefix - 1);
@@ -185,7 +168,7 @@ static char *node_roles(const cJSON *obj)
 static char *node_address(const cJSON *obj, const char *type)
 {
     const cJSON *a;
-    cJSON_ArrayForEach(a, at(obj, "status.addresses"))
+    cJSON_ArrayForEach(a, minik_json_at(obj, "status.addresses"))
     {
         if (strcmp(str_at(a, "type", ""), type) == 0)
             return xstrdup(str_at(a, "address", "<none>"));
@@ -206,7 +189,7 @@ static char *event_last_seen(const cJSON *obj, int64_t now)
         ts = str_at(obj, "eventTime", NULL);
     if (!ts)
         ts = str_at(obj, "metadata.creationTimestamp", NULL);
-    int64_t t = minik_parse_time(ts);
+    int64_t t = minik_timestamp_parse(ts);
     if (t < 0)
         return xstrdup("<unknown>");
     return minik_format_age(now - t);
@@ -224,7 +207,7 @@ static char *container_field(const cJSON *obj, const char *containers, const cha
 {
     minik_buf_t b = MINIK_BUF_INIT;
     const cJSON *c;
-    cJSON_ArrayForEach(c, at(obj, containers))
+    cJSON_ArrayForEach(c, minik_json_at(obj, containers))
     {
         minik_buf_appendf(&b, "%s%s", b.len ? "," : "", str_at(c, field, ""));
     }
@@ -235,26 +218,38 @@ static char *container_field(const cJSON *obj, const char *containers, const cha
     return minik_buf_steal(&b);
 }
 
+/* kubectl's formatEndpoints over every port: the ready addresses as ip:port (subsets,
+ * then ports, then addresses), the first three, then " + N more..."; "<none>" when
+ * empty. A subset without ports lists bare IPs. */
 static char *endpoints_list(const cJSON *obj)
 {
     minik_buf_t b = MINIK_BUF_INIT;
+    int count = 0;
     const cJSON *s, *a, *p;
-    cJSON_ArrayForEach(s, at(obj, "subsets"))
+    cJSON_ArrayForEach(s, minik_json_at(obj, "subsets"))
     {
-        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(s, "addresses"))
-        {
-            const cJSON *ports = cJSON_GetObjectItemCaseSensitive(s, "ports");
-            if (cJSON_GetArraySize(ports) == 0) {
-                minik_buf_appendf(&b, "%s%s", b.len ? "," : "", str_at(a, "ip", ""));
-                continue;
-            }
-            cJSON_ArrayForEach(p, ports)
+        const cJSON *ports = cJSON_GetObjectItemCaseSensitive(s, "ports");
+        const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(s, "addresses");
+        if (cJSON_GetArraySize(ports) == 0) {
+            cJSON_ArrayForEach(a, addrs)
             {
-                minik_buf_appendf(&b, "%s%s:%lld", b.len ? "," : "", str_at(a, "ip", ""),
-                                  int_at(p, "port"));
+                if (count++ < 3)
+                    minik_buf_appendf(&b, "%s%s", b.len ? "," : "", str_at(a, "ip", ""));
+            }
+            continue;
+        }
+        cJSON_ArrayForEach(p, ports)
+        {
+            cJSON_ArrayForEach(a, addrs)
+            {
+                if (count++ < 3)
+                    minik_buf_appendf(&b, "%s%s:%lld", b.len ? "," : "", str_at(a, "ip", ""),
+                                      int_at(p, "port"));
             }
         }
     }
+    if (count > 3)
+        minik_buf_appendf(&b, " + %d more...", count - 3);
     if (!b.len) {
         minik_buf_free(&b); /* appends of empty strings may have allocated */
         return xstrdup("<none>");
@@ -418,7 +413,7 @@ static char *cell(col_t c, const cJSON *o, int64_t now, const char *prefix)
         return xstrdup(str_at(o, "spec.nodeName", "<none>"));
     case C_DEP_READY:
         return xasprintf("%lld/%lld", int_at(o, "status.readyReplicas"),
-                         at(o, "spec.replicas") ? int_at(o, "spec.replicas") : 1);
+                         minik_json_at(o, "spec.replicas") ? int_at(o, "spec.replicas") : 1);
     case C_DEP_UPTODATE:
         return num(int_at(o, "status.updatedReplicas"));
     case C_DEP_AVAILABLE:
@@ -428,13 +423,13 @@ static char *cell(col_t c, const cJSON *o, int64_t now, const char *prefix)
     case C_DEP_IMAGES:
         return container_field(o, "spec.template.spec.containers", "image");
     case C_DEP_SELECTOR:
-        return labels_string(at(o, "spec.selector.matchLabels"));
+        return labels_string(minik_json_at(o, "spec.selector.matchLabels"));
     case C_SVC_TYPE:
         return xstrdup(str_at(o, "spec.type", "ClusterIP"));
     case C_SVC_CLUSTER_IP:
         return xstrdup(str_at(o, "spec.clusterIP", "<none>"));
     case C_SVC_EXTERNAL_IP: {
-        const cJSON *ips = at(o, "spec.externalIPs");
+        const cJSON *ips = minik_json_at(o, "spec.externalIPs");
         if (cJSON_GetArraySize(ips) > 0 && cJSON_IsString(cJSON_GetArrayItem(ips, 0)))
             return xstrdup(cJSON_GetArrayItem(ips, 0)->valuestring);
         return xstrdup("<none>");
@@ -442,7 +437,7 @@ static char *cell(col_t c, const cJSON *o, int64_t now, const char *prefix)
     case C_SVC_PORTS:
         return service_ports(o);
     case C_SVC_SELECTOR:
-        return labels_string(at(o, "spec.selector"));
+        return labels_string(minik_json_at(o, "spec.selector"));
     case C_NODE_STATUS:
         return node_status(o);
     case C_NODE_ROLES:
@@ -460,11 +455,11 @@ static char *cell(col_t c, const cJSON *o, int64_t now, const char *prefix)
     case C_NODE_RUNTIME:
         return xstrdup(str_at(o, "status.nodeInfo.containerRuntimeVersion", "<unknown>"));
     case C_CM_DATA:
-        return count_members(at(o, "data"), at(o, "binaryData"));
+        return count_members(minik_json_at(o, "data"), minik_json_at(o, "binaryData"));
     case C_SECRET_TYPE:
         return xstrdup(str_at(o, "type", "Opaque"));
     case C_SECRET_DATA:
-        return count_members(at(o, "data"), NULL);
+        return count_members(minik_json_at(o, "data"), NULL);
     case C_NS_STATUS:
         return xstrdup(str_at(o, "status.phase", "Active"));
     case C_EV_LAST_SEEN:
@@ -480,7 +475,7 @@ static char *cell(col_t c, const cJSON *o, int64_t now, const char *prefix)
     case C_EP_ENDPOINTS:
         return endpoints_list(o);
     case C_RS_DESIRED:
-        return num(at(o, "spec.replicas") ? int_at(o, "spec.replicas") : 1);
+        return num(minik_json_at(o, "spec.replicas") ? int_at(o, "spec.replicas") : 1);
     case C_RS_CURRENT:
         return num(int_at(o, "status.replicas"));
     case C_RS_READY:
@@ -496,15 +491,15 @@ static char *cell(col_t c, const cJSON *o, int64_t now, const char *prefix)
     case C_DS_AVAILABLE:
         return num(int_at(o, "status.numberAvailable"));
     case C_DS_NODE_SELECTOR:
-        return labels_string(at(o, "spec.template.spec.nodeSelector"));
+        return labels_string(minik_json_at(o, "spec.template.spec.nodeSelector"));
     case C_JOB_COMPLETIONS:
         return xasprintf("%lld/%lld", int_at(o, "status.succeeded"),
-                         at(o, "spec.completions") ? int_at(o, "spec.completions") : 1);
+                         minik_json_at(o, "spec.completions") ? int_at(o, "spec.completions") : 1);
     case C_JOB_DURATION: {
-        int64_t start = minik_parse_time(str_at(o, "status.startTime", NULL));
+        int64_t start = minik_timestamp_parse(str_at(o, "status.startTime", NULL));
         if (start < 0)
             return xstrdup("");
-        int64_t end = minik_parse_time(str_at(o, "status.completionTime", NULL));
+        int64_t end = minik_timestamp_parse(str_at(o, "status.completionTime", NULL));
         return minik_format_age((end >= 0 ? end : now) - start);
     }
     case C_END:

@@ -145,7 +145,12 @@ static void on_event(const minik_store_event_t *ev, void *ud)
         minik_nodes_observe(c, ev->type, obj);
         /* Every DaemonSet may gain or lose a pod when a node comes, goes or changes. */
         queue_all(c, "DaemonSet", c->ds_q);
-    }
+    } else if (strcmp(kind, "Service") == 0)
+        minik_wq_add(c->ep_q, key);
+    else if (strcmp(kind, "Endpoints") == 0 && ev->type == MINIK_STORE_DELETED)
+        minik_wq_add(c->ep_q, key); /* put back if its Service still selects pods */
+    else if (strcmp(kind, "Pod") == 0)
+        minik_endpoints_pod_changed(c, obj);
     free(key);
     queue_owner(c, obj);
     if (ev->type == MINIK_STORE_DELETED)
@@ -178,6 +183,7 @@ int minik_controllers_new(minik_store_t *store, uv_loop_t *loop,
     c->cj_q = minik_wq_new(loop, "cronjob", minik_cronjob_sync, c);
     c->gc_q = minik_wq_new(loop, "gc", minik_gc_sync, c);
     c->node_q = minik_wq_new(loop, "node", minik_node_sync, c);
+    c->ep_q = minik_wq_new(loop, "endpoints", minik_endpoints_sync, c);
     uv_timer_init(loop, &c->node_timer);
     c->node_timer.data = c;
     *out = c;
@@ -197,6 +203,9 @@ int minik_controllers_start(minik_controllers_t *c, minik_error_t **err)
     queue_all(c, "Job", c->job_q);
     queue_all(c, "CronJob", c->cj_q);
     queue_all(c, "Pod", NULL);
+    /* Every Service, and every Endpoints object (one whose Service is gone is deleted). */
+    queue_all(c, "Service", c->ep_q);
+    queue_all(c, "Endpoints", c->ep_q);
     return 0;
 }
 
@@ -211,7 +220,7 @@ void minik_controllers_get_stats(const minik_controllers_t *c, minik_controllers
     out->reconciles = minik_wq_processed(c->deploy_q) + minik_wq_processed(c->rs_q) +
                       minik_wq_processed(c->ds_q) + minik_wq_processed(c->job_q) +
                       minik_wq_processed(c->cj_q) + minik_wq_processed(c->gc_q) +
-                      minik_wq_processed(c->node_q);
+                      minik_wq_processed(c->node_q) + minik_wq_processed(c->ep_q);
 }
 
 static void timer_closed(uv_handle_t *h)
@@ -235,6 +244,7 @@ void minik_controllers_free(minik_controllers_t *c)
     minik_wq_free(c->cj_q);
     minik_wq_free(c->gc_q);
     minik_wq_free(c->node_q);
+    minik_wq_free(c->ep_q);
     minik_nodes_clear(&c->nodes);
     uv_close((uv_handle_t *)&c->node_timer, timer_closed);
 }

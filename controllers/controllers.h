@@ -1,5 +1,6 @@
 /* The control loops of `minik server`: Deployments (through ReplicaSets), DaemonSets,
- * Jobs, garbage collection by ownerReferences and node lifecycle. See docs/controllers.md.
+ * Jobs, Endpoints of Services, garbage collection by ownerReferences and node lifecycle. See
+ * docs/controllers.md.
  *
  * They run on the server's libuv loop, are driven by the store's change feed
  * (minik_store_watch on every kind; nothing polls), read with the store's synchronous

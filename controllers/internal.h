@@ -31,7 +31,7 @@ struct minik_controllers {
     minik_store_t *store;
     uv_loop_t *loop;
     minik_controllers_opts_t opts;
-    minik_wq_t *deploy_q, *rs_q, *ds_q, *job_q, *cj_q, *gc_q, *node_q;
+    minik_wq_t *deploy_q, *rs_q, *ds_q, *job_q, *cj_q, *gc_q, *node_q, *ep_q;
     minik_store_watch_t *watch;
     minik_nodes_t nodes;
     uv_timer_t node_timer;
@@ -116,6 +116,9 @@ void minik_gc_sync(const char *key, void *ud);
 void minik_gc_owner_deleted(minik_controllers_t *c, const cJSON *owner);
 void minik_gc_observe(minik_controllers_t *c, const cJSON *obj);
 void minik_node_sync(const char *key, void *ud);
+/* endpoints_sync.c: keys are Services; a pod event queues its namespace's Services. */
+void minik_endpoints_sync(const char *key, void *ud);
+void minik_endpoints_pod_changed(minik_controllers_t *c, const cJSON *pod);
 void minik_nodes_observe(minik_controllers_t *c, minik_store_event_type_t type, const cJSON *node);
 void minik_nodes_clear(minik_nodes_t *nodes);
 void minik_nodes_arm(minik_controllers_t *c);

@@ -9,6 +9,7 @@
 
 #include "controllers/internal.h"
 #include "lib/log.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 #include "proto/selector.h"
 
@@ -264,22 +265,13 @@ time_t minik_ctl_now(void)
 
 char *minik_ctl_format_time(time_t t)
 {
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return xstrdup(buf);
+    return minik_timestamp_new(t);
 }
 
 time_t minik_ctl_parse_time(const char *s)
 {
-    if (!s)
-        return 0;
-    struct tm tm = {0};
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        return 0;
-    return timegm(&tm);
+    int64_t t = minik_timestamp_parse(s);
+    return t < 0 ? 0 : (time_t)t;
 }
 
 bool minik_ctl_set_condition(cJSON *status, const char *type, const char *cstatus,

@@ -31,7 +31,8 @@ umoci unpack --rootless --image "$out:$tag" "$work/bundle" >/dev/null
 r="$work/bundle/rootfs"
 mkdir -p "$r/bin" "$r/www/config" "$r/tmp" "$r/etc"
 cp "$busybox" "$r/bin/busybox"
-for c in sh httpd wget cat echo ls sleep nc hostname env; do ln -sf busybox "$r/bin/$c"; done
+# cp: the two-tier example's db seeds its data directory with it.
+for c in sh httpd wget cat cp echo ls sleep nc hostname env; do ln -sf busybox "$r/bin/$c"; done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$r/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\n' >"$r/etc/group"
 cat >"$r/www/index.html" <<'HTML'

@@ -164,6 +164,16 @@ kill_recorded() {
     kill -KILL "$pid" 2>/dev/null || true
 }
 
+# A minik process (server, agent, shim) other than ours in this network namespace.
+other_minik_here() {
+    local self p
+    self=$(readlink /proc/self/ns/net)
+    for p in $(pgrep -x minik 2>/dev/null); do
+        [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$self" ] && return 0
+    done
+    return 1
+}
+
 stop() {
     [ -d "$demo" ] || {
         echo "demo: nothing to stop ($demo does not exist)"
@@ -216,8 +226,8 @@ stop() {
         while read -r m; do umount -l "$m" 2>/dev/null || true; done
     # The node's pod network: the minik0 bridge (its routes go with it) and the Services'
     # nftables table. They belong to whichever minik runs here, so they stay when another
-    # minik server or agent is still running on this machine.
-    if pgrep -x minik >/dev/null 2>&1; then
+    # minik server or agent still runs in this network namespace.
+    if other_minik_here; then
         warn "another minik process runs here: leaving the minik0 bridge and nftables table"
     else
         nft delete table ip minik 2>/dev/null || true

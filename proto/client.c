@@ -178,12 +178,21 @@ static void setup_easy(minik_client_t *c, CURL *e, const char *path, char *errbu
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
 }
 
+int minik_client_unreachable(const minik_client_t *c, void *easy, int rc, const char *errbuf,
+                             minik_error_t **err)
+{
+    long oserr = 0;
+    curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &oserr);
+    const char *why = oserr > 0           ? strerror((int)oserr)
+                      : errbuf && *errbuf ? errbuf
+                                          : curl_easy_strerror((CURLcode)rc);
+    return minik_error_set(err, 0, "cannot reach the minik server at %s: %s", c->server, why);
+}
+
 /* A message for a transfer that produced no HTTP response. */
 static int transport_error(minik_client_t *c, CURL *e, CURLcode rc, const char *errbuf,
                            minik_error_t **err)
 {
-    long oserr = 0;
-    curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
     const char *why = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
@@ -192,10 +201,7 @@ static int transport_error(minik_client_t *c, CURL *e, CURLcode rc, const char *
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
-        if (oserr > 0)
-            return minik_error_set(err, 0, "cannot reach the minik server at %s: %s", c->server,
-                                   strerror((int)oserr));
-        return minik_error_set(err, 0, "cannot reach the minik server at %s: %s", c->server, why);
+        return minik_client_unreachable(c, e, rc, errbuf, err);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:

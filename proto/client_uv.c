@@ -164,13 +164,8 @@ static size_t watch_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     minik_client_uv_watch_t *w = userdata;
     size_t n = size * nmemb;
-    if (w->status == 0)
-        curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &w->status);
-    if (w->status >= 300) {
-        if (w->error_body.len < 64 * 1024)
-            minik_buf_append(&w->error_body, ptr, n);
+    if (minik_client_watch_error_body(w->easy, &w->status, &w->error_body, ptr, n))
         return n;
-    }
     w->in_write = true;
     int r = minik_watch_decoder_feed(w->decoder, ptr, n, &w->err);
     w->in_write = false;
@@ -243,6 +238,23 @@ static void free_transfer(minik_client_uv_watch_t *w)
     free(w);
 }
 
+/* Hand a set-up transfer to the multi handle and the list of live ones; on failure it is
+ * freed. */
+static int start_transfer(minik_client_uv_t *u, minik_client_uv_watch_t *w)
+{
+    w->next = u->watches;
+    if (u->watches)
+        u->watches->prev = w;
+    u->watches = w;
+    u->active++;
+    if (curl_multi_add_handle(u->multi, w->easy) != CURLM_OK) {
+        unlink_watch(w);
+        free_transfer(w);
+        return -1;
+    }
+    return 0;
+}
+
 /* End a request: work out the reply or the error and hand it over. */
 static void finish_request(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
 {
@@ -253,11 +265,7 @@ static void finish_request(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
     if (cancel) {
         minik_error_set(&err, ECANCELED, "request to %s cancelled", minik_client_server(w->client));
     } else if (rc != CURLE_OK) {
-        long oserr = 0;
-        curl_easy_getinfo(w->easy, CURLINFO_OS_ERRNO, &oserr);
-        minik_error_set(
-            &err, 0, "cannot reach the minik server at %s: %s", minik_client_server(w->client),
-            oserr > 0 ? strerror((int)oserr) : (*w->errbuf ? w->errbuf : curl_easy_strerror(rc)));
+        minik_client_unreachable(w->client, w->easy, rc, w->errbuf, &err);
     } else if (status < 200 || status >= 300) {
         minik_client_http_error(status, w->body.data, w->body.len, &err);
     } else if (w->body.len) {
@@ -298,13 +306,8 @@ static void finish(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
             minik_error_set_code(&err, (int)w->status, 0, "%s", msg);
             how = MINIK_WATCH_FAILED;
         } else if (rc != CURLE_OK) {
-            long oserr = 0;
-            curl_easy_getinfo(w->easy, CURLINFO_OS_ERRNO, &oserr);
             if (w->status == 0)
-                minik_error_set(&err, 0, "cannot reach the minik server at %s: %s",
-                                minik_client_server(w->client),
-                                oserr > 0 ? strerror((int)oserr)
-                                          : (*w->errbuf ? w->errbuf : curl_easy_strerror(rc)));
+                minik_client_unreachable(w->client, w->easy, rc, w->errbuf, &err);
             else
                 minik_error_set(&err, 0, "watch from %s: %s", minik_client_server(w->client),
                                 *w->errbuf ? w->errbuf : curl_easy_strerror(rc));
@@ -354,16 +357,8 @@ minik_client_uv_watch_t *minik_client_uv_watch(minik_client_uv_t *u, minik_clien
     curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_write);
     curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
     curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
-    w->next = u->watches;
-    if (u->watches)
-        u->watches->prev = w;
-    u->watches = w;
-    u->active++;
-    if (curl_multi_add_handle(u->multi, w->easy) != CURLM_OK) {
-        unlink_watch(w);
-        free_transfer(w);
+    if (start_transfer(u, w) < 0)
         return NULL;
-    }
     return w;
 }
 
@@ -401,16 +396,8 @@ int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char 
     curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, request_write);
     curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
     curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
-    w->next = u->watches;
-    if (u->watches)
-        u->watches->prev = w;
-    u->watches = w;
-    u->active++;
-    if (curl_multi_add_handle(u->multi, w->easy) != CURLM_OK) {
-        unlink_watch(w);
-        free_transfer(w);
+    if (start_transfer(u, w) < 0)
         return minik_error_set(err, 0, "curl_multi_add_handle failed");
-    }
     return 0;
 }
 

@@ -145,17 +145,23 @@ typedef struct watch_ctx {
     minik_buf_t error_body;
 } watch_ctx_t;
 
+bool minik_client_watch_error_body(void *easy, long *status, minik_buf_t *error_body,
+                                   const char *ptr, size_t n)
+{
+    if (*status == 0)
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
+    if (*status < 300)
+        return false;
+    if (error_body->len < 64 * 1024)
+        minik_buf_append(error_body, ptr, n);
+    return true;
+}
+
 static size_t watch_ctx_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     watch_ctx_t *w = ud;
-    size_t n = size * nmemb;
-    if (w->status == 0)
-        curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &w->status);
-    if (w->status >= 300) {
-        if (w->error_body.len < 64 * 1024)
-            minik_buf_append(&w->error_body, ptr, n);
-        return n;
-    }
+    if (minik_client_watch_error_body(w->easy, &w->status, &w->error_body, ptr, size * nmemb))
+        return size * nmemb;
     return watch_write(ptr, size, nmemb, w->d);
 }
 
@@ -183,12 +189,8 @@ int minik_client_watch(minik_client_t *c, const char *path, minik_watch_event_fn
         ret = minik_error_set(err, 0, "watch %s%s: %s", minik_client_server(c), path,
                               *errbuf ? errbuf : curl_easy_strerror(rc));
         if (w.status == 0) {
-            long oserr = 0;
-            curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
             minik_error_clear(err);
-            ret = minik_error_set(
-                err, 0, "cannot reach the minik server at %s: %s", minik_client_server(c),
-                oserr > 0 ? strerror((int)oserr) : (*errbuf ? errbuf : curl_easy_strerror(rc)));
+            ret = minik_client_unreachable(c, e, rc, errbuf, err);
         }
     } else if (w.status >= 300) {
         cleanup_free char *msg =

@@ -21,11 +21,8 @@ void minik_diags_add(minik_diags_t *d, minik_diag_severity_t sev, const char *so
     e->path = xstrdup(path ? path : "");
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    e->message = xvasprintf(fmt, ap);
     va_end(ap);
-    e->message = msg ? msg : xstrdup("(message unavailable)");
     if (sev == MINIK_DIAG_ERROR)
         d->n_errors++;
     else

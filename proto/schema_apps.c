@@ -1,28 +1,9 @@
 /* apps/v1 Deployment. Defaults follow k8s.io/kubernetes/pkg/apis/apps/v1/defaults.go. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cleanup.h"
 #include "lib/xalloc.h"
 #include "proto/schema_common.h"
-#include "proto/selector.h"
-
-/* maxSurge / maxUnavailable: a non-negative integer or "N%". */
-static void check_percent(minik_vctx_t *c, const cJSON *n)
-{
-    if (!cJSON_IsString(n))
-        return;
-    const char *s = n->valuestring;
-    size_t len = strlen(s);
-    bool ok = len >= 2 && s[len - 1] == '%';
-    for (size_t i = 0; ok && i + 1 < len; i++)
-        ok = isdigit((unsigned char)s[i]) != 0;
-    if (!ok)
-        minik_vctx_error(c, NULL, NULL,
-                         "invalid value \"%s\": must be an integer or a percentage (e.g. '25%%')",
-                         s);
-}
 
 static int int_or_percent_is_zero(const cJSON *n)
 {
@@ -57,15 +38,8 @@ static void check_strategy(minik_vctx_t *c, const cJSON *st)
 /* Strategy defaults: RollingUpdate with 25%/25% (only when the type is RollingUpdate). */
 static void default_strategy(cJSON *st)
 {
-    const char *type = minik_json_str(st, "type");
-    if (!type || strcmp(type, "RollingUpdate") != 0)
-        return;
-    cJSON *ru = cJSON_GetObjectItemCaseSensitive(st, "rollingUpdate");
-    if (ru == NULL) {
-        ru = cJSON_CreateObject();
-        cJSON_AddItemToObject(st, "rollingUpdate", ru);
-    }
-    if (!cJSON_IsObject(ru))
+    cJSON *ru = minik_json_rolling_update(st);
+    if (!ru)
         return;
     minik_json_set_default(ru, "maxUnavailable", cJSON_CreateString("25%"));
     minik_json_set_default(ru, "maxSurge", cJSON_CreateString("25%"));
@@ -74,9 +48,9 @@ static void default_strategy(cJSON *st)
 static const char *const strategy_types[] = {"RollingUpdate", "Recreate", NULL};
 
 static const minik_field_t rolling_update_fields[] = {
-    {"maxUnavailable", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent,
+    {"maxUnavailable", MINIK_T_INT_OR_STRING, NONNEG, .check = minik_check_int_or_percent,
      .doc = "count or \"N%\" (<= 100%); default 25% for RollingUpdate"},
-    {"maxSurge", MINIK_T_INT_OR_STRING, NONNEG, .check = check_percent,
+    {"maxSurge", MINIK_T_INT_OR_STRING, NONNEG, .check = minik_check_int_or_percent,
      .doc = "count or \"N%\"; default 25% for RollingUpdate; not 0 with maxUnavailable 0"},
     ROW_END,
 };
@@ -91,27 +65,8 @@ static const minik_field_t strategy_fields[] = {
  * must restart Always; the progress deadline must exceed minReadySeconds. */
 static void check_deployment_spec(minik_vctx_t *c, const cJSON *spec)
 {
-    const cJSON *sel = cJSON_GetObjectItemCaseSensitive(spec, "selector");
-    const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(spec, "template");
-    const cJSON *tmeta = tmpl ? cJSON_GetObjectItemCaseSensitive(tmpl, "metadata") : NULL;
-    const cJSON *labels = tmeta ? cJSON_GetObjectItemCaseSensitive(tmeta, "labels") : NULL;
-    if (cJSON_IsObject(sel)) {
-        minik_selector_t *s = NULL;
-        cleanup_error minik_error_t *err = NULL;
-        if (minik_selector_from_json(sel, &s, &err) == 0) {
-            if (minik_selector_is_empty(s))
-                minik_vctx_error(c, sel, ".selector", "empty selector is invalid for deployment");
-            else if (!minik_selector_matches(s, labels))
-                minik_vctx_error(c, labels ? labels : tmpl, ".template.metadata.labels",
-                                 "`selector` does not match template `labels`");
-        }
-        minik_selector_free(s);
-    }
-    const cJSON *tspec = tmpl ? cJSON_GetObjectItemCaseSensitive(tmpl, "spec") : NULL;
-    const cJSON *rp = tspec ? cJSON_GetObjectItemCaseSensitive(tspec, "restartPolicy") : NULL;
-    if (cJSON_IsString(rp) && strcmp(rp->valuestring, "Always") != 0)
-        minik_vctx_error(c, rp, ".template.spec.restartPolicy",
-                         "unsupported value \"%s\": supported values: \"Always\"", rp->valuestring);
+    static const char *const always[] = {"Always", NULL};
+    minik_check_selector_and_restart(c, spec, "deployment", always, true);
     const cJSON *pds = cJSON_GetObjectItemCaseSensitive(spec, "progressDeadlineSeconds");
     const cJSON *mrs = cJSON_GetObjectItemCaseSensitive(spec, "minReadySeconds");
     if (cJSON_IsNumber(pds) && cJSON_IsNumber(mrs) && pds->valuedouble <= mrs->valuedouble)
@@ -121,8 +76,7 @@ static void check_deployment_spec(minik_vctx_t *c, const cJSON *spec)
 
 static const minik_field_t deployment_spec_fields[] = {
     {"replicas", MINIK_T_INT, NONNEG, .dflt = "1", .doc = "default 1"},
-    {"selector", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_label_selector,
-     .check = minik_check_label_selector, .doc = "must match template labels"},
+    MINIK_WORKLOAD_SELECTOR_ROW,
     {"template", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_pod_template},
     {"strategy", MINIK_T_OBJECT, .fields = strategy_fields, .check = check_strategy, .dflt = "{}",
      .defaulter = default_strategy, .doc = "rollingUpdate only with type RollingUpdate"},
@@ -135,10 +89,4 @@ static const minik_field_t deployment_spec_fields[] = {
 };
 
 const minik_field_t minik_schema_deployment[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = deployment_spec_fields,
-     .check = check_deployment_spec},
-    MINIK_STATUS_ROW,
-    ROW_END,
-};
+    MINIK_SPEC_KIND_ROWS(deployment_spec_fields, .check = check_deployment_spec)};

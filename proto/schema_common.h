@@ -39,6 +39,20 @@ extern const minik_field_t minik_schema_template_meta[];
     {                                                                                              \
         "status", MINIK_T_ANY, .doc = "written by minik; accepted as an opaque object"             \
     }
+/* The whole top-level table of a kind with a required spec: apiVersion, kind, metadata,
+ * spec (spec_fields plus the designated initializers given, e.g. `.check = check_x`), status.
+ * Use it as the table's only initializer: minik_schema_x[] = {MINIK_SPEC_KIND_ROWS(...)}. */
+#define MINIK_SPEC_KIND_ROWS(spec_fields, ...)                                                     \
+    MINIK_TYPE_ROWS, MINIK_META_ROW,                                                               \
+        {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = (spec_fields), __VA_ARGS__}, \
+        MINIK_STATUS_ROW, ROW_END
+/* A workload's selector row: required, and must select the template's labels. */
+#define MINIK_WORKLOAD_SELECTOR_ROW                                                                \
+    {                                                                                              \
+        "selector", MINIK_T_OBJECT,                                                                \
+            .flags = MINIK_F_REQUIRED, .fields = minik_schema_label_selector,                      \
+            .check = minik_check_label_selector, .doc = "must match template labels"               \
+    }
 
 /* LabelSelector {matchLabels, matchExpressions} */
 extern const minik_field_t minik_schema_label_selector[];
@@ -81,6 +95,15 @@ void minik_check_env_name(minik_vctx_t *c, const cJSON *n);
 void minik_check_timestamp(minik_vctx_t *c, const cJSON *n);
 void minik_check_ip(minik_vctx_t *c, const cJSON *n);
 void minik_check_label_selector(minik_vctx_t *c, const cJSON *sel);
+/* an integer, or a string "N%" (maxSurge, maxUnavailable) */
+void minik_check_int_or_percent(minik_vctx_t *c, const cJSON *n);
+
+/* Workload rules (schema_workloads.c), shared by Deployment, ReplicaSet, DaemonSet and Job:
+ * spec.selector non-empty (when selector_required) and selecting the template's labels;
+ * spec.template.spec.restartPolicy one of the NULL-terminated `allowed` (at most two).
+ * `what` names the kind in messages ("deployment"). */
+void minik_check_selector_and_restart(minik_vctx_t *c, const cJSON *spec, const char *what,
+                                      const char *const *allowed, bool selector_required);
 /* an array of objects whose "name" members must be unique */
 void minik_check_unique_names(minik_vctx_t *c, const cJSON *arr);
 
@@ -88,5 +111,8 @@ void minik_check_unique_names(minik_vctx_t *c, const cJSON *arr);
 void minik_json_set_default(cJSON *obj, const char *key, cJSON *value); /* takes value */
 const char *minik_json_str(const cJSON *obj, const char *key);          /* NULL if absent */
 bool minik_json_present(const cJSON *obj, const char *key);             /* there and not null */
+/* The rollingUpdate object of a strategy whose type is RollingUpdate, added empty if absent;
+ * NULL for any other type or a rollingUpdate that is not an object. Borrowed from strategy. */
+cJSON *minik_json_rolling_update(cJSON *strategy);
 
 #endif

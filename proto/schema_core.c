@@ -13,14 +13,8 @@ static const char *const protocols[] = {"TCP", "UDP", "SCTP", NULL};
 
 /* ---- Pod ---------------------------------------------------------------------------- */
 
-const minik_field_t minik_schema_pod[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_pod_spec,
-     .check = minik_check_pod_spec, .defaulter = minik_default_pod_spec},
-    MINIK_STATUS_ROW,
-    ROW_END,
-};
+const minik_field_t minik_schema_pod[] = {MINIK_SPEC_KIND_ROWS(
+    minik_schema_pod_spec, .check = minik_check_pod_spec, .defaulter = minik_default_pod_spec)};
 
 /* ---- Namespace ---------------------------------------------------------------------- */
 
@@ -173,14 +167,8 @@ static const minik_field_t service_spec_fields[] = {
     ROW_END,
 };
 
-const minik_field_t minik_schema_service[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = service_spec_fields,
-     .check = check_service_spec, .defaulter = default_service_spec},
-    MINIK_STATUS_ROW,
-    ROW_END,
-};
+const minik_field_t minik_schema_service[] = {MINIK_SPEC_KIND_ROWS(
+    service_spec_fields, .check = check_service_spec, .defaulter = default_service_spec)};
 
 /* ---- Endpoints ---------------------------------------------------------------------- */
 

@@ -94,6 +94,21 @@ void minik_check_ip(minik_vctx_t *c, const cJSON *n)
         minik_vctx_error(c, NULL, NULL, "invalid IP address \"%s\"", s);
 }
 
+void minik_check_int_or_percent(minik_vctx_t *c, const cJSON *n)
+{
+    if (!cJSON_IsString(n))
+        return;
+    const char *s = n->valuestring;
+    size_t len = strlen(s);
+    bool ok = len >= 2 && s[len - 1] == '%';
+    for (size_t i = 0; ok && i + 1 < len; i++)
+        ok = isdigit((unsigned char)s[i]) != 0;
+    if (!ok)
+        minik_vctx_error(c, NULL, NULL,
+                         "invalid value \"%s\": must be an integer or a percentage (e.g. '25%%')",
+                         s);
+}
+
 void minik_check_label_selector(minik_vctx_t *c, const cJSON *sel)
 {
     minik_selector_t *s = NULL;
@@ -259,6 +274,19 @@ void minik_json_set_default(cJSON *obj, const char *key, cJSON *value)
         return;
     }
     cJSON_AddItemToObject(obj, key, value);
+}
+
+cJSON *minik_json_rolling_update(cJSON *strategy)
+{
+    const char *type = minik_json_str(strategy, "type");
+    if (!type || strcmp(type, "RollingUpdate") != 0)
+        return NULL;
+    cJSON *ru = cJSON_GetObjectItemCaseSensitive(strategy, "rollingUpdate");
+    if (ru == NULL) {
+        ru = cJSON_CreateObject();
+        cJSON_AddItemToObject(strategy, "rollingUpdate", ru);
+    }
+    return cJSON_IsObject(ru) ? ru : NULL;
 }
 
 bool minik_json_present(const cJSON *obj, const char *key)

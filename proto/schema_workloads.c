@@ -2,7 +2,6 @@
  * run (controllers/). Fields the controllers do not honour are left out, so a manifest using them
  * gets an "unknown field" error instead of being silently ignored. Defaults follow
  * k8s.io/kubernetes/pkg/apis/{apps,batch}/v1/defaults.go. */
-#include <ctype.h>
 #include <string.h>
 
 #include "lib/cleanup.h"
@@ -10,25 +9,8 @@
 #include "proto/schema_common.h"
 #include "proto/selector.h"
 
-/* An int or "N%" (maxUnavailable). */
-static void check_int_or_percent(minik_vctx_t *c, const cJSON *n)
-{
-    if (!cJSON_IsString(n))
-        return;
-    const char *s = n->valuestring;
-    size_t len = strlen(s);
-    bool ok = len >= 2 && s[len - 1] == '%';
-    for (size_t i = 0; ok && i + 1 < len; i++)
-        ok = isdigit((unsigned char)s[i]) != 0;
-    if (!ok)
-        minik_vctx_error(c, NULL, NULL,
-                         "invalid value \"%s\": must be an integer or a percentage (e.g. '25%%')",
-                         s);
-}
-
-/* selector non-empty and matching the template's labels; restartPolicy in `allowed`. */
-static void check_selector_and_restart(minik_vctx_t *c, const cJSON *spec, const char *what,
-                                       const char *const *allowed, bool selector_required)
+void minik_check_selector_and_restart(minik_vctx_t *c, const cJSON *spec, const char *what,
+                                      const char *const *allowed, bool selector_required)
 {
     const cJSON *sel = cJSON_GetObjectItemCaseSensitive(spec, "selector");
     const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(spec, "template");
@@ -74,45 +56,31 @@ static const char *const never_or_on_failure[] = {"OnFailure", "Never", NULL};
 
 static void check_replicaset_spec(minik_vctx_t *c, const cJSON *spec)
 {
-    check_selector_and_restart(c, spec, "replicaset", always, true);
+    minik_check_selector_and_restart(c, spec, "replicaset", always, true);
 }
 
 static const minik_field_t replicaset_spec_fields[] = {
     {"replicas", MINIK_T_INT, NONNEG, .dflt = "1", .doc = "default 1"},
     {"minReadySeconds", MINIK_T_INT, NONNEG},
-    {"selector", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_label_selector,
-     .check = minik_check_label_selector, .doc = "must match template labels"},
+    MINIK_WORKLOAD_SELECTOR_ROW,
     {"template", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_pod_template},
     ROW_END,
 };
 
 const minik_field_t minik_schema_replicaset[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = replicaset_spec_fields,
-     .check = check_replicaset_spec},
-    MINIK_STATUS_ROW,
-    ROW_END,
-};
+    MINIK_SPEC_KIND_ROWS(replicaset_spec_fields, .check = check_replicaset_spec)};
 
 /* ---- DaemonSet --------------------------------------------------------------------------- */
 
 static void check_daemonset_spec(minik_vctx_t *c, const cJSON *spec)
 {
-    check_selector_and_restart(c, spec, "daemonset", always, true);
+    minik_check_selector_and_restart(c, spec, "daemonset", always, true);
 }
 
 static void default_ds_strategy(cJSON *st)
 {
-    const char *type = minik_json_str(st, "type");
-    if (!type || strcmp(type, "RollingUpdate") != 0)
-        return;
-    cJSON *ru = cJSON_GetObjectItemCaseSensitive(st, "rollingUpdate");
-    if (ru == NULL) {
-        ru = cJSON_CreateObject();
-        cJSON_AddItemToObject(st, "rollingUpdate", ru);
-    }
-    if (cJSON_IsObject(ru))
+    cJSON *ru = minik_json_rolling_update(st);
+    if (ru)
         minik_json_set_default(ru, "maxUnavailable", cJSON_CreateNumber(1));
 }
 
@@ -128,7 +96,7 @@ static void check_ds_strategy(minik_vctx_t *c, const cJSON *st)
 static const char *const ds_strategy_types[] = {"RollingUpdate", "OnDelete", NULL};
 
 static const minik_field_t ds_rolling_fields[] = {
-    {"maxUnavailable", MINIK_T_INT_OR_STRING, NONNEG, .check = check_int_or_percent,
+    {"maxUnavailable", MINIK_T_INT_OR_STRING, NONNEG, .check = minik_check_int_or_percent,
      .doc = "count or \"N%\" of the eligible nodes; default 1"},
     ROW_END,
 };
@@ -140,8 +108,7 @@ static const minik_field_t ds_strategy_fields[] = {
 };
 
 static const minik_field_t daemonset_spec_fields[] = {
-    {"selector", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_label_selector,
-     .check = minik_check_label_selector, .doc = "must match template labels"},
+    MINIK_WORKLOAD_SELECTOR_ROW,
     {"template", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = minik_schema_pod_template},
     {"updateStrategy", MINIK_T_OBJECT, .fields = ds_strategy_fields, .check = check_ds_strategy,
      .dflt = "{}", .defaulter = default_ds_strategy,
@@ -153,19 +120,13 @@ static const minik_field_t daemonset_spec_fields[] = {
 };
 
 const minik_field_t minik_schema_daemonset[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = daemonset_spec_fields,
-     .check = check_daemonset_spec},
-    MINIK_STATUS_ROW,
-    ROW_END,
-};
+    MINIK_SPEC_KIND_ROWS(daemonset_spec_fields, .check = check_daemonset_spec)};
 
 /* ---- Job --------------------------------------------------------------------------------- */
 
 static void check_job_spec(minik_vctx_t *c, const cJSON *spec)
 {
-    check_selector_and_restart(c, spec, "job", never_or_on_failure, false);
+    minik_check_selector_and_restart(c, spec, "job", never_or_on_failure, false);
 }
 
 static const char *const completion_modes[] = {"NonIndexed", NULL};
@@ -188,13 +149,7 @@ static const minik_field_t job_spec_fields[] = {
 };
 
 const minik_field_t minik_schema_job[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = job_spec_fields,
-     .check = check_job_spec},
-    MINIK_STATUS_ROW,
-    ROW_END,
-};
+    MINIK_SPEC_KIND_ROWS(job_spec_fields, .check = check_job_spec)};
 
 /* ---- CronJob ----------------------------------------------------------------------------- */
 
@@ -232,9 +187,4 @@ static const minik_field_t cronjob_spec_fields[] = {
 };
 
 const minik_field_t minik_schema_cronjob[] = {
-    MINIK_TYPE_ROWS,
-    MINIK_META_ROW,
-    {"spec", MINIK_T_OBJECT, .flags = MINIK_F_REQUIRED, .fields = cronjob_spec_fields},
-    MINIK_STATUS_ROW,
-    ROW_END,
-};
+    MINIK_SPEC_KIND_ROWS(cronjob_spec_fields, .check = NULL)};

@@ -74,12 +74,10 @@ void minik_vctx_error(minik_vctx_t *c, const cJSON *node, const char *subpath, c
 {
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     const minik_pos_t *p = node ? minik_posmap_get(c->pos, node) : NULL;
-    report(c, MINIK_DIAG_ERROR, p ? p : c->cur_pos, false, subpath, msg ? msg : "invalid");
+    report(c, MINIK_DIAG_ERROR, p ? p : c->cur_pos, false, subpath, msg);
 }
 
 static const char *type_name(const cJSON *n)
@@ -112,11 +110,9 @@ static void fail(minik_vctx_t *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    report(c, MINIK_DIAG_ERROR, c->cur_pos, false, NULL, msg ? msg : "invalid");
+    report(c, MINIK_DIAG_ERROR, c->cur_pos, false, NULL, msg);
 }
 
 static void check_enum(minik_vctx_t *c, const minik_field_t *f, const char *v)

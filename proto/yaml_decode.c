@@ -63,12 +63,10 @@ static void error_at(decoder_t *d, const minik_pos_t *pos, const char *path, con
 {
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     minik_diags_add(d->diags, MINIK_DIAG_ERROR, d->source, pos ? pos->line : 0, pos ? pos->col : 0,
-                    path, "%s", msg ? msg : "error");
+                    path, "%s", msg);
     d->failed = true;
 }
 

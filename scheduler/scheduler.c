@@ -9,6 +9,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 #include "scheduler/algorithm.h"
 #include "scheduler/snapshot.h"
@@ -446,14 +447,6 @@ static void write_req_free(write_req_t *w)
 
 static void maybe_destroy(minik_scheduler_t *s);
 
-static void rfc3339_now(char *buf, size_t len)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Set status.conditions[type=PodScheduled] in `obj`, keeping lastTransitionTime when the
  * status does not change. */
 static void set_condition(cJSON *obj, const char *status, const char *reason, const char *message)
@@ -470,8 +463,8 @@ static void set_condition(cJSON *obj, const char *status, const char *reason, co
         cJSON_DeleteItemFromObjectCaseSensitive(st, "conditions");
         conds = cJSON_AddArrayToObject(st, "conditions");
     }
-    char now[32];
-    rfc3339_now(now, sizeof(now));
+    char now[MINIK_TIMESTAMP_LEN];
+    minik_timestamp_format(time(NULL), now);
     int idx = 0, found = -1;
     const char *ltt = now;
     cJSON *it;

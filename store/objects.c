@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 #include "store/store_internal.h"
 
@@ -119,14 +120,6 @@ static void new_uid(char out[37])
              b[14], b[15]);
 }
 
-static void now_rfc3339(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static const char *string_field(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -195,7 +188,7 @@ static int do_create(minik_store_t *s, const ident_t *id, const cJSON *obj, int6
         set_string(meta, "uid", uid);
     }
     if (have_created == NULL) {
-        now_rfc3339(created);
+        minik_timestamp_format(time(NULL), created);
         set_string(meta, "creationTimestamp", created);
     }
     set_rv(copy, rv);

@@ -101,9 +101,8 @@ static int sweep(const char *dir, const cJSON *set, const char *prefix, uint64_t
 int minik_images_gc(minik_images_t *s, uint64_t *freed_bytes, unsigned *freed_items,
                     minik_error_t **err)
 {
-    cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_images_lock_take(locks, "gc", LOCK_EX, &gc_lock, err);
+    int r = minik_images_gc_lock(s, LOCK_EX, &gc_lock, err);
     if (r < 0)
         return r;
     cleanup_cjson cJSON *refs = NULL;
@@ -129,6 +128,7 @@ int minik_images_gc(minik_images_t *s, uint64_t *freed_bytes, unsigned *freed_it
     uint64_t bytes = 0;
     unsigned items = 0;
     cleanup_free char *blob_dir = xasprintf("%s/sha256", s->blobs);
+    cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_free char *blob_locks = xasprintf("%s/locks", s->blobs);
     r = sweep(blob_dir, blobs, NULL, &bytes, &items, err);
     if (r == 0)

@@ -119,6 +119,19 @@ static int ref_key(const char *name, char **key, minik_error_t **err)
     return 0;
 }
 
+/* The last step of every import, once the manifest `digest` and its blobs are stored: unpack its
+ * layers, tag it `key` and hand the reference out (a copy of key). */
+static int unpack_and_tag(minik_images_t *s, const char *key, const char *digest,
+                          const char *index_digest, char **ref_out, minik_error_t **err)
+{
+    int r = minik_images_unpack_manifest(s, digest, err);
+    if (r == 0)
+        r = minik_images_tag(s, key, digest, index_digest, err);
+    if (r == 0)
+        *ref_out = xstrdup(key);
+    return r;
+}
+
 /* Store a manifest whose blobs are files under `blob_dir` (OCI layout) and finish. */
 static int import_manifest_from_layout(minik_images_t *s, const char *layout, const char *digest,
                                        const char *key, const char *index_digest, char **ref_out,
@@ -132,13 +145,9 @@ static int import_manifest_from_layout(minik_images_t *s, const char *layout, co
         r = put_file(s, layout, p, d->digest, NULL, NULL, err);
     }
     minik_image_manifest_free(m);
-    if (r == 0)
-        r = minik_images_unpack_manifest(s, digest, err);
-    if (r == 0)
-        r = minik_images_tag(s, key, digest, index_digest, err);
-    if (r == 0)
-        *ref_out = xstrdup(key);
-    return r;
+    if (r < 0)
+        return r;
+    return unpack_and_tag(s, key, digest, index_digest, ref_out, err);
 }
 
 static int import_oci_layout(minik_images_t *s, const char *dir, const char *name,
@@ -305,13 +314,9 @@ static int import_docker_archive(minik_images_t *s, const char *dir, const char 
     }
     cleanup_free char *digest = NULL;
     r = store_manifest(s, config_digest, config_size, ld, lsz, lt, &digest, err);
-    if (r == 0)
-        r = minik_images_unpack_manifest(s, digest, err);
-    if (r == 0)
-        r = minik_images_tag(s, key, digest, NULL, err);
-    if (r == 0)
-        *ref_out = steal_pointer(&key);
-    return r;
+    if (r < 0)
+        return r;
+    return unpack_and_tag(s, key, digest, NULL, ref_out, err);
 }
 
 static int import_rootfs(minik_images_t *s, const char *path, const char *name, char **ref_out,
@@ -356,13 +361,9 @@ static int import_rootfs(minik_images_t *s, const char *path, const char *name, 
     char *lt[2] = {(char *)layer_media_type(NULL, path), NULL};
     int64_t lsz[1] = {size};
     r = store_manifest(s, config_digest, (int64_t)strlen(text), ld, lsz, lt, &digest, err);
-    if (r == 0)
-        r = minik_images_unpack_manifest(s, digest, err);
-    if (r == 0)
-        r = minik_images_tag(s, key, digest, NULL, err);
-    if (r == 0)
-        *ref_out = steal_pointer(&key);
-    return r;
+    if (r < 0)
+        return r;
+    return unpack_and_tag(s, key, digest, NULL, ref_out, err);
 }
 
 typedef enum { ARCHIVE_ROOTFS, ARCHIVE_DOCKER, ARCHIVE_OCI } archive_kind_t;
@@ -409,9 +410,8 @@ static int classify(const char *path, archive_kind_t *kind, minik_error_t **err)
 int minik_images_import(minik_images_t *s, const char *path, const char *name, const char *platform,
                         char **ref_out, minik_error_t **err)
 {
-    cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
-    int r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+    int r = minik_images_gc_lock(s, LOCK_SH, &gc_lock, err);
     if (r < 0)
         return r;
     struct stat st;

@@ -202,6 +202,9 @@ struct minik_images {
 
 /* refs.json under the store lock. */
 int minik_images_lock(minik_images_t *s, int *fd, minik_error_t **err);
+/* The gc lock: LOCK_SH while a pull, an import or a rootfs adds or uses blobs and layers,
+ * LOCK_EX for gc, so gc never frees what is being added. Closing *fd releases it. */
+int minik_images_gc_lock(minik_images_t *s, int op, int *fd, minik_error_t **err);
 int minik_images_refs_load(minik_images_t *s, cJSON **refs, minik_error_t **err);
 int minik_images_refs_save(minik_images_t *s, const cJSON *refs, minik_error_t **err);
 /* Record `ref_string` -> manifest (and index) digest, after every blob is stored and every

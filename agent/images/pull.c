@@ -39,13 +39,12 @@ int minik_images_pull(minik_images_t *s, const char *ref_str, const minik_pull_o
     cleanup_free char *body = NULL, *ct = NULL, *digest = NULL, *index_digest = NULL;
     cleanup_free char *name = minik_image_ref_name(ref);
     cleanup_strv char **plain = merge_lists(s->plain_http, opts->plain_http);
-    cleanup_free char *locks = xasprintf("%s/locks", s->root);
     cleanup_close int gc_lock = -1;
     size_t len = 0;
 
     r = minik_image_platform_parse(opts->platform, &want, err);
     if (r == 0)
-        r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+        r = minik_images_gc_lock(s, LOCK_SH, &gc_lock, err);
     if (r == 0)
         r = minik_registry_new(ref, opts->creds_json, plain, &reg, err);
     if (r == 0)

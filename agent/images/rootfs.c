@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/images/internal.h"
+#include "agent/runtime/state.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
@@ -25,18 +26,6 @@
 #include "lib/xalloc.h"
 
 #define MOUNT_OPTS_MAX 4000 /* the kernel takes one page of mount data */
-
-static bool id_valid(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > 128 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '-' || *p == '.'))
-            return false;
-    return true;
-}
 
 static int read_record(const char *dir, cJSON **out, minik_error_t **err)
 {
@@ -285,12 +274,11 @@ static int mount_overlay(minik_images_t *s, char **ids, const char *dir, minik_e
 int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *id,
                                 char **rootfs_path, minik_error_t **err)
 {
-    if (!id_valid(id))
-        return minik_error_set(
-            err, EINVAL, "container id \"%.140s\": use 1-128 letters, digits, '_', '-', '.'", id);
-    cleanup_free char *locks = xasprintf("%s/locks", s->root);
+    /* The id names a directory under the store: the runtime's rule keeps it one name. */
+    if (minik_oci_id_check(id, err) < 0)
+        return -1;
     cleanup_close int gc_lock = -1;
-    int r = minik_images_lock_take(locks, "gc", LOCK_SH, &gc_lock, err);
+    int r = minik_images_gc_lock(s, LOCK_SH, &gc_lock, err);
     if (r < 0)
         return r;
     minik_image_t *img = NULL;
@@ -376,8 +364,8 @@ int minik_images_rootfs_prepare(minik_images_t *s, const char *ref, const char *
 
 int minik_images_rootfs_remove(minik_images_t *s, const char *id, minik_error_t **err)
 {
-    if (!id_valid(id))
-        return minik_error_set(err, 0, "container id \"%.140s\" is not valid", id);
+    if (minik_oci_id_check(id, err) < 0)
+        return -1;
     cleanup_free char *dir = xasprintf("%s/%s", s->rootfs, id);
     cleanup_free char *merged = xasprintf("%s/merged", dir);
     if (is_mountpoint(merged) && umount2(merged, 0) < 0) {

@@ -132,6 +132,12 @@ int minik_images_lock(minik_images_t *s, int *fd, minik_error_t **err)
     return minik_images_lock_take(locks, "refs", LOCK_EX, fd, err);
 }
 
+int minik_images_gc_lock(minik_images_t *s, int op, int *fd, minik_error_t **err)
+{
+    cleanup_free char *locks = xasprintf("%s/locks", s->root);
+    return minik_images_lock_take(locks, "gc", op, fd, err);
+}
+
 int minik_images_refs_load(minik_images_t *s, cJSON **refs, minik_error_t **err)
 {
     cleanup_free char *path = xasprintf("%s/refs.json", s->root);

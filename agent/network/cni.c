@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/runtime/state.h"
 #include "lib/buf.h"
+#include "lib/cidr.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -308,31 +310,13 @@ static cJSON *loopback_conf(void)
 
 /* ---- records -------------------------------------------------------------------------- */
 
-static bool id_ok(const char *id)
-{
-    if (!id || !*id || strlen(id) > 200)
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return false;
-    return id[0] != '.';
-}
-
 /* Checked before any plugin runs: with a bad range even DEL fails, and the attachment
  * could never be released. */
 static bool cidr_ok(const char *cidr)
 {
-    const char *slash = strchr(cidr, '/');
-    if (!slash || slash - cidr >= INET_ADDRSTRLEN)
-        return false;
-    char addr[INET_ADDRSTRLEN];
-    memcpy(addr, cidr, (size_t)(slash - cidr));
-    addr[slash - cidr] = 0;
-    struct in_addr a;
-    char *end = NULL;
-    long len = strtol(slash + 1, &end, 10);
-    return inet_pton(AF_INET, addr, &a) == 1 && end != slash + 1 && !*end && len >= 8 && len <= 30;
+    uint32_t base;
+    int len;
+    return minik_cidr4_parse(cidr, &base, &len) == 0 && len >= 8 && len <= 30;
 }
 
 static char *record_path(const minik_cni_config_t *c, const char *id)
@@ -351,11 +335,25 @@ static int record_write(const minik_cni_config_t *c, const char *id, const cJSON
     return minik_file_write_atomic(path, text, strlen(text), 0600, err);
 }
 
-/* *rec is NULL (and 0 returned) when the pod has no record. */
+/* Every id minik hands to CNI names a file under the state dir: the runtime's container id
+ * rule (CNI's own: alphanumeric first, then [A-Za-z0-9_.-]) keeps it one file name. */
+static int check_id(const char *id, minik_error_t **err)
+{
+    if (!id)
+        return minik_error_set(err, EINVAL, "cni: no container id");
+    if (minik_oci_id_check(id, err) < 0)
+        return minik_error_wrap(err, "cni");
+    return 0;
+}
+
+/* The record of container `id` (checked); *rec is NULL (and 0 returned) when the pod has no
+ * record. */
 static int record_read(const minik_cni_config_t *c, const char *id, cJSON **rec,
                        minik_error_t **err)
 {
     *rec = NULL;
+    if (check_id(id, err) < 0)
+        return -1;
     cleanup_free char *path = record_path(c, id);
     cleanup_free char *text = NULL;
     if (minik_file_read(path, MAX_OUTPUT, &text, NULL, err) < 0) {
@@ -437,8 +435,8 @@ int minik_cni_add(const minik_cni_config_t *c, const char *id, const char *netns
                   minik_error_t **err)
 {
     memset(out, 0, sizeof(*out));
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
+    if (check_id(id, err) < 0)
+        return -1;
     if (!c->pod_cidr || !*c->pod_cidr)
         return minik_error_set(err, EINVAL, "cni: the node has no pod CIDR yet");
     if (!cidr_ok(c->pod_cidr))
@@ -508,8 +506,6 @@ int minik_cni_lookup(const minik_cni_config_t *c, const char *id, bool *found,
 {
     memset(out, 0, sizeof(*out));
     *found = false;
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
     cleanup_cjson cJSON *rec = NULL;
     if (record_read(c, id, &rec, err) < 0)
         return -1;
@@ -524,8 +520,6 @@ int minik_cni_lookup(const minik_cni_config_t *c, const char *id, bool *found,
 
 int minik_cni_check(const minik_cni_config_t *c, const char *id, minik_error_t **err)
 {
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
     cleanup_cjson cJSON *rec = NULL;
     if (record_read(c, id, &rec, err) < 0)
         return -1;
@@ -551,8 +545,6 @@ int minik_cni_check(const minik_cni_config_t *c, const char *id, minik_error_t *
 
 int minik_cni_del(const minik_cni_config_t *c, const char *id, minik_error_t **err)
 {
-    if (!id_ok(id))
-        return minik_error_set(err, EINVAL, "cni: bad container id \"%s\"", id ? id : "");
     cleanup_cjson cJSON *rec = NULL;
     if (record_read(c, id, &rec, err) < 0)
         return -1;
@@ -579,7 +571,7 @@ int minik_cni_recover(const minik_cni_config_t *c, bool (*live)(const char *id, 
         if (!minik_str_has_suffix(de->d_name, ".json"))
             continue;
         cleanup_free char *id = xstrndup(de->d_name, strlen(de->d_name) - 5);
-        if (!id_ok(id) || (live && live(id, arg)))
+        if (minik_oci_id_check(id, NULL) < 0 || (live && live(id, arg)))
             continue;
         if (minik_cni_del(c, id, err) < 0)
             return -1;

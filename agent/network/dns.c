@@ -225,6 +225,47 @@ minik_dns_verdict_t minik_dns_answer(const minik_dns_table_t *t, const uint8_t *
     return v;
 }
 
+uint8_t *minik_dns_fit_udp(const uint8_t *query, size_t qlen, uint8_t *reply, size_t *len)
+{
+    size_t limit = 512;
+    ldns_pkt *q = NULL;
+    if (ldns_wire2pkt(&q, query, qlen) == LDNS_STATUS_OK) {
+        /* EDNS0 lets the client say it takes more (RFC 6891); never less than 512. */
+        if (ldns_pkt_edns(q) && ldns_pkt_edns_udp_size(q) > limit)
+            limit = ldns_pkt_edns_udp_size(q);
+        ldns_pkt_free(q);
+    }
+    if (*len <= limit)
+        return reply;
+    /* Too big: the header and question with TC set, so the client asks again over TCP
+     * (RFC 1035 4.2.1, RFC 7766). */
+    ldns_pkt *r = NULL;
+    if (ldns_wire2pkt(&r, reply, *len) != LDNS_STATUS_OK) {
+        free(reply);
+        *len = 0;
+        return NULL;
+    }
+    free(reply);
+    ldns_pkt *t = ldns_pkt_new();
+    ldns_pkt_set_id(t, ldns_pkt_id(r));
+    ldns_pkt_set_qr(t, true);
+    ldns_pkt_set_opcode(t, ldns_pkt_get_opcode(r));
+    ldns_pkt_set_aa(t, ldns_pkt_aa(r));
+    ldns_pkt_set_rd(t, ldns_pkt_rd(r));
+    ldns_pkt_set_ra(t, ldns_pkt_ra(r));
+    ldns_pkt_set_rcode(t, ldns_pkt_get_rcode(r));
+    ldns_pkt_set_tc(t, true);
+    const ldns_rr_list *qs = ldns_pkt_question(r);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(qs); i++)
+        ldns_pkt_push_rr(t, LDNS_SECTION_QUESTION, ldns_rr_clone(ldns_rr_list_rr(qs, i)));
+    uint8_t *w = to_wire(t, len);
+    ldns_pkt_free(t);
+    ldns_pkt_free(r);
+    if (!w)
+        *len = 0;
+    return w;
+}
+
 /* ---- files for pods ------------------------------------------------------------------- */
 
 char *minik_dns_resolv_conf(const char *ns, const char *server, const char *domain)
@@ -243,17 +284,45 @@ char *minik_dns_hosts(const char *pod_ip, const char *hostname)
 
 /* ---- the server ----------------------------------------------------------------------- */
 
+/* At most this many TCP clients at once, each closed after this long without a query: a
+ * pod cannot pin the agent's descriptors. */
+#define TCP_MAX_CONNS 64
+#define TCP_IDLE_MS   10000
+
+typedef struct tcp_conn tcp_conn_t;
+
 struct minik_dns_server {
     uv_udp_t sock;
+    uv_tcp_t listener;
     uv_loop_t *loop;
     const minik_dns_table_t *table;
     struct sockaddr_in upstream;
-    bool has_upstream, stopping, sock_closed;
+    bool has_upstream, stopping, sock_closed, listener_closed;
     int timeout_ms;
-    int in_flight; /* forwards and sends that still point at us */
+    int in_flight; /* forwards, sends and TCP connections that still point at us */
     int port;
+    tcp_conn_t *conns;
+    int n_conns;
     char buf[65536];
 };
+
+/* One DNS-over-TCP client: 2-byte length-prefixed messages both ways (RFC 1035 4.2.2). */
+struct tcp_conn {
+    uv_tcp_t h;
+    uv_timer_t idle;
+    minik_dns_server_t *srv;
+    tcp_conn_t *prev, *next;
+    uint8_t *buf;
+    size_t len, cap;
+    int open_handles;
+    int refs; /* 1 while open, +1 per forward in flight */
+    bool closing;
+};
+
+typedef struct {
+    uv_write_t req;
+    uint8_t *data;
+} tcp_write_t;
 
 typedef struct {
     uv_udp_send_t req;
@@ -265,6 +334,7 @@ typedef struct {
     uv_udp_t up;
     uv_timer_t timer;
     minik_dns_server_t *srv;
+    tcp_conn_t *conn; /* the TCP client to answer, or NULL: the UDP one in `client` */
     struct sockaddr_storage client;
     uint8_t *query;
     size_t len;
@@ -275,9 +345,12 @@ typedef struct {
 
 static void maybe_free_server(minik_dns_server_t *s)
 {
-    if (s->stopping && s->sock_closed && s->in_flight == 0)
+    if (s->stopping && s->sock_closed && s->listener_closed && s->in_flight == 0)
         free(s);
 }
+
+static void tcp_send(tcp_conn_t *c, uint8_t *data, size_t len);
+static void conn_unref(tcp_conn_t *c);
 
 static void send_done(uv_udp_send_t *req, int status)
 {
@@ -315,6 +388,8 @@ static void forward_closed(uv_handle_t *h)
     if (--f->open_handles > 0)
         return;
     minik_dns_server_t *s = f->srv;
+    if (f->conn)
+        conn_unref(f->conn);
     free(f->query);
     free(f);
     s->in_flight--;
@@ -328,7 +403,9 @@ static void forward_finish(forward_t *f, uint8_t *reply, size_t len)
         return;
     }
     f->done = true;
-    if (reply)
+    if (reply && f->conn)
+        tcp_send(f->conn, reply, len);
+    else if (reply)
         send_to_client(f->srv, (const struct sockaddr *)&f->client, reply, len);
     uv_udp_recv_stop(&f->up);
     uv_timer_stop(&f->timer);
@@ -366,14 +443,20 @@ static void forward_timeout(uv_timer_t *t)
     forward_finish(f, fail, len);
 }
 
-static void forward(minik_dns_server_t *s, const struct sockaddr *client, const uint8_t *q,
-                    size_t len)
+/* Ask the upstream (over UDP) for the UDP client `client` or the TCP client `conn`. */
+static void forward(minik_dns_server_t *s, const struct sockaddr *client, tcp_conn_t *conn,
+                    const uint8_t *q, size_t len)
 {
     forward_t *f = xcalloc(1, sizeof(*f));
     f->srv = s;
-    memcpy(&f->client, client,
-           client->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                         : sizeof(struct sockaddr_in));
+    if (conn) {
+        f->conn = conn;
+        conn->refs++;
+    } else {
+        memcpy(&f->client, client,
+               client->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                             : sizeof(struct sockaddr_in));
+    }
     f->query = xmalloc(len);
     memcpy(f->query, q, len);
     f->len = len;
@@ -410,11 +493,13 @@ static void srv_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct soc
     size_t rlen = 0;
     switch (minik_dns_answer(s->table, (const uint8_t *)b->base, (size_t)n, &reply, &rlen)) {
     case MINIK_DNS_REPLY:
-        send_to_client(s, from, reply, rlen);
+        reply = minik_dns_fit_udp((const uint8_t *)b->base, (size_t)n, reply, &rlen);
+        if (reply)
+            send_to_client(s, from, reply, rlen);
         break;
     case MINIK_DNS_FORWARD:
         if (s->has_upstream) {
-            forward(s, from, (const uint8_t *)b->base, (size_t)n);
+            forward(s, from, NULL, (const uint8_t *)b->base, (size_t)n);
         } else {
             uint8_t *fail = minik_dns_servfail((const uint8_t *)b->base, (size_t)n, &rlen);
             if (fail)
@@ -424,6 +509,165 @@ static void srv_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct soc
     case MINIK_DNS_DROP:
         break;
     }
+}
+
+/* ---- DNS over TCP ------------------------------------------------------------------- */
+
+static void conn_unref(tcp_conn_t *c)
+{
+    if (--c->refs > 0)
+        return;
+    minik_dns_server_t *s = c->srv;
+    free(c->buf);
+    free(c);
+    s->in_flight--;
+    maybe_free_server(s);
+}
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+    tcp_conn_t *c = h->data;
+    if (--c->open_handles == 0)
+        conn_unref(c);
+}
+
+static void conn_close(tcp_conn_t *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    minik_dns_server_t *s = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_conns--;
+    uv_close((uv_handle_t *)&c->h, conn_handle_closed);
+    uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
+}
+
+static void tcp_write_done(uv_write_t *req, int status)
+{
+    tcp_write_t *w = (tcp_write_t *)req;
+    free(w->data);
+    free(w);
+}
+
+/* Send one message (takes ownership of data) with its length prefix. */
+static void tcp_send(tcp_conn_t *c, uint8_t *data, size_t len)
+{
+    if (c->closing || len > 65535) {
+        free(data);
+        return;
+    }
+    tcp_write_t *w = xcalloc(1, sizeof(*w));
+    w->data = xmalloc(len + 2);
+    w->data[0] = (uint8_t)(len >> 8);
+    w->data[1] = (uint8_t)(len & 0xff);
+    memcpy(w->data + 2, data, len);
+    free(data);
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)(len + 2));
+    if (uv_write(&w->req, (uv_stream_t *)&c->h, &b, 1, tcp_write_done) < 0) {
+        free(w->data);
+        free(w);
+        conn_close(c);
+    }
+}
+
+static void tcp_query(tcp_conn_t *c, const uint8_t *q, size_t len)
+{
+    minik_dns_server_t *s = c->srv;
+    uint8_t *reply = NULL;
+    size_t rlen = 0;
+    switch (minik_dns_answer(s->table, q, len, &reply, &rlen)) {
+    case MINIK_DNS_REPLY:
+        tcp_send(c, reply, rlen);
+        break;
+    case MINIK_DNS_FORWARD:
+        /* Asked upstream over UDP: an answer the upstream truncates stays truncated. */
+        if (s->has_upstream) {
+            forward(s, NULL, c, q, len);
+        } else {
+            uint8_t *fail = minik_dns_servfail(q, len, &rlen);
+            if (fail)
+                tcp_send(c, fail, rlen);
+        }
+        break;
+    case MINIK_DNS_DROP:
+        conn_close(c); /* not DNS: nothing more to expect from this client */
+        break;
+    }
+}
+
+static void conn_idle(uv_timer_t *t)
+{
+    conn_close(t->data);
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    tcp_conn_t *c = h->data;
+    if (c->cap - c->len < 4096) {
+        /* One message is at most 2 + 65535 bytes; a client may send the next early. */
+        c->cap = c->cap ? c->cap * 2 : 4096;
+        if (c->cap > 2 * 65537)
+            c->cap = 2 * 65537;
+        c->buf = xrealloc(c->buf, c->cap);
+    }
+    *b = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void conn_read(uv_stream_t *h, ssize_t n, const uv_buf_t *b)
+{
+    tcp_conn_t *c = h->data;
+    if (n < 0 || c->closing) {
+        conn_close(c);
+        return;
+    }
+    c->len += (size_t)n;
+    uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
+    size_t off = 0;
+    while (!c->closing && c->len - off >= 2) {
+        size_t mlen = ((size_t)c->buf[off] << 8) | c->buf[off + 1];
+        if (c->len - off - 2 < mlen)
+            break;
+        tcp_query(c, c->buf + off + 2, mlen);
+        off += 2 + mlen;
+    }
+    if (c->closing)
+        return;
+    memmove(c->buf, c->buf + off, c->len - off);
+    c->len -= off;
+    if (c->len == c->cap) /* cannot happen with the caps above; never spin on a full buffer */
+        conn_close(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    minik_dns_server_t *s = server->data;
+    if (status < 0 || s->stopping)
+        return;
+    tcp_conn_t *c = xcalloc(1, sizeof(*c));
+    c->srv = s;
+    c->refs = 1;
+    c->open_handles = 2;
+    uv_tcp_init(s->loop, &c->h);
+    uv_timer_init(s->loop, &c->idle);
+    c->h.data = c->idle.data = c;
+    s->in_flight++;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->n_conns++;
+    if (uv_accept(server, (uv_stream_t *)&c->h) < 0 || s->n_conns > TCP_MAX_CONNS ||
+        uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read) < 0) {
+        conn_close(c);
+        return;
+    }
+    uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
 }
 
 static int parse_hostport(const char *s, int default_port, struct sockaddr_in *out,
@@ -454,6 +698,13 @@ static void sock_closed(uv_handle_t *h)
     maybe_free_server(s);
 }
 
+static void listener_closed(uv_handle_t *h)
+{
+    minik_dns_server_t *s = h->data;
+    s->listener_closed = true;
+    maybe_free_server(s);
+}
+
 int minik_dns_server_start(uv_loop_t *loop, const minik_dns_server_opts_t *o,
                            const minik_dns_table_t *table, minik_dns_server_t **out,
                            minik_error_t **err)
@@ -474,21 +725,32 @@ int minik_dns_server_start(uv_loop_t *loop, const minik_dns_server_opts_t *o,
         s->has_upstream = true;
     }
     uv_udp_init(loop, &s->sock);
-    s->sock.data = s;
+    uv_tcp_init(loop, &s->listener);
+    s->sock.data = s->listener.data = s;
     int r = uv_udp_bind(&s->sock, (const struct sockaddr *)&bind_addr, 0);
     if (r == 0)
         r = uv_udp_recv_start(&s->sock, srv_alloc, srv_recv);
+    const char *what = "bind";
+    struct sockaddr_in got;
+    int glen = sizeof(got);
+    if (r == 0) {
+        s->port = uv_udp_getsockname(&s->sock, (struct sockaddr *)&got, &glen) == 0
+                      ? ntohs(got.sin_port)
+                      : ntohs(bind_addr.sin_port);
+        /* TCP on the same address and port, for answers too big for UDP. */
+        bind_addr.sin_port = htons((uint16_t)s->port);
+        what = "bind TCP";
+        r = uv_tcp_bind(&s->listener, (const struct sockaddr *)&bind_addr, 0);
+        if (r == 0)
+            r = uv_listen((uv_stream_t *)&s->listener, 16, on_connection);
+    }
     if (r < 0) {
         s->stopping = true;
         uv_close((uv_handle_t *)&s->sock, sock_closed);
-        return minik_error_set(err, -r, "dns: bind %s:%d", o->listen ? o->listen : "",
+        uv_close((uv_handle_t *)&s->listener, listener_closed);
+        return minik_error_set(err, -r, "dns: %s %s:%d", what, o->listen ? o->listen : "",
                                ntohs(bind_addr.sin_port));
     }
-    struct sockaddr_in got;
-    int glen = sizeof(got);
-    s->port = uv_udp_getsockname(&s->sock, (struct sockaddr *)&got, &glen) == 0
-                  ? ntohs(got.sin_port)
-                  : ntohs(bind_addr.sin_port);
     *out = s;
     return 0;
 }
@@ -504,4 +766,7 @@ void minik_dns_server_stop(minik_dns_server_t *s)
         return;
     s->stopping = true;
     uv_close((uv_handle_t *)&s->sock, sock_closed);
+    uv_close((uv_handle_t *)&s->listener, listener_closed);
+    while (s->conns)
+        conn_close(s->conns);
 }

@@ -39,6 +39,12 @@ typedef enum minik_dns_verdict {
 minik_dns_verdict_t minik_dns_answer(const minik_dns_table_t *t, const uint8_t *query, size_t len,
                                      uint8_t **reply, size_t *reply_len);
 
+/* Make `reply` (taken; ownership returned) fit the UDP answer size of `query`: 512 bytes,
+ * or the EDNS0 size the query advertises. A bigger reply becomes its header and question
+ * with the TC bit set (the client then asks over TCP). NULL (and *len 0) only if the reply
+ * cannot be decoded. */
+uint8_t *minik_dns_fit_udp(const uint8_t *query, size_t qlen, uint8_t *reply, size_t *len);
+
 /* A SERVFAIL reply to `query` (when forwarding is impossible or timed out); NULL when the
  * query cannot be parsed. */
 uint8_t *minik_dns_servfail(const uint8_t *query, size_t len, size_t *reply_len);
@@ -49,7 +55,9 @@ char *minik_dns_resolv_conf(const char *ns, const char *server, const char *doma
 /* The /etc/hosts of a pod: localhost lines plus "<ip> <hostname>". */
 char *minik_dns_hosts(const char *pod_ip, const char *hostname);
 
-/* The UDP responder on a libuv loop. */
+/* The responder on a libuv loop: UDP, and TCP on the same address and port (RFC 7766:
+ * length-prefixed messages, several per connection; at most 64 clients, each closed after
+ * 10 s without a query). Names outside the cluster are asked upstream over UDP either way. */
 typedef struct minik_dns_server minik_dns_server_t;
 
 typedef struct minik_dns_server_opts {
@@ -59,7 +67,8 @@ typedef struct minik_dns_server_opts {
     int forward_timeout_ms; /* 0: 2000 */
 } minik_dns_server_opts_t;
 
-/* Bind and start answering from `table` (not owned; it must outlive the server). */
+/* Bind (UDP, then TCP on the port UDP got) and start answering from `table` (not owned;
+ * it must outlive the server). */
 int minik_dns_server_start(uv_loop_t *loop, const minik_dns_server_opts_t *opts,
                            const minik_dns_table_t *table, minik_dns_server_t **out,
                            minik_error_t **err);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "lib/buf.h"
+#include "lib/cidr.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -27,15 +28,9 @@ static bool ip_ok(const char *s)
 
 static bool cidr_ok(const char *s)
 {
-    const char *slash = s ? strchr(s, '/') : NULL;
-    if (!slash || slash - s >= INET_ADDRSTRLEN)
-        return false;
-    char ip[INET_ADDRSTRLEN];
-    memcpy(ip, s, (size_t)(slash - s));
-    ip[slash - s] = 0;
-    char *end = NULL;
-    long p = strtol(slash + 1, &end, 10);
-    return ip_ok(ip) && end != slash + 1 && !*end && p >= 1 && p <= 32;
+    uint32_t base;
+    int prefix;
+    return minik_cidr4_parse(s, &base, &prefix) == 0;
 }
 
 static int cmp_route(const void *a, const void *b)

@@ -1,7 +1,12 @@
 /* nftables rendering and atomic replacement of the minik table (see services.h). */
 #include "agent/network/services.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -313,10 +318,16 @@ char *minik_services_render(const cJSON *services, const cJSON *endpoints,
               "l4proto tcp reject with tcp reset\n"
               "\t\tfib daddr type local meta l4proto . th dport @no_endpoint_nodeports reject\n"
               "\t}\n"
+              /* route_localnet (NodePorts on 127.0.0.1) must not let the network reach
+               * the node's loopback services: only replies to its own connections may
+               * come to 127.0.0.0/8 from another interface (as kube-proxy guards it). */
               "\tchain filter_input {\n\t\ttype filter hook input priority filter; policy accept;\n"
+              "\t\tiifname != \"lo\" ip daddr 127.0.0.0/8 ct state & (established | related) "
+              "== 0 drop\n"
               "\t\tjump reject_no_endpoints\n\t}\n"
               "\tchain filter_forward {\n\t\ttype filter hook forward priority filter; policy "
-              "accept;\n\t\tjump reject_no_endpoints\n\t}\n"
+              "accept;\n\t\tiifname != \"lo\" ip saddr 127.0.0.0/8 drop\n"
+              "\t\tjump reject_no_endpoints\n\t}\n"
               "\tchain filter_output {\n\t\ttype filter hook output priority filter; policy "
               "accept;\n\t\tjump reject_no_endpoints\n\t}\n");
     if (r.chains.data)
@@ -328,6 +339,48 @@ char *minik_services_render(const cJSON *services, const cJSON *endpoints,
     minik_buf_free(&r.rej_np);
     minik_buf_free(&r.chains);
     return minik_buf_steal(&out);
+}
+
+int minik_services_route_localnet(const char *ifname, minik_error_t **err)
+{
+    if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') ||
+        strcmp(ifname, ".") == 0 || strcmp(ifname, "..") == 0)
+        return minik_error_set(err, EINVAL, "route_localnet: bad interface name \"%s\"",
+                               ifname ? ifname : "");
+    cleanup_free char *path = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", ifname);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return minik_error_set(err, errno, "open \"%s\"", path);
+    bool ok = fputs("1", f) != EOF;
+    if (fclose(f) != 0) /* a sysctl write fails at flush */
+        ok = false;
+    if (!ok)
+        return minik_error_set(err, errno, "write \"%s\"", path);
+    return 0;
+}
+
+int minik_services_ifname_of(const char *ip, char *out, minik_error_t **err)
+{
+    struct in_addr want;
+    if (!ip || inet_pton(AF_INET, ip, &want) != 1)
+        return minik_error_set(err, EINVAL, "\"%s\" is not an IPv4 address", ip ? ip : "");
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) < 0)
+        return minik_error_set(err, errno, "getifaddrs");
+    int r = -1;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        if (((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr == want.s_addr) {
+            snprintf(out, IFNAMSIZ, "%s", i->ifa_name);
+            r = 0;
+            break;
+        }
+    }
+    freeifaddrs(ifs);
+    if (r < 0)
+        return minik_error_set(err, ENODEV, "no interface has the address %s", ip);
+    return 0;
 }
 
 const char *minik_services_remove_text(void)

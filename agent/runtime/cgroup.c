@@ -81,12 +81,8 @@ int cg_writef(const char *dir, const char *file, minik_error_t **err, const char
 {
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *v = NULL;
-    if (vasprintf(&v, fmt, ap) < 0)
-        v = NULL;
+    cleanup_free char *v = xvasprintf(fmt, ap);
     va_end(ap);
-    if (v == NULL)
-        return minik_error_set(err, ENOMEM, "format value for %s", file);
     return cg_write(dir, file, v, err);
 }
 

@@ -94,7 +94,7 @@ static int read_last_cap(int procfd)
     return v > 0 && v < 64 ? v : CAP_LAST_CAP;
 }
 
-static int drop_privileges(const minik_spec_t *s, int last_cap, minik_error_t **err)
+int minik_container_drop_privileges(const minik_spec_t *s, int last_cap, minik_error_t **err)
 {
     for (int c = 0; c <= last_cap; c++)
         if (!(s->cap_bounding & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
@@ -287,7 +287,7 @@ static _Noreturn void init_main(const minik_container_config_t *cfg, int sock, b
     int r;
     if (seccomp && !s->no_new_privileges && (r = minik_seccomp_apply(seccomp)) < 0)
         child_failf(sock, -r, "install the seccomp filter");
-    if (drop_privileges(s, last_cap, &err) < 0)
+    if (minik_container_drop_privileges(s, last_cap, &err) < 0)
         child_fail(sock, err);
     if (s->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         child_failf(sock, errno, "prctl(PR_SET_NO_NEW_PRIVS)");

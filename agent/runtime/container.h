@@ -38,6 +38,13 @@ typedef struct minik_container_config {
 int minik_container_spawn(const minik_container_config_t *cfg, pid_t *pid, int *sync_fd,
                           minik_error_t **err);
 
+/* Take on the spec's identity, as the last step before exec (the container's init, and every
+ * process `minik exec` starts in it): drop from the bounding set every capability up to
+ * last_cap the spec does not list, set groups, gid and uid, then the effective and permitted
+ * sets (inheritable stays empty) and raise the ambient ones. A capability the spec asks for but
+ * the caller lacks is named in the error. */
+int minik_container_drop_privileges(const minik_spec_t *s, int last_cap, minik_error_t **err);
+
 /* Read a post-start message from sync_fd (see above): returns 1 with *msg set (caller
  * frees) if the init reported an error, 0 on EOF (exec succeeded), < 0 on read error. */
 int minik_container_read_error(int sync_fd, char **msg);

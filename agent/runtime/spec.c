@@ -27,11 +27,9 @@ static int field_error(minik_error_t **err, const char *field, const char *fmt, 
 {
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *what = NULL;
-    if (vasprintf(&what, fmt, ap) < 0)
-        what = NULL;
+    cleanup_free char *what = xvasprintf(fmt, ap);
     va_end(ap);
-    return minik_error_set(err, EINVAL, "config.json: %s: %s", field, what ? what : "invalid");
+    return minik_error_set(err, EINVAL, "config.json: %s: %s", field, what);
 }
 
 static const char *type_name(const cJSON *j)
@@ -156,7 +154,7 @@ static int get_strv(const cJSON *obj, const char *parent, const char *name, char
 
 /* ---- capabilities -------------------------------------------------------------------- */
 
-static const char *const cap_names[] = {
+const char *const minik_spec_cap_names[MINIK_SPEC_CAP_COUNT] = {
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",
@@ -200,19 +198,23 @@ static const char *const cap_names[] = {
     "CAP_CHECKPOINT_RESTORE",
 };
 
+/* Every slot is named: a count that grew without a name would leave a NULL in the table. */
+_Static_assert(sizeof minik_spec_cap_names / sizeof minik_spec_cap_names[0] == MINIK_SPEC_CAP_COUNT,
+               "one name per capability");
+
 int minik_spec_cap_from_name(const char *name)
 {
-    for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
-        if (strcmp(cap_names[i], name) == 0)
-            return (int)i;
+    for (int i = 0; i < MINIK_SPEC_CAP_COUNT; i++)
+        if (strcmp(minik_spec_cap_names[i], name) == 0)
+            return i;
     return -1;
 }
 
 const char *minik_spec_cap_name(int cap)
 {
-    if (cap < 0 || (size_t)cap >= sizeof cap_names / sizeof cap_names[0])
+    if (cap < 0 || cap >= MINIK_SPEC_CAP_COUNT)
         return "CAP_UNKNOWN";
-    return cap_names[cap];
+    return minik_spec_cap_names[cap];
 }
 
 static int get_capset(const cJSON *caps, const char *name, uint64_t *out, minik_error_t **err)

@@ -114,6 +114,13 @@ void minik_spec_free(minik_spec_t *spec);
 /* The namespace entry of the given CLONE_NEW* type, or NULL. */
 const minik_spec_namespace_t *minik_spec_namespace(const minik_spec_t *spec, int type);
 
+/* The capabilities minik knows, CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40): the one table
+ * of their names, indexed by capability number. */
+#define MINIK_SPEC_CAP_COUNT 41
+/* Every capability in minik_spec_cap_names, as a mask (what a privileged container gets). */
+#define MINIK_SPEC_ALL_CAPS ((1ULL << MINIK_SPEC_CAP_COUNT) - 1)
+extern const char *const minik_spec_cap_names[MINIK_SPEC_CAP_COUNT];
+
 /* Capability name ("CAP_CHOWN") to number; -1 if unknown. */
 int minik_spec_cap_from_name(const char *name);
 /* And back; "CAP_UNKNOWN" for numbers minik has no name for. */

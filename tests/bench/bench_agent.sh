@@ -6,6 +6,7 @@
 # this machine, so there is no side-by-side peer for these figures.
 set -euo pipefail
 : "${MINIK_BIN:?}"
+. "$(dirname "$0")/lib.sh"
 N=${BENCH_AGENT_PODS:-100}
 work=$(mktemp -d /tmp/minik-bench-agent-XXXXXX)
 pids=()
@@ -25,18 +26,9 @@ cleanup() {
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-rport=$(freeport)
-mkdir -p "$work/reg"
-cat >"$work/reg/config.yml" <<EOC
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $work/reg/data}}
-http: {addr: 127.0.0.1:$rport}
-EOC
-docker-registry serve "$work/reg/config.yml" >"$work/reg/log" 2>&1 &
-pids+=($!)
+start_registry "$work/reg"
+pids+=("$REG_PID")
 L="$work/oci"
 umoci init --layout "$L" >/dev/null
 umoci new --image "$L:b" >/dev/null
@@ -44,11 +36,10 @@ umoci unpack --image "$L:b" "$work/bundle" >/dev/null
 mkdir -p "$work/bundle/rootfs/bin"
 cp /bin/busybox "$work/bundle/rootfs/bin/"
 umoci repack --image "$L:b" "$work/bundle" >/dev/null
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$rport/v2/" >/dev/null && break; sleep 0.1; done
-IMG="127.0.0.1:$rport/bench/busybox:1"
+IMG="127.0.0.1:$REG_PORT/bench/busybox:1"
 skopeo copy -q --dest-tls-verify=false "oci:$L:b" "docker://$IMG"
 
-sport=$(freeport)
+sport=$(free_port)
 "$MINIK_BIN" server --no-agent --insecure-http --data-dir "$work/server" --listen "127.0.0.1:$sport" \
     >"$work/server.log" 2>&1 &
 pids+=($!)

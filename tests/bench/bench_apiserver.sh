@@ -14,6 +14,7 @@
 #   EVENTS (default 50), BENCH_DIR (default /var/tmp: a real disk, fsync costs what it costs)
 set -euo pipefail
 : "${MINIK_BIN:?}"
+. "$(dirname "$0")/lib.sh"
 tools="$(dirname "$MINIK_BIN")/tools"
 dur=${DURATION:-10}
 conns=${CONNECTIONS:-16}
@@ -29,14 +30,6 @@ cleanup() {
 trap cleanup EXIT
 # 1,000 watch connections plus their server side.
 ulimit -n 8192
-
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 30000))
-        ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return; }
-    done
-}
 
 # start NAME FLAGS... : a server in $base/NAME; sets PORT, TOKEN, PID.
 start() {

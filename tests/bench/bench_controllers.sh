@@ -6,13 +6,12 @@
 #   BENCH_DIR (default /var/tmp: a real disk), ROUNDS (default 3: medians)
 set -euo pipefail
 : "${MINIK_BIN:?}"
+. "$(dirname "$0")/lib.sh"
 bench="$(dirname "$MINIK_BIN")/tools/ctl_bench"
 rounds=${ROUNDS:-3}
 base=$(mktemp -d "${BENCH_DIR:-/var/tmp}/minik-bench-ctl-XXXXXX")
 trap 'rm -rf --one-file-system "$base"' EXIT
 
-val() { sed -n "s/^$1=//p"; }
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 echo "## Deployment reconcile (in process, real store, median of $rounds)"
 echo

@@ -5,6 +5,7 @@
 # Everything runs on 127.0.0.1 and is removed at the end.
 set -euo pipefail
 : "${MINIK_BIN:?}"
+. "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/minik-bench-images-XXXXXX)
 reg_pid=
@@ -16,17 +17,9 @@ cleanup() {
 trap cleanup EXIT
 
 # A registry on a free loopback port.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$work/reg"
-cat >"$work/reg/config.yml" <<EOF
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $work/reg/data}}
-http: {addr: 127.0.0.1:$port}
-EOF
-docker-registry serve "$work/reg/config.yml" >"$work/reg/log" 2>&1 &
-reg_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+start_registry "$work/reg"
+reg_pid=$REG_PID
+port=$REG_PORT
 
 # The image: busybox-static plus the host's perl modules (~30 MB, a few thousand files),
 # in two layers, about the size of a small service image.

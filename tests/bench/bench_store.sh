@@ -8,6 +8,7 @@
 #   ROUNDS (default 5: medians of interleaved runs), IDLE_SECONDS (default 30)
 set -euo pipefail
 : "${MINIK_BIN:?}"
+. "$(dirname "$0")/lib.sh"
 tools="$(dirname "$MINIK_BIN")/tools"
 bench="$tools/store_bench"
 writer="$tools/store_writer"
@@ -29,8 +30,6 @@ run() {
     "$bench" "$mode" "$d" "$@"
     rm -rf "$d"
 }
-val() { sed -n "s/^$1=//p"; }
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 sync_n=1000
 async_n=20000

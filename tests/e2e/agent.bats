@@ -127,9 +127,7 @@ YAML
     wait_for 30 pod_phase_is keep Running
     local before
     before=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
-    kill -KILL "$AGENT_PID"
-    wait "$AGENT_PID" 2>/dev/null || true
-    rm -f "$BATS_TEST_TMPDIR/agent.pid"
+    crash_agent
     kill -0 "$before"
     start_agent
     sleep 2
@@ -145,9 +143,7 @@ YAML
     wait_for 30 pod_phase_is gone Running
     local pid
     pid=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
-    kill -KILL "$AGENT_PID"
-    wait "$AGENT_PID" 2>/dev/null || true
-    rm -f "$BATS_TEST_TMPDIR/agent.pid"
+    crash_agent
     kc delete pod gone
     kill -0 "$pid"
     start_agent
@@ -238,6 +234,12 @@ YAML
     [[ "${lines[0]}" == "/bin/busybox sleep 1000"* ]]
     [[ "$output" == *"NoNewPrivs:	1"* ]]
     [[ "$output" == *"Seccomp:	2"* ]]
+    # And the container's capability sets (Docker's 14 in the bounding set), as its init has.
+    run kc exec ex -- /bin/busybox sh -c 'for p in 1 self; do grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb):" /proc/$p/status; done'
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 10 ]
+    [ "${lines[3]}" = "CapBnd:	00000000a80425fb" ]
+    [ "${lines[*]:0:5}" = "${lines[*]:5:5}" ]
     run bash -c "printf 'a\nb\n' | '$MINIK_BIN' exec ex -i -- /bin/busybox wc -l"
     [ "$status" -eq 0 ]
     [ "$(echo $output)" = 2 ]
@@ -307,8 +309,7 @@ YAML
     kill -0 "$pid" # still running without a server
     # The container exits while the server is away.
     wait_for 15 bash -c "! kill -0 $pid 2>/dev/null"
-    start_daemon server "$MINIK_BIN" server --no-agent --insecure-http --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    wait_for 20 curl -sf "$URL/healthz"
+    restart_server
     wait_for 20 pod_phase_is away Succeeded || { daemon_log agent >&2; false; }
     [ "$(pod_field away '.status.containerStatuses[0].state.terminated.reason')" = Completed ]
     kill -0 "$AGENT_PID"

@@ -24,6 +24,13 @@ start_agent() {
     wait_for 20 node_ready n1 || { daemon_log agent >&2; return 1; }
 }
 
+# crash_agent : kill -9 the agent of start_agent, as a crash would; its containers run on.
+crash_agent() {
+    kill -KILL "$AGENT_PID"
+    wait "$AGENT_PID" 2>/dev/null || true
+    rm -f "$BATS_TEST_TMPDIR/agent.pid"
+}
+
 node_ready() {
     minik get node "$1" -o json 2>/dev/null |
         jq -e '.status.conditions[] | select(.type=="Ready" and .status=="True")'

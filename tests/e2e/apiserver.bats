@@ -45,10 +45,7 @@ deploy_has_updated() {
     stop_daemon server
     [ "$DAEMON_STATUS" -eq 0 ]
     local old_token=$TOKEN
-    PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    URL="https://127.0.0.1:$PORT"
-    wait_for 20 curl -sf --cacert "$CACERT" "$URL/healthz"
+    restart_server --new-port
     [ "$(sha256sum <"$DATA/tls/ca.crt")" = "$ca_before" ]
     grep -q "server: https://127.0.0.1:$PORT" "$DATA/admin.conf"
     [ "$(sed -n 's/^    token: //p' "$DATA/admin.conf")" = "$old_token" ]

@@ -45,10 +45,7 @@ acked_at_least() {
     run sqlite3 "$DATA/state.db" 'PRAGMA integrity_check'
     [ "$output" = ok ]
 
-    PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    URL="https://127.0.0.1:$PORT"
-    wait_for 20 curl -sf --cacert "$CACERT" "$URL/healthz"
+    restart_server --new-port
     out=$(api GET /api/v1/namespaces/default/configmaps)
     [ "$(code_of "$out")" = 200 ]
     body_of "$out" | jq -r '.items[].metadata.name' | sort >"$BATS_TEST_TMPDIR/present"

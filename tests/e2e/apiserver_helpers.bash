@@ -2,18 +2,30 @@
 # with curl. Load after helpers.bash.
 
 # start_server [EXTRA_FLAGS...] : TLS server in a fresh data dir. Sets DATA, PORT, URL,
-# TOKEN, CACERT, SERVER_PID.
+# TOKEN, CACERT, SERVER_PID (and SERVER_FLAGS, for restart_server).
 start_server() {
     DATA=$(make_tmpdir apiserver)
     PORT=$(free_port)
     # No embedded agent unless a suite asks (WITH_AGENT=1): it would register this host as
     # a node and run pods bound to it.
-    local agent_flag=--no-agent
-    [ "${WITH_AGENT:-0}" = 1 ] && agent_flag=
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" $agent_flag "$@"
+    SERVER_FLAGS=(--no-agent "$@")
+    [ "${WITH_AGENT:-0}" = 1 ] && SERVER_FLAGS=("$@")
+    _serve
+}
+
+# restart_server [--new-port] : start the server of start_server again, on the same data
+# dir and flags, once the test has stopped it (stop_daemon server); --new-port moves it to
+# a fresh port (URL follows). Waits until it answers; sets the same variables.
+restart_server() {
+    [ "${1:-}" = --new-port ] && PORT=$(free_port)
+    _serve
+}
+
+_serve() {
+    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" "${SERVER_FLAGS[@]}"
     SERVER_PID=$DAEMON_PID
     local scheme=https
-    for a in "$@"; do [ "$a" = --insecure-http ] && scheme=http; done
+    for a in "${SERVER_FLAGS[@]}"; do [ "$a" = --insecure-http ] && scheme=http; done
     URL="$scheme://127.0.0.1:$PORT"
     CACERT="$DATA/tls/ca.crt"
     if ! wait_for 20 curl -sf --cacert "$CACERT" "$URL/healthz"; then

@@ -41,9 +41,21 @@ setup() {
     [ "$(code_of "$out")" = 200 ]
     out=$(AUTH_TOKEN=$NODE api PATCH /api/v1/nodes/n1/status '{"status":{"phase":"Running"}}' application/merge-patch+json)
     [ "$(code_of "$out")" = 200 ]
+    # Other Nodes, Services and Endpoints: read, never written.
     out=$(AUTH_TOKEN=$NODE api GET /api/v1/nodes/n2)
+    [ "$(code_of "$out")" = 200 ]
+    out=$(AUTH_TOKEN=$NODE api PATCH /api/v1/nodes/n2/status '{"status":{"phase":"Running"}}' application/merge-patch+json)
     [ "$(code_of "$out")" = 403 ]
     out=$(AUTH_TOKEN=$NODE api GET /api/v1/nodes)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(jqr "$out" '[.items[].metadata.name] | sort | join(",")')" = n1,n2 ]
+    out=$(AUTH_TOKEN=$NODE api GET /api/v1/services)
+    [ "$(code_of "$out")" = 200 ]
+    out=$(AUTH_TOKEN=$NODE api GET /api/v1/endpoints)
+    [ "$(code_of "$out")" = 200 ]
+    out=$(AUTH_TOKEN=$NODE api POST /api/v1/namespaces/default/services '{"apiVersion":"v1","kind":"Service","metadata":{"name":"x"},"spec":{"ports":[{"port":80}]}}')
+    [ "$(code_of "$out")" = 403 ]
+    out=$(AUTH_TOKEN=$NODE api POST /api/v1/namespaces/default/endpoints '{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"x"}}')
     [ "$(code_of "$out")" = 403 ]
     out=$(AUTH_TOKEN=$NODE api GET '/api/v1/pods?fieldSelector=spec.nodeName%3Dn1')
     [ "$(code_of "$out")" = 200 ]
@@ -89,8 +101,8 @@ setup() {
     start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
     URL="https://127.0.0.1:$PORT"
     wait_for 20 curl -sf --cacert "$CACERT" "$URL/healthz"
-    out=$(AUTH_TOKEN=$NODE api GET /api/v1/nodes/n2)
+    out=$(AUTH_TOKEN=$NODE api PATCH /api/v1/nodes/n2/status '{"status":{"phase":"Running"}}' application/merge-patch+json)
     [ "$(code_of "$out")" = 403 ]
-    out=$(AUTH_TOKEN=$NODE api GET /api/v1/nodes/n1)
+    out=$(AUTH_TOKEN=$NODE api PATCH /api/v1/nodes/n1/status '{"status":{"phase":"Running"}}' application/merge-patch+json)
     [ "$(code_of "$out")" = 200 ]
 }

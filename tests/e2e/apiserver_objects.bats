@@ -226,13 +226,14 @@ owned_pod() { # NAME OWNER_UID
     out=$(api GET /api/v1/namespaces/default/pods/free)
     [ "$(code_of "$out")" = 200 ]
 
-    # Orphan: the dependent stays and loses its reference.
-    duid=$(api POST /apis/apps/v1/namespaces/default/deployments "$(deploy_json web 1)" | sed '$d' | jq -r .metadata.uid)
-    api POST /apis/apps/v1/namespaces/default/replicasets "$(owned_rs rs2 "$duid")" >/dev/null
-    out=$(api DELETE '/apis/apps/v1/namespaces/default/deployments/web?propagationPolicy=Orphan')
+    # Orphan: the dependent stays and loses its reference. ConfigMaps, so that no
+    # controller (the Deployment controller adopts and prunes ReplicaSets) races the check.
+    ouid=$(api POST /api/v1/namespaces/default/configmaps '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"owner"}}' | sed '$d' | jq -r .metadata.uid)
+    api POST /api/v1/namespaces/default/configmaps "$(jq -nc --arg u "$ouid" '{apiVersion:"v1",kind:"ConfigMap",metadata:{name:"dep",ownerReferences:[{apiVersion:"v1",kind:"ConfigMap",name:"owner",uid:$u}]}}')" >/dev/null
+    out=$(api DELETE '/api/v1/namespaces/default/configmaps/owner?propagationPolicy=Orphan')
     [ "$(code_of "$out")" = 200 ]
-    wait_for 10 bash -c "curl -s -H 'Authorization: Bearer $TOKEN' $URL/apis/apps/v1/namespaces/default/replicasets/rs2 | jq -e '.metadata.ownerReferences == null'"
-    out=$(api DELETE /apis/apps/v1/namespaces/default/replicasets/rs2 '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"resourceVersion":"1"}}')
+    wait_for 10 bash -c "curl -s -H 'Authorization: Bearer $TOKEN' $URL/api/v1/namespaces/default/configmaps/dep | jq -e '.metadata.ownerReferences == null'"
+    out=$(api DELETE /api/v1/namespaces/default/configmaps/dep '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"resourceVersion":"1"}}')
     [ "$(code_of "$out")" = 409 ]
 }
 
@@ -294,10 +295,7 @@ owned_pod() { # NAME OWNER_UID
     [ "$DAEMON_STATUS" -eq 0 ]
     acked=$(grep -l '^201$' "$BATS_TEST_TMPDIR"/post.* | wc -l)
     echo "acknowledged: $acked"
-    PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT" --insecure-http
-    URL="http://127.0.0.1:$PORT"
-    wait_for 20 curl -sf "$URL/healthz"
+    restart_server --new-port
     for f in $(grep -l '^201$' "$BATS_TEST_TMPDIR"/post.*); do
         i=${f##*.}
         out=$(api GET "/api/v1/namespaces/default/configmaps/c$i")

@@ -4,6 +4,7 @@
 # scale, describe, watch, delete with cascade, and the errors users see.
 
 load helpers
+load apiserver_helpers
 
 # deploy_updated NS NAME N: the Deployment controller has created N up-to-date pods. The
 # controllers run in the server, so tests that read a Deployment's columns wait for them.
@@ -11,16 +12,29 @@ deploy_updated() {
     [ "$(minik get deploy "$2" -n "$1" -o json | jq -r '.status.updatedReplicas // 0')" = "$3" ]
 }
 
+# owned_cm NAME UID : a ConfigMap in shop owned by the Deployment web of that uid.
+owned_cm() {
+    minik apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: $1
+  namespace: shop
+  ownerReferences:
+  - apiVersion: apps/v1
+    kind: Deployment
+    name: web
+    uid: $2
+data: {}
+EOF
+}
+
 rs_current() {
     [ "$(minik get rs "$1" -o json | jq -r '.status.replicas // 0')" = "$2" ]
 }
 
 setup() {
-    DATA=$(make_tmpdir client-data)
-    PORT=$(free_port)
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    wait_for 30 test -s "$DATA/admin.conf" || { daemon_log server; return 1; }
-    wait_for 30 curl -sfk "https://127.0.0.1:$PORT/healthz" || { daemon_log server; return 1; }
+    start_server
     export MINIK_CONFIG="$DATA/admin.conf"
     # Keep a user's own ~/.minik/config out of the lookup.
     export HOME="$BATS_TEST_TMPDIR/home"
@@ -276,21 +290,7 @@ EOF
     minik apply -f "$APP" >/dev/null
     uid=$(minik get deploy web -n shop -o json | jq -r .metadata.uid)
     # Two dependents of the Deployment through ownerReferences.
-    for n in dep-a dep-b; do
-        minik apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: $n
-  namespace: shop
-  ownerReferences:
-  - apiVersion: apps/v1
-    kind: Deployment
-    name: web
-    uid: $uid
-data: {}
-EOF
-    done
+    for n in dep-a dep-b; do owned_cm "$n" "$uid"; done
     run minik delete deploy web -n shop --cascade=orphan --wait
     [ "$status" -eq 0 ]
     [ "$output" = 'deployments.apps "web" deleted' ]
@@ -299,19 +299,7 @@ EOF
     # Background cascade removes the dependents.
     minik apply -f "$APP" >/dev/null
     uid=$(minik get deploy web -n shop -o json | jq -r .metadata.uid)
-    minik apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: dep-c
-  namespace: shop
-  ownerReferences:
-  - apiVersion: apps/v1
-    kind: Deployment
-    name: web
-    uid: $uid
-data: {}
-EOF
+    owned_cm dep-c "$uid"
     run minik delete deployment/web -n shop --wait
     [ "$status" -eq 0 ]
     wait_for 10 bash -c "! '$MINIK_BIN' get cm dep-c -n shop -o name"

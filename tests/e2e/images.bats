@@ -6,14 +6,11 @@ load helpers
 load images_lib
 
 setup_file() {
-    export BB="$BATS_FILE_TMPDIR/bb"
-    build_image "$BB" bb
+    images_setup_file
 }
 
 setup() {
-    D=$(make_tmpdir images)
-    # Root filesystems are mounts under the data dir: unmount them before removing it.
-    on_teardown "for m in \$(findmnt -rn -o TARGET | grep '^$D/'); do umount -l \$m; done"
+    images_data_dir
 }
 
 @test "image pull by tag stores the image; ls, inspect and a working rootfs show it" {

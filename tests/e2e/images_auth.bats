@@ -7,12 +7,11 @@ load helpers
 load images_lib
 
 setup_file() {
-    export BB="$BATS_FILE_TMPDIR/bb"
-    build_image "$BB" bb
+    images_setup_file
 }
 
 setup() {
-    D=$(make_tmpdir images)
+    images_data_dir
     T="$BATS_TEST_TMPDIR/token"
     mkdir -p "$T"
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \

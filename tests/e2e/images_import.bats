@@ -6,13 +6,11 @@ load helpers
 load images_lib
 
 setup_file() {
-    export BB="$BATS_FILE_TMPDIR/bb"
-    build_image "$BB" bb
+    images_setup_file
 }
 
 setup() {
-    D=$(make_tmpdir images)
-    on_teardown "for m in \$(findmnt -rn -o TARGET | grep '^$D/'); do umount -l \$m; done"
+    images_data_dir
 }
 
 # check_runs REF ID : the imported image gives a root filesystem whose busybox works.

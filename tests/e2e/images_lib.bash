@@ -3,6 +3,20 @@
 #   load helpers
 #   load images_lib
 
+# images_setup_file : what every image suite's setup_file does: build the busybox test
+# image once per file into $BB (tag bb).
+images_setup_file() {
+    export BB="$BATS_FILE_TMPDIR/bb"
+    build_image "$BB" bb
+}
+
+# images_data_dir : a fresh node data dir $D for the test. Root filesystems prepared under it
+# are mounts: they are unmounted before it is removed.
+images_data_dir() {
+    D=$(make_tmpdir images)
+    on_teardown "for m in \$(findmnt -rn -o TARGET | grep '^$D/'); do umount -l \$m; done"
+}
+
 # start_registry [USER PASS] : run Debian's docker-registry on a free 127.0.0.1 port with
 # storage in a temp dir (and htpasswd basic auth when USER/PASS are given). Sets REG
 # (127.0.0.1:PORT), REG_DIR (storage root) and REG_LOG.

@@ -91,8 +91,7 @@ node_json() { jq -nc --arg n "$1" '{apiVersion: "v1", kind: "Node", metadata: {n
     ip=$(jqr "$out" .spec.clusterIP)
     np=$(jqr "$out" '.spec.ports[0].nodePort')
     stop_daemon server
-    start_daemon server "$MINIK_BIN" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" --no-agent --insecure-http
-    wait_for 20 curl -sf "$URL/healthz"
+    restart_server
     out=$(api POST /api/v1/nodes "$(node_json n2)")
     [ "$(jqr "$out" .spec.podCIDR)" = 10.42.1.0/24 ]
     out=$(api POST /api/v1/namespaces/default/services "$(svc_json b "{\"clusterIP\":\"$ip\"}")")
@@ -109,6 +108,78 @@ node_json() { jq -nc --arg n "$1" '{apiVersion: "v1", kind: "Node", metadata: {n
     run "$MINIK_BIN" server --data-dir "$d" --listen 127.0.0.1:0 --no-agent --insecure-http --service-cidr nope
     [ "$status" -ne 0 ]
     [[ "$output" == *'--service-cidr "nope"'* ]]
+}
+
+# pod_status NAME IP READY : what an agent writes for a running pod.
+pod_status() {
+    local cur
+    cur=$(api GET "/api/v1/namespaces/default/pods/$1")
+    body_of "$cur" | jq -c --arg ip "$2" --arg r "$3" '.status = {phase: "Running", podIP: $ip,
+        podIPs: [{ip: $ip}], conditions: [{type: "Ready", status: $r}]}' |
+        { read -r b; api PUT "/api/v1/namespaces/default/pods/$1/status" "$b"; } >/dev/null
+}
+
+ep_pod() { # NAME : a web pod with a named port
+    jq -nc --arg n "$1" '{apiVersion: "v1", kind: "Pod", metadata: {name: $n, labels: {app: "web"}},
+      spec: {nodeName: "n1", containers: [{name: "c", image: "busybox",
+             ports: [{name: "http", containerPort: 8080}]}]}}'
+}
+
+@test "the Endpoints controller keeps an Endpoints object per Service: ready vs not ready, named ports, targetRef" {
+    start_server
+    export MINIK_CONFIG="$DATA/admin.conf"
+    api POST /api/v1/namespaces/default/pods "$(ep_pod a)" >/dev/null
+    api POST /api/v1/namespaces/default/pods "$(ep_pod b)" >/dev/null
+    pod_status a 10.42.0.5 True
+    pod_status b 10.42.0.6 False
+    api POST /api/v1/namespaces/default/services "$(svc_json web '{"ports":[{"name":"web","port":80,"targetPort":"http"}]}')" >/dev/null
+    wait_for 10 bash -c "'$MINIK_BIN' get endpoints web -o json | jq -e '.subsets[0].notReadyAddresses'" >/dev/null
+    out=$(minik get endpoints web -o json)
+    [ "$(jq -r '.subsets[0].addresses | map(.ip + "/" + .targetRef.name) | join(",")' <<<"$out")" = 10.42.0.5/a ]
+    [ "$(jq -r '.subsets[0].notReadyAddresses | map(.ip + "/" + .targetRef.name) | join(",")' <<<"$out")" = 10.42.0.6/b ]
+    [ "$(jq -c '.subsets[0].ports' <<<"$out")" = '[{"name":"web","port":8080,"protocol":"TCP"}]' ]
+    # kubectl's columns: ready addresses only.
+    run minik get endpoints
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "NAME"*"ENDPOINTS"*"AGE" ]]
+    [[ "${lines[1]}" == "web "*"10.42.0.5:8080 "* ]]
+    run minik get ep web
+    [[ "${lines[1]}" == "web "*"10.42.0.5:8080 "* ]]
+    run minik describe svc web
+    [ "$status" -eq 0 ]
+    [[ "$output" == *$'TargetPort:        http/TCP\nEndpoints:         10.42.0.5:8080\n'* ]]
+    # b becomes ready: both listed; then a leaves the selector.
+    pod_status b 10.42.0.6 True
+    wait_for 10 bash -c "'$MINIK_BIN' get endpoints web | grep -q '10.42.0.5:8080,10.42.0.6:8080'"
+    api PATCH /api/v1/namespaces/default/pods/a '{"metadata":{"labels":{"app":"other"}}}' application/merge-patch+json >/dev/null
+    wait_for 10 bash -c "'$MINIK_BIN' get endpoints web | grep -q ' 10.42.0.6:8080 '"
+    # Written only on change: a status write that changes nothing leaves the rv alone.
+    rv=$(minik get endpoints web -o json | jq -r .metadata.resourceVersion)
+    pod_status b 10.42.0.6 True
+    api PATCH /api/v1/namespaces/default/pods/b '{"metadata":{"annotations":{"x":"y"}}}' application/merge-patch+json >/dev/null
+    sleep 0.5
+    [ "$(minik get endpoints web -o json | jq -r .metadata.resourceVersion)" = "$rv" ]
+    # The Service goes: so do its Endpoints.
+    api DELETE /api/v1/namespaces/default/services/web >/dev/null
+    wait_for 10 bash -c "! '$MINIK_BIN' get endpoints web 2>/dev/null"
+    run minik get endpoints web
+    [ "$status" -eq 1 ]
+    [[ "$output" == *'not found'* ]]
+}
+
+@test "stock kubectl: get endpoints shows the controller's Endpoints" {
+    command -v kubectl || skip "kubectl is not installed on this machine"
+    start_server
+    api POST /api/v1/namespaces/default/pods "$(ep_pod a)" >/dev/null
+    pod_status a 10.42.0.5 True
+    api POST /api/v1/namespaces/default/services "$(svc_json web '{"ports":[{"name":"web","port":80,"targetPort":"http"}]}')" >/dev/null
+    wait_for 10 bash -c "kubectl --kubeconfig '$DATA/admin.conf' get endpoints web | grep -q '10.42.0.5:8080'"
+    run kubectl --kubeconfig "$DATA/admin.conf" get endpoints
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "NAME"*"ENDPOINTS"*"AGE" ]]
+    [[ "${lines[1]}" == "web "*"10.42.0.5:8080 "* ]]
+    run kubectl --kubeconfig "$DATA/admin.conf" get endpoints web -o jsonpath='{.subsets[0].addresses[0].targetRef.name}'
+    [ "$output" = a ]
 }
 
 # ---- a three-node cluster on one machine ---------------------------------------------------
@@ -148,15 +219,21 @@ cluster_up() {
     export MINIK_CONFIG="$SRVDATA/admin.conf"
     BB="$BATS_TEST_TMPDIR/bb"
     build_image "$BB" bb
-    local n
+    # n1 and n2 run with the admin kubeconfig; n3 joins as a worker does, with a node token
+    # (which may read Nodes, Services and Endpoints, and nothing else of other nodes).
+    local n auth
+    local node_token
+    node_token=$(in_ns "$CLI" "$MINIK_BIN" token create --kubeconfig "$SRVDATA/admin.conf" | tail -n1)
     for n in 1 2 3; do
         local ns dir
         ns=$(eval echo "\$N$n")
         dir=$(make_tmpdir "agent$n")
         on_teardown "agent_cleanup $dir"
         "$MINIK_BIN" image import --data-dir "$dir" "$BB" --name busybox:net >/dev/null
+        auth=(--kubeconfig "$SRVDATA/admin.conf")
+        [ "$n" = 3 ] && auth=(--server https://192.168.77.10:6443 --token "$node_token")
         # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup hierarchy.
-        start_daemon "agent$n" nsenter --net="/run/netns/$ns" "$MINIK_BIN" agent --kubeconfig "$SRVDATA/admin.conf" \
+        start_daemon "agent$n" nsenter --net="/run/netns/$ns" "$MINIK_BIN" agent "${auth[@]}" \
             --node-name "n$n" --node-ip "192.168.77.$n" --data-dir "$dir" --port 0 \
             --sync-period 300ms --dns-upstream none
         eval "ADIR$n=$dir"
@@ -207,25 +284,56 @@ answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"
     wait_for 20 bash -c "[ \"\$(ip netns exec $N1 curl -s -m 2 http://$cip/)\" != '' ]"
     got=$(answers "$N1" "http://$cip/" 30)
     [ "$got" = "web-1 web-2 web-3 " ]
+    # ... and from n3, the worker joined with a node token: it programs the same rules.
+    got=$(answers "$N3" "http://$cip/" 30)
+    [ "$got" = "web-1 web-2 web-3 " ]
+    # The Endpoints object behind them, as kubectl shows it.
+    run kc_cli get endpoints web
+    [[ "${lines[1]}" == "web "*"$ip1:8080"* ]]
+    [ "$(kc_cli get endpoints web -o json | jq '.subsets[0].addresses | length')" = 3 ]
 
     # NodePort from a client outside the cluster, on any node's address.
     got=$(answers "$CLI" "http://192.168.77.2:30080/" 30)
     [ "$got" = "web-1 web-2 web-3 " ]
+    # ... and on the node itself at localhost, as a homelab user tries first: the local pod
+    # through the bridge and the others through the LAN link (route_localnet on both).
+    got=$(answers "$N2" "http://127.0.0.1:30080/" 30)
+    [ "$got" = "web-1 web-2 web-3 " ]
+    [ "$(ip netns exec "$N2" sysctl -n net.ipv4.conf.all.route_localnet)" = 0 ] # only those two
 
     # DNS inside a pod: the full name and the short one through the search list.
     run kc_cli exec web-2 -- /bin/busybox nslookup web.default.svc.cluster.local
     [ "$status" -eq 0 ] && [[ "$output" == *"$cip"* ]]
     run kc_cli exec web-2 -- /bin/busybox wget -q -O - http://web/
     [ "$status" -eq 0 ] && [[ "$output" == web-? ]]
+    # ... and over TCP, as a client does after a truncated UDP answer (from node n2, to the
+    # responder on its bridge address).
+    run in_ns "$N2" python3 "$BATS_TEST_DIRNAME/dns_tcp_query.py" "${ip2%.*}.1" web.default.svc.cluster.local
+    [ "$status" -eq 0 ] && [ "$output" = "$cip" ]
     run kc_cli exec web-2 -- /bin/busybox cat /etc/resolv.conf
     [[ "$output" == *"search default.svc.cluster.local svc.cluster.local cluster.local"* ]]
 
     # A pod failing readiness leaves the Service; back when it passes again.
     kc_cli exec web-3 -- /bin/busybox rm /tmp/ready
     wait_for 20 bash -c "! ip netns exec $CLI '$MINIK_BIN' get pod web-3 -o json | jq -e '.status.conditions[] | select(.type==\"Ready\" and .status==\"True\")'"
-    sleep 1.5 # one agent sync period after the status write
+    # The Endpoints controller moves it to notReadyAddresses; every node's watch sees that.
+    wait_for 10 bash -c "ip netns exec $CLI '$MINIK_BIN' get endpoints web -o json | jq -e '.subsets[0].notReadyAddresses[0].targetRef.name == \"web-3\"'" >/dev/null
+    for ns in "$N1" "$N3"; do
+        wait_for 10 bash -c "! ip netns exec $ns nft list table ip minik | grep -q 'dnat to $ip3:'"
+    done
     got=$(answers "$N1" "http://$cip/" 30)
     [ "$got" = "web-1 web-2 " ]
+    got=$(answers "$N3" "http://$cip/" 30)
+    [ "$got" = "web-1 web-2 " ]
+
+    # The agents watch: each listed Services and Endpoints once (then followed the
+    # stream), where a poll would have listed them every --sync-period (300ms here).
+    local tok
+    tok=$(sed -n 's/^    token: //p' "$SRVDATA/admin.conf")
+    metrics=$(in_ns "$CLI" curl -sf --cacert "$SRVDATA/tls/ca.crt" -H "Authorization: Bearer $tok" https://192.168.77.10:6443/metrics)
+    count() { grep "^minik_apiserver_requests_total{verb=\"$1\",resource=\"$2\"" <<<"$metrics" | awk '{s += $2} END {print s + 0}'; }
+    [ "$(count list services)" -eq 3 ] && [ "$(count list endpoints)" -eq 3 ]
+    [ "$(count watch services)" -ge 3 ] && [ "$(count watch endpoints)" -ge 3 ]
 
     # Deleting everything leaves no veth, IP allocation or Service rule behind.
     kc_cli delete svc web
@@ -237,6 +345,15 @@ answers() { local i; for ((i = 0; i < $3; i++)); do in_ns "$1" curl -s -m 2 "$2"
         wait_for 30 bash -c "[ -z \"\$(ip -n $ns -o link show type veth | grep -v ' eth0@')\" ]"
         wait_for 10 bash -c "! ls $dir/cni/ipam/minik | grep -q '^10\\.'"
         wait_for 10 bash -c "! ip netns exec $ns nft list table ip minik | grep -q 'chain svc_'"
-        [ -z "$(ls "$dir/cni/records")" ]
+        # The record goes last, after every plugin's DEL (loopback's after the veth's).
+        wait_for 10 bash -c "[ -z \"\$(ls $dir/cni/records)\" ]"
+    done
+
+    # The agents stop cleanly (their watches, debounce timer and DNS responder closed):
+    # exit 0, nothing from the sanitizers.
+    for n in 1 2 3; do
+        stop_daemon "agent$n" 20
+        [ "$DAEMON_STATUS" = 0 ] || { daemon_log "agent$n" | tail -20 >&2; false; }
+        ! daemon_log "agent$n" | grep -q "Sanitizer\|runtime error"
     done
 }

@@ -57,6 +57,10 @@ YAML
 
     run minik backup --data-dir "$DATA" "$BATS_TEST_TMPDIR/state.backup"
     [ "$status" -eq 0 ]
+    # The summary names what was copied; restore must report the same count and version.
+    [[ "$output" =~ ^backed\ up\ ([0-9]+)\ objects\ \(resourceVersion\ ([0-9]+)\)\ from\ $DATA/state.db\ to\ $BATS_TEST_TMPDIR/state.backup$ ]]
+    copied="${BASH_REMATCH[1]} objects (resourceVersion ${BASH_REMATCH[2]})"
+    [ "${BASH_REMATCH[1]}" -ge 8 ]
     stop_daemon server
     cp -a "$DATA/tls" "$BATS_TEST_TMPDIR/tls.backup"
     # The machine is lost: nothing of the data dir is left.
@@ -65,10 +69,9 @@ YAML
     cp -a "$BATS_TEST_TMPDIR/tls.backup" "$DATA/tls"
     run minik restore --data-dir "$DATA" "$BATS_TEST_TMPDIR/state.backup"
     [ "$status" -eq 0 ]
+    [ "$output" = "restored $copied from $BATS_TEST_TMPDIR/state.backup into $DATA/state.db" ]
 
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    wait_for 20 curl -sf --cacert "$DATA/tls/ca.crt" "$URL/healthz"
-    wait_for 5 test -s "$DATA/admin.conf"
+    restart_server
     after=$(snapshot)
     diff <(echo "$before") <(echo "$after")
     # A join token made before the backup still joins (same CA, same token table).
@@ -92,8 +95,7 @@ YAML
     [ "$status" -eq 1 ]
     # The server starts on the untouched state, and an upgrade gone backwards is refused
     # with the same message at start.
-    start_daemon server "$MINIK_BIN" server --no-agent --data-dir "$DATA" --listen "127.0.0.1:$PORT"
-    wait_for 20 curl -sf --cacert "$DATA/tls/ca.crt" "$URL/healthz"
+    restart_server
     run minik get cm keep -o json
     [ "$(jq -r .data.a <<<"$output")" = 1 ]
     stop_daemon server

@@ -27,6 +27,9 @@ static void rows(const cJSON *obj)
         minik_buf_t b = MINIK_BUF_INIT;
         minik_describe(k, obj, obj, 1795694400, &b);
         minik_buf_free(&b);
+        /* The same object as the related one too (a Service's Endpoints). */
+        minik_describe_with(k, obj, obj, obj, 1795694400, &b);
+        minik_buf_free(&b);
     }
 }
 

@@ -1,6 +1,6 @@
 /* libFuzzer target: DNS query packets (untrusted: any pod or host can send them) through
- * the cluster responder's answer logic, and the SERVFAIL builder. Any reply produced must
- * decode again. */
+ * the cluster responder's answer logic, the UDP size fitting (truncation) and the SERVFAIL
+ * builder. Any reply produced must decode again. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -28,6 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ldns_pkt *p = NULL;
         if (ldns_wire2pkt(&p, reply, len) != LDNS_STATUS_OK)
             abort(); /* we produced a packet we cannot read back */
+        ldns_pkt_free(p);
+        /* Fitted to the query's UDP size: still a packet, never bigger than allowed. */
+        reply = minik_dns_fit_udp(data, size, reply, &len);
+        if (!reply || len > 65535)
+            abort();
+        p = NULL;
+        if (ldns_wire2pkt(&p, reply, len) != LDNS_STATUS_OK)
+            abort();
         ldns_pkt_free(p);
     }
     free(reply);

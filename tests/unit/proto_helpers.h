@@ -18,4 +18,8 @@ cJSON *proto_load_one(const char *yaml);
  * absent. */
 const cJSON *proto_at(const cJSON *obj, const char *path);
 
+/* A 127.0.0.1 port nothing listens on (bound, read, closed): for "unreachable server"
+ * tests. */
+int proto_closed_port(void);
+
 #endif

@@ -80,6 +80,16 @@ static int build(const char *pod, const char *img, cJSON **cfg, minik_error_t **
     "{\"metadata\":{\"name\":\"web\",\"namespace\":\"ns1\",\"uid\":\"u-1\"},\"spec\":{"            \
     "\"containers\":[" containers "]" extra "}}"
 
+/* build() must fail with a message containing `want`. */
+static void expect_build_error(const char *pod, const char *img, const char *want)
+{
+    cleanup_cjson cJSON *cfg = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    assert_true(build(pod, img, &cfg, &err) < 0);
+    if (!strstr(err->msg, want))
+        fail_msg("error \"%s\" does not say \"%s\"", err->msg, want);
+}
+
 static void command_args_merge_like_kubernetes(void **state)
 {
     const char *img = "{\"Entrypoint\":[\"/entry\"],\"Cmd\":[\"default\",\"arg\"]}";
@@ -103,10 +113,7 @@ static void command_args_merge_like_kubernetes(void **state)
         assert_string_equal(a, cases[k].want);
     }
     /* Nothing to run at all is an error naming the container. */
-    cleanup_cjson cJSON *cfg = NULL;
-    cleanup_error minik_error_t *err = NULL;
-    assert_true(build(POD("{\"name\":\"c\"}", ""), "{}", &cfg, &err) < 0);
-    assert_non_null(strstr(err->msg, "container c: no command"));
+    expect_build_error(POD("{\"name\":\"c\"}", ""), "{}", "container c: no command");
 }
 
 static void env_merges_image_then_pod_and_resolves_references(void **state)
@@ -144,16 +151,13 @@ static void env_merges_image_then_pod_and_resolves_references(void **state)
 
 static void missing_references_are_errors_that_name_the_field(void **state)
 {
-    cleanup_cjson cJSON *cfg = NULL;
-    cleanup_error minik_error_t *err = NULL;
     const char *pod =
         POD("{\"name\":\"c\",\"command\":[\"x\"],\"env\":[{\"name\":\"A\",\"value\":\"1\"},"
             "{\"name\":\"B\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\","
             "\"key\":\"missing\"}}}]}",
             "");
-    assert_true(build(pod, NULL, &cfg, &err) < 0);
-    assert_non_null(strstr(err->msg, "container c: env[1] (B)"));
-    assert_non_null(strstr(err->msg, "configmap \"cfg\" has no key \"missing\""));
+    expect_build_error(pod, NULL,
+                       "container c: env[1] (B): configmap \"cfg\" has no key \"missing\"");
 }
 
 static void security_context_maps_to_process_and_linux(void **state)
@@ -178,20 +182,29 @@ static void security_context_maps_to_process_and_linux(void **state)
     const cJSON *sc = cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "linux"), "seccomp");
     assert_string_equal(cJSON_GetObjectItem(sc, "defaultAction")->valuestring, "SCMP_ACT_ALLOW");
     /* runAsNonRoot with a root user is refused. */
-    cleanup_cjson cJSON *cfg2 = NULL;
-    cleanup_error minik_error_t *err2 = NULL;
-    assert_true(build(POD("{\"name\":\"c\",\"command\":[\"x\"]}",
-                          ",\"securityContext\":{\"runAsNonRoot\":true}"),
-                      NULL, &cfg2, &err2) < 0);
-    assert_non_null(strstr(err2->msg, "runAsNonRoot"));
+    expect_build_error(
+        POD("{\"name\":\"c\",\"command\":[\"x\"]}", ",\"securityContext\":{\"runAsNonRoot\":true}"),
+        NULL, "runAsNonRoot");
     /* Unknown capabilities are named. */
-    cleanup_cjson cJSON *cfg3 = NULL;
-    cleanup_error minik_error_t *err3 = NULL;
-    assert_true(build(POD("{\"name\":\"c\",\"command\":[\"x\"],\"securityContext\":{"
-                          "\"capabilities\":{\"add\":[\"FLY\"]}}}",
-                          ""),
-                      NULL, &cfg3, &err3) < 0);
-    assert_non_null(strstr(err3->msg, "unknown capability \"FLY\""));
+    expect_build_error(POD("{\"name\":\"c\",\"command\":[\"x\"],\"securityContext\":{"
+                           "\"capabilities\":{\"add\":[\"FLY\"]}}}",
+                           ""),
+                       NULL, "unknown capability \"FLY\"");
+    /* A privileged container gets every capability, in number order; drops still apply. */
+    cleanup_cjson cJSON *cfg4 = NULL;
+    cleanup_error minik_error_t *err4 = NULL;
+    assert_int_equal(build(POD("{\"name\":\"c\",\"command\":[\"x\"],\"securityContext\":{"
+                               "\"privileged\":true,\"capabilities\":{\"drop\":[\"sys_boot\"]}}}",
+                               ""),
+                           NULL, &cfg4, &err4),
+                     0);
+    const cJSON *eff4 = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cfg4, "process"), "capabilities"), "effective");
+    assert_int_equal(cJSON_GetArraySize(eff4), 40);
+    assert_string_equal(cJSON_GetArrayItem(eff4, 0)->valuestring, "CAP_CHOWN");
+    assert_string_equal(cJSON_GetArrayItem(eff4, 21)->valuestring, "CAP_SYS_ADMIN");
+    assert_string_equal(cJSON_GetArrayItem(eff4, 22)->valuestring, "CAP_SYS_NICE");
+    assert_string_equal(cJSON_GetArrayItem(eff4, 39)->valuestring, "CAP_CHECKPOINT_RESTORE");
 }
 
 static void resources_and_namespaces_and_mounts(void **state)
@@ -251,13 +264,10 @@ static void resources_and_namespaces_and_mounts(void **state)
     }
     assert_int_equal(found, 3);
     /* A mount of a volume the pod does not have is an error. */
-    cleanup_cjson cJSON *cfg2 = NULL;
-    cleanup_error minik_error_t *err2 = NULL;
-    assert_true(build(POD("{\"name\":\"c\",\"command\":[\"x\"],\"volumeMounts\":[{\"name\":\"x\","
-                          "\"mountPath\":\"/x\"}]}",
-                          ""),
-                      NULL, &cfg2, &err2) < 0);
-    assert_non_null(strstr(err2->msg, "volumeMounts[0]: no pod volume of that name"));
+    expect_build_error(POD("{\"name\":\"c\",\"command\":[\"x\"],\"volumeMounts\":[{\"name\":\"x\","
+                           "\"mountPath\":\"/x\"}]}",
+                           ""),
+                       NULL, "volumeMounts[0]: no pod volume of that name");
 }
 
 static void backoff_doubles_caps_and_resets(void **state)

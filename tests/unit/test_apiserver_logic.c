@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -45,24 +46,15 @@ static void assert_json(const cJSON *got, const char *want)
     cJSON_Delete(w);
 }
 
-/* RFC 7386 appendix A examples. */
-static void merge_patch_rfc7386_examples(void **state)
+/* PATCH with application/merge-patch+json runs minik_merge_patch_apply, whose RFC 7386
+ * appendix A examples are in test_client_apply.c; here, that the route's entry point gives
+ * its results and leaves its inputs alone. */
+static void merge_patch_rfc7386(void **state)
 {
     static const char *cases[][3] = {
-        {"{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
-        {"{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}"},
-        {"{\"a\":\"b\"}", "{\"a\":null}", "{}"},
-        {"{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}"},
-        {"{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
-        {"{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}"},
         {"{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}"},
-        {"{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}"},
-        {"[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]"},
-        {"{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]"},
         {"{\"a\":\"foo\"}", "null", "null"},
-        {"{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}"},
         {"[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}"},
-        {"{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cleanup_cjson cJSON *t = J(cases[i][0]);
@@ -71,6 +63,7 @@ static void merge_patch_rfc7386_examples(void **state)
         minik_error_t *err = NULL;
         assert_int_equal(minik_patch_merge(t, p, &out, &err), 0);
         assert_json(out, cases[i][2]);
+        assert_json(t, cases[i][0]);
     }
 }
 
@@ -261,15 +254,32 @@ static void node_authorizer(void **state)
     minik_identity_t n1 = {.role = MINIK_ROLE_NODE, .node = "n1"};
     assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_BIND_NODE);
     assert_int_equal(authz(&n1, "patch", "/api/v1/nodes/n1/status", NULL), MINIK_AUTHZ_BIND_NODE);
-    assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    /* Every Node may be read (the agent routes to the others' pod CIDRs); only its own
+     * written. */
+    assert_int_equal(authz(&n1, "get", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "update", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "patch", "/api/v1/nodes/n2/status", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n1", NULL), MINIK_AUTHZ_DENY);
-    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "delete", "/api/v1/nodes/n2", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", NULL), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n1"), MINIK_AUTHZ_ALLOW);
-    assert_int_equal(authz(&n1, "watch", "/api/v1/nodes", "metadata.name=n2"), MINIK_AUTHZ_DENY);
-    assert_int_equal(authz(&n1, "list", "/api/v1/nodes", "metadata.namespace=n1"),
-                     MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&unbound, "list", "/api/v1/nodes", "metadata.name=n1"),
                      MINIK_AUTHZ_DENY);
+    /* Services and Endpoints: read-only, any namespace. */
+    assert_int_equal(authz(&n1, "list", "/api/v1/services", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "watch", "/api/v1/endpoints", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/services/s", NULL), MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "get", "/api/v1/namespaces/a/endpoints/s", NULL),
+                     MINIK_AUTHZ_ALLOW);
+    assert_int_equal(authz(&n1, "create", "/api/v1/namespaces/a/services", NULL), MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/endpoints/s", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "delete", "/api/v1/namespaces/a/services/s", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&n1, "update", "/api/v1/namespaces/a/services/s/status", NULL),
+                     MINIK_AUTHZ_DENY);
+    assert_int_equal(authz(&unbound, "list", "/api/v1/services", NULL), MINIK_AUTHZ_DENY);
     assert_int_equal(authz(&n1, "list", "/api/v1/pods", "spec.nodeName=n1"), MINIK_AUTHZ_ALLOW);
     assert_int_equal(authz(&n1, "watch", "/api/v1/pods", "metadata.name=x,spec.nodeName==n1"),
                      MINIK_AUTHZ_ALLOW);
@@ -397,6 +407,35 @@ static void pki_creates_ca_and_server_cert_and_reissues_for_new_sans(void **stat
     assert_int_equal(minik_rm_rf(dir, &err), 0);
 }
 
+static void tls_errors_name_what_failed_and_openssl_reason(void **state)
+{
+    /* The OpenSSL error queue becomes one message, and is left empty. */
+    cleanup_error minik_error_t *err = NULL;
+    SSL_CTX *ctx = NULL;
+    assert_true(minik_tls_server_ctx_new("/nonexistent/server.crt", "/nonexistent/server.key", &ctx,
+                                         &err) < 0);
+    assert_null(ctx);
+    assert_true(minik_str_has_prefix(err->msg, "load server certificate: error:"));
+    assert_int_equal(ERR_peek_error(), 0);
+    minik_error_clear(&err);
+    assert_int_equal(minik_tls_error(&err, "encode PEM"), -1);
+    assert_string_equal(err->msg, "encode PEM: unknown error");
+    /* pki.c reports through the same helper: a damaged CA key names its path. */
+    char dir[] = "/tmp/minik-tls-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    minik_pki_paths_t p = {0};
+    minik_error_clear(&err);
+    assert_int_equal(minik_pki_ensure(dir, NULL, &p, &err), 0);
+    assert_int_equal(minik_file_write_atomic(p.ca_key, "junk\n", 5, 0600, &err), 0);
+    minik_pki_paths_free(&p);
+    assert_true(minik_pki_ensure(dir, NULL, &p, &err) < 0);
+    cleanup_free char *want = xasprintf("load cluster CA: %s/tls/ca.key: error:", dir);
+    assert_true(minik_str_has_prefix(err->msg, want));
+    minik_pki_paths_free(&p);
+    minik_error_clear(&err);
+    assert_int_equal(minik_rm_rf(dir, &err), 0);
+}
+
 static void table_age_and_pod_rows(void **state)
 {
     static const struct {
@@ -433,6 +472,25 @@ static void table_age_and_pod_rows(void **state)
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(t, "metadata"), "resourceVersion")->valuestring,
         "7");
+    /* Endpoints: kubectl's column, ready ip:port over every port, three at most. */
+    cleanup_cjson cJSON *eps =
+        J("[{\"metadata\":{\"name\":\"web\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.5\"},"
+          "{\"ip\":\"10.42.1.5\"}],\"notReadyAddresses\":[{\"ip\":\"10.42.2.5\"}],\"ports\":[{"
+          "\"port\":8080},{\"port\":9100}]}]},{\"metadata\":{\"name\":\"none\"},\"subsets\":[]},"
+          "{\"metadata\":{\"name\":\"one\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.6\"}],"
+          "\"ports\":[{\"port\":80}]}]}]");
+    cleanup_cjson cJSON *te = minik_api_table_new("Endpoints", eps, NULL, now, true);
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 0), "cells"),
+        "[\"web\",\"10.42.0.5:8080,10.42.1.5:8080,10.42.0.5:9100 + 1 more...\","
+        "\"<unknown>\"]");
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 1), "cells"),
+        "[\"none\",\"<none>\",\"<unknown>\"]");
+    assert_json(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(te, "rows"), 2), "cells"),
+        "[\"one\",\"10.42.0.6:80\",\"<unknown>\"]");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(te, "columnDefinitions")), 3);
     cleanup_cjson cJSON *t2 = minik_api_table_new("Widget", pods, NULL, now, false);
     assert_null(cJSON_GetObjectItem(t2, "columnDefinitions"));
     assert_json(cJSON_GetObjectItem(t2, "rows")->child->child, "[\"a\",\"90s\"]");
@@ -566,7 +624,7 @@ static void tls_memory_bio_handshake_and_data_both_ways(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(merge_patch_rfc7386_examples),
+        cmocka_unit_test(merge_patch_rfc7386),
         cmocka_unit_test(json_patch_rfc6902_examples),
         cmocka_unit_test(strategic_merge_patch),
         cmocka_unit_test(tokens_generate_hash_parse),
@@ -575,6 +633,7 @@ int main(void)
         cmocka_unit_test(metrics_text),
         cmocka_unit_test(pki_creates_ca_and_server_cert_and_reissues_for_new_sans),
         cmocka_unit_test(tls_memory_bio_handshake_and_data_both_ways),
+        cmocka_unit_test(tls_errors_name_what_failed_and_openssl_reason),
         cmocka_unit_test(table_age_and_pod_rows),
         cmocka_unit_test(certificate_names_cover_the_listen_address),
     };

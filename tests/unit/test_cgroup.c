@@ -56,6 +56,38 @@ static char *get(const char *rel)
         assert_string_equal(got_, want);                                                           \
     } while (0)
 
+/* A real child standing in for a container process: paused until a signal ends it, its pid
+ * written to `procs` (a cgroup.procs file under the fake root). */
+static pid_t stand_in(const char *procs)
+{
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    char pid[64];
+    snprintf(pid, sizeof(pid), "%ld\n", (long)child);
+    put(procs, pid);
+    return child;
+}
+
+/* minik_cgroup_kill(cg, sig) must end the stand-in with sig; the stand-in is reaped either way
+ * (never left behind by a failing test). */
+static void expect_kill_delivers(minik_cgroup_t *cg, pid_t child, int sig)
+{
+    cleanup_error minik_error_t *err = NULL;
+    if (minik_cgroup_kill(cg, sig, &err) < 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        fail_msg("%s", err->msg);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), sig);
+}
+
 static bool exists(const char *rel)
 {
     cleanup_free char *p = xasprintf("%s/%s", tmp_root, rel);
@@ -469,30 +501,14 @@ static void v2_stats_pids_and_kill(void **state)
 
     /* A real child stands in for a container process: the fallback path (freeze, signal
      * each pid, thaw) must deliver SIGTERM to it and leave the group thawed. */
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        pause();
-        _exit(0);
-    }
-    char procs[64];
-    snprintf(procs, sizeof(procs), "%ld\n", (long)child);
-    put("minik/t4/cgroup.procs", procs);
+    pid_t child = stand_in("minik/t4/cgroup.procs");
     pid_t *pids = NULL;
     size_t n = 0;
     assert_int_equal(minik_cgroup_pids(cg, &pids, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_int_equal(pids[0], child);
     free(pids);
-    if (minik_cgroup_kill(cg, SIGTERM, &err) < 0) {
-        kill(child, SIGKILL);
-        waitpid(child, NULL, 0);
-        fail_msg("%s", err->msg);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(child, &status, 0), child);
-    assert_true(WIFSIGNALED(status));
-    assert_int_equal(WTERMSIG(status), SIGTERM);
+    expect_kill_delivers(cg, child, SIGTERM);
     assert_file("minik/t4/cgroup.freeze", "0");
     assert_file("minik/t4/cgroup.kill", "");
 
@@ -655,24 +671,8 @@ static void v1_kill_freezes_signals_thaws(void **state)
     layout_v1("/minik/t11");
     minik_cgroup_t *cg = NULL;
     assert_int_equal(minik_cgroup_create("/minik/t11", NULL, &cg, NULL), 0);
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        pause();
-        _exit(0);
-    }
-    char procs[64];
-    snprintf(procs, sizeof(procs), "%ld\n", (long)child);
-    put("freezer/minik/t11/cgroup.procs", procs);
-    cleanup_error minik_error_t *err = NULL;
-    if (minik_cgroup_kill(cg, SIGKILL, &err) < 0) {
-        kill(child, SIGKILL);
-        waitpid(child, NULL, 0);
-        fail_msg("%s", err->msg);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(child, &status, 0), child);
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    pid_t child = stand_in("freezer/minik/t11/cgroup.procs");
+    expect_kill_delivers(cg, child, SIGKILL);
     assert_file("freezer/minik/t11/freezer.state", "THAWED");
     minik_cgroup_free(cg);
 }
@@ -684,24 +684,8 @@ static void v1_kill_without_freezer_still_signals(void **state)
     assert_int_equal(minik_rm_rf(fz, NULL), 0);
     minik_cgroup_t *cg = NULL;
     assert_int_equal(minik_cgroup_create("/minik/t12", NULL, &cg, NULL), 0);
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        pause();
-        _exit(0);
-    }
-    char procs[64];
-    snprintf(procs, sizeof(procs), "%ld\n", (long)child);
-    put("pids/minik/t12/cgroup.procs", procs);
-    cleanup_error minik_error_t *err = NULL;
-    if (minik_cgroup_kill(cg, SIGTERM, &err) < 0) {
-        kill(child, SIGKILL); /* do not leave the stand-in behind */
-        waitpid(child, NULL, 0);
-        fail_msg("%s", err->msg);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(child, &status, 0), child);
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    pid_t child = stand_in("pids/minik/t12/cgroup.procs");
+    expect_kill_delivers(cg, child, SIGTERM);
     minik_cgroup_free(cg);
 }
 

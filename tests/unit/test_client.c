@@ -20,6 +20,8 @@
 #include "cli/client_config.h"
 #include "proto/client.h"
 #include "proto/kubeconfig.h"
+#include "proto/status_reason.h"
+#include "tests/unit/proto_helpers.h"
 
 /* "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n" in base64. */
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n"
@@ -251,6 +253,19 @@ static const char stream[] =
     "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"b\"}}}\r\n"
     "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"c\"}}}\n";
 
+static void status_reasons_follow_kubernetes(void **state)
+{
+    /* One table for the server's Status bodies and the CLI's "Error from server (...)". */
+    assert_string_equal(minik_status_reason(404), "NotFound");
+    assert_string_equal(minik_status_reason(409), "Conflict");
+    assert_string_equal(minik_status_reason(410), "Gone");
+    assert_string_equal(minik_status_reason(422), "Invalid");
+    assert_string_equal(minik_status_reason(429), "TooManyRequests");
+    assert_string_equal(minik_status_reason(504), "Timeout");
+    assert_string_equal(minik_status_reason(418), "BadRequest");
+    assert_string_equal(minik_status_reason(599), "InternalError");
+}
+
 static void watch_decoder_handles_any_split(void **state)
 {
     /* Every split point, byte by byte too: events come out whole and in order. */
@@ -330,20 +345,9 @@ static void watch_decoder_stops_when_asked(void **state)
 /* ---- transport --------------------------------------------------------------------------- */
 
 /* A loopback port nothing listens on: bind one, note it, close it. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void unreachable_server_names_the_url(void **state)
 {
-    cleanup_free char *url = xasprintf("https://127.0.0.1:%d", closed_port());
+    cleanup_free char *url = xasprintf("https://127.0.0.1:%d", proto_closed_port());
     minik_client_config_t cfg = {.server = url};
     minik_client_t *c = NULL;
     minik_error_t *err = NULL;
@@ -433,6 +437,7 @@ int main(void)
         cmocka_unit_test(base64_padding_and_whitespace),
         cmocka_unit_test(paths_follow_the_kubernetes_layout),
         cmocka_unit_test(status_message_from_body),
+        cmocka_unit_test(status_reasons_follow_kubernetes),
         cmocka_unit_test(watch_decoder_handles_any_split),
         cmocka_unit_test(watch_decoder_rejects_bad_events),
         cmocka_unit_test(watch_decoder_stops_when_asked),

@@ -13,6 +13,7 @@
 #include "cli/printers.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/timestamp.h"
 
 static const char *const no_short[] = {NULL};
 #define KIND(var, k_, g_, av_, pl_, ns_)                                                           \
@@ -75,14 +76,30 @@ static void ages_like_kubectl(void **state)
 
 static void timestamps_parse_as_rfc3339(void **state)
 {
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00Z"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00.123456Z"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T13:30:00+01:30"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26T10:00:00-02:00"), T0);
-    assert_int_equal(minik_parse_time("2026-11-26 12:00:00Z"), -1);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00"), -1);
-    assert_int_equal(minik_parse_time("2026-11-26T12:00:00Zjunk"), -1);
-    assert_int_equal(minik_parse_time(NULL), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00Z"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00.123456Z"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T13:30:00+01:30"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T10:00:00-02:00"), T0);
+    assert_int_equal(minik_timestamp_parse("2026-11-26 12:00:00Z"), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00"), -1);
+    assert_int_equal(minik_timestamp_parse("2026-11-26T12:00:00Zjunk"), -1);
+    assert_int_equal(minik_timestamp_parse(NULL), -1);
+}
+
+static void dotted_paths_walk_objects(void **state)
+{
+    cleanup_cjson cJSON *o = cJSON_Parse("{\"status\":{\"podIP\":\"10.0.0.5\",\"n\":{\"x\":1}},"
+                                         "\"spec\":[1]}");
+    assert_string_equal(minik_json_at(o, "status.podIP")->valuestring, "10.0.0.5");
+    assert_int_equal(minik_json_at(o, "status.n.x")->valueint, 1);
+    assert_ptr_equal(minik_json_at(o, ""), o);
+    assert_null(minik_json_at(o, "status.missing"));
+    assert_null(minik_json_at(o, "status.podIP.deeper"));
+    assert_null(minik_json_at(NULL, "status"));
+    char longkey[200];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    assert_null(minik_json_at(o, longkey));
 }
 
 static void tables_pad_columns_by_three(void **state)
@@ -381,6 +398,35 @@ static void describe_service_and_node(void **state)
                            "NodePort:          http  30080/TCP\n"
                            "Session Affinity:  None\n"
                            "\nEvents:  <none>\n");
+    /* `get endpoints`: every port, three addresses at most, as kubectl prints them. */
+    const minik_kind_t *ep_k = minik_kind_by_name("endpoints");
+    assert_non_null(ep_k);
+    cleanup_cjson cJSON *eps = cJSON_Parse(
+        "{\"metadata\":{\"name\":\"web\"},\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.5\"},"
+        "{\"ip\":\"10.42.1.5\"}],\"ports\":[{\"port\":8080},{\"port\":9100}]}]}");
+    cleanup_free char **row = minik_printer_row(ep_k, eps, false, T0, NULL);
+    assert_string_equal(row[1], "10.42.0.5:8080,10.42.1.5:8080,10.42.0.5:9100 + 1 more...");
+    for (int i = 0; i < 3; i++)
+        free(row[i]);
+    /* With its Endpoints (kubectl: ready addresses of the port's name, three at most). */
+    cleanup_cjson cJSON *so = cJSON_Parse(svc);
+    cleanup_cjson cJSON *ep = cJSON_Parse(
+        "{\"subsets\":[{\"addresses\":[{\"ip\":\"10.42.0.5\"},{\"ip\":\"10.42.1.5\"}],"
+        "\"notReadyAddresses\":[{\"ip\":\"10.42.2.5\"}],\"ports\":[{\"name\":\"http\","
+        "\"port\":8080}]},{\"addresses\":[{\"ip\":\"10.42.3.5\"},{\"ip\":\"10.42.4.5\"}],"
+        "\"ports\":[{\"name\":\"http\",\"port\":8081},{\"name\":\"metrics\",\"port\":9100}]}]}");
+    minik_buf_t b = MINIK_BUF_INIT;
+    minik_describe_with(&svc_kind, so, ep, NULL, T0, &b);
+    assert_non_null(strstr(b.data,
+                           "NodePort:          http  30080/TCP\n"
+                           "Endpoints:         10.42.0.5:8080,10.42.1.5:8080,10.42.3.5:8081 "
+                           "+ 1 more...\n"
+                           "Session Affinity:  None\n"));
+    minik_buf_free(&b);
+    cleanup_cjson cJSON *none = cJSON_CreateObject();
+    minik_describe_with(&svc_kind, so, none, NULL, T0, &b);
+    assert_non_null(strstr(b.data, "Endpoints:         <none>\n"));
+    minik_buf_free(&b);
     static const char node[] =
         "{\"metadata\":{\"name\":\"n1\",\"creationTimestamp\":\"2026-11-26T12:00:00Z\","
         "\"labels\":{\"node-role.kubernetes.io/control-plane\":\"\"}},\"spec\":{},"
@@ -401,6 +447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ages_like_kubectl),
         cmocka_unit_test(timestamps_parse_as_rfc3339),
+        cmocka_unit_test(dotted_paths_walk_objects),
         cmocka_unit_test(tables_pad_columns_by_three),
         cmocka_unit_test(pod_rows),
         cmocka_unit_test(deployment_service_node_rows),

@@ -26,6 +26,7 @@
 #include "proto/client.h"
 #include "proto/client_uv.h"
 #include "proto/kubeconfig.h"
+#include "tests/unit/proto_helpers.h"
 
 typedef struct fx {
     uv_loop_t loop;
@@ -221,22 +222,11 @@ static void watch_can_be_cancelled(void **state)
     finish_fixture(&f);
 }
 
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void unreachable_server_fails_with_the_url(void **state)
 {
     fx_t f = {0};
     start_server(&f);
-    cleanup_free char *url = xasprintf("http://127.0.0.1:%d", closed_port());
+    cleanup_free char *url = xasprintf("http://127.0.0.1:%d", proto_closed_port());
     minik_client_config_t cfg = {.server = url};
     minik_client_t *c = NULL;
     assert_int_equal(minik_client_new(&cfg, &c, NULL), 0);

@@ -5,11 +5,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "controllers/endpoints.h"
+#include "controllers/internal.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/xalloc.h"
+#include "tests/unit/ctl_helpers.h"
+
+#define WAIT_MS 20000
 
 static const char *svc_json =
     "{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},\"spec\":{\"selector\":{\"app\":"
@@ -138,6 +145,176 @@ static void no_matching_pods_gives_empty_subsets(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(ep, "subsets")), 0);
 }
 
+/* ---- the controller, on a real store and loop ---------------------------------------- */
+
+/* A pod as an agent leaves it: bound, with an address and a Ready condition. */
+static cJSON *live_pod(const char *name, const char *app, const char *ip, const char *ready)
+{
+    char *t = pod(name, "shop", app, ip, ready, 8080);
+    cJSON *p = cJSON_Parse(t);
+    free(t);
+    cJSON_AddStringToObject(p, "apiVersion", "v1");
+    cJSON_AddStringToObject(p, "kind", "Pod");
+    return p;
+}
+
+static cJSON *web_service(void)
+{
+    cJSON *s = cJSON_Parse(svc_json);
+    cJSON_AddStringToObject(s, "apiVersion", "v1");
+    cJSON_AddStringToObject(s, "kind", "Service");
+    return s;
+}
+
+/* "ready IPs|not-ready IPs" of shop/web's Endpoints, "none" when absent. */
+static char *ep_summary(ctl_fix_t *f)
+{
+    cJSON *ep = cf_get(f, "Endpoints", "shop", "web");
+    if (!ep)
+        return xstrdup("none");
+    minik_buf_t b = MINIK_BUF_INIT;
+    const char *keys[2] = {"addresses", "notReadyAddresses"};
+    for (int k = 0; k < 2; k++) {
+        if (k)
+            minik_buf_appendf(&b, "|");
+        const cJSON *ss;
+        cJSON_ArrayForEach(ss, cJSON_GetObjectItem(ep, "subsets"))
+        {
+            const cJSON *a;
+            cJSON_ArrayForEach(a, cJSON_GetObjectItem(ss, keys[k]))
+            {
+                minik_buf_appendf(&b, "%s=%s ", cJSON_GetObjectItem(a, "ip")->valuestring,
+                                  cf_str(a, "targetRef.name"));
+            }
+        }
+    }
+    cJSON_Delete(ep);
+    return minik_buf_steal(&b);
+}
+
+static bool ep_is(ctl_fix_t *f, void *ud)
+{
+    char *s = ep_summary(f);
+    bool ok = strcmp(s, ud) == 0;
+    free(s);
+    return ok;
+}
+
+static void assert_ep(ctl_fix_t *f, const char *want)
+{
+    if (!cf_run_until(f, ep_is, (void *)want, WAIT_MS)) {
+        char *s = ep_summary(f);
+        fail_msg("endpoints: want \"%s\", have \"%s\"", want, s);
+    }
+}
+
+static char *ep_rv(ctl_fix_t *f)
+{
+    cJSON *ep = cf_get(f, "Endpoints", "shop", "web");
+    assert_non_null(ep);
+    char *rv = xstrdup(cf_str(ep, "metadata.resourceVersion"));
+    cJSON_Delete(ep);
+    return rv;
+}
+
+static void set_ready(ctl_fix_t *f, const char *name, const char *ready)
+{
+    cJSON *p = cf_get(f, "Pod", "shop", name);
+    assert_non_null(p);
+    cJSON *cond =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "status"), "conditions"), 0);
+    cJSON_ReplaceItemInObject(cond, "status", cJSON_CreateString(ready));
+    cf_update(f, p);
+}
+
+static void controller_keeps_endpoints_current(void **state)
+{
+    ctl_fix_t *f = cf_new(NULL);
+    f->mode = HK_IGNORE; /* the test writes the pods' status itself */
+    cf_create(f, live_pod("a", "web", "10.42.0.9", "True"));
+    cf_create(f, live_pod("b", "web", "10.42.0.10", "False"));
+    cf_create(f, web_service());
+    assert_ep(f, "10.42.0.9=a |10.42.0.10=b ");
+    cJSON *ep = cf_get(f, "Endpoints", "shop", "web");
+    assert_string_equal(cf_str(ep, "apiVersion"), "v1");
+    cJSON *ports =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(ep, "subsets"), 0), "ports");
+    char *ps = cJSON_PrintUnformatted(ports);
+    /* Ports by name, the named targetPort resolved through the pod. */
+    assert_string_equal(ps, "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"},"
+                            "{\"name\":\"metrics\",\"port\":9100,\"protocol\":\"TCP\"}]");
+    free(ps);
+    cJSON_Delete(ep);
+
+    /* A pod the selector does not pick changes nothing, and nothing is rewritten. */
+    char *rv = ep_rv(f);
+    cf_create(f, live_pod("c", "db", "10.42.0.11", "True"));
+    cf_run_for(f, 300);
+    char *rv2 = ep_rv(f);
+    assert_string_equal(rv, rv2);
+    free(rv2);
+
+    /* Readiness moves a pod between the lists; a label change takes it out. */
+    set_ready(f, "b", "True");
+    assert_ep(f, "10.42.0.9=a 10.42.0.10=b |");
+    set_ready(f, "a", "False");
+    assert_ep(f, "10.42.0.10=b |10.42.0.9=a ");
+    cJSON *c = cf_get(f, "Pod", "shop", "c");
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "metadata"), "labels"),
+                              "app", cJSON_CreateString("web"));
+    cf_update(f, c);
+    assert_ep(f, "10.42.0.10=b 10.42.0.11=c |10.42.0.9=a ");
+    assert_int_equal(cf_delete(f, "Pod", "shop", "b"), 0);
+    assert_ep(f, "10.42.0.11=c |10.42.0.9=a ");
+
+    /* Deleted by hand: put back while the Service selects pods. */
+    assert_int_equal(cf_delete(f, "Endpoints", "shop", "web"), 0);
+    assert_ep(f, "10.42.0.11=c |10.42.0.9=a ");
+    free(rv);
+    rv = ep_rv(f);
+    /* Without the Service, the Endpoints go. */
+    assert_int_equal(cf_delete(f, "Service", "shop", "web"), 0);
+    assert_ep(f, "none");
+    free(rv);
+    cf_free(f);
+}
+
+static void leftovers_go_at_start_selectorless_kept(void **state)
+{
+    ctl_fix_t *f = cf_new(NULL);
+    f->mode = HK_IGNORE;
+    /* Stop the controllers, leave an orphan and a user's Endpoints, start them again. */
+    minik_controllers_free(f->ctl);
+    cf_run_for(f, 50);
+    cf_create(f, cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{"
+                             "\"name\":\"web\",\"namespace\":\"shop\"},\"subsets\":[]}"));
+    cf_create(f, cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+                             "\"name\":\"ext\",\"namespace\":\"shop\"},\"spec\":{\"ports\":[{"
+                             "\"port\":5432}]}}"));
+    cf_create(f, cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{"
+                             "\"name\":\"ext\",\"namespace\":\"shop\"},\"subsets\":[{"
+                             "\"addresses\":[{\"ip\":\"192.168.1.50\"}],\"ports\":[{\"port\":"
+                             "5432}]}]}"));
+    minik_error_t *err = NULL;
+    minik_controllers_opts_t o = {.node_grace_ms = 3600000, .pod_eviction_ms = 3600000};
+    assert_int_equal(minik_controllers_new(f->store, &f->loop, &o, &f->ctl, &err), 0);
+    assert_int_equal(minik_controllers_start(f->ctl, &err), 0);
+    assert_ep(f, "none");
+    cf_create(f, live_pod("a", "x", "10.42.0.9", "True"));
+    cf_run_for(f, 300);
+    cJSON *ext = cf_get(f, "Endpoints", "shop", "ext");
+    assert_non_null(ext);
+    assert_string_equal(
+        cf_str(cJSON_GetArrayItem(
+                   cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(ext, "subsets"), 0),
+                                       "addresses"),
+                   0),
+               "ip"),
+        "192.168.1.50");
+    cJSON_Delete(ext);
+    cf_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +322,8 @@ int main(void)
         cmocka_unit_test(terminating_and_finished_pods_leave),
         cmocka_unit_test(publish_not_ready_and_no_selector),
         cmocka_unit_test(no_matching_pods_gives_empty_subsets),
+        cmocka_unit_test(controller_keeps_endpoints_current),
+        cmocka_unit_test(leftovers_go_at_start_selectorless_kept),
     };
     return cmocka_run_group_tests_name("endpoints", tests, NULL, NULL);
 }

@@ -142,8 +142,12 @@ static void rootfs_overlay_and_copy(void **state)
         minik_images_rootfs_prepare(f->store, "registry.lan:5000/b:2", "c1", &px, &err), -EEXIST);
     assert_non_null(strstr(err->msg, "already has a root filesystem"));
     minik_error_clear(&err);
+    /* Ids follow the runtime's rule (minik oci): one path component, alphanumeric first. */
     assert_true(minik_images_rootfs_prepare(f->store, "a:1", "../x", &px, &err) < 0);
-    assert_non_null(strstr(err->msg, "container id"));
+    assert_non_null(strstr(err->msg, "invalid container id \"../x\""));
+    minik_error_clear(&err);
+    assert_true(minik_images_rootfs_remove(f->store, ".hidden", &err) < 0);
+    assert_non_null(strstr(err->msg, "invalid container id \".hidden\""));
     minik_error_clear(&err);
 
     /* What a crash during a prepare leaves (no record, junk in merged/) is cleared. */

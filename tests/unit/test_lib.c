@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/cidr.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "lib/timestamp.h"
 #include "lib/xalloc.h"
 
 static int fails_with_enoent(const char *path, minik_error_t **err)
@@ -59,6 +61,57 @@ static void error_set_code_and_null_err(void **state)
     minik_error_free(NULL);
     minik_error_clear(&err);
     assert_null(err);
+}
+
+static char *format_through_va_list(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static void asprintf_helpers_format_into_new_strings(void **state)
+{
+    cleanup_free char *a = xasprintf("%s=%d", "x", 42);
+    assert_string_equal(a, "x=42");
+    cleanup_free char *b = format_through_va_list("%s/%s:%u", "ns", "name", 7u);
+    assert_string_equal(b, "ns/name:7");
+    cleanup_free char *empty = format_through_va_list("%s", "");
+    assert_string_equal(empty, "");
+}
+
+static void timestamps_format_and_parse(void **state)
+{
+    char buf[MINIK_TIMESTAMP_LEN];
+    assert_string_equal(minik_timestamp_format(1700000000, buf), "2023-11-14T22:13:20Z");
+    cleanup_free char *s = minik_timestamp_new(0);
+    assert_string_equal(s, "1970-01-01T00:00:00Z");
+    assert_int_equal(minik_timestamp_parse(buf), 1700000000);
+    assert_int_equal(minik_timestamp_parse("2023-11-14T23:13:20.5+01:00"), 1700000000);
+    assert_int_equal(minik_timestamp_parse("2023-11-14T22:13:20"), -1);
+    assert_int_equal(minik_timestamp_parse("yesterday"), -1);
+    assert_int_equal(minik_timestamp_parse(NULL), -1);
+}
+
+static void cidrs_parse(void **state)
+{
+    uint32_t base = 0;
+    int prefix = 0;
+    assert_int_equal(minik_cidr4_parse("10.42.0.0/16", &base, &prefix), 0);
+    assert_int_equal(base, 0x0a2a0000u);
+    assert_int_equal(prefix, 16);
+    assert_int_equal(minik_cidr4_parse("10.42.7.1/32", &base, &prefix), 0);
+    assert_int_equal(base, 0x0a2a0701u);
+    assert_int_equal(prefix, 32);
+    static const char *const bad[] = {
+        "10.42.0.0",  "10.42.0.0/", "10.42.0.0/0", "10.42.0.0/33",        "10.42.0.0/16x",
+        "10.42.0/16", "::1/64",     "/8",          "255.255.255.255255/8"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(minik_cidr4_parse(bad[i], &base, &prefix), -1);
+    assert_int_equal(minik_cidr4_parse(NULL, &base, &prefix), -1);
+    assert_int_equal(prefix, 32); /* untouched on failure */
 }
 
 static void cleanup_and_steal(void **state)
@@ -250,6 +303,9 @@ int main(void)
         cmocka_unit_test(error_set_appends_strerror_and_returns_negative_errno),
         cmocka_unit_test(error_wrap_prefixes_context_and_keeps_first_error),
         cmocka_unit_test(error_set_code_and_null_err),
+        cmocka_unit_test(asprintf_helpers_format_into_new_strings),
+        cmocka_unit_test(timestamps_format_and_parse),
+        cmocka_unit_test(cidrs_parse),
         cmocka_unit_test(cleanup_and_steal),
         cmocka_unit_test(buf_grows_and_stays_terminated),
         cmocka_unit_test(str_split_join_trim),

@@ -18,6 +18,7 @@
 #include "agent/network/cni.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 #include "netns_helpers.h"
 
@@ -287,7 +288,17 @@ static void plugin_failure_is_reported_and_undone(void **state)
     assert_non_null(strstr(err->msg, "/nonexistent/loopback"));
     minik_error_clear(&err);
     assert_true(minik_cni_add(&f->cfg, "../x", pod, NULL, NULL, &res, &err) < 0);
-    assert_non_null(strstr(err->msg, "bad container id"));
+    assert_true(minik_str_has_prefix(err->msg, "cni: invalid container id \"../x\""));
+    /* Every entry point that reads a pod's record refuses such an id the same way. */
+    minik_error_clear(&err);
+    assert_true(minik_cni_check(&f->cfg, "../x", &err) < 0);
+    assert_true(minik_str_has_prefix(err->msg, "cni: invalid container id \"../x\""));
+    minik_error_clear(&err);
+    assert_true(minik_cni_del(&f->cfg, "a/b", &err) < 0);
+    assert_true(minik_str_has_prefix(err->msg, "cni: invalid container id \"a/b\""));
+    minik_error_clear(&err);
+    assert_true(minik_cni_del(&f->cfg, NULL, &err) < 0);
+    assert_true(minik_str_has_prefix(err->msg, "cni: no container id"));
 }
 
 int main(void)

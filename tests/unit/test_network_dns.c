@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <ldns/ldns.h>
 
 #include "agent/network/dns.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/xalloc.h"
@@ -136,6 +138,70 @@ static void other_names_are_forwarded_and_garbage_dropped(void **state)
     minik_dns_table_free(t);
 }
 
+/* A headless Service with 60 ready pods: its answer (60 A records) is over 512 bytes. */
+static minik_dns_table_t *big_table(void)
+{
+    minik_dns_table_t *t = minik_dns_table_new(NULL);
+    cJSON *s = cJSON_Parse("[{\"metadata\":{\"name\":\"big\",\"namespace\":\"shop\"},\"spec\":{"
+                           "\"clusterIP\":\"None\"}}]");
+    cJSON *e = cJSON_Parse("[{\"metadata\":{\"name\":\"big\",\"namespace\":\"shop\"},"
+                           "\"subsets\":[{\"addresses\":[]}]}]");
+    cJSON *addrs = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(e, 0), "subsets"), 0),
+        "addresses");
+    for (int i = 1; i <= 60; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.42.0.%d", i);
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "ip", ip);
+        cJSON_AddItemToArray(addrs, a);
+    }
+    minik_dns_table_load(t, s, e);
+    cJSON_Delete(s);
+    cJSON_Delete(e);
+    return t;
+}
+
+static void big_answers_are_truncated_for_udp(void **state)
+{
+    minik_dns_table_t *t = big_table();
+    size_t ql = 0, rl = 0;
+    cleanup_free uint8_t *q = query("big.shop.svc.cluster.local.", LDNS_RR_TYPE_A, 99, &ql);
+    uint8_t *r = NULL;
+    assert_int_equal(minik_dns_answer(t, q, ql, &r, &rl), MINIK_DNS_REPLY);
+    assert_true(rl > 512);
+    r = minik_dns_fit_udp(q, ql, r, &rl);
+    assert_non_null(r);
+    assert_true(rl <= 512);
+    ldns_pkt *p = NULL;
+    assert_int_equal(ldns_wire2pkt(&p, r, rl), LDNS_STATUS_OK);
+    assert_true(ldns_pkt_tc(p));
+    assert_int_equal(ldns_pkt_id(p), 99);
+    assert_int_equal(ldns_pkt_ancount(p), 0);
+    assert_int_equal(ldns_pkt_qdcount(p), 1);
+    assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+    ldns_pkt_free(p);
+    free(r);
+    /* A client that advertises a 4096-byte EDNS0 buffer gets the whole answer. */
+    ldns_pkt *eq = NULL;
+    assert_int_equal(ldns_pkt_query_new_frm_str(&eq, "big.shop.svc.cluster.local.", LDNS_RR_TYPE_A,
+                                                LDNS_RR_CLASS_IN, LDNS_RD),
+                     LDNS_STATUS_OK);
+    ldns_pkt_set_edns_udp_size(eq, 4096);
+    cleanup_free uint8_t *eqw = NULL;
+    size_t eql = 0;
+    assert_int_equal(ldns_pkt2wire(&eqw, eq, &eql), LDNS_STATUS_OK);
+    ldns_pkt_free(eq);
+    r = NULL;
+    assert_int_equal(minik_dns_answer(t, eqw, eql, &r, &rl), MINIK_DNS_REPLY);
+    size_t before = rl;
+    uint8_t *same = minik_dns_fit_udp(eqw, eql, r, &rl);
+    assert_ptr_equal(same, r);
+    assert_int_equal(rl, before);
+    free(same);
+    minik_dns_table_free(t);
+}
+
 static void pod_files(void **state)
 {
     cleanup_free char *rc = minik_dns_resolv_conf("shop", "10.42.1.1", NULL);
@@ -234,15 +300,122 @@ static void server_answers_and_forwards(void **state)
     minik_dns_table_free(upstream_names);
 }
 
+/* Send one length-prefixed message per name over one TCP connection to ip:53 and read the
+ * answers (running the loop meanwhile): "RCODE count" per answer, joined by "; ". */
+static char *ask_tcp(uv_loop_t *loop, const char *ip, const char *const *names, int n)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(53)};
+    inet_pton(AF_INET, ip, &to.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+    /* All queries in one write: the server must split them itself. */
+    minik_buf_t out = MINIK_BUF_INIT;
+    for (int i = 0; i < n; i++) {
+        size_t ql = 0;
+        cleanup_free uint8_t *q = query(names[i], LDNS_RR_TYPE_A, (uint16_t)(500 + i), &ql);
+        uint8_t pre[2] = {(uint8_t)(ql >> 8), (uint8_t)ql};
+        minik_buf_append(&out, pre, 2);
+        minik_buf_append(&out, q, ql);
+    }
+    assert_int_equal(write(fd, out.data, out.len), (ssize_t)out.len);
+    minik_buf_free(&out);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    static uint8_t buf[65536 * 2];
+    size_t got = 0;
+    char res[512] = "";
+    int answers = 0;
+    for (int spin = 0; spin < 3000 && answers < n; spin++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        ssize_t r = recv(fd, buf + got, sizeof(buf) - got, 0);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            usleep(1000);
+            continue;
+        }
+        got += (size_t)r;
+        while (got >= 2 && got - 2 >= (size_t)((buf[0] << 8) | buf[1])) {
+            size_t ml = (size_t)((buf[0] << 8) | buf[1]);
+            ldns_pkt *p = NULL;
+            assert_int_equal(ldns_wire2pkt(&p, buf + 2, ml), LDNS_STATUS_OK);
+            char *rc = ldns_pkt_rcode2str(ldns_pkt_get_rcode(p));
+            char one[64];
+            snprintf(one, sizeof one, "%s%s %u", answers ? "; " : "", rc,
+                     (unsigned)ldns_pkt_ancount(p));
+            strncat(res, one, sizeof(res) - strlen(res) - 1);
+            free(rc);
+            assert_false(ldns_pkt_tc(p));
+            ldns_pkt_free(p);
+            answers++;
+            memmove(buf, buf + 2 + ml, got - 2 - ml);
+            got -= 2 + ml;
+        }
+    }
+    close(fd);
+    return xstrdup(answers ? res : "timeout");
+}
+
+static void big_answers_over_tcp(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    minik_dns_table_t *cluster = big_table();
+    minik_dns_table_t *upstream_names = table("example.test");
+    cleanup_error minik_error_t *err = NULL;
+    minik_dns_server_t *up = NULL, *srv = NULL;
+    minik_dns_server_opts_t uo = {.listen = "127.0.0.6"};
+    if (minik_dns_server_start(&loop, &uo, upstream_names, &up, &err) < 0)
+        fail_msg("%s", err->msg);
+    minik_dns_server_opts_t so = {.listen = "127.0.0.5", .upstream = "127.0.0.6"};
+    if (minik_dns_server_start(&loop, &so, cluster, &srv, &err) < 0)
+        fail_msg("%s", err->msg);
+    /* Over UDP: truncated, no answers. */
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(53)};
+    inet_pton(AF_INET, "127.0.0.5", &to.sin_addr);
+    size_t ql = 0;
+    cleanup_free uint8_t *q = query("big.shop.svc.cluster.local.", LDNS_RR_TYPE_A, 7, &ql);
+    assert_int_equal(sendto(fd, q, ql, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)ql);
+    uint8_t buf[4096];
+    ssize_t n = -1;
+    for (int i = 0; i < 3000 && n < 0; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        n = recv(fd, buf, sizeof(buf), 0);
+        if (n < 0)
+            usleep(1000);
+    }
+    close(fd);
+    assert_true(n > 0 && n <= 512);
+    ldns_pkt *p = NULL;
+    assert_int_equal(ldns_wire2pkt(&p, buf, (size_t)n), LDNS_STATUS_OK);
+    assert_true(ldns_pkt_tc(p));
+    assert_int_equal(ldns_pkt_ancount(p), 0);
+    ldns_pkt_free(p);
+    /* Over TCP: everything, several queries on one connection, forwarding included. */
+    const char *names[] = {"big.shop.svc.cluster.local.", "nope.shop.svc.cluster.local.",
+                           "api.default.svc.example.test."};
+    cleanup_free char *got = ask_tcp(&loop, "127.0.0.5", names, 3);
+    assert_string_equal(got, "NOERROR 60; NXDOMAIN 0; NOERROR 1");
+    minik_dns_server_stop(srv);
+    minik_dns_server_stop(up);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    minik_dns_table_free(cluster);
+    minik_dns_table_free(upstream_names);
+}
+
 int main(void)
 {
     const struct CMUnitTest pure[] = {
         cmocka_unit_test(cluster_names_answer),
         cmocka_unit_test(other_names_are_forwarded_and_garbage_dropped),
         cmocka_unit_test(pod_files),
+        cmocka_unit_test(big_answers_are_truncated_for_udp),
     };
     const struct CMUnitTest real[] = {
         cmocka_unit_test(server_answers_and_forwards),
+        cmocka_unit_test(big_answers_over_tcp),
     };
     int r = cmocka_run_group_tests_name("dns", pure, NULL, NULL);
     if (!netns_test_isolate()) {

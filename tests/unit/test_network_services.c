@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,10 +93,12 @@ static const char golden_nft[] =
     "\t}\n"
     "\tchain filter_input {\n"
     "\t\ttype filter hook input priority filter; policy accept;\n"
+    "\t\tiifname != \"lo\" ip daddr 127.0.0.0/8 ct state & (established | related) == 0 drop\n"
     "\t\tjump reject_no_endpoints\n"
     "\t}\n"
     "\tchain filter_forward {\n"
     "\t\ttype filter hook forward priority filter; policy accept;\n"
+    "\t\tiifname != \"lo\" ip saddr 127.0.0.0/8 drop\n"
     "\t\tjump reject_no_endpoints\n"
     "\t}\n"
     "\tchain filter_output {\n"
@@ -362,6 +365,29 @@ static void nodeport_answers_on_a_node_address(void **state)
     assert_true(s0 > 0 && s1 > 0);
 }
 
+static void nodeport_answers_on_localhost_with_route_localnet(void **state)
+{
+    world_t *w = *state;
+    apply_world(w);
+    int s0, s1;
+    /* Without route_localnet the kernel will not send a 127.0.0.1 source out of minik0. */
+    assert_int_equal(system("echo 0 > /proc/sys/net/ipv4/conf/minik0/route_localnet"), 0);
+    assert_int_equal(count_answers(NULL, "http://127.0.0.1:30080/", 1, &s0, &s1), 1);
+    char ifname[IFNAMSIZ];
+    cleanup_error minik_error_t *err = NULL;
+    assert_int_equal(minik_services_ifname_of("10.42.9.1", ifname, &err), 0);
+    assert_string_equal(ifname, "minik0");
+    assert_int_equal(minik_services_route_localnet(ifname, &err), 0);
+    assert_int_equal(count_answers(NULL, "http://127.0.0.1:30080/", 24, &s0, &s1), 0);
+    assert_true(s0 > 0 && s1 > 0);
+    /* Bad names and unknown addresses are refused, not written. */
+    assert_true(minik_services_route_localnet("../all", &err) < 0);
+    assert_non_null(strstr(err->msg, "bad interface name"));
+    minik_error_clear(&err);
+    assert_true(minik_services_ifname_of("192.0.2.77", ifname, &err) < 0);
+    assert_non_null(strstr(err->msg, "no interface has the address 192.0.2.77"));
+}
+
 static void client_ip_affinity_sticks(void **state)
 {
     world_t *w = *state;
@@ -415,6 +441,7 @@ int main(void)
         cmocka_unit_test(clusterip_balances_over_both_pods),
         cmocka_unit_test(hairpin_pod_reaches_itself_through_its_service),
         cmocka_unit_test(nodeport_answers_on_a_node_address),
+        cmocka_unit_test(nodeport_answers_on_localhost_with_route_localnet),
         cmocka_unit_test(client_ip_affinity_sticks),
         cmocka_unit_test(service_without_endpoints_refuses),
         cmocka_unit_test(apply_replaces_and_remove_deletes),

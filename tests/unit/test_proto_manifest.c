@@ -825,6 +825,22 @@ static void cross_field_rules(void **state)
                  "template `labels`\n"
                  "app.yaml:10:22: spec.template.spec.restartPolicy: unsupported value \"Never\": "
                  "supported values: \"Always\"\n");
+    /* maxSurge / maxUnavailable: an integer or "N%", the same rule in both kinds. */
+    assert_diags("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
+                 "  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n"
+                 "      labels: {app: web}\n    spec:\n      containers: [{name: a, image: x}]\n"
+                 "  strategy:\n    rollingUpdate: {maxSurge: 10x, maxUnavailable: 50%}\n",
+                 "app.yaml:12:31: spec.strategy.rollingUpdate.maxSurge: invalid value \"10x\": "
+                 "must be an integer or a percentage (e.g. '25%')\n");
+    assert_diags("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: ds}\nspec:\n"
+                 "  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n"
+                 "      labels: {app: web}\n    spec:\n      restartPolicy: Never\n"
+                 "      containers: [{name: a, image: x}]\n"
+                 "  updateStrategy:\n    rollingUpdate: {maxUnavailable: \"%\"}\n",
+                 "app.yaml:13:37: spec.updateStrategy.rollingUpdate.maxUnavailable: invalid "
+                 "value \"%\": must be an integer or a percentage (e.g. '25%')\n"
+                 "app.yaml:10:22: spec.template.spec.restartPolicy: unsupported value \"Never\": "
+                 "supported values: \"Always\"\n");
     assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
                  "  - name: a\n    image: x\n    volumeMounts: [{name: data, mountPath: /d}]\n"
                  "    livenessProbe: {periodSeconds: 0}\n"

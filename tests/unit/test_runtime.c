@@ -148,6 +148,22 @@ static void missing_capabilities_get_the_docker_defaults(void **state)
     minik_spec_free(s);
 }
 
+static void capability_names_round_trip(void **state)
+{
+    /* The one table: every number has a name that maps back to it, in kernel order. */
+    for (int i = 0; i < MINIK_SPEC_CAP_COUNT; i++) {
+        assert_non_null(minik_spec_cap_names[i]);
+        assert_int_equal(minik_spec_cap_from_name(minik_spec_cap_names[i]), i);
+        assert_string_equal(minik_spec_cap_name(i), minik_spec_cap_names[i]);
+    }
+    assert_int_equal(minik_spec_cap_from_name("CAP_NET_RAW"), 13);
+    assert_int_equal(minik_spec_cap_from_name("CAP_CHECKPOINT_RESTORE"), 40);
+    assert_int_equal(minik_spec_cap_from_name("CAP_FLY"), -1);
+    assert_string_equal(minik_spec_cap_name(MINIK_SPEC_CAP_COUNT), "CAP_UNKNOWN");
+    assert_string_equal(minik_spec_cap_name(-1), "CAP_UNKNOWN");
+    assert_int_equal(MINIK_SPEC_DEFAULT_CAPS & ~MINIK_SPEC_ALL_CAPS, 0);
+}
+
 static void errors_name_the_field(void **state)
 {
     expect_error("{\"process\":{\"args\":[\"sh\",5]}}",
@@ -437,6 +453,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_a_full_config),
         cmocka_unit_test(missing_capabilities_get_the_docker_defaults),
+        cmocka_unit_test(capability_names_round_trip),
         cmocka_unit_test(errors_name_the_field),
         cmocka_unit_test(syntax_errors_have_line_and_column),
         cmocka_unit_test(signals_by_name_and_number),
