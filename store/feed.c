@@ -154,6 +154,26 @@ static bool pinned_out(minik_store_watch_t *w, store_event_t *ev, pin_cache_t *p
     return true;
 }
 
+bool minik_store_pin_path_ok(const char *path)
+{
+    /* Plain member names only: anything else (brackets, quotes, empty segments) would be a
+     * JSON path error in SQL; such a selector is simply not pinned. */
+    size_t seg = 0;
+    for (const char *p = path; *p; p++) {
+        if (*p == '.') {
+            if (seg == 0)
+                return false;
+            seg = 0;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                   (*p >= '0' && *p <= '9') || *p == '_') {
+            seg++;
+        } else {
+            return false;
+        }
+    }
+    return seg > 0;
+}
+
 void minik_store_watch_pin(minik_store_watch_t *w, const char *path, const char *value)
 {
     if (!w)
@@ -258,7 +278,7 @@ static int load_replay(minik_store_t *s, const minik_store_watch_t *w, int64_t f
     /* A pinned watch leaves events of other values in the table, unparsed (5,000 agents
      * each resuming their pod watch would otherwise parse the whole recent history). A
      * missing field reads as NULL in SQL but as "" to a selector: only non-empty values. */
-    bool pin = w->pin_path && w->pin_value && *w->pin_value && !strchr(w->pin_path, '"');
+    bool pin = w->pin_path && w->pin_value && *w->pin_value && minik_store_pin_path_ok(w->pin_path);
     cleanup_free char *jpath = pin ? xasprintf("$.%s", w->pin_path) : NULL;
     cleanup_free char *sql =
         xasprintf("SELECT rv, type, data FROM events WHERE rv > ?1 AND rv <= ?2%s%s%s ORDER BY rv",

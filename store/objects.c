@@ -525,7 +525,7 @@ static int list_with(minik_store_t *s, const char *kind, const char *ns, const c
 {
     /* json_extract yields NULL for a missing field, which a selector compares as "": only
      * a non-empty value can be pinned in SQL. */
-    if (!pin_path || !pin_value || !*pin_value || strchr(pin_path, '"'))
+    if (!pin_path || !pin_value || !*pin_value || !minik_store_pin_path_ok(pin_path))
         pin_path = pin_value = NULL;
     if (kind == NULL || kind[0] == '\0')
         return minik_error_set_code(err, 422, 0, "list: no kind given");

@@ -55,6 +55,9 @@ typedef struct store_event {
 
 void store_event_free(store_event_t *ev);
 
+/* Can `path` ("spec.nodeName") be pinned in SQL as $.path? Dotted plain member names. */
+bool minik_store_pin_path_ok(const char *path);
+
 struct minik_store_watch {
     minik_store_t *store;
     struct minik_store_watch *prev, *next;
