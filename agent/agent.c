@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "agent/internal.h"
+#include "apiserver/pki.h"
 #include "agent/network/dns.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
@@ -65,6 +66,8 @@ static void agent_free(minik_agent_t *a)
     free(a->pods_rv);
     free(a->endpoint_token);
     free(a->hollow_control);
+    free(a->endpoint_pin);
+    SSL_CTX_free(a->endpoint_tls);
     minik_strv_free(a->labels);
     minik_strv_free(a->taints);
     free(a);
@@ -149,8 +152,15 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
         agent_free(a);
         return -1;
     }
-    /* A hollow node runs nothing, so it has no logs or exec to serve (and 5,000 of them
-     * would hold 5,000 listening sockets). */
+    /* TLS for the endpoint: a key made now, pinned by the API server through the
+     * heartbeats. A hollow node runs nothing, so it has no logs or exec to serve (and
+     * 5,000 of them would hold 5,000 listening sockets): no endpoint at all. */
+    if (!a->hollow &&
+        minik_pki_self_signed_ctx(a->node_name, &a->endpoint_tls, &a->endpoint_pin, err) < 0) {
+        minik_client_uv_close(a->cuv, NULL, NULL);
+        agent_free(a);
+        return -1;
+    }
     if (!a->hollow && minik_agent_http_start(a, err) < 0) {
         minik_client_uv_close(a->cuv, NULL, NULL);
         agent_free(a);

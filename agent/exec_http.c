@@ -1,14 +1,24 @@
-/* POST /exec/{ns}/{pod}/{container} on the agent endpoint: run a command in a running
- * container and stream its output back.
+/* POST /exec/{ns}/{pod}/{container}?command=sh&command=-c&command=...&stdin=true on the
+ * agent endpoint (reached through the API server's pods/exec relay): run a command in a
+ * running container and stream its output back.
  *
- * Request body: {"command": ["sh", "-c", "..."], "stdin": "text"} (stdin optional).
+ * With stdin=true the request body is the command's standard input, streamed: each piece
+ * is written to the command as it arrives (a chunked body is dispatched at its headers,
+ * see minik_http_callbacks_t.stream_body) and the end of the body closes its stdin.
+ * Without it the command's stdin is closed at once.
  * Response: a chunked stream of frames, each 1 byte channel (1 stdout, 2 stderr,
  * 3 status) + 4-byte big-endian length + payload; the last frame is channel 3 with
  * {"exitCode": N}. The command runs in `minik nsexec` (a child of the agent started with
  * uv_spawn), which takes the container's namespaces, cgroup, user, capabilities,
- * no_new_privs and seccomp filter. */
+ * no_new_privs and seccomp filter. A client that goes away closes the command's stdin. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "agent/internal.h"
 #include "agent/runtime/oci.h"
@@ -16,14 +26,16 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 
 typedef struct exec_call {
     minik_http_request_t *req;
     uv_process_t proc;
     uv_pipe_t in, out, err;
-    uv_write_t wr;
-    char *stdin_data;
+    int writes;  /* stdin writes in flight */
+    bool tty;    /* out is a pty master: the command's stdin, stdout and stderr */
+    bool in_eof; /* the request body ended */
     int open_handles;
     int pipes_open; /* out and err still reading */
     bool exited;
@@ -50,8 +62,27 @@ static void handle_closed(uv_handle_t *h)
     exec_call_t *x = h->data;
     if (--x->open_handles > 0)
         return;
-    free(x->stdin_data);
     free(x);
+}
+
+static void close_stdin(exec_call_t *x)
+{
+    if (!x->in_closed)
+        uv_close((uv_handle_t *)&x->in, handle_closed);
+    x->in_closed = true;
+}
+
+static void release_req(exec_call_t *x)
+{
+    if (!x->req)
+        return;
+    x->req->on_body = NULL;
+    x->req->on_abort = NULL;
+    if (x->req->conn)
+        minik_http_stream_end(x->req);
+    else
+        minik_http_request_free(x->req);
+    x->req = NULL;
 }
 
 static void maybe_finish(exec_call_t *x)
@@ -61,17 +92,9 @@ static void maybe_finish(exec_call_t *x)
     char st[64];
     int n = snprintf(st, sizeof(st), "{\"exitCode\":%lld}", (long long)x->exit_code);
     frame(x, 3, st, (size_t)n);
-    if (x->req) {
-        if (x->req->conn)
-            minik_http_stream_end(x->req);
-        else
-            minik_http_request_free(x->req);
-        x->req = NULL;
-    }
+    release_req(x);
     uv_close((uv_handle_t *)&x->proc, handle_closed);
-    if (!x->in_closed)
-        uv_close((uv_handle_t *)&x->in, handle_closed);
-    x->in_closed = true;
+    close_stdin(x);
     uv_close((uv_handle_t *)&x->out, handle_closed);
     uv_close((uv_handle_t *)&x->err, handle_closed);
 }
@@ -104,13 +127,51 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal)
     maybe_finish(x);
 }
 
+typedef struct stdin_write {
+    uv_write_t wr;
+    exec_call_t *x;
+    char data[];
+} stdin_write_t;
+
 static void on_written(uv_write_t *w, int status)
 {
-    (void)status;
-    exec_call_t *x = w->data;
-    if (!x->in_closed) /* EOF on the command's stdin */
-        uv_close((uv_handle_t *)&x->in, handle_closed);
-    x->in_closed = true;
+    (void)status; /* a command that stopped reading: what it did not take is dropped */
+    stdin_write_t *sw = (stdin_write_t *)w;
+    exec_call_t *x = sw->x;
+    free(sw);
+    x->writes--;
+    if (x->in_eof && x->writes == 0)
+        close_stdin(x); /* EOF on the command's stdin, after everything was written */
+}
+
+/* A piece of the request body (NULL, 0 at its end) goes to the command's stdin. */
+static void on_body(minik_http_request_t *r, const char *data, size_t len)
+{
+    exec_call_t *x = r->user;
+    if (!data) {
+        x->in_eof = true;
+        if (x->tty && !x->in_closed) {
+            /* A terminal's end of input is ^D, not a hang-up. */
+            data = "\x04";
+            len = 1;
+        } else {
+            if (x->writes == 0)
+                close_stdin(x);
+            return;
+        }
+    }
+    if (x->in_closed || len == 0)
+        return;
+    stdin_write_t *sw = xmalloc(sizeof(*sw) + len);
+    sw->x = x;
+    memcpy(sw->data, data, len);
+    uv_buf_t b = uv_buf_init(sw->data, (unsigned)len);
+    x->writes++;
+    uv_stream_t *to = x->tty ? (uv_stream_t *)&x->out : (uv_stream_t *)&x->in;
+    if (uv_write(&sw->wr, to, &b, 1, on_written) < 0) {
+        x->writes--;
+        free(sw);
+    }
 }
 
 static void on_abort(minik_http_request_t *r)
@@ -118,6 +179,33 @@ static void on_abort(minik_http_request_t *r)
     exec_call_t *x = r->user;
     minik_http_request_free(r);
     x->req = NULL; /* the command runs to its end; its output goes nowhere */
+    x->in_eof = true;
+    if (x->writes == 0)
+        close_stdin(x);
+}
+
+/* Every value of query parameter `key`, decoded; NULL-terminated (caller frees the
+ * strings and the vector). *bad on a malformed escape. */
+static char **query_all(const char *q, const char *key, bool *bad)
+{
+    size_t klen = strlen(key), n = 0;
+    char **v = xcalloc(1, sizeof(char *));
+    for (const char *p = q; p && *p;) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > klen && memcmp(p, key, klen) == 0 && p[klen] == '=') {
+            char *d = minik_http_unescape(p + klen + 1, len - klen - 1, true);
+            if (!d)
+                *bad = true;
+            else {
+                v = xrealloc(v, (n + 2) * sizeof(char *));
+                v[n++] = d;
+                v[n] = NULL;
+            }
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return v;
 }
 
 void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **seg)
@@ -134,13 +222,40 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
         minik_http_respond_status(req, 404, "no running container of that name in that pod");
         return;
     }
-    cleanup_cjson cJSON *body =
-        cJSON_ParseWithLength(req->body.data ? req->body.data : "", req->body.len);
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(body, "command");
-    int n = cJSON_GetArraySize(cmd);
-    if (!cJSON_IsArray(cmd) || n < 1) {
-        minik_http_respond_status(req, 400, "body must be {\"command\": [...]} with a command");
+    bool bad = false;
+    cleanup_strv char **cmd = query_all(req->query, "command", &bad);
+    size_t n = minik_strv_len(cmd);
+    if (bad || n < 1) {
+        minik_http_respond_status(req, 400,
+                                  bad ? "malformed percent-encoding in command"
+                                      : "exec needs at least one command= parameter");
         return;
+    }
+    cleanup_free char *stdin_s = minik_http_query_param(req->query, "stdin", &bad);
+    bool want_stdin = stdin_s && (strcmp(stdin_s, "true") == 0 || strcmp(stdin_s, "1") == 0);
+    cleanup_free char *tty_s = minik_http_query_param(req->query, "tty", &bad);
+    bool tty = tty_s && (strcmp(tty_s, "true") == 0 || strcmp(tty_s, "1") == 0);
+    struct winsize ws = {0};
+    cleanup_free char *cols = minik_http_query_param(req->query, "cols", &bad);
+    cleanup_free char *rows = minik_http_query_param(req->query, "rows", &bad);
+    if (cols && rows) {
+        long c_ = strtol(cols, NULL, 10), r_ = strtol(rows, NULL, 10);
+        if (c_ > 0 && c_ < 10000 && r_ > 0 && r_ < 10000) {
+            ws.ws_col = (unsigned short)c_;
+            ws.ws_row = (unsigned short)r_;
+        }
+    }
+    /* -t: a pseudo-terminal pair made here; the helper gets the terminal side as its
+     * stdio and makes it the command's controlling terminal. */
+    int master = -1, slave = -1;
+    if (tty && openpty(&master, &slave, NULL, NULL, ws.ws_col ? &ws : NULL) < 0) {
+        cleanup_free char *msg = xasprintf("cannot open a pseudo-terminal: %s", strerror(errno));
+        minik_http_respond_status(req, 500, msg);
+        return;
+    }
+    if (tty) {
+        fcntl(master, F_SETFD, FD_CLOEXEC); /* no other child may hold either end */
+        fcntl(slave, F_SETFD, FD_CLOEXEC);
     }
     minik_oci_state_t *st = NULL;
     const char *status = NULL;
@@ -154,7 +269,7 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
     cleanup_free char *bundle = xasprintf("%s/%s/bundles/%s", a->pods_dir, pod->uid, c->id);
     cleanup_free char *cgroup = st->cgroup_path ? xstrdup(st->cgroup_path) : NULL;
     minik_oci_state_free(st);
-    char **args = xcalloc((size_t)n + 12, sizeof(char *));
+    char **args = xcalloc(n + 12, sizeof(char *));
     size_t k = 0;
     args[k++] = "minik";
     args[k++] = "nsexec";
@@ -166,11 +281,11 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
         args[k++] = "--cgroup";
         args[k++] = cgroup;
     }
+    if (tty)
+        args[k++] = "--tty";
     args[k++] = "--";
-    for (int i = 0; i < n; i++) {
-        const cJSON *it = cJSON_GetArrayItem(cmd, i);
-        args[k++] = cJSON_IsString(it) ? it->valuestring : "";
-    }
+    for (size_t i = 0; i < n; i++)
+        args[k++] = cmd[i];
     exec_call_t *x = xcalloc(1, sizeof(*x));
     x->req = req;
     uv_pipe_init(a->loop, &x->in, 0);
@@ -178,11 +293,15 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
     uv_pipe_init(a->loop, &x->err, 0);
     x->in.data = x->out.data = x->err.data = x->proc.data = x;
     x->open_handles = 4;
+    x->tty = tty;
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE, .data.stream = (uv_stream_t *)&x->in},
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&x->out},
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&x->err},
     };
+    if (tty)
+        for (int i = 0; i < 3; i++)
+            stdio[i] = (uv_stdio_container_t){.flags = UV_INHERIT_FD, .data.fd = slave};
     uv_process_options_t po = {
         .file = "/proc/self/exe",
         .args = args,
@@ -192,6 +311,26 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
     };
     int r = uv_spawn(a->loop, &x->proc, &po);
     free(args);
+    if (slave >= 0)
+        close(slave); /* the helper has it: the master reads EIO once the command is gone */
+    bool spawned = r == 0;
+    if (r == 0 && tty && (r = uv_pipe_open(&x->out, master)) == 0)
+        master = -1;
+    if (master >= 0)
+        close(master);
+    if (r < 0 && spawned) {
+        /* Started, but its terminal cannot be read: end it (the process handle is closed
+         * below, so nothing waits for its exit). */
+        uv_process_kill(&x->proc, SIGKILL);
+        x->open_handles = 4;
+        x->req = NULL;
+        uv_close((uv_handle_t *)&x->proc, handle_closed);
+        uv_close((uv_handle_t *)&x->in, handle_closed);
+        uv_close((uv_handle_t *)&x->out, handle_closed);
+        uv_close((uv_handle_t *)&x->err, handle_closed);
+        minik_http_respond_status(req, 500, "cannot read the exec terminal");
+        return;
+    }
     if (r < 0) {
         x->req = NULL;
         x->open_handles = 3;
@@ -202,19 +341,24 @@ void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **s
         minik_http_respond_status(req, 500, msg);
         return;
     }
+    x->pipes_open = tty ? 1 : 2;
+    uv_read_start((uv_stream_t *)&x->out, on_alloc, on_read);
+    if (!tty)
+        uv_read_start((uv_stream_t *)&x->err, on_alloc, on_read);
     if (!minik_http_stream_start(req, 200, "application/vnd.minik.exec-stream")) {
         x->req = NULL;
-    } else {
-        req->user = x;
-        req->on_abort = on_abort;
+        minik_http_request_free(req);
+        close_stdin(x);
+        return;
     }
-    x->pipes_open = 2;
-    uv_read_start((uv_stream_t *)&x->out, on_alloc, on_read);
-    uv_read_start((uv_stream_t *)&x->err, on_alloc, on_read);
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, "stdin");
-    x->stdin_data = xstrdup(cJSON_IsString(in) ? in->valuestring : "");
-    uv_buf_t b = uv_buf_init(x->stdin_data, (unsigned)strlen(x->stdin_data));
-    x->wr.data = x;
-    if (uv_write(&x->wr, (uv_stream_t *)&x->in, &b, 1, on_written) < 0)
-        on_written(&x->wr, -1);
+    req->user = x;
+    req->on_abort = on_abort;
+    /* What came with the headers, or the whole body when it was not streamed. */
+    if (want_stdin && req->body.len)
+        on_body(req, req->body.data, req->body.len);
+    minik_buf_reset(&req->body);
+    if (!want_stdin || !req->body_streamed || req->body_done)
+        on_body(req, NULL, 0);
+    else
+        req->on_body = on_body;
 }

@@ -111,7 +111,9 @@ struct minik_agent {
     bool net_bridge;                  /* minik0 seen (with it: DNS, service route) */
     char *net_rules, *net_routes_key; /* what is in place (NULL: unknown) */
     char **labels, **taints;
-    char *endpoint_token;
+    char *endpoint_token; /* what the endpoint accepts; only the API server learns it */
+    char *endpoint_pin;   /* sha256 of the endpoint's TLS public key (base64), or NULL */
+    SSL_CTX *endpoint_tls;
     uint64_t heartbeat_ms, sync_ms, backoff_base_ms;
     int port;
     uv_timer_t heartbeat_timer, sync_timer, retry_timer;
@@ -135,6 +137,8 @@ void minik_agent_node_register(struct minik_agent *a);
 void minik_agent_heartbeat_start(struct minik_agent *a);
 int minik_agent_parse_taint(const char *s, cJSON **out, minik_error_t **err);
 cJSON *minik_agent_node_object(struct minik_agent *a);
+/* "http(s)://IP:PORT" of the agent's endpoint (caller frees). */
+char *minik_agent_endpoint_url(const struct minik_agent *a);
 
 /* podsync.c */
 void minik_agent_pods_list(struct minik_agent *a);
@@ -200,6 +204,26 @@ int minik_agent_exec_in(pid_t pid, const char *bundle, const char *cgroup_path, 
 
 /* Reset probe state for a new attempt. */
 void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec);
+/* The containerPort of `container`'s port called `name` in `pod`, or -1 (probe and hook
+ * ports given by name). */
+int minik_agent_named_port(const cJSON *pod, const char *container, const char *name);
+
+/* hooks.c: run cspec's lifecycle.postStart in the just-started container c (blocking: a
+ * pool thread). On failure: a FailedPostStartHook event, the container is killed, < 0. */
+int minik_agent_post_start(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c,
+                           const cJSON *cspec, const char *field_path, cJSON *events);
+
+/* podcgroup.c: the pod's own cgroup, parent of its containers' (see the file). */
+struct minik_cgroup_stats;
+char *minik_agent_pod_cgroup_path(const char *uid);
+/* Kubernetes' effective pod limit of "memory" or "cpu" in milli-units, -1: unlimited. */
+int64_t minik_agent_pod_limit_milli(const cJSON *pod, const char *what);
+/* Create the pod's group with its limits unless it exists. */
+int minik_agent_pod_cgroup_ensure(const cJSON *pod, const char *uid, minik_error_t **err);
+/* Remove it (after its containers); absent is fine. */
+void minik_agent_pod_cgroup_remove(const char *uid);
+int minik_agent_pod_cgroup_stats(const char *uid, struct minik_cgroup_stats *out,
+                                 minik_error_t **err);
 
 /* events.c */
 void minik_agent_event_add(cJSON *events, const char *type, const char *reason,

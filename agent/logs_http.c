@@ -1,13 +1,14 @@
-/* The agent's own HTTP endpoint (the apiserver's HTTP server code, plain HTTP):
+/* The agent's own HTTP endpoint (the apiserver's HTTP server code), which the API server
+ * relays pods/log, pods/exec and nodes/proxy to:
  *   GET /healthz
  *   GET /metrics                                    Prometheus text
  *   GET /containerLogs/{ns}/{pod}/{container}?tailLines=N&previous=true&timestamps=true
  *       &follow=true
  *   POST /exec/{ns}/{pod}/{container}               see exec_http.c
  *   GET /stats/summary                              see metrics.c
- * Everything but /healthz needs "Authorization: Bearer <token>", the random token the
- * agent publishes in its Node's minik.io/agent-token annotation — so only those who may
- * read the Node through the API server (admins, the node itself) can reach the logs. */
+ * Everything but /healthz needs "Authorization: Bearer <token>", the random token the agent
+ * makes at each start and hands only to the API server, in its heartbeats (never in the
+ * Node object): API clients reach the agent through the server, which authorises them. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,12 +292,21 @@ static void on_request(minik_http_request_t *req, void *ud)
     minik_http_respond_status(req, 404, "not found");
 }
 
+/* exec's stdin arrives as a streamed request body. */
+static bool stream_body(const minik_http_request_t *req, void *ud)
+{
+    (void)ud;
+    return strcmp(req->method, "POST") == 0 && minik_str_has_prefix(req->path, "/exec/");
+}
+
 int minik_agent_http_start(struct minik_agent *a, minik_error_t **err)
 {
     minik_http_server_options_t o = {
         .host = a->node_ip,
         .port = a->port,
+        .tls = a->endpoint_tls,
         .on_request = on_request,
+        .stream_body = stream_body,
         .ud = a,
     };
     if (minik_http_server_start(a->loop, &o, &a->http, err) < 0)

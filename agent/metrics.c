@@ -55,6 +55,16 @@ void minik_agent_stats_summary(struct minik_agent *a, minik_http_request_t *req)
         cJSON *pj = cJSON_CreateObject();
         cJSON_AddStringToObject(pj, "namespace", p->ns);
         cJSON_AddStringToObject(pj, "name", p->name);
+        /* The pod's own cgroup: all its containers, and what exec'd commands add. */
+        minik_cgroup_stats_t ps = {0};
+        minik_error_t *pe = NULL;
+        if (!a->hollow && minik_agent_pod_cgroup_stats(p->uid, &ps, &pe) == 0) {
+            cJSON_AddNumberToObject(pj, "cpuUsageNanoSeconds", (double)ps.cpu_usage_ns);
+            cJSON_AddNumberToObject(pj, "memoryWorkingSetBytes", (double)ps.memory_usage_bytes);
+            if (ps.memory_limit_bytes != UINT64_MAX)
+                cJSON_AddNumberToObject(pj, "memoryLimitBytes", (double)ps.memory_limit_bytes);
+        }
+        minik_error_free(pe); /* not started yet, or from before pod cgroups */
         cJSON *cs = cJSON_AddArrayToObject(pj, "containers");
         for (size_t i = 0; i < p->n_ctrs && !a->hollow; i++) {
             agent_ctr_t *c = &p->ctrs[i];

@@ -75,9 +75,9 @@ cJSON *minik_agent_node_object(struct minik_agent *a)
         cJSON_AddStringToObject(labels, k, eq + 1);
     }
     cJSON *ann = cJSON_AddObjectToObject(md, "annotations");
-    cleanup_free char *ep = xasprintf("http://%s:%d", a->node_ip, a->port);
+    /* Where the agent listens, for people; its secret is never here (see heartbeat_tick). */
+    cleanup_free char *ep = minik_agent_endpoint_url(a);
     cJSON_AddStringToObject(ann, "minik.io/agent-endpoint", ep);
-    cJSON_AddStringToObject(ann, "minik.io/agent-token", a->endpoint_token);
     cJSON *spec = cJSON_AddObjectToObject(n, "spec");
     cJSON *taints = cJSON_AddArrayToObject(spec, "taints");
     for (char **t = a->taints; t && *t; t++) {
@@ -127,6 +127,13 @@ cJSON *minik_agent_node_object(struct minik_agent *a)
     cleanup_free char *rt = xasprintf("minik://%s", minik_version());
     cJSON_AddStringToObject(info, "containerRuntimeVersion", rt);
     return n;
+}
+
+char *minik_agent_endpoint_url(const struct minik_agent *a)
+{
+    bool v6 = strchr(a->node_ip, ':') != NULL;
+    return xasprintf("%s://%s%s%s:%d", a->endpoint_pin ? "https" : "http", v6 ? "[" : "",
+                     a->node_ip, v6 ? "]" : "", a->port);
 }
 
 static void retry_register(uv_timer_t *t)
@@ -257,7 +264,19 @@ static void heartbeat_tick(uv_timer_t *t)
         return;
     cleanup_free char *path = xasprintf("/apis/minik.io/v1/nodes/%s/heartbeat", a->node_name);
     minik_error_t *err = NULL;
-    if (minik_client_uv_request(a->cuv, a->client, "POST", path, NULL, NULL, on_heartbeat, a,
+    /* The endpoint's secret goes to the server with every heartbeat (so a restarted server
+     * knows it within a beat) and nowhere else: the API server keeps it in memory to reach
+     * this agent for logs, exec and stats; no API client can read it. */
+    cleanup_cjson cJSON *body = NULL;
+    if (a->http && a->endpoint_token) {
+        body = cJSON_CreateObject();
+        cleanup_free char *ep = minik_agent_endpoint_url(a);
+        cJSON_AddStringToObject(body, "endpoint", ep);
+        cJSON_AddStringToObject(body, "token", a->endpoint_token);
+        if (a->endpoint_pin)
+            cJSON_AddStringToObject(body, "pin", a->endpoint_pin);
+    }
+    if (minik_client_uv_request(a->cuv, a->client, "POST", path, NULL, body, on_heartbeat, a,
                                 &err) < 0) {
         a->heartbeats_failed++;
         minik_error_free(err);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,11 @@ int minik_nsexec_run(const minik_nsexec_opts_t *o, int *exit_code, minik_error_t
         }
         if (chdir(spec->cwd ? spec->cwd : "/") < 0 && chdir("/") < 0)
             _exit(126);
+        /* A terminal session of its own (^C reaches the command's process group). */
+        if (o->tty && (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)) {
+            fprintf(stderr, "exec: cannot take the terminal: %s\n", strerror(errno));
+            _exit(126);
+        }
         /* Without no_new_privs the kernel only takes a filter from a process that still
          * has CAP_SYS_ADMIN, so it goes in before the capabilities are dropped (as runc
          * does); with no_new_privs, last, so it also covers the credential changes. */

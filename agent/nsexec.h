@@ -3,6 +3,7 @@
 #ifndef MINIK_AGENT_NSEXEC_H
 #define MINIK_AGENT_NSEXEC_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "lib/error.h"
@@ -12,6 +13,7 @@ typedef struct minik_nsexec_opts {
     const char *bundle;      /* holds the container's config.json */
     const char *cgroup_path; /* the container's cgroupsPath, or NULL */
     char **argv;             /* NULL-terminated command */
+    bool tty;                /* stdin is a terminal: make it the command's controlling terminal */
 } minik_nsexec_opts_t;
 
 /* Returns 0 with the command's exit code (128+signal when killed), < 0 if it could not be

@@ -206,6 +206,7 @@ static void sandbox_remove(struct minik_agent *a, agent_pod_t *p)
             xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, minik_agent_sandbox_ns[i]);
         umount2(f, MNT_DETACH); /* absent or not mounted: nothing to undo */
     }
+    minik_agent_pod_cgroup_remove(p->uid); /* its containers' groups are gone by now */
     cleanup_free char *dir = xasprintf("%s/%s", a->pods_dir, p->uid);
     minik_error_t *e = NULL;
     if (minik_rm_rf(dir, &e) < 0) {
@@ -283,6 +284,10 @@ static int gather_refs(struct minik_agent *a, const cJSON *pod, const char *ns, 
         }                                                                                          \
     } while (0)
     const cJSON *vol;
+    cJSON_ArrayForEach(vol, cJSON_GetObjectItemCaseSensitive(spec, "imagePullSecrets"))
+    {
+        PUSH(sec_names, nsec, str_at(vol, "name"));
+    }
     cJSON_ArrayForEach(vol, cJSON_GetObjectItemCaseSensitive(spec, "volumes"))
     {
         PUSH(cm_names, ncm, str_at(cJSON_GetObjectItemCaseSensitive(vol, "configMap"), "name"));
@@ -418,8 +423,39 @@ static int volumes_prepare(struct minik_agent *a, agent_pod_t *p, const cJSON *p
 
 /* ---- containers ------------------------------------------------------------------------ */
 
-static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp, cJSON *events,
-                       cJSON **config, minik_error_t **err)
+/* The pod's imagePullSecrets, in order, as the JSON array minik_pull_opts_t.creds_json
+ * takes (each a kubernetes.io/dockerconfigjson Secret's .dockerconfigjson, or a legacy
+ * .dockercfg); NULL when it has none. Missing secrets are skipped, as the kubelet does. */
+static char *pull_creds(const cJSON *pod, const cJSON *secrets)
+{
+    cleanup_cjson cJSON *arr = cJSON_CreateArray();
+    const cJSON *ref;
+    cJSON_ArrayForEach(ref, cJSON_GetObjectItemCaseSensitive(
+                                cJSON_GetObjectItemCaseSensitive(pod, "spec"), "imagePullSecrets"))
+    {
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(secrets,
+                                             str_at(ref, "name") ? str_at(ref, "name") : ""),
+            "data");
+        const char *cfg = str_at(data, ".dockerconfigjson");
+        cJSON *parsed = cfg ? cJSON_Parse(cfg) : NULL;
+        if (!parsed && str_at(data, ".dockercfg")) {
+            /* The legacy form is the "auths" map itself. */
+            cJSON *auths = cJSON_Parse(str_at(data, ".dockercfg"));
+            if (auths) {
+                parsed = cJSON_CreateObject();
+                cJSON_AddItemToObject(parsed, "auths", auths);
+            }
+        }
+        if (parsed)
+            cJSON_AddItemToArray(arr, parsed);
+    }
+    return cJSON_GetArraySize(arr) ? cJSON_PrintUnformatted(arr) : NULL;
+}
+
+static int image_ready(struct minik_agent *a, const cJSON *pod, const cJSON *secrets,
+                       const cJSON *cspec, const char *fp, cJSON *events, cJSON **config,
+                       minik_error_t **err)
 {
     const char *image = str_at(cspec, "image");
     if (!image)
@@ -440,7 +476,8 @@ static int image_ready(struct minik_agent *a, const cJSON *cspec, const char *fp
     } else if (pull) {
         minik_agent_event_add(events, "Normal", "Pulling", fp, "Pulling image \"%s\"", image);
         int64_t t0 = minik_agent_mono_ms();
-        minik_pull_opts_t po = {0};
+        cleanup_free char *creds = pull_creds(pod, secrets);
+        minik_pull_opts_t po = {.creds_json = creds};
         /* Not under images_lock: a pull can take minutes, and the store's own file locks
          * already let pulls run beside each other (as `minik image pull` beside the
          * agent); holding the lock would stop every other pod's start meanwhile. */
@@ -470,7 +507,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     cleanup_cjson cJSON *icfg = NULL;
     minik_agent_pod_stage(p, "getting image \"%s\" of container %s ready (resolve or pull)",
                           str_at(cspec, "image") ? str_at(cspec, "image") : "", c->name);
-    if (image_ready(a, cspec, fp, events, &icfg, err) < 0)
+    if (image_ready(a, pod, secrets, cspec, fp, events, &icfg, err) < 0)
         return -1;
     int attempt = c->restarts + (c->has_last ? 1 : 0);
     cleanup_free char *id = xasprintf("%s-%s-%d", p->uid, c->name, attempt);
@@ -485,8 +522,11 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     cleanup_free char *netfiles = xasprintf("%s/%s", a->pods_dir, p->uid);
     bool host_net = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(pod, "spec"), "hostNetwork"));
-    if (minik_mkdir_p(bundle, 0700, err) < 0 || minik_mkdir_p(logdir, 0755, err) < 0)
+    if (minik_mkdir_p(bundle, 0700, err) < 0 || minik_mkdir_p(logdir, 0755, err) < 0 ||
+        minik_agent_pod_cgroup_ensure(pod, p->uid, err) < 0)
         return -1;
+    cleanup_free char *podcg = minik_agent_pod_cgroup_path(p->uid);
+    cleanup_free char *cgpath = xasprintf("%s/%s", podcg, id);
     cleanup_free char *rootfs = NULL;
     minik_agent_pod_stage(p, "preparing the root filesystem of container %s", c->name);
     pthread_mutex_lock(&a->images_lock);
@@ -513,6 +553,7 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
         .secrets = secrets,
         .pod_ip = p->pod_ip ? p->pod_ip : (host_net ? a->node_ip : NULL),
         .net_files_dir = netfiles,
+        .cgroups_path = cgpath,
     };
     if (minik_podspec_oci_config(&ctx, &cfg, err) < 0)
         goto fail;
@@ -551,6 +592,8 @@ static int start_ctr(struct minik_agent *a, agent_pod_t *p, const cJSON *pod, ag
     minik_agent_probes_reset(c, cspec);
     c->probes_set = true;
     a->starts++;
+    (void)minik_agent_post_start(a, p, c, cspec, fp, events); /* a failure kills it: the
+                                                                 restart policy decides */
     return 0;
 fail:;
     minik_error_t *e2 = NULL;

@@ -103,14 +103,41 @@ int minik_agent_exec_in(pid_t pid, const char *bundle, const char *cgroup_path, 
     return code;
 }
 
-/* Connect (and for httpGet, GET) from inside the pod's network namespace. */
-static bool net_probe(struct minik_agent *a, agent_pod_t *p, const cJSON *probe, bool http,
-                      int timeout_s, char **why)
+int minik_agent_named_port(const cJSON *pod, const char *container, const char *name)
+{
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
+    static const char *const lists[] = {"containers", "initContainers"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *ctr;
+        cJSON_ArrayForEach(ctr, cJSON_GetObjectItemCaseSensitive(spec, lists[i]))
+        {
+            if (!minik_str_eq(str(ctr, "name"), container))
+                continue;
+            const cJSON *port;
+            cJSON_ArrayForEach(port, cJSON_GetObjectItemCaseSensitive(ctr, "ports"))
+            {
+                if (minik_str_eq(str(port, "name"), name))
+                    return num(port, "containerPort", -1);
+            }
+        }
+    }
+    return -1;
+}
+
+/* Connect (and for httpGet, GET) from inside the pod's network namespace; a named port is
+ * the container's port of that name, as the kubelet resolves it. */
+static bool net_probe(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, const cJSON *probe,
+                      bool http, int timeout_s, char **why)
 {
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(probe, http ? "httpGet" : "tcpSocket");
-    int port = num(act, "port", -1);
+    const cJSON *pj = cJSON_GetObjectItemCaseSensitive(act, "port");
+    int port = cJSON_IsString(pj) ? minik_agent_named_port(p->job_obj, c->name, pj->valuestring)
+                                  : num(act, "port", -1);
     if (port <= 0 || port > 65535) {
-        *why = xstrdup("probe port must be a number (named ports are not supported)");
+        *why = cJSON_IsString(pj)
+                   ? xasprintf("probe port \"%s\" names no port of container %s", pj->valuestring,
+                               c->name)
+                   : xstrdup("probe port must be 1-65535 or the name of a container port");
         return false;
     }
     const char *host = str(act, "host");
@@ -206,9 +233,9 @@ static bool run_one(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, const
         return code == 0;
     }
     if (cJSON_GetObjectItemCaseSensitive(probe, "httpGet"))
-        return net_probe(a, p, probe, true, timeout_s, why);
+        return net_probe(a, p, c, probe, true, timeout_s, why);
     if (cJSON_GetObjectItemCaseSensitive(probe, "tcpSocket"))
-        return net_probe(a, p, probe, false, timeout_s, why);
+        return net_probe(a, p, c, probe, false, timeout_s, why);
     *why = xstrdup("probe has no exec, httpGet or tcpSocket action");
     return false;
 }

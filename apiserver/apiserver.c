@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/client_uv.h"
 #include "proto/jointoken.h"
 
 bool minik_apiserver_is_loopback(const char *host)
@@ -165,6 +166,7 @@ char **minik_apiserver_cert_names(const minik_apiserver_options_t *opts)
 
 static void server_free(minik_apiserver_t *s)
 {
+    minik_api_agents_free(s);
     minik_netalloc_free(s->netalloc);
     minik_auth_free(s->auth);
     free(s->ca_pem);
@@ -240,6 +242,7 @@ int minik_apiserver_start(uv_loop_t *loop, const minik_apiserver_options_t *opts
         .body_ms = opts->body_ms,
         .on_request = minik_api_on_request,
         .on_response = minik_api_on_response,
+        .stream_body = minik_api_stream_body,
         .ud = s,
     };
     if ((r = minik_http_server_start(loop, &hopts, &s->http, err)) < 0)
@@ -291,12 +294,22 @@ static void store_closed(void *ud)
         done(done_ud);
 }
 
+static void close_store(void *ud)
+{
+    minik_apiserver_t *s = ud;
+    s->cuv = NULL;
+    s->store_closing = true;
+    minik_store_close_async(s->store, store_closed, s);
+}
+
 static void http_done(void *ud)
 {
     minik_apiserver_t *s = ud;
     s->http = NULL;
-    s->store_closing = true;
-    minik_store_close_async(s->store, store_closed, s);
+    if (s->cuv)
+        minik_client_uv_close(s->cuv, close_store, s);
+    else
+        close_store(s);
 }
 
 void minik_apiserver_shutdown(minik_apiserver_t *s, void (*done)(void *ud), void *ud)
@@ -307,6 +320,7 @@ void minik_apiserver_shutdown(minik_apiserver_t *s, void (*done)(void *ud), void
     s->done = done;
     s->done_ud = ud;
     minik_api_watch_end_all(s);
+    minik_api_proxy_end_all(s);
     minik_http_server_shutdown(s->http, http_done, s);
 }
 

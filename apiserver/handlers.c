@@ -1139,6 +1139,13 @@ static void handle_heartbeat(api_call_t *c)
         return;
     }
     c->srv->heartbeats++;
+    /* The agent's endpoint and secret ride on its heartbeats: kept in memory for the
+     * pods/log|exec relay, never in the Node object where API clients could read them. */
+    if (c->req->body.len) {
+        cleanup_cjson cJSON *hb = cJSON_ParseWithLength(c->req->body.data, c->req->body.len);
+        if (hb)
+            minik_api_agent_note(c->srv, c->route.name, hb);
+    }
     if (c->srv->heartbeat_fn)
         c->srv->heartbeat_fn(c->route.name, c->srv->heartbeat_ud);
     cleanup_cjson cJSON *out = cJSON_CreateObject();
@@ -1293,6 +1300,11 @@ void minik_api_on_request(minik_http_request_t *req, void *ud)
             return;
         }
         minik_api_discovery(c);
+        return;
+    }
+    if (c->route.sub && (strcmp(c->route.sub, "log") == 0 || strcmp(c->route.sub, "exec") == 0 ||
+                         strcmp(c->route.sub, "proxy") == 0)) {
+        minik_api_proxy(c);
         return;
     }
     cleanup_free char *fs = minik_http_query_param(req->query, "fieldSelector", &bad);

@@ -26,6 +26,10 @@ struct minik_http_conn {
     bool processing;               /* guards against re-entering process() */
     bool closing;                  /* on_close called or pending */
     bool close_signalled;
+    bool stream_ready;             /* headers of a body-streamed request are complete */
+    minik_http_request_t *body_to; /* the dispatched request whose body is being parsed */
+    bool body_open;                /* parsing the body of a dispatched request */
+    bool stream_paused;            /* parser paused at the end of a streamed body */
     minik_http_phase_t phase;
 };
 
@@ -168,12 +172,26 @@ static int on_headers_complete(http_parser *p)
     bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) && p->content_length);
     if (expect && strcasecmp(expect, "100-continue") == 0 && has_body)
         c->cb->write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25, c->ud);
+    if (has_body && c->cb->stream_body && !p->upgrade && c->cb->stream_body(c, r, c->ud)) {
+        /* Dispatch now (process() does, once the parser stops here); the body follows. */
+        r->body_streamed = true;
+        c->stream_ready = true;
+        http_parser_pause(p, 1);
+    }
     return 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     minik_http_conn_t *c = conn_of(p);
+    if (c->body_open) {
+        minik_http_request_t *sr = c->body_to; /* NULL once answered: the rest is dropped */
+        if (sr && sr->on_body)
+            sr->on_body(sr, at, len);
+        else if (sr && sr->body.len + len <= MINIK_HTTP_MAX_BODY_BYTES)
+            minik_buf_append(&sr->body, at, len);
+        return 0;
+    }
     minik_http_request_t *r = c->cur;
     if (r->body.len + len > MINIK_HTTP_MAX_BODY_BYTES) {
         c->reject = 413;
@@ -186,6 +204,20 @@ static int on_body(http_parser *p, const char *at, size_t len)
 static int on_message_complete(http_parser *p)
 {
     minik_http_conn_t *c = conn_of(p);
+    if (c->body_open) {
+        minik_http_request_t *sr = c->body_to;
+        c->body_open = false;
+        c->body_to = NULL;
+        if (sr) {
+            sr->body_done = true;
+            if (sr->on_body)
+                sr->on_body(sr, NULL, 0);
+        }
+        /* Parse nothing further until this request is answered. */
+        c->stream_paused = true;
+        http_parser_pause(p, 1);
+        return 0;
+    }
     c->message_done = true;
     /* Stop after one request: the next one is parsed only once this one is answered, so
      * responses go out in order and a slow handler applies back-pressure. */
@@ -296,8 +328,35 @@ static void process(minik_http_conn_t *c)
     if (c->processing)
         return;
     c->processing = true;
-    while (!c->active && !c->closing && c->in.len > 0) {
+    if (c->stream_paused && !c->active) {
+        c->stream_paused = false;
+        http_parser_pause(&c->parser, 0);
+    }
+    while ((!c->active || c->body_open) && !c->closing && c->in.len > 0) {
         size_t n = http_parser_execute(&c->parser, &settings, c->in.data, c->in.len);
+        if (c->stream_ready) {
+            c->stream_ready = false;
+            minik_buf_consume(&c->in, n);
+            http_parser_pause(&c->parser, 0);
+            minik_http_request_t *r = c->cur;
+            c->cur = NULL;
+            r->start_ns = now_ns();
+            c->active = r;
+            c->body_to = r;
+            c->body_open = true;
+            c->phase = MINIK_HTTP_ACTIVE;
+            c->cb->on_request(c, r, c->ud);
+            continue;
+        }
+        if (c->stream_paused) {
+            /* The streamed body just ended: parse on once the request is answered. */
+            minik_buf_consume(&c->in, n);
+            if (c->active)
+                break;
+            c->stream_paused = false;
+            http_parser_pause(&c->parser, 0);
+            continue;
+        }
         if (c->message_done) {
             c->message_done = false;
             minik_buf_consume(&c->in, n);
@@ -313,6 +372,18 @@ static void process(minik_http_conn_t *c)
             continue;
         }
         enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+        if (e != HPE_OK && c->body_open) {
+            /* A bad streamed body: end it for the handler, which is still answering; the
+             * connection closes after that answer. */
+            minik_http_request_t *sr = c->body_to;
+            c->body_open = false;
+            c->body_to = NULL;
+            if (sr && sr->on_body)
+                sr->on_body(sr, NULL, 0);
+            minik_buf_reset(&c->in);
+            minik_http_conn_close(c);
+            break;
+        }
         if (e != HPE_OK) {
             if (c->reject == 413) {
                 reject(c, 413, "request body larger than 3 MiB");
@@ -381,7 +452,8 @@ static void finish(minik_http_request_t *r, int status)
         minik_http_request_free(r);
         return;
     }
-    bool keep = r->keep_alive && !c->closing;
+    bool keep = r->keep_alive && !c->closing && !c->body_open;
+    c->body_to = NULL; /* body bytes still to come are dropped, then the connection closes */
     c->active = NULL;
     if (keep)
         c->phase = MINIK_HTTP_IDLE;
@@ -402,7 +474,8 @@ void minik_http_respond(minik_http_request_t *r, int status, const char *content
     minik_http_conn_t *c = r->conn;
     if (c) {
         cleanup_buf minik_buf_t out = MINIK_BUF_INIT;
-        bool keep = r->keep_alive && !c->closing;
+        /* A streamed body that has not ended cannot be skipped reliably: close after. */
+        bool keep = r->keep_alive && !c->closing && !(c->body_open && c->body_to == r);
         r->keep_alive = keep;
         write_response_head(c, &out, status, content_type, keep);
         if (extra_headers)

@@ -52,6 +52,13 @@ typedef struct minik_http_request {
      * when the connection goes away while this request is active. The handler must stop
      * using the connection and release `r` with minik_http_request_free (now or later). */
     void (*on_abort)(struct minik_http_request *r);
+    /* Body streaming (see minik_http_callbacks_t.stream_body): the request was dispatched
+     * when its headers were complete and its body arrives through on_body, set by the
+     * handler in on_request: each piece as it is parsed, then (NULL, 0) at the end of the
+     * body. Pieces that arrive before on_body is set are kept in `body`. */
+    bool body_streamed;
+    bool body_done; /* the whole body has been received */
+    void (*on_body)(struct minik_http_request *r, const char *data, size_t len);
 } minik_http_request_t;
 
 typedef enum minik_http_phase {
@@ -71,6 +78,10 @@ typedef struct minik_http_callbacks {
     void (*on_close)(minik_http_conn_t *c, void *ud);
     /* Called when a response finished or was aborted (for logging/metrics); may be NULL. */
     void (*on_response)(minik_http_conn_t *c, minik_http_request_t *req, int status, void *ud);
+    /* May be NULL. Asked when a request's headers are complete: true dispatches it at once
+     * and streams its body (exec stdin) instead of collecting it first, without the body
+     * size limit. A response that ends before the body does closes the connection. */
+    bool (*stream_body)(minik_http_conn_t *c, const minik_http_request_t *req, void *ud);
 } minik_http_callbacks_t;
 
 /* A new connection state machine; `cb` is borrowed and must outlive it. */

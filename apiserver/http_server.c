@@ -172,6 +172,13 @@ static void http_request(minik_http_conn_t *h, minik_http_request_t *req, void *
     c->srv->opts.on_request(req, c->srv->opts.ud);
 }
 
+static bool http_stream_body(minik_http_conn_t *h, const minik_http_request_t *req, void *ud)
+{
+    (void)h;
+    server_conn_t *c = ud;
+    return c->srv->opts.stream_body && c->srv->opts.stream_body(req, c->srv->opts.ud);
+}
+
 static void on_timer(uv_timer_t *t)
 {
     server_conn_t *c = t->data;
@@ -313,6 +320,7 @@ int minik_http_server_start(uv_loop_t *loop, const minik_http_server_options_t *
         .on_request = http_request,
         .on_close = http_close,
         .on_response = http_response,
+        .stream_body = http_stream_body,
     };
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;

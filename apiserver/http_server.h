@@ -28,6 +28,9 @@ typedef struct minik_http_server_options {
     void (*on_request)(minik_http_request_t *req, void *ud);
     /* Completed responses (metrics); may be NULL. */
     void (*on_response)(minik_http_request_t *req, int status, void *ud);
+    /* May be NULL: whether to dispatch req at its headers and stream its body (see
+     * minik_http_callbacks_t.stream_body). */
+    bool (*stream_body)(const minik_http_request_t *req, void *ud);
     void *ud;
 } minik_http_server_options_t;
 

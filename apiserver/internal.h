@@ -21,6 +21,9 @@
 #include "store/store.h"
 
 typedef struct api_watch api_watch_t;
+typedef struct api_proxy api_proxy_t;
+struct api_agent;
+struct minik_client_uv;
 
 struct minik_apiserver {
     uv_loop_t *loop;
@@ -48,6 +51,10 @@ struct minik_apiserver {
     void (*heartbeat_fn)(const char *node, void *ud);
     void *heartbeat_ud;
     uint64_t heartbeats;
+    /* Node agents' endpoints and secrets, from their heartbeats (proxy.c); never stored. */
+    struct api_agent *agents;
+    api_proxy_t *proxies;        /* requests relayed to agents (doubly linked) */
+    struct minik_client_uv *cuv; /* curl multi for the relays, made on first use */
     bool store_closing;
     void (*done)(void *ud);
     void *done_ud;
@@ -107,6 +114,16 @@ void minik_api_cascade(minik_apiserver_t *srv, const cJSON *deleted, bool orphan
 void minik_api_watch(api_call_t *c);
 /* End every watch stream (shutdown). */
 void minik_api_watch_end_all(minik_apiserver_t *srv);
+
+/* proxy.c: pods/log, pods/exec and nodes/proxy relayed to node agents. */
+void minik_api_proxy(api_call_t *c);
+/* Remember the endpoint/secret in a heartbeat body from `node` (already authorised). */
+void minik_api_agent_note(minik_apiserver_t *srv, const char *node, const cJSON *hb);
+void minik_api_agents_free(minik_apiserver_t *srv);
+/* End every relay (shutdown). */
+void minik_api_proxy_end_all(minik_apiserver_t *srv);
+/* minik_http_server_options_t.stream_body: exec requests stream their body. */
+bool minik_api_stream_body(const minik_http_request_t *req, void *ud);
 
 /* discovery.c */
 void minik_api_discovery(api_call_t *c);

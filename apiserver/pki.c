@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "lib/buf.h"
@@ -209,5 +210,39 @@ int minik_pki_ensure(const char *data_dir, char *const *sans, minik_pki_paths_t 
         (r = write_pem(paths->server_key, key, NULL, err)) < 0 ||
         (r = write_pem(paths->server_cert, NULL, cert, err)) < 0)
         return r;
+    return 0;
+}
+
+int minik_pki_self_signed_ctx(const char *cn, SSL_CTX **ctx_out, char **pin, minik_error_t **err)
+{
+    cleanup_pkey EVP_PKEY *key = EVP_EC_gen("P-256");
+    if (!key)
+        return minik_tls_error(err, "generate a key");
+    cleanup_x509 X509 *cert = NULL;
+    int r = make_cert(key, cn, NULL, NULL, NULL, &cert, err);
+    if (r < 0)
+        return r;
+    unsigned char *der = NULL;
+    int len = i2d_PUBKEY(key, &der);
+    if (len <= 0)
+        return minik_tls_error(err, "encode the public key");
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL);
+    OPENSSL_free(der);
+    char b64[64];
+    EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx)
+        return minik_tls_error(err, "SSL_CTX_new");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
+    if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        SSL_CTX_free(ctx);
+        return minik_tls_error(err, "load the endpoint's key");
+    }
+    *ctx_out = ctx;
+    *pin = xstrdup(b64);
     return 0;
 }

@@ -8,6 +8,8 @@
 #ifndef MINIK_APISERVER_PKI_H
 #define MINIK_APISERVER_PKI_H
 
+#include <openssl/ssl.h>
+
 #include "lib/error.h"
 
 typedef struct minik_pki_paths {
@@ -20,5 +22,11 @@ typedef struct minik_pki_paths {
 int minik_pki_ensure(const char *data_dir, char *const *sans, minik_pki_paths_t *paths,
                      minik_error_t **err);
 void minik_pki_paths_free(minik_pki_paths_t *p);
+
+/* A fresh EC P-256 key and a self-signed certificate for `cn`, held only in memory, as a
+ * TLS server context (TLS 1.2 minimum; the caller owns *ctx) — the node agent's endpoint.
+ * *pin receives the base64 SHA-256 of the key's DER SubjectPublicKeyInfo, the form curl's
+ * CURLOPT_PINNEDPUBLICKEY takes after "sha256//" (caller frees). */
+int minik_pki_self_signed_ctx(const char *cn, SSL_CTX **ctx, char **pin, minik_error_t **err);
 
 #endif

@@ -3,14 +3,14 @@
 #include <string.h>
 
 const minik_resource_t minik_resources[] = {
-    {"pods", "pod", "Pod", "", "v1", true, "po", "status,binding"},
+    {"pods", "pod", "Pod", "", "v1", true, "po", "status,binding,log,exec"},
     {"services", "service", "Service", "", "v1", true, "svc", "status"},
     {"endpoints", "endpoints", "Endpoints", "", "v1", true, "ep", ""},
     {"configmaps", "configmap", "ConfigMap", "", "v1", true, "cm", ""},
     {"secrets", "secret", "Secret", "", "v1", true, "", ""},
     {"events", "event", "Event", "", "v1", true, "ev", ""},
     {"namespaces", "namespace", "Namespace", "", "v1", false, "ns", "status"},
-    {"nodes", "node", "Node", "", "v1", false, "no", "status"},
+    {"nodes", "node", "Node", "", "v1", false, "no", "status,proxy"},
     {"deployments", "deployment", "Deployment", "apps", "v1", true, "deploy", "status,scale"},
     {"replicasets", "replicaset", "ReplicaSet", "apps", "v1", true, "rs", "status,scale"},
     {"daemonsets", "daemonset", "DaemonSet", "apps", "v1", true, "ds", "status"},

@@ -14,6 +14,7 @@ void minik_route_clear(minik_route_t *r)
     free(r->ns);
     free(r->name);
     free(r->sub);
+    free(r->rest);
     memset(r, 0, sizeof(*r));
 }
 
@@ -204,11 +205,25 @@ int minik_route_parse(const char *path, minik_route_t *out, minik_error_t **err)
         i++;
     }
     if (i < n) {
-        if (!minik_resource_has_subresource(out->res, segs[i]) || i + 1 != n) {
+        bool proxy = strcmp(segs[i], "proxy") == 0;
+        if (!minik_resource_has_subresource(out->res, segs[i]) || (i + 1 != n && !proxy)) {
             ret = not_found(err, path);
             goto out;
         }
         out->sub = xstrdup(segs[i]);
+        /* nodes/{name}/proxy/{path...}: the rest goes to the node's agent, segment-checked
+         * so that it cannot climb out of the agent's paths. */
+        minik_buf_t rest = MINIK_BUF_INIT;
+        for (size_t k = i + 1; proxy && k < n; k++) {
+            if (!minik_route_name_ok(segs[k])) {
+                minik_buf_free(&rest);
+                ret = bad_name(err, "proxy path segment", segs[k]);
+                goto out;
+            }
+            minik_buf_appendf(&rest, "%s%s", rest.len ? "/" : "", segs[k]);
+        }
+        if (proxy)
+            out->rest = rest.data ? minik_buf_steal(&rest) : xstrdup("");
     }
 out:
     for (size_t k = 0; k < n; k++)

@@ -39,6 +39,7 @@ typedef struct minik_route {
     char *ns;                    /* NULL: cluster-scoped or all namespaces */
     char *name;                  /* NULL: the collection */
     char *sub;                   /* subresource ("status", "scale", "binding") or NULL */
+    char *rest;                  /* after nodes/{name}/proxy: the agent path ("stats/summary") */
 } minik_route_t;
 
 /* Parse `path` (percent-encoded, without the query). Errors carry an HTTP status in

@@ -1,19 +1,17 @@
-/* `minik logs POD`: a container's logs, read from the agent of the pod's node. The API
- * server tells where that agent listens and the token it accepts (the Node's
- * minik.io/agent-endpoint and minik.io/agent-token annotations, readable only by those
- * allowed to read the Node). */
+/* `minik logs POD`: a container's logs, through the API server's pods/log (relayed to the
+ * agent of the pod's node; -f streams as the container writes). */
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
-#include "cli/agent_endpoint.h"
 #include "cli/cli.h"
 #include "cli/client_config.h"
 #include "cli/commands.h"
+#include "cli/pod_stream.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "proto/client.h"
 
 static const char *container, *tail_s;
 static bool follow, previous, timestamps;
@@ -37,12 +35,12 @@ static const minik_cli_spec_t spec = {
     .max_args = 1,
 };
 
-static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
+static bool on_data(const char *data, size_t len, void *ud)
 {
     (void)ud;
-    size_t w = fwrite(ptr, size, n, stdout);
+    fwrite(data, 1, len, stdout);
     fflush(stdout);
-    return w * size;
+    return true;
 }
 
 int minik_cmd_logs(int argc, char **argv)
@@ -51,38 +49,22 @@ int minik_cmd_logs(int argc, char **argv)
     int r = minik_cli_parse(&spec, argc, argv, &first);
     if (r != 0)
         return minik_cli_parse_exit(r);
-    const char *pod_name = argv[first];
     cleanup_error minik_error_t *err = NULL;
     int64_t tail = -1;
     if (tail_s && minik_str_to_i64(tail_s, -1, INT64_MAX, &tail, "--tail", &err) < 0)
         return minik_cli_usage_error(&spec, "%s", err->msg);
-    minik_cli_agent_target_t t = {0};
-    if (minik_cli_agent_target(pod_name, container, &t, &err) < 0)
-        return minik_cli_fail(err);
-    cleanup_free char *tailq =
-        tail >= 0 ? xasprintf("&tailLines=%lld", (long long)tail) : xstrdup("");
-    cleanup_free char *url =
-        xasprintf("%s/containerLogs/%s?follow=%s&previous=%s&timestamps=%s%s", t.endpoint, t.path,
-                  follow ? "true" : "false", previous ? "true" : "false",
-                  timestamps ? "true" : "false", tailq);
-    cleanup_free char *auth = xasprintf("Authorization: Bearer %s", t.token);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdrs = curl_slist_append(NULL, auth);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    CURLcode cr = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
-    if (cr != CURLE_OK) {
-        fprintf(stderr, "error: cannot reach the agent of node %s at %s: %s\n", t.node, t.endpoint,
-                curl_easy_strerror(cr));
-        minik_cli_agent_target_clear(&t);
-        return MINIK_EXIT_ERROR;
+    cleanup_buf minik_buf_t q = MINIK_BUF_INIT;
+    minik_buf_appendf(&q, "follow=%s&previous=%s&timestamps=%s", follow ? "true" : "false",
+                      previous ? "true" : "false", timestamps ? "true" : "false");
+    if (tail >= 0)
+        minik_buf_appendf(&q, "&tailLines=%lld", (long long)tail);
+    if (container) {
+        cleanup_free char *e = minik_client_escape(container);
+        minik_buf_appendf(&q, "&container=%s", e);
     }
-    minik_cli_agent_target_clear(&t);
-    return status >= 400 ? MINIK_EXIT_ERROR : MINIK_EXIT_OK;
+    minik_cli_pod_stream_t s = {
+        .pod = argv[first], .sub = "log", .query = q.data, .on_data = on_data};
+    if (minik_cli_pod_stream(&s, &err) < 0)
+        return minik_cli_fail(err);
+    return MINIK_EXIT_OK;
 }

@@ -1,11 +1,9 @@
-/* `minik top nodes|pods`: CPU and memory from the agents' cgroup statistics
- * (/stats/summary on each node's agent endpoint, sampled twice 500 ms apart for the CPU
- * rate, as metrics-server does with the kubelet). */
+/* `minik top nodes|pods`: CPU and memory from the agents' cgroup statistics (each node's
+ * /stats/summary through the API server's nodes/NAME/proxy, sampled twice 500 ms apart for
+ * the CPU rate, as metrics-server does with the kubelet). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "cli/cli.h"
 #include "cli/client_config.h"
@@ -13,6 +11,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
+#include "proto/client.h"
 #include "proto/quantity.h"
 
 static bool all_namespaces, no_headers;
@@ -44,33 +43,19 @@ static double jnum(const cJSON *o, const char *k)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static size_t collect(char *p, size_t s, size_t n, void *ud)
+/* A node's /stats/summary through the API server (nodes/NAME/proxy), or NULL when its agent
+ * cannot be reached (the node shows as <unknown>). */
+static cJSON *summary(minik_client_t *cl, const char *node)
 {
-    minik_buf_append(ud, p, s * n);
-    return s * n;
-}
-
-static cJSON *summary(const char *ep, const char *tok)
-{
-    cleanup_free char *url = xasprintf("%s/stats/summary", ep);
-    cleanup_free char *auth = xasprintf("Authorization: Bearer %s", tok);
-    minik_buf_t b = MINIK_BUF_INIT;
-    CURL *h = curl_easy_init();
-    struct curl_slist *hd = curl_slist_append(NULL, auth);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hd);
-    curl_easy_cleanup(h);
-    cJSON *j = rc == CURLE_OK && status == 200 && b.data ? cJSON_Parse(b.data) : NULL;
-    minik_buf_free(&b);
-    return j;
+    cleanup_free char *path =
+        minik_client_path("v1", "nodes", false, NULL, node, "proxy/stats/summary", NULL);
+    cJSON *out = NULL;
+    minik_error_t *err = NULL;
+    if (minik_client_json(cl, "GET", path, NULL, NULL, &out, &err) < 0) {
+        minik_error_free(err); /* shown as <unknown>, as kubectl top does */
+        return NULL;
+    }
+    return out;
 }
 
 /* CPU and memory of a pod in a summary: cpu ns summed over its containers. */
@@ -83,6 +68,12 @@ static bool pod_usage(const cJSON *sum, const char *ns, const char *name, double
             strcmp(jstr(p, "name") ? jstr(p, "name") : "", name) != 0)
             continue;
         *cpu = *mem = 0;
+        if (cJSON_GetObjectItemCaseSensitive(p, "cpuUsageNanoSeconds")) {
+            /* The pod's own cgroup (agents since pod-level cgroups). */
+            *cpu = jnum(p, "cpuUsageNanoSeconds");
+            *mem = jnum(p, "memoryWorkingSetBytes");
+            return true;
+        }
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(p, "containers"))
         {
@@ -123,11 +114,9 @@ int minik_cmd_top(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             const cJSON *md =
                 cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, i), "metadata");
-            const cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
-            const char *ep = jstr(ann, "minik.io/agent-endpoint"),
-                       *tok = jstr(ann, "minik.io/agent-token");
-            if (ep && tok)
-                (pass ? s2 : s1)[i] = summary(ep, tok);
+            const char *name = jstr(md, "name");
+            if (name)
+                (pass ? s2 : s1)[i] = summary(cl, name);
         }
     }
     int ret = MINIK_EXIT_OK;

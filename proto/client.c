@@ -238,6 +238,19 @@ void *minik_client_request_easy_setup(minik_client_t *c, const char *path, char 
     return e;
 }
 
+void *minik_client_stream_easy(minik_client_t *c, const char *path, void **headers)
+{
+    CURL *e = curl_easy_init();
+    if (!e)
+        return NULL;
+    setup_easy(c, e, path, NULL);
+    struct curl_slist *h = NULL;
+    for (struct curl_slist *a = c->auth_headers; a; a = a->next)
+        h = curl_slist_append(h, a->data);
+    *headers = h;
+    return e;
+}
+
 const void *minik_client_base_headers(const minik_client_t *c)
 {
     return c->watch_headers;

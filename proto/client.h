@@ -74,6 +74,13 @@ int minik_client_json(minik_client_t *c, const char *method, const char *path,
  * object, else the trimmed body, else "HTTP <status>". The caller owns the result. */
 char *minik_client_status_message(long status, const char *body, size_t len);
 
+/* A curl easy handle (CURL *) for a long streaming request the caller drives itself (logs
+ * -f, exec with stdin): the client's URL + path and TLS settings, no overall timeout.
+ * *headers receives a new list with the client's Authorization header (append more, set
+ * CURLOPT_HTTPHEADER, free with curl_slist_free_all after the transfer). NULL if curl
+ * cannot allocate. */
+void *minik_client_stream_easy(minik_client_t *c, const char *path, void **headers);
+
 /* ---- paths ----------------------------------------------------------------------------- */
 
 /* Build an API path such as /apis/apps/v1/namespaces/NS/deployments/NAME/scale.

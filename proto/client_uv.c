@@ -34,9 +34,10 @@ struct minik_client_uv {
 /* A watch, or (on_reply set) an ordinary request sharing the same plumbing. */
 struct minik_client_uv_watch {
     minik_client_uv_t *u;
-    minik_client_uv_reply_fn on_reply; /* requests only */
-    minik_buf_t body;                  /* requests only: the reply body */
-    struct curl_slist *headers;        /* requests only: base headers + Content-Type */
+    minik_client_uv_reply_fn on_reply;    /* requests only */
+    minik_client_uv_xfer_done_fn on_xfer; /* caller-configured transfers only */
+    minik_buf_t body;                     /* requests only: the reply body */
+    struct curl_slist *headers;           /* requests only: base headers + Content-Type */
     minik_client_t *client;
     CURL *easy;
     minik_watch_decoder_t *decoder;
@@ -285,6 +286,12 @@ static void finish(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
     minik_client_uv_t *u = w->u;
     curl_multi_remove_handle(u->multi, w->easy);
     unlink_watch(w);
+    if (w->on_xfer) {
+        if (!cancel)
+            w->on_xfer(w->easy, (int)rc, w->ud);
+        free_transfer(w);
+        return;
+    }
     if (w->on_reply) {
         finish_request(w, rc, cancel);
         return;
@@ -399,6 +406,42 @@ int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char 
     if (start_transfer(u, w) < 0)
         return minik_error_set(err, 0, "curl_multi_add_handle failed");
     return 0;
+}
+
+minik_client_uv_xfer_t *minik_client_uv_add(minik_client_uv_t *u, void *easy,
+                                            minik_client_uv_xfer_done_fn done, void *ud)
+{
+    minik_client_uv_watch_t *w = xcalloc(1, sizeof *w);
+    w->easy = easy;
+    w->u = u;
+    w->on_xfer = done;
+    w->ud = ud;
+    curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
+    w->next = u->watches;
+    if (u->watches)
+        u->watches->prev = w;
+    u->watches = w;
+    u->active++;
+    if (curl_multi_add_handle(u->multi, w->easy) != CURLM_OK) {
+        unlink_watch(w);
+        free_transfer(w);
+        return NULL;
+    }
+    return w;
+}
+
+void minik_client_uv_cancel(minik_client_uv_xfer_t *x)
+{
+    finish(x, CURLE_OK, true);
+}
+
+void minik_client_uv_unpause(minik_client_uv_xfer_t *x)
+{
+    /* curl asks for its timer from here, which curl_timer_cb turns into 1 ms; a paused
+     * upload resumed once per piece of a stream (exec stdin) would wait that long per
+     * piece, so run it on the loop's next turn instead. */
+    curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    uv_timer_start(&x->u->timer, on_timeout, 0, 0);
 }
 
 void minik_client_uv_watch_cancel(minik_client_uv_watch_t *w)

@@ -70,4 +70,28 @@ int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char 
                             const char *path, const char *content_type, const cJSON *body,
                             minik_client_uv_reply_fn on_reply, void *ud, minik_error_t **err);
 
+/* ---- caller-configured transfers (the API server's proxy to node agents) -------------- */
+
+typedef struct minik_client_uv_watch minik_client_uv_xfer_t;
+
+/* Called once when a transfer added with minik_client_uv_add ends by itself (not when
+ * cancelled); `easy` is still valid for curl_easy_getinfo and is cleaned up right after. */
+typedef void (*minik_client_uv_xfer_done_fn)(void *easy, int curl_code, void *ud);
+
+/* Drive `easy` (a CURL *, set up by the caller with its own URL, callbacks and headers;
+ * ownership passes to the driver, which sets CURLOPT_PRIVATE) on the loop. The caller's
+ * callbacks run on the loop thread. Returns NULL (easy cleaned up, nothing called) if
+ * curl refuses the handle. */
+minik_client_uv_xfer_t *minik_client_uv_add(minik_client_uv_t *u, void *easy,
+                                            minik_client_uv_xfer_done_fn done, void *ud);
+
+/* Abort a transfer from minik_client_uv_add: its done callback is not called and the
+ * easy handle is cleaned up. Not from inside one of that transfer's own curl callbacks
+ * (return an error from the callback instead). */
+void minik_client_uv_cancel(minik_client_uv_xfer_t *x);
+
+/* Resume a transfer whose read or write callback returned CURL_READFUNC_PAUSE /
+ * CURL_WRITEFUNC_PAUSE. */
+void minik_client_uv_unpause(minik_client_uv_xfer_t *x);
+
 #endif

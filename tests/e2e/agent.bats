@@ -173,7 +173,7 @@ YAML
     wait_for 5 test ! -e "$ADIR/pods/$uid"
     [ "$(grep -c " $ADIR" /proc/self/mounts)" -eq 0 ]
     [ ! -e "$ADIR/images/rootfs/$id" ]
-    run bash -c "find /sys/fs/cgroup -maxdepth 4 -type d -name '*$id*'"
+    run bash -c "find /sys/fs/cgroup -maxdepth 4 -type d -name '*$id*' -o -maxdepth 4 -type d -name 'pod-$uid'"
     [ -z "$output" ]
 }
 
@@ -245,7 +245,7 @@ YAML
     [ "$(echo $output)" = 2 ]
     run kc exec ex -c nope -- true
     [ "$status" -eq 1 ]
-    [[ "$output" == *"no running container"* ]]
+    [[ "$output" == *"container nope is not valid for pod ex"* ]]
 }
 
 @test "agent: top pods and nodes show cgroup CPU and memory" {

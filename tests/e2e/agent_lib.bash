@@ -2,11 +2,16 @@
 # a separate `minik agent` joined with the admin kubeconfig, and a busybox image in a real
 # docker-registry. Load after helpers, apiserver_helpers and images_lib.
 
-# agent_setup : registry + image, server, agent "n1". Sets IMG, ADIR, AGENT_PID.
+# agent_setup [USER PASS] : registry (with htpasswd auth when USER/PASS are given) + image,
+# server, agent "n1". Sets IMG, ADIR, AGENT_PID.
 agent_setup() {
-    start_registry
+    start_registry "$@"
     build_image "$BATS_TEST_TMPDIR/oci" t1
-    push "$BATS_TEST_TMPDIR/oci" t1 "$REG/test/busybox:1"
+    if [ $# -eq 2 ]; then
+        push "$BATS_TEST_TMPDIR/oci" t1 "$REG/test/busybox:1" --dest-creds "$1:$2"
+    else
+        push "$BATS_TEST_TMPDIR/oci" t1 "$REG/test/busybox:1"
+    fi
     IMG="$REG/test/busybox:1"
     start_server --no-agent --insecure-http
     export MINIK_CONFIG="$DATA/admin.conf"
@@ -68,6 +73,11 @@ agent_cleanup() {
         "$MINIK_BIN" oci --root "$dir/oci" delete --force "$id" 2>/dev/null
     done
     grep -o " $dir[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    # Pod-level cgroups (their container groups were removed by the deletes above).
+    for pd in "$dir"/pods/*/; do
+        [ -d "$pd" ] || continue
+        find /sys/fs/cgroup -maxdepth 4 -depth -type d -name "pod-$(basename "$pd")" -exec rmdir {} + 2>/dev/null
+    done
     rm -rf "$dir"
 }
 

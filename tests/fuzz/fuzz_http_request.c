@@ -29,10 +29,41 @@ static void fz_close(minik_http_conn_t *c, void *ud)
     (void)ud;
 }
 
+static void fz_body(minik_http_request_t *req, const char *data, size_t len)
+{
+    (void)len;
+    if (!data) /* the end of a streamed body: answer from inside the parser's callback */
+        minik_http_respond(req, 200, "text/plain", "x", 1, NULL);
+}
+
+static void fz_abort(minik_http_request_t *req)
+{
+    minik_http_request_free(req);
+}
+
+/* exec-like requests stream their body, as the API server's and agent's do. */
+static bool fz_stream_body(minik_http_conn_t *c, const minik_http_request_t *req, void *ud)
+{
+    (void)c;
+    (void)ud;
+    size_t n = strlen(req->path);
+    return n >= 5 && strcmp(req->path + n - 5, "/exec") == 0;
+}
+
 static void fz_request(minik_http_conn_t *c, minik_http_request_t *req, void *ud)
 {
     (void)c;
     (void)ud;
+    if (req->body_streamed) {
+        if (req->n_headers & 1) {
+            /* Answered before its body ended: the rest is dropped, the connection closes. */
+            minik_http_respond(req, 200, "text/plain", "early", 5, NULL);
+            return;
+        }
+        req->on_body = fz_body;
+        req->on_abort = fz_abort;
+        return;
+    }
     minik_route_t route;
     minik_error_t *err = NULL;
     int code = 200;
@@ -83,7 +114,7 @@ static void fz_request(minik_http_conn_t *c, minik_http_request_t *req, void *ud
     }
 }
 
-static const minik_http_callbacks_t cbs = {fz_write, fz_request, fz_close, NULL};
+static const minik_http_callbacks_t cbs = {fz_write, fz_request, fz_close, NULL, fz_stream_body};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -366,6 +366,24 @@ static void status_phases_and_conditions(void **state)
     cJSON_Delete(st);
 }
 
+static void named_ports_resolve_to_the_containers_port(void **state)
+{
+    (void)state;
+    cJSON *pod = cJSON_Parse(
+        "{\"spec\":{\"containers\":[{\"name\":\"a\",\"ports\":[{\"name\":\"http\","
+        "\"containerPort\":8080},{\"name\":\"admin\",\"containerPort\":9090}]},"
+        "{\"name\":\"b\",\"ports\":[{\"name\":\"http\",\"containerPort\":81}]}],"
+        "\"initContainers\":[{\"name\":\"i\",\"ports\":[{\"name\":\"x\",\"containerPort\":7}]}]}}");
+    assert_int_equal(minik_agent_named_port(pod, "a", "http"), 8080);
+    assert_int_equal(minik_agent_named_port(pod, "a", "admin"), 9090);
+    assert_int_equal(minik_agent_named_port(pod, "b", "http"), 81); /* per container */
+    assert_int_equal(minik_agent_named_port(pod, "i", "x"), 7);
+    assert_int_equal(minik_agent_named_port(pod, "b", "admin"), -1);
+    assert_int_equal(minik_agent_named_port(pod, "nope", "http"), -1);
+    assert_int_equal(minik_agent_named_port(NULL, "a", "http"), -1);
+    cJSON_Delete(pod);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +395,7 @@ int main(void)
         cmocka_unit_test(backoff_doubles_caps_and_resets),
         cmocka_unit_test(logs_render_joins_partials_tails_and_timestamps),
         cmocka_unit_test(taints_parse_and_reject_bad_effects),
+        cmocka_unit_test(named_ports_resolve_to_the_containers_port),
         cmocka_unit_test(status_phases_and_conditions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,7 @@ static void fx_request(minik_http_conn_t *c, minik_http_request_t *r, void *ud)
     minik_http_respond(r, 200, "text/plain", body, (size_t)n, NULL);
 }
 
-static const minik_http_callbacks_t cbs = {fx_write, fx_request, fx_close, NULL};
+static const minik_http_callbacks_t cbs = {fx_write, fx_request, fx_close, NULL, NULL};
 
 static void feed(minik_http_conn_t *c, const char *s)
 {
@@ -369,10 +369,147 @@ static void status_shape(void **state)
     assert_string_equal(minik_status_reason(404), "NotFound");
 }
 
+/* ---- streamed request bodies (exec stdin) ---- */
+
+typedef struct sfix {
+    fixture_t f;
+    minik_buf_t got; /* body pieces, in order */
+    int ends;
+    minik_http_request_t *req;
+} sfix_t;
+
+static void sx_write(minik_http_conn_t *c, const char *d, size_t n, void *ud)
+{
+    minik_buf_append(&((sfix_t *)ud)->f.out, d, n);
+}
+
+static void sx_close(minik_http_conn_t *c, void *ud)
+{
+    ((sfix_t *)ud)->f.closed++;
+}
+
+static void sx_body(minik_http_request_t *r, const char *d, size_t n)
+{
+    sfix_t *s = r->user;
+    if (d)
+        minik_buf_append(&s->got, d, n);
+    else
+        s->ends++;
+}
+
+static void sx_request(minik_http_conn_t *c, minik_http_request_t *r, void *ud)
+{
+    sfix_t *s = ud;
+    s->f.requests++;
+    snprintf(s->f.last_path, sizeof(s->f.last_path), "%s %s", r->method, r->path);
+    if (!r->body_streamed) {
+        minik_http_respond(r, 200, "text/plain", "plain", 5, NULL);
+        return;
+    }
+    s->req = r;
+    r->user = s;
+    r->on_body = sx_body;
+}
+
+static bool sx_stream(minik_http_conn_t *c, const minik_http_request_t *r, void *ud)
+{
+    return strcmp(r->path, "/exec") == 0;
+}
+
+static const minik_http_callbacks_t scbs = {sx_write, sx_request, sx_close, NULL, sx_stream};
+
+static void streamed_body_is_dispatched_at_headers(void **state)
+{
+    sfix_t s = {0};
+    minik_http_conn_t *c = minik_http_conn_new(&scbs, &s);
+    feed(c, "POST /exec HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+    /* Dispatched before any of its body arrived. */
+    assert_int_equal(s.f.requests, 1);
+    assert_non_null(s.req);
+    assert_true(s.req->body_streamed);
+    assert_int_equal(minik_http_conn_phase(c), MINIK_HTTP_ACTIVE);
+    feed(c, "3\r\nabc\r\n");
+    assert_int_equal(s.got.len, 3);
+    assert_memory_equal(s.got.data, "abc", 3);
+    assert_false(s.req->body_done);
+    /* The response can stream while the body is still coming. */
+    assert_true(minik_http_stream_start(s.req, 200, "text/plain"));
+    assert_true(minik_http_stream_chunk(s.req, "out", 3));
+    feed(c, "2\r\nde\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(s.got.len, 5);
+    assert_int_equal(s.ends, 1);
+    assert_true(s.req->body_done);
+    /* The pipelined request waits for this answer. */
+    assert_int_equal(s.f.requests, 1);
+    minik_http_stream_end(s.req);
+    assert_int_equal(s.f.requests, 2);
+    assert_string_equal(s.f.last_path, "GET /next");
+    assert_int_equal(s.f.closed, 0);
+    minik_http_conn_free(c);
+    minik_buf_free(&s.got);
+    minik_buf_free(&s.f.out);
+}
+
+static void streamed_body_answered_early_closes(void **state)
+{
+    sfix_t s = {0};
+    minik_http_conn_t *c = minik_http_conn_new(&scbs, &s);
+    feed(c, "POST /exec HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n");
+    assert_int_equal(s.got.len, 1);
+    minik_http_respond(s.req, 200, "text/plain", "done", 4, NULL);
+    /* The body had not ended: the rest would be mistaken for requests, so close. */
+    assert_int_equal(s.f.closed, 1);
+    assert_non_null(strstr(s.f.out.data, "Connection: close"));
+    feed(c, "1\r\ny\r\n0\r\n\r\n");
+    assert_int_equal(s.got.len, 1);
+    assert_int_equal(s.f.requests, 1);
+    minik_http_conn_free(c);
+    minik_buf_free(&s.got);
+    minik_buf_free(&s.f.out);
+}
+
+static void body_less_post_is_not_streamed(void **state)
+{
+    sfix_t s = {0};
+    minik_http_conn_t *c = minik_http_conn_new(&scbs, &s);
+    feed(c, "POST /exec HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(s.f.requests, 1);
+    assert_null(s.req);
+    assert_non_null(strstr(s.f.out.data, "plain"));
+    minik_http_conn_free(c);
+    minik_buf_free(&s.f.out);
+}
+
+static void router_node_proxy_path(void **state)
+{
+    minik_route_t r;
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_route_parse("/api/v1/nodes/n1/proxy/stats/summary", &r, &err), 0);
+    assert_string_equal(r.sub, "proxy");
+    assert_string_equal(r.rest, "stats/summary");
+    assert_string_equal(r.name, "n1");
+    minik_route_clear(&r);
+    assert_int_equal(minik_route_parse("/api/v1/namespaces/d/pods/p/log", &r, &err), 0);
+    assert_string_equal(r.sub, "log");
+    assert_null(r.rest);
+    minik_route_clear(&r);
+    /* No climbing out of the agent's paths, and only nodes have a proxy. */
+    assert_true(minik_route_parse("/api/v1/nodes/n1/proxy/%2e%2e/x", &r, &err) < 0);
+    minik_error_clear(&err);
+    assert_true(minik_route_parse("/api/v1/namespaces/d/pods/p/proxy/x", &r, &err) < 0);
+    minik_error_clear(&err);
+    assert_true(minik_route_parse("/api/v1/namespaces/d/pods/p/log/x", &r, &err) < 0);
+    minik_error_clear(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(get_then_keepalive_then_pipelined),
+        cmocka_unit_test(streamed_body_is_dispatched_at_headers),
+        cmocka_unit_test(streamed_body_answered_early_closes),
+        cmocka_unit_test(body_less_post_is_not_streamed),
+        cmocka_unit_test(router_node_proxy_path),
         cmocka_unit_test(request_split_byte_by_byte),
         cmocka_unit_test(malformed_request_gets_400_and_close),
         cmocka_unit_test(oversized_body_gets_413),

@@ -18,7 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "apiserver/apiserver.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -339,6 +342,128 @@ static void closing_cancels_requests_in_flight(void **state)
     finish_fixture(&f);
 }
 
+/* ---- caller-configured transfers (the API server's relay) ---- */
+
+typedef struct xfer_fx {
+    fx_t *f;
+    minik_client_uv_xfer_t *x;
+    struct curl_slist *hdrs;
+    const char *body;
+    size_t off;
+    bool released; /* the body may be sent */
+    int pauses;
+    int done_calls;
+    int curl_code;
+    long status;
+    minik_buf_t reply;
+    uv_timer_t t;
+} xfer_fx_t;
+
+static size_t xf_read(char *buf, size_t size, size_t n, void *ud)
+{
+    xfer_fx_t *x = ud;
+    if (!x->released) {
+        x->pauses++;
+        return CURL_READFUNC_PAUSE;
+    }
+    size_t left = strlen(x->body) - x->off, room = size * n;
+    size_t k = left < room ? left : room;
+    memcpy(buf, x->body + x->off, k);
+    x->off += k;
+    return k;
+}
+
+static size_t xf_write(char *p, size_t size, size_t n, void *ud)
+{
+    minik_buf_append(&((xfer_fx_t *)ud)->reply, p, size * n);
+    return size * n;
+}
+
+static void xf_done(void *easy, int rc, void *ud)
+{
+    xfer_fx_t *x = ud;
+    x->done_calls++;
+    x->curl_code = rc;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->status);
+    wind_down(x->f);
+}
+
+static void xf_release(uv_timer_t *t)
+{
+    xfer_fx_t *x = t->data;
+    x->released = true;
+    minik_client_uv_unpause(x->x);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static void xf_cancel(uv_timer_t *t)
+{
+    xfer_fx_t *x = t->data;
+    minik_client_uv_cancel(x->x);
+    assert_int_equal(minik_client_uv_active(x->f->u), 0);
+    uv_close((uv_handle_t *)t, NULL);
+    wind_down(x->f);
+}
+
+static CURL *xf_easy(xfer_fx_t *x)
+{
+    CURL *e = minik_client_stream_easy(x->f->client, "/api/v1/namespaces/default/configmaps",
+                                       (void **)&x->hdrs);
+    assert_non_null(e);
+    x->hdrs = curl_slist_append(x->hdrs, "Transfer-Encoding: chunked");
+    x->hdrs = curl_slist_append(x->hdrs, "Content-Type: application/json");
+    x->hdrs = curl_slist_append(x->hdrs, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, xf_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, x);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xf_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    return e;
+}
+
+static void added_transfer_pauses_and_resumes_its_upload(void **state)
+{
+    fx_t f = {0};
+    start_server(&f);
+    xfer_fx_t x = {.f = &f,
+                   .reply = MINIK_BUF_INIT,
+                   .body = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                           "\"metadata\":{\"name\":\"streamed\"},\"data\":{\"k\":\"v\"}}"};
+    x.x = minik_client_uv_add(f.u, xf_easy(&x), xf_done, &x);
+    assert_non_null(x.x);
+    assert_int_equal(minik_client_uv_active(f.u), 1);
+    uv_timer_init(&f.loop, &x.t);
+    x.t.data = &x;
+    uv_timer_start(&x.t, xf_release, 200, 0);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    assert_true(x.pauses >= 1); /* it waited for the body */
+    assert_int_equal(x.done_calls, 1);
+    assert_int_equal(x.curl_code, 0);
+    assert_int_equal(x.status, 201);
+    assert_non_null(strstr(x.reply.data, "\"streamed\""));
+    curl_slist_free_all(x.hdrs);
+    minik_buf_free(&x.reply);
+    finish_fixture(&f);
+}
+
+static void added_transfer_can_be_cancelled(void **state)
+{
+    fx_t f = {0};
+    start_server(&f);
+    xfer_fx_t x = {.f = &f, .reply = MINIK_BUF_INIT, .body = "{}"};
+    x.x = minik_client_uv_add(f.u, xf_easy(&x), xf_done, &x);
+    assert_non_null(x.x);
+    uv_timer_init(&f.loop, &x.t);
+    x.t.data = &x;
+    uv_timer_start(&x.t, xf_cancel, 200, 0);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    assert_int_equal(x.done_calls, 0); /* cancelled: no done callback */
+    curl_slist_free_all(x.hdrs);
+    minik_buf_free(&x.reply);
+    finish_fixture(&f);
+}
+
 int main(void)
 {
     /* The server half writes to sockets the client half may have closed; like `minik
@@ -351,6 +476,8 @@ int main(void)
         cmocka_unit_test(unreachable_server_fails_with_the_url),
         cmocka_unit_test(requests_run_on_the_loop),
         cmocka_unit_test(closing_cancels_requests_in_flight),
+        cmocka_unit_test(added_transfer_pauses_and_resumes_its_upload),
+        cmocka_unit_test(added_transfer_can_be_cancelled),
     };
     return cmocka_run_group_tests_name("client_uv", tests, NULL, NULL);
 }
