@@ -65,11 +65,17 @@ static void agent_free(minik_agent_t *a)
     free(a->dns_upstream);
     free(a->pods_rv);
     free(a->endpoint_token);
+    free(a->hollow_control);
     free(a->endpoint_pin);
     SSL_CTX_free(a->endpoint_tls);
     minik_strv_free(a->labels);
     minik_strv_free(a->taints);
     free(a);
+}
+
+static void register_later(uv_timer_t *t)
+{
+    minik_agent_node_register(t->data);
 }
 
 int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_agent_t **out,
@@ -121,6 +127,7 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     a->backoff_base_ms = opts->backoff_base_ms ? opts->backoff_base_ms : 10000;
     a->port = opts->port;
     a->hollow = opts->hollow;
+    a->hollow_control = opts->hollow && opts->hollow_control ? xstrdup(opts->hollow_control) : NULL;
     unsigned char rnd[24];
     if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
         agent_free(a);
@@ -134,20 +141,27 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
     if ((!a->hollow &&
          (minik_mkdir_p(a->pods_dir, 0700, err) < 0 || minik_mkdir_p(a->oci_root, 0700, err) < 0 ||
           minik_images_open(a->data_dir, &a->images, err) < 0)) ||
-        minik_client_new(&a->ccfg, &a->client, err) < 0 ||
-        minik_client_uv_new(loop, &a->cuv, err) < 0) {
+        minik_client_new(&a->ccfg, &a->client, err) < 0) {
+        agent_free(a);
+        return -1;
+    }
+    if (a->hollow && opts->shared_cuv) {
+        a->cuv = opts->shared_cuv;
+        a->cuv_borrowed = true;
+    } else if (minik_client_uv_new(loop, &a->cuv, err) < 0) {
         agent_free(a);
         return -1;
     }
     /* TLS for the endpoint: a key made now, pinned by the API server through the
-     * heartbeats (hollow agents serve nothing worth it). */
+     * heartbeats. A hollow node runs nothing, so it has no logs or exec to serve (and
+     * 5,000 of them would hold 5,000 listening sockets): no endpoint at all. */
     if (!a->hollow &&
         minik_pki_self_signed_ctx(a->node_name, &a->endpoint_tls, &a->endpoint_pin, err) < 0) {
         minik_client_uv_close(a->cuv, NULL, NULL);
         agent_free(a);
         return -1;
     }
-    if (minik_agent_http_start(a, err) < 0) {
+    if (!a->hollow && minik_agent_http_start(a, err) < 0) {
         minik_client_uv_close(a->cuv, NULL, NULL);
         agent_free(a);
         return -1;
@@ -162,7 +176,10 @@ int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_age
         minik_agent_net_recover(a);
     }
     uv_timer_start(&a->sync_timer, minik_agent_sync_tick, a->sync_ms, a->sync_ms);
-    minik_agent_node_register(a);
+    if (opts->start_delay_ms)
+        uv_timer_start(&a->retry_timer, register_later, opts->start_delay_ms, 0);
+    else
+        minik_agent_node_register(a);
     char port[16];
     snprintf(port, sizeof(port), "%d", a->port);
     minik_log_info("agent started", "node", a->node_name, "data_dir", a->data_dir, "endpoint_port",
@@ -209,6 +226,12 @@ static void cuv_closed(void *ud)
     minik_agent_maybe_done(a);
 }
 
+void minik_agent_client_closed(minik_agent_t *a)
+{
+    if (a && a->cuv_borrowed)
+        cuv_closed(a);
+}
+
 static void http_closed(void *ud)
 {
     minik_agent_t *a = ud;
@@ -230,8 +253,10 @@ void minik_agent_shutdown(minik_agent_t *a, void (*done)(void *ud), void *ud)
     uv_close((uv_handle_t *)&a->heartbeat_timer, handle_closed);
     uv_close((uv_handle_t *)&a->sync_timer, handle_closed);
     uv_close((uv_handle_t *)&a->retry_timer, handle_closed);
-    minik_http_server_shutdown(a->http, http_closed, a);
-    minik_client_uv_close(a->cuv, cuv_closed, a);
+    if (a->http)
+        minik_http_server_shutdown(a->http, http_closed, a);
+    if (!a->cuv_borrowed)
+        minik_client_uv_close(a->cuv, cuv_closed, a);
     /* Jobs in flight finish in the pool; their after-work callbacks see `stopping`. */
     a->done = done;
     a->done_ud = ud;

@@ -16,6 +16,7 @@
 
 #include "lib/error.h"
 #include "proto/client.h"
+#include "proto/client_uv.h"
 
 typedef struct minik_agent minik_agent_t;
 
@@ -54,12 +55,27 @@ typedef struct minik_agent_opts {
     /* A hollow node (kubemark): registers and heartbeats like a real one and reports its
      * pods Running and Ready without running anything; no image store, no runtime. */
     bool hollow;
+    /* Hollow only: a directory where a file named after a node silences it (no
+     * heartbeats, no watch, no status) until the file is removed; NULL: never. */
+    const char *hollow_control;
+    /* Hollow only: one request driver (curl multi) shared by every hollow node of the
+     * process, borrowed, so 5,000 nodes share a pool of connections and file descriptors.
+     * Its owner closes it after minik_agent_shutdown of every agent that uses it, and then
+     * calls minik_agent_client_closed on each. NULL: the agent has its own. */
+    minik_client_uv_t *shared_cuv;
+    /* Wait this long before registering: thousands of hollow nodes starting at once would
+     * overflow the server's accept queue and list pods all in the same instant. */
+    uint64_t start_delay_ms;
 } minik_agent_opts_t;
 
 /* Validate opts, open the image store and start registering on `loop`. Registration,
  * watch and status writes continue asynchronously; failures there are retried. */
 int minik_agent_start(uv_loop_t *loop, const minik_agent_opts_t *opts, minik_agent_t **out,
                       minik_error_t **err);
+
+/* With opts.shared_cuv: the shared driver is closed (every callback of this agent's
+ * requests has run); the agent finishes shutting down. */
+void minik_agent_client_closed(minik_agent_t *a);
 
 /* Stop watching and serving; containers keep running (they belong to their shims and are
  * re-adopted on the next start). done(ud) runs once every handle is closed. */

@@ -89,6 +89,7 @@ struct minik_agent {
     minik_client_config_t ccfg;
     minik_client_t *client;
     minik_client_uv_t *cuv;
+    bool cuv_borrowed; /* hollow: shared with the process's other hollow nodes */
     minik_images_t *images;
     pthread_mutex_t images_lock; /* the store is shared by the pool's threads */
     pthread_mutex_t stage_lock;  /* agent_pod_t.stage, written by jobs, read by the loop */
@@ -121,6 +122,8 @@ struct minik_agent {
     char *pods_rv; /* resume the pod watch from here */
     bool registered, listed, stopping;
     bool hollow;
+    char *hollow_control; /* hollow: directory of files that silence nodes (NULL: none) */
+    bool silenced;        /* hollow: silenced through hollow_control */
     agent_pod_t *pods;
     int jobs; /* thread-pool jobs in flight */
     int handles_open;
@@ -166,6 +169,16 @@ void minik_agent_net_stop(struct minik_agent *a);
 void minik_agent_net_free(struct minik_agent *a);
 bool minik_agent_dns_enabled(const struct minik_agent *a);
 
+/* hollow.c (kubemark-style nodes) */
+/* Thread pool side: the pod's containers "run" (or exit at once if their command line ends
+ * in `exit N`); sets p->status_out, or p->gone for a deleted pod. */
+void minik_agent_hollow_reconcile(agent_pod_t *p, const cJSON *pod);
+/* The code a hollow container exits with: N when its command and args, joined, end in the
+ * words `exit N` (0..255); -1 when it runs for ever. */
+int minik_agent_hollow_exit_code(const cJSON *cspec);
+/* Loop side, on each heartbeat tick: is the node silenced by a file named after it in the
+ * control directory? Going silent cancels the pod watch; coming back lists pods again. */
+bool minik_agent_hollow_silenced(struct minik_agent *a);
 /* podwatch.c: a job records what it is doing (thread side); the loop reports jobs that
  * take long in a Warning event (every sync tick). */
 void minik_agent_pod_stage(agent_pod_t *p, const char *fmt, ...)

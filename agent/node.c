@@ -260,6 +260,8 @@ static void on_heartbeat(const cJSON *reply, const minik_error_t *err, void *ud)
 static void heartbeat_tick(uv_timer_t *t)
 {
     struct minik_agent *a = t->data;
+    if (minik_agent_hollow_silenced(a))
+        return;
     cleanup_free char *path = xasprintf("/apis/minik.io/v1/nodes/%s/heartbeat", a->node_name);
     minik_error_t *err = NULL;
     /* The endpoint's secret goes to the server with every heartbeat (so a restarted server

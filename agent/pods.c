@@ -800,34 +800,6 @@ static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON 
         p->term_started_ms = now ? now : 1;
 }
 
-/* A hollow node's pods: every container "runs" from the first look; nothing is started. */
-static void hollow_reconcile(agent_pod_t *p, const cJSON *pod)
-{
-    if (p->deleted || !pod) {
-        p->gone = true;
-        return;
-    }
-    if (!p->start_time)
-        p->start_time = minik_agent_now_rfc3339();
-    for (size_t i = 0; i < p->n_ctrs; i++) {
-        agent_ctr_t *c = &p->ctrs[i];
-        if (c->init) {
-            c->done = true;
-            c->has_last = true;
-            c->last_exit = 0;
-            set_str(&c->last_reason, "Completed");
-            continue;
-        }
-        if (!c->id) {
-            c->id = xasprintf("hollow-%s-%s", p->uid, c->name);
-            c->pid = 1;
-            c->started_at = minik_agent_now_rfc3339();
-        }
-        c->started = c->ready = true;
-    }
-    p->status_out = minik_agent_pod_status(p, pod, p->agent->node_ip);
-}
-
 void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
 {
     struct minik_agent *a = p->agent;
@@ -839,7 +811,7 @@ void minik_agent_pod_reconcile(agent_pod_t *p, int64_t now)
     if (pod)
         ensure_ctrs(p, pod);
     if (a->hollow) {
-        hollow_reconcile(p, pod);
+        minik_agent_hollow_reconcile(p, pod);
         return;
     }
 

@@ -83,7 +83,11 @@ static void after_work_cb(uv_work_t *w, int status)
         minik_agent_events_post(a, p, p->events_out);
     cJSON_Delete(p->events_out);
     p->events_out = NULL;
-    if (p->status_out && !p->deleted && !a->stopping) {
+    if (p->status_out && a->silenced) {
+        /* A silenced hollow node cannot reach the server: send again once it is back. */
+        free(p->status_sent);
+        p->status_sent = NULL;
+    } else if (p->status_out && !p->deleted && !a->stopping) {
         cleanup_free char *s = cJSON_PrintUnformatted(p->status_out);
         if (!minik_str_eq(s, p->status_sent)) {
             cleanup_cjson cJSON *patch = cJSON_CreateObject();
@@ -147,11 +151,14 @@ void minik_agent_sync_tick(uv_timer_t *t)
 {
     struct minik_agent *a = t->data;
     minik_agent_net_tick(a);
-    if (!a->listed)
+    if (!a->listed || a->silenced)
         return;
     minik_agent_pods_watchdog(a, minik_agent_mono_ms());
+    /* A hollow pod's status depends on nothing local, so only a failed write (which
+     * forgot what was sent) is worth another pass; with thousands of hollow pods a pass
+     * over all of them each tick would be the whole CPU. */
     for (agent_pod_t *p = a->pods; p; p = p->next)
-        if (!p->busy)
+        if (!p->busy && (!a->hollow || !p->status_sent))
             minik_agent_pod_kick(a, p);
 }
 
@@ -217,6 +224,8 @@ static int on_event(const char *type, const cJSON *object, void *ud)
 static void retry_cb(uv_timer_t *t)
 {
     struct minik_agent *a = t->data;
+    if (a->silenced)
+        return; /* minik_agent_hollow_silenced lists again when the node is back */
     if (a->pods_rv)
         watch_again(a);
     else
@@ -227,7 +236,7 @@ static void on_watch_done(minik_watch_end_t how, const minik_error_t *err, void 
 {
     struct minik_agent *a = ud;
     a->watch = NULL;
-    if (a->stopping || how == MINIK_WATCH_CANCELLED)
+    if (a->stopping || a->silenced || how == MINIK_WATCH_CANCELLED)
         return;
     if (err) {
         if (err->code == 410) {
@@ -255,7 +264,7 @@ static void watch_again(struct minik_agent *a)
 static void on_list(const cJSON *reply, const minik_error_t *err, void *ud)
 {
     struct minik_agent *a = ud;
-    if (a->stopping)
+    if (a->stopping || a->silenced)
         return;
     if (err) {
         minik_log_warn("listing pods failed; retrying", "error", err->msg, NULL);

@@ -205,6 +205,18 @@ bool minik_api_filter_match(const cJSON *obj, void *f)
     return filter_fn(obj, f);
 }
 
+void minik_api_filter_pin(const minik_api_filter_t *f, const char **path, const char **value)
+{
+    *path = *value = NULL;
+    for (size_t i = 0; f->fields && i < f->fields->n_reqs; i++) {
+        if (!f->fields->reqs[i].negate) {
+            *path = f->fields->reqs[i].path;
+            *value = f->fields->reqs[i].value;
+            return;
+        }
+    }
+}
+
 void minik_api_filter_clear(minik_api_filter_t *f)
 {
     minik_selector_free(f->labels);
@@ -229,8 +241,10 @@ static void handle_list(api_call_t *c)
     cJSON *items = NULL;
     int64_t rv = 0;
     bool any = f.labels || f.fields;
-    int r = minik_store_list(srv->store, c->route.res->kind, c->route.ns, any ? filter_fn : NULL,
-                             &f, &items, &rv, &err);
+    const char *pin_path, *pin_value;
+    minik_api_filter_pin(&f, &pin_path, &pin_value);
+    int r = minik_store_list_pinned(srv->store, c->route.res->kind, c->route.ns, pin_path,
+                                    pin_value, any ? filter_fn : NULL, &f, &items, &rv, &err);
     minik_api_filter_clear(&f);
     if (r < 0) {
         minik_api_respond_err(c, err);

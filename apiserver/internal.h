@@ -95,6 +95,9 @@ int minik_api_filter_parse(const char *query, minik_api_filter_t *f, minik_error
 /* A minik_store_filter_fn over a minik_api_filter_t. */
 bool minik_api_filter_match(const cJSON *obj, void *f);
 void minik_api_filter_clear(minik_api_filter_t *f);
+/* The first equality of the field selector (path and value, borrowed from f), which the
+ * store can test before parsing objects; both NULL if there is none. */
+void minik_api_filter_pin(const minik_api_filter_t *f, const char **path, const char **value);
 /* Parse a request body as JSON (400 for bad UTF-8/JSON, too deep, or not an object when
  * want_object). */
 int minik_api_parse_body(const minik_http_request_t *req, bool want_object, cJSON **out,

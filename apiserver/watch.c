@@ -182,9 +182,11 @@ void minik_api_watch(api_call_t *c)
     const minik_resource_t *res = c->route.res;
     cleanup_free char *c_route_ns = c->route.ns ? xstrdup(c->route.ns) : NULL;
     cleanup_cjson cJSON *initial = NULL;
+    const char *pin_path, *pin_value;
+    minik_api_filter_pin(&w->filter, &pin_path, &pin_value);
     if (from == 0) {
-        if (minik_store_list(srv->store, res->kind, c->route.ns, watch_filter, w, &initial, &from,
-                             &err) < 0) {
+        if (minik_store_list_pinned(srv->store, res->kind, c->route.ns, pin_path, pin_value,
+                                    watch_filter, w, &initial, &from, &err) < 0) {
             req->on_abort = NULL;
             req->user = NULL;
             watch_free(w);
@@ -203,8 +205,8 @@ void minik_api_watch(api_call_t *c)
     {
         send_event(w, "ADDED", it);
     }
-    int r = minik_store_watch(srv->store, res->kind, c_route_ns, watch_filter, w, from, on_event, w,
-                              &w->sw, &err);
+    int r = minik_store_watch_pinned(srv->store, res->kind, c_route_ns, pin_path, pin_value,
+                                     watch_filter, w, from, on_event, w, &w->sw, &err);
     if (r < 0) {
         int code = err->code ? err->code : 500;
         cJSON *st = minik_status_new(code, NULL, err->msg, NULL, NULL, NULL);
@@ -214,6 +216,8 @@ void minik_api_watch(api_call_t *c)
         end_watch(w);
         return;
     }
+    /* An equality on a field (an agent's spec.nodeName=NAME) lets the store rule out most
+     * events for this watch with one string compare. */
     if (timeout > 0) {
         uv_timer_init(srv->loop, &w->timer);
         w->timer.data = w;

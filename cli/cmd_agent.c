@@ -10,17 +10,19 @@
 #include "cli/cli.h"
 #include "cli/client_config.h"
 #include "cli/commands.h"
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "proto/client.h"
+#include "proto/client_uv.h"
 #include "proto/jointoken.h"
 
 static const char *server_url, *token, *token_file, *ca_file, *kubeconfig, *node_name, *node_ip;
 static const char *data_dir = "/var/lib/minik/agent";
-static const char *hollow_s = "0";
+static const char *hollow_s = "0", *hollow_control;
 static const char *port_s = "10250", *heartbeat_s = "1s", *sync_s = "1s", *backoff_s = "10s";
 static char **labels, **taints;
 static bool insecure;
@@ -68,7 +70,11 @@ static const minik_cli_flag_t flags[] = {
      "how often containers are checked (1s)"},
     {"hollow", 0, MINIK_FLAG_STRING, &hollow_s, "N",
      "run N simulated nodes NAME-0..NAME-(N-1) (NAME: --node-name, default hollow-node) "
-     "that heartbeat and report their pods Running and Ready without running containers"},
+     "that heartbeat and report their pods Running and Ready without running containers; "
+     "in --labels and --taints, {i} is the node's index and {i%M} the index modulo M"},
+    {"hollow-control", 0, MINIK_FLAG_STRING, &hollow_control, "DIR",
+     "with --hollow: a file DIR/NODE silences that node (no heartbeats, watch or status, as "
+     "if cut off) until it is removed"},
     {"crash-backoff", 0, MINIK_FLAG_STRING, &backoff_s, "DURATION",
      "first restart delay of a crashing container, doubled up to 5m (10s)"},
     {0},
@@ -90,6 +96,7 @@ typedef struct agent_main {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     minik_agent_t **agents;
+    minik_client_uv_t *shared; /* hollow nodes' one request driver */
     size_t n_agents, running;
     uv_timer_t stop_deadline;
     bool stopping;
@@ -118,6 +125,25 @@ static void on_stop_deadline(uv_timer_t *t)
     _exit(MINIK_EXIT_OK);
 }
 
+static void shared_closed(void *ud)
+{
+    agent_main_t *m = ud;
+    m->shared = NULL;
+    /* Each agent may be freed (and `stopped` run) from inside this call. */
+    size_t n = m->n_agents;
+    for (size_t i = 0; i < n; i++)
+        minik_agent_client_closed(m->agents[i]);
+}
+
+/* Stop every agent; the shared driver goes once none of them sends anything more. */
+static void stop_all(agent_main_t *m, void (*done)(void *), void *ud)
+{
+    for (size_t i = 0; i < m->n_agents; i++)
+        minik_agent_shutdown(m->agents[i], done, ud);
+    if (m->shared)
+        minik_client_uv_close(m->shared, shared_closed, m);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     agent_main_t *m = h->data;
@@ -130,8 +156,7 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_start(&m->stop_deadline, on_stop_deadline, MINIK_AGENT_STOP_WAIT_MS, 0);
     if (m->running == 0)
         uv_close((uv_handle_t *)&m->stop_deadline, NULL);
-    for (size_t i = 0; i < m->n_agents; i++)
-        minik_agent_shutdown(m->agents[i], stopped, m);
+    stop_all(m, stopped, m);
 }
 
 /* Trust on first use, pinned by the token: fetch the server's CA from /cacerts without
@@ -255,6 +280,34 @@ static char **split_all(char **in)
     return out;
 }
 
+/* A hollow node's own copy of the labels or taints: {i} becomes its index, {i%M} the
+ * index modulo M (zones, racks). Anything else is kept as written. */
+static char **per_node(char *const *in, size_t idx)
+{
+    size_t n = minik_strv_len(in);
+    char **out = xcalloc(n + 1, sizeof(char *));
+    for (size_t k = 0; k < n; k++) {
+        minik_buf_t b = MINIK_BUF_INIT;
+        for (const char *s = in[k]; *s;) {
+            unsigned long mod = 0;
+            int used = 0;
+            if (strncmp(s, "{i}", 3) == 0) {
+                minik_buf_appendf(&b, "%zu", idx);
+                s += 3;
+            } else if (sscanf(s, "{i%%%lu}%n", &mod, &used) == 1 && used > 0 && mod > 0) {
+                minik_buf_appendf(&b, "%zu", idx % mod);
+                s += used;
+            } else {
+                minik_buf_appendf(&b, "%c", *s++);
+            }
+        }
+        out[k] = minik_buf_steal(&b);
+        if (!out[k])
+            out[k] = xstrdup("");
+    }
+    return out;
+}
+
 /* The node's resolver: the first IPv4 nameserver in /etc/resolv.conf, or NULL. */
 static char *host_nameserver(void)
 {
@@ -285,6 +338,10 @@ int minik_cmd_agent(int argc, char **argv)
         minik_str_to_duration_ms(sync_s, &sync, "--sync-period", &err) < 0 ||
         minik_str_to_duration_ms(backoff_s, &backoff, "--crash-backoff", &err) < 0) {
         fprintf(stderr, "error: %s\n", err->msg);
+        return MINIK_EXIT_USAGE;
+    }
+    if (hollow_control && hollow == 0) {
+        fprintf(stderr, "error: --hollow-control needs --hollow N\n");
         return MINIK_EXIT_USAGE;
     }
     minik_client_config_t cfg = {0};
@@ -329,14 +386,20 @@ int minik_cmd_agent(int argc, char **argv)
     };
     size_t n = hollow > 0 ? (size_t)hollow : 1;
     m.agents = xcalloc(n, sizeof(minik_agent_t *));
-    r = 0;
+    r = hollow > 0 ? minik_client_uv_new(&m.loop, &m.shared, &err) : 0;
     for (size_t i = 0; r == 0 && i < n; i++) {
         cleanup_free char *name = NULL;
+        cleanup_strv char **nl = NULL, **nt = NULL;
         if (hollow > 0) {
             name = xasprintf("%s-%zu", node_name ? node_name : "hollow-node", i);
             o.node_name = name;
             o.port = 0;
             o.hollow = true;
+            o.hollow_control = hollow_control;
+            o.shared_cuv = m.shared;
+            o.start_delay_ms = i; /* 1,000 nodes a second */
+            o.labels = nl = per_node(lab, i);
+            o.taints = nt = per_node(tai, i);
         }
         r = minik_agent_start(&m.loop, &o, &m.agents[i], &err);
         if (r == 0)
@@ -344,8 +407,7 @@ int minik_cmd_agent(int argc, char **argv)
     }
     minik_client_config_clear(&cfg);
     if (r < 0) {
-        for (size_t i = 0; i < m.n_agents; i++)
-            minik_agent_shutdown(m.agents[i], NULL, NULL);
+        stop_all(&m, NULL, NULL);
         uv_run(&m.loop, UV_RUN_DEFAULT);
         uv_loop_close(&m.loop);
         free(m.agents);

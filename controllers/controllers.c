@@ -87,7 +87,12 @@ static void queue_owner(minik_controllers_t *c, const cJSON *obj)
     if (!q)
         return;
     char *key = minik_ctl_key(minik_ctl_str(obj, "metadata.namespace"), name);
-    minik_wq_add(q, key);
+    /* An owner with thousands of pods would otherwise re-list them on every bind and
+     * status write of each one. */
+    if (strcmp(minik_ctl_str(obj, "kind") ? minik_ctl_str(obj, "kind") : "", "Pod") == 0)
+        minik_wq_add_paced(q, key);
+    else
+        minik_wq_add(q, key);
     free(key);
 }
 

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "scheduler/strmap.h"
 #include "controllers/controllers.h"
 #include "controllers/workqueue.h"
 
@@ -22,6 +23,7 @@ typedef struct node_state node_state_t;
 struct minik_nodes {
     minik_controllers_t *ctl;
     node_state_t *head;
+    minik_strmap_t by_name; /* name -> node_state_t: a heartbeat is O(1), not O(nodes) */
     uint64_t grace_ms;
 };
 

@@ -22,10 +22,7 @@ struct node_state {
 
 static node_state_t *find(const minik_nodes_t *nodes, const char *name)
 {
-    for (node_state_t *n = nodes->head; n; n = n->next)
-        if (strcmp(n->name, name) == 0)
-            return n;
-    return NULL;
+    return minik_strmap_get(&nodes->by_name, name);
 }
 
 static node_state_t *get(minik_nodes_t *nodes, const char *name, uint64_t now)
@@ -38,6 +35,7 @@ static node_state_t *get(minik_nodes_t *nodes, const char *name, uint64_t now)
     n->last_hb = now;
     n->next = nodes->head;
     nodes->head = n;
+    minik_strmap_put(&nodes->by_name, n->name, n);
     return n;
 }
 
@@ -47,6 +45,7 @@ static void forget(minik_nodes_t *nodes, const char *name)
         if (strcmp((*pp)->name, name) == 0) {
             node_state_t *n = *pp;
             *pp = n->next;
+            minik_strmap_del(&nodes->by_name, n->name);
             free(n->hb_seen);
             free(n->name);
             free(n);
@@ -57,6 +56,7 @@ static void forget(minik_nodes_t *nodes, const char *name)
 
 void minik_nodes_clear(minik_nodes_t *nodes)
 {
+    minik_strmap_clear(&nodes->by_name);
     while (nodes->head) {
         node_state_t *n = nodes->head;
         nodes->head = n->next;
@@ -125,7 +125,11 @@ void minik_nodes_heartbeat(minik_nodes_t *nodes, const char *name, uint64_t now_
         minik_wq_add(c->node_q, name);
         notify(c, name, true);
     }
-    minik_nodes_arm(c);
+    /* A heartbeat only moves this node's deadline later: an armed timer still fires at or
+     * before the earliest one and re-arms from there. Re-scanning every node on every
+     * heartbeat would be O(nodes^2) a period with 5,000 nodes. */
+    if (!uv_is_active((uv_handle_t *)&c->node_timer))
+        minik_nodes_arm(c);
 }
 
 bool minik_nodes_is_ready(const minik_nodes_t *nodes, const char *name)
@@ -193,39 +197,72 @@ static bool on_node(const cJSON *pod, void *ud)
     return n && strcmp(n, ud) == 0;
 }
 
-/* Does the pod tolerate node.kubernetes.io/unreachable:NoExecute for ever? */
-static bool tolerates_unreachable(const cJSON *pod)
+int64_t minik_nodes_unreachable_toleration_ms(const cJSON *pod, int64_t default_ms)
 {
+    /* As Kubernetes' taint manager: of the tolerations that match the taint, one without
+     * tolerationSeconds tolerates it for ever; otherwise the shortest one applies. The
+     * default timeout stands in for the toleration Kubernetes' admission adds to pods that
+     * have none (unreachable for 300 s). */
     const cJSON *t;
+    int64_t best = -1;
+    bool matched = false;
     cJSON_ArrayForEach(t, minik_ctl_get(pod, "spec.tolerations"))
     {
         const char *key = minik_ctl_str(t, "key");
         const char *op = minik_ctl_str(t, "operator");
         const char *eff = minik_ctl_str(t, "effect");
-        bool key_ok =
-            key ? strcmp(key, MINIK_TAINT_UNREACHABLE) == 0 : (op && strcmp(op, "Exists") == 0);
+        const char *val = minik_ctl_str(t, "value");
+        bool exists = op && strcmp(op, "Exists") == 0;
+        bool key_ok = key && *key ? strcmp(key, MINIK_TAINT_UNREACHABLE) == 0 : exists;
+        /* The unreachable taint has no value: Equal needs an empty one. */
+        bool val_ok = exists || !val || !*val;
         bool eff_ok = !eff || !*eff || strcmp(eff, "NoExecute") == 0;
-        if (key_ok && eff_ok && !minik_ctl_get(t, "tolerationSeconds"))
-            return true;
+        if (!key_ok || !val_ok || !eff_ok)
+            continue;
+        const cJSON *secs = minik_ctl_get(t, "tolerationSeconds");
+        if (!cJSON_IsNumber(secs))
+            return -1;
+        int64_t ms = secs->valuedouble <= 0 ? 0 : (int64_t)(secs->valuedouble * 1000);
+        if (!matched || ms < best)
+            best = ms;
+        matched = true;
     }
-    return false;
+    return matched ? best : default_ms;
 }
 
-static void evict_pods(minik_controllers_t *c, const char *name, bool all)
+/* Evict the pods of unreachable node `name` whose toleration ran out (all of them for a
+ * deleted node); *next_ms is set to how long until the next one does (0: none left). */
+static void evict_pods(minik_controllers_t *c, const char *name, bool all, uint64_t since,
+                       uint64_t *next_ms)
 {
     cJSON *pods = NULL;
     minik_error_t *err = NULL;
+    if (next_ms)
+        *next_ms = 0;
     if (minik_store_list(c->store, "Pod", NULL, on_node, (void *)name, &pods, NULL, &err) < 0) {
         minik_log_warn("node lifecycle: list pods failed", "error", err->msg, NULL);
         minik_error_free(err);
         minik_wq_add_rate_limited(c->node_q, name);
         return;
     }
+    uint64_t now = uv_now(c->loop);
     const cJSON *p;
     cJSON_ArrayForEach(p, pods)
     {
-        if (minik_ctl_terminating(p) || (!all && tolerates_unreachable(p)))
+        if (minik_ctl_terminating(p))
             continue;
+        if (!all) {
+            int64_t tol =
+                minik_nodes_unreachable_toleration_ms(p, (int64_t)c->opts.pod_eviction_ms);
+            if (tol < 0)
+                continue; /* tolerates it for ever (DaemonSet pods) */
+            uint64_t due = since + (uint64_t)tol;
+            if (due > now) {
+                if (next_ms && (!*next_ms || due - now < *next_ms))
+                    *next_ms = due - now;
+                continue;
+            }
+        }
         minik_log_info(all ? "deleting pod of a deleted node"
                            : "evicting pod from unreachable node",
                        "node", name, "pod", minik_ctl_str(p, "metadata.name"), NULL);
@@ -293,7 +330,7 @@ void minik_node_sync(const char *key, void *ud)
         bool gone = err->code == 404;
         minik_error_free(err);
         if (gone)
-            evict_pods(c, key, true);
+            evict_pods(c, key, true, 0, NULL);
         return;
     }
     node_state_t *n = find(&c->nodes, key);
@@ -309,11 +346,11 @@ void minik_node_sync(const char *key, void *ud)
         return;
     }
     write_node(c, node, false);
-    uint64_t now = uv_now(c->loop);
-    uint64_t due = n->not_ready_since + c->opts.pod_eviction_ms;
-    if (now >= due)
-        evict_pods(c, key, false);
-    else
-        minik_wq_add_after(c->node_q, key, due - now);
+    /* Each pod has its own deadline (its tolerationSeconds, or the eviction timeout): evict
+     * those that are due and come back for the next one. */
+    uint64_t next = 0;
+    evict_pods(c, key, false, n->not_ready_since, &next);
+    if (next)
+        minik_wq_add_after(c->node_q, key, next);
     cJSON_Delete(node);
 }

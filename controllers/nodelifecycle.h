@@ -35,4 +35,10 @@ bool minik_nodes_is_ready(const minik_nodes_t *nodes, const char *name);
 /* The same, in the shape of minik_scheduler_node_ready_fn (ud is the minik_nodes_t). */
 bool minik_nodes_ready_fn(const char *name, const cJSON *node, void *ud);
 
+/* How long a pod stays on an unreachable node (ms after the node became NotReady): the
+ * shortest tolerationSeconds of its tolerations matching node.kubernetes.io/unreachable
+ * :NoExecute (0 if not positive), -1 if one of them has none (for ever), default_ms if
+ * none matches. */
+int64_t minik_nodes_unreachable_toleration_ms(const cJSON *pod, int64_t default_ms);
+
 #endif

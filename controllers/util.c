@@ -150,7 +150,11 @@ cJSON *minik_ctl_list_owned(minik_controllers_t *c, const char *kind, const char
 {
     cJSON *items = NULL;
     minik_error_t *err = NULL;
-    if (minik_store_list(c->store, kind, ns, owned_filter, (void *)uid, &items, NULL, &err) < 0) {
+    /* An owned object's stored JSON contains its owner's uid: others are not even parsed
+     * (a ReplicaSet re-listing its pods among 100,000). */
+    minik_store_list_opts_t o = {.contains = uid};
+    if (minik_store_list_opts(c->store, kind, ns, &o, owned_filter, (void *)uid, &items, NULL,
+                              &err) < 0) {
         minik_log_warn("controllers: list failed", "kind", kind, "error", err->msg, NULL);
         minik_error_free(err);
         return NULL;
@@ -372,8 +376,10 @@ int minik_ctl_adopt(minik_controllers_t *c, minik_wq_t *q, const char *key, cons
         return 0;
     }
     cJSON *items = NULL;
-    if (minik_store_list(c->store, kind, minik_ctl_str(owner, "metadata.namespace"), orphan_filter,
-                         &a, &items, NULL, &err) < 0) {
+    /* Only objects without a controller can be adopted; SQLite skips the others unparsed. */
+    minik_store_list_opts_t o = {.no_controller = true};
+    if (minik_store_list_opts(c->store, kind, minik_ctl_str(owner, "metadata.namespace"), &o,
+                              orphan_filter, &a, &items, NULL, &err) < 0) {
         minik_error_free(err);
         minik_selector_free(a.sel);
         return 0;

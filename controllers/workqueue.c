@@ -30,6 +30,7 @@ struct minik_wq {
     item_t *head, *tail;
     size_t n;
     uint64_t processed;
+    uint64_t cost_ns;       /* decaying average time of one process call (add_paced) */
     uv_timer_t kick, delay; /* kick: process ready keys next iteration; delay: earliest due */
     int closing;
     bool freed;
@@ -145,7 +146,9 @@ static void on_kick(uv_timer_t *t)
         it->queued = false;
         it->processing = true;
         it->dirty = false;
+        uint64_t t0 = uv_hrtime();
         q->fn(it->key, q->ud);
+        q->cost_ns = (q->cost_ns * 7 + (uv_hrtime() - t0)) / 8;
         q->processed++;
         it->processing = false;
         if (it->dirty && !it->holds) {
@@ -224,6 +227,23 @@ void minik_wq_add_after(minik_wq_t *q, const char *key, uint64_t delay_ms)
         return;
     it->due = due;
     arm_delay(q);
+}
+
+void minik_wq_add_paced(minik_wq_t *q, const char *key)
+{
+    if (q->freed)
+        return;
+    /* Wait three times what a reconcile costs, so that a key receiving a stream of events
+     * (a ReplicaSet whose thousands of pods are being bound) takes at most about a quarter
+     * of the loop; below a millisecond it is processed at once. */
+    uint64_t delay_ms = q->cost_ns * 3 / 1000000;
+    if (delay_ms > MINIK_WQ_PACE_MAX_MS)
+        delay_ms = MINIK_WQ_PACE_MAX_MS;
+    item_t *it = find(q, key);
+    if (delay_ms == 0 || (it && (it->queued || it->processing)))
+        minik_wq_add(q, key); /* cheap, or already on its way: nothing to wait for */
+    else
+        minik_wq_add_after(q, key, delay_ms);
 }
 
 static uint64_t backoff_of(unsigned failures)

@@ -32,6 +32,11 @@ void minik_wq_free(minik_wq_t *q);
 void minik_wq_add(minik_wq_t *q, const char *key);
 void minik_wq_add_after(minik_wq_t *q, const char *key, uint64_t delay_ms);
 void minik_wq_add_rate_limited(minik_wq_t *q, const char *key);
+/* Add a key for an event it should see soon but not necessarily at once: after three
+ * times the queue's recent average reconcile time (capped at MINIK_WQ_PACE_MAX_MS), so
+ * that bursts of events coalesce into few reconciles; at once when reconciles are cheap. */
+#define MINIK_WQ_PACE_MAX_MS 1000
+void minik_wq_add_paced(minik_wq_t *q, const char *key);
 /* Reset the key's backoff (after a successful reconcile). */
 void minik_wq_forget(minik_wq_t *q, const char *key);
 /* Hold/release a key around a write in flight (see above). */

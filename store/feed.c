@@ -53,6 +53,8 @@ static void unlink_watch(minik_store_t *s, minik_store_watch_t *w)
         s->watches_tail = w->prev;
     free(w->kind);
     free(w->ns);
+    free(w->pin_path);
+    free(w->pin_value);
     free(w);
 }
 
@@ -102,6 +104,86 @@ static bool filtered_type(minik_store_watch_t *w, store_event_t *ev, minik_store
     return now || before;
 }
 
+/* The string at dotted `path` in obj: "" when absent, NULL when it is not a string (then
+ * the pin decides nothing and the watch's filter runs). */
+static const char *field_at(const cJSON *obj, const char *path)
+{
+    const cJSON *cur = obj;
+    char key[64];
+    for (const char *p = path; cur && *p;) {
+        size_t n = strcspn(p, ".");
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        cur = cJSON_GetObjectItemCaseSensitive(cur, key);
+        p += n + (p[n] == '.');
+    }
+    if (!cur)
+        return "";
+    return cJSON_IsString(cur) ? cur->valuestring : NULL;
+}
+
+/* One event's values of the (one) pinned path in use, computed once for every watch. */
+typedef struct pin_cache {
+    const char *path;
+    const char *now, *before;
+    bool has_before;
+} pin_cache_t;
+
+/* Can the pin tell that the watch's filter rejects the event, old and new object alike? */
+static bool pinned_out(minik_store_watch_t *w, store_event_t *ev, pin_cache_t *pc)
+{
+    if (!w->pin_path)
+        return false;
+    if (!pc->path || strcmp(pc->path, w->pin_path) != 0) {
+        pc->path = w->pin_path;
+        pc->now = field_at(ev->object, w->pin_path);
+        pc->has_before = ev->type == MINIK_STORE_MODIFIED && ev->old_data != NULL;
+        if (pc->has_before && ev->old_object == NULL)
+            ev->old_object = cJSON_Parse(ev->old_data);
+        pc->before =
+            pc->has_before && ev->old_object ? field_at(ev->old_object, w->pin_path) : NULL;
+        if (pc->has_before && !ev->old_object)
+            pc->before = NULL;
+    }
+    if (!pc->now || strcmp(pc->now, w->pin_value) == 0)
+        return false;
+    if (pc->has_before && (!pc->before || strcmp(pc->before, w->pin_value) == 0))
+        return false;
+    return true;
+}
+
+bool minik_store_pin_path_ok(const char *path)
+{
+    /* Plain member names only: anything else (brackets, quotes, empty segments) would be a
+     * JSON path error in SQL; such a selector is simply not pinned. */
+    size_t seg = 0;
+    for (const char *p = path; *p; p++) {
+        if (*p == '.') {
+            if (seg == 0)
+                return false;
+            seg = 0;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                   (*p >= '0' && *p <= '9') || *p == '_') {
+            seg++;
+        } else {
+            return false;
+        }
+    }
+    return seg > 0;
+}
+
+void minik_store_watch_pin(minik_store_watch_t *w, const char *path, const char *value)
+{
+    if (!w)
+        return;
+    free(w->pin_path);
+    free(w->pin_value);
+    w->pin_path = xstrdup(path);
+    w->pin_value = xstrdup(value);
+}
+
 void store_feed_deliver(minik_store_t *s)
 {
     if (s->delivering > 0)
@@ -110,10 +192,12 @@ void store_feed_deliver(minik_store_t *s)
     store_event_t *ev;
     while ((ev = pop_pending(s)) != NULL) {
         s->delivered_rv = ev->rv;
+        pin_cache_t pc = {0};
         /* Watches added by a callback are appended at the tail and skip this event
          * (their after_rv is >= ev->rv); unwatched ones are only marked dead. */
         for (minik_store_watch_t *w = s->watches_head; w; w = w->next) {
-            if (w->dead || ev->rv <= w->after_rv || !wants(w, ev->kind, ev->ns))
+            if (w->dead || ev->rv <= w->after_rv || !wants(w, ev->kind, ev->ns) ||
+                pinned_out(w, ev, &pc))
                 continue;
             minik_store_event_t e = {.type = ev->type, .rv = ev->rv, .object = ev->object};
             if (w->filter && !filtered_type(w, ev, &e.type))
@@ -144,6 +228,8 @@ void store_feed_free_all(minik_store_t *s)
         minik_store_watch_t *next = w->next;
         free(w->kind);
         free(w->ns);
+        free(w->pin_path);
+        free(w->pin_value);
         free(w);
         w = next;
     }
@@ -189,9 +275,15 @@ static int load_replay(minik_store_t *s, const minik_store_watch_t *w, int64_t f
     if (from_rv >= upto)
         return 0;
 
+    /* A pinned watch leaves events of other values in the table, unparsed (5,000 agents
+     * each resuming their pod watch would otherwise parse the whole recent history). A
+     * missing field reads as NULL in SQL but as "" to a selector: only non-empty values. */
+    bool pin = w->pin_path && w->pin_value && *w->pin_value && minik_store_pin_path_ok(w->pin_path);
+    cleanup_free char *jpath = pin ? xasprintf("$.%s", w->pin_path) : NULL;
     cleanup_free char *sql =
-        xasprintf("SELECT rv, type, data FROM events WHERE rv > ?1 AND rv <= ?2%s%s ORDER BY rv",
-                  w->kind ? " AND kind = ?3" : "", w->ns ? " AND namespace = ?4" : "");
+        xasprintf("SELECT rv, type, data FROM events WHERE rv > ?1 AND rv <= ?2%s%s%s ORDER BY rv",
+                  w->kind ? " AND kind = ?3" : "", w->ns ? " AND namespace = ?4" : "",
+                  pin ? " AND json_extract(data, ?5) = ?6" : "");
     cleanup_stmt sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->rdb, sql, -1, &st, NULL) != SQLITE_OK)
         return minik_store_sqlite_error(s->rdb, s->path, "replaying the change feed", err);
@@ -201,6 +293,10 @@ static int load_replay(minik_store_t *s, const minik_store_watch_t *w, int64_t f
         sqlite3_bind_text(st, 3, w->kind, -1, SQLITE_STATIC);
     if (w->ns)
         sqlite3_bind_text(st, 4, w->ns, -1, SQLITE_STATIC);
+    if (pin) {
+        sqlite3_bind_text(st, 5, jpath, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, w->pin_value, -1, SQLITE_STATIC);
+    }
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -252,6 +348,16 @@ int minik_store_watch(minik_store_t *s, const char *kind, const char *ns,
                       minik_store_watch_cb cb, void *ud, minik_store_watch_t **out,
                       minik_error_t **err)
 {
+    return minik_store_watch_pinned(s, kind, ns, NULL, NULL, filter, filter_ud, from_rv, cb, ud,
+                                    out, err);
+}
+
+int minik_store_watch_pinned(minik_store_t *s, const char *kind, const char *ns,
+                             const char *pin_path, const char *pin_value,
+                             minik_store_filter_fn filter, void *filter_ud, int64_t from_rv,
+                             minik_store_watch_cb cb, void *ud, minik_store_watch_t **out,
+                             minik_error_t **err)
+{
     if (from_rv < 0)
         return minik_error_set_code(err, 422, 0, "watch: negative resourceVersion %" PRId64,
                                     from_rv);
@@ -261,6 +367,10 @@ int minik_store_watch(minik_store_t *s, const char *kind, const char *ns,
     w->ns = ns ? xstrdup(ns) : NULL;
     w->filter = filter;
     w->filter_ud = filter_ud;
+    if (pin_path && pin_value) {
+        w->pin_path = xstrdup(pin_path);
+        w->pin_value = xstrdup(pin_value);
+    }
     w->cb = cb;
     w->ud = ud;
 

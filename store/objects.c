@@ -434,7 +434,8 @@ int minik_store_get(minik_store_t *s, const char *kind, const char *ns, const ch
     return parse_stored(s, st, 0, &id, out, err);
 }
 
-static int list_rows(minik_store_t *s, const char *kind, const char *ns,
+static int list_rows(minik_store_t *s, const char *kind, const char *ns, const char *pin_path,
+                     const char *pin_value, const minik_store_list_opts_t *o,
                      minik_store_filter_fn filter, void *ud, cJSON *items, int64_t *list_rv,
                      minik_error_t **err)
 {
@@ -445,16 +446,31 @@ static int list_rows(minik_store_t *s, const char *kind, const char *ns,
     if (list_rv)
         *list_rv = sqlite3_column_int64(rvst, 0);
 
-    const char *sql = ns ? "SELECT data, name FROM objects WHERE kind = ?1 AND namespace = ?2 "
-                           "ORDER BY namespace, name"
-                         : "SELECT data, name, namespace FROM objects WHERE kind = ?1 "
-                           "ORDER BY namespace, name";
+    /* A pinned field is compared by SQLite's JSON functions on the stored text, so rows of
+     * other values are never parsed into cJSON (an agent's pod list on a big cluster). */
+    cleanup_free char *jpath = pin_path ? xasprintf("$.%s", pin_path) : NULL;
+    const char *contains = o && o->contains && *o->contains ? o->contains : NULL;
+    cleanup_free char *sql = xasprintf(
+        "SELECT data, name, namespace FROM objects WHERE kind = ?1%s%s%s%s ORDER BY namespace, "
+        "name",
+        ns ? " AND namespace = ?2" : "", jpath ? " AND json_extract(data, ?3) = ?4" : "",
+        contains ? " AND instr(data, ?5) > 0" : "",
+        o && o->no_controller ? " AND NOT EXISTS (SELECT 1 FROM json_each(data, "
+                                "'$.metadata.ownerReferences') WHERE json_extract(value, "
+                                "'$.controller') = 1)"
+                              : "");
     cleanup_stmt sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->rdb, sql, -1, &st, NULL) != SQLITE_OK)
         return minik_store_sqlite_error(s->rdb, s->path, "listing objects", err);
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     if (ns)
         sqlite3_bind_text(st, 2, ns, -1, SQLITE_STATIC);
+    if (jpath) {
+        sqlite3_bind_text(st, 3, jpath, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, pin_value, -1, SQLITE_STATIC);
+    }
+    if (contains)
+        sqlite3_bind_text(st, 5, contains, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         ident_t id = {.kind = kind,
@@ -479,6 +495,38 @@ int minik_store_list(minik_store_t *s, const char *kind, const char *ns,
                      minik_store_filter_fn filter, void *ud, cJSON **items, int64_t *list_rv,
                      minik_error_t **err)
 {
+    return minik_store_list_pinned(s, kind, ns, NULL, NULL, filter, ud, items, list_rv, err);
+}
+
+static int list_with(minik_store_t *s, const char *kind, const char *ns, const char *pin_path,
+                     const char *pin_value, const minik_store_list_opts_t *o,
+                     minik_store_filter_fn filter, void *ud, cJSON **items, int64_t *list_rv,
+                     minik_error_t **err);
+
+int minik_store_list_opts(minik_store_t *s, const char *kind, const char *ns,
+                          const minik_store_list_opts_t *o, minik_store_filter_fn filter, void *ud,
+                          cJSON **items, int64_t *list_rv, minik_error_t **err)
+{
+    return list_with(s, kind, ns, NULL, NULL, o, filter, ud, items, list_rv, err);
+}
+
+int minik_store_list_pinned(minik_store_t *s, const char *kind, const char *ns,
+                            const char *pin_path, const char *pin_value,
+                            minik_store_filter_fn filter, void *ud, cJSON **items, int64_t *list_rv,
+                            minik_error_t **err)
+{
+    return list_with(s, kind, ns, pin_path, pin_value, NULL, filter, ud, items, list_rv, err);
+}
+
+static int list_with(minik_store_t *s, const char *kind, const char *ns, const char *pin_path,
+                     const char *pin_value, const minik_store_list_opts_t *o,
+                     minik_store_filter_fn filter, void *ud, cJSON **items, int64_t *list_rv,
+                     minik_error_t **err)
+{
+    /* json_extract yields NULL for a missing field, which a selector compares as "": only
+     * a non-empty value can be pinned in SQL. */
+    if (!pin_path || !pin_value || !*pin_value || !minik_store_pin_path_ok(pin_path))
+        pin_path = pin_value = NULL;
     if (kind == NULL || kind[0] == '\0')
         return minik_error_set_code(err, 422, 0, "list: no kind given");
     /* One read transaction: the rv and the rows come from the same snapshot, so a watch
@@ -486,7 +534,7 @@ int minik_store_list(minik_store_t *s, const char *kind, const char *ns,
     if (sqlite3_exec(s->rdb, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return minik_store_sqlite_error(s->rdb, s->path, "listing objects", err);
     cleanup_cjson cJSON *arr = cJSON_CreateArray();
-    int r = list_rows(s, kind, ns, filter, ud, arr, list_rv, err);
+    int r = list_rows(s, kind, ns, pin_path, pin_value, o, filter, ud, arr, list_rv, err);
     /* Ending a read transaction cannot lose anything. */
     sqlite3_exec(s->rdb, "COMMIT", NULL, NULL, NULL);
     if (r < 0)

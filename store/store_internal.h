@@ -55,6 +55,9 @@ typedef struct store_event {
 
 void store_event_free(store_event_t *ev);
 
+/* Can `path` ("spec.nodeName") be pinned in SQL as $.path? Dotted plain member names. */
+bool minik_store_pin_path_ok(const char *path);
+
 struct minik_store_watch {
     minik_store_t *store;
     struct minik_store_watch *prev, *next;
@@ -64,8 +67,9 @@ struct minik_store_watch {
     void *filter_ud;
     minik_store_watch_cb cb;
     void *ud;
-    int64_t after_rv; /* events with rv <= after_rv were replayed or predate the watch */
-    bool dead;        /* unwatched during a delivery; freed when the delivery unwinds */
+    int64_t after_rv;           /* events with rv <= after_rv were replayed or predate the watch */
+    char *pin_path, *pin_value; /* minik_store_watch_pin; NULL: none */
+    bool dead;                  /* unwatched during a delivery; freed when the delivery unwinds */
 };
 
 /* A queued async write. */

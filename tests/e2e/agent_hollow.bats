@@ -53,3 +53,20 @@ load apiserver_helpers
     stop_daemon agent
     [ "${DAEMON_STATUS:-0}" -eq 0 ]
 }
+
+@test "agent --hollow: --hollow-control needs --hollow; labels and taints take the node's index" {
+    run "$MINIK_BIN" agent --server http://127.0.0.1:1 --hollow-control /tmp
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--hollow-control needs --hollow N"* ]]
+    start_server --no-agent --insecure-http
+    export MINIK_CONFIG="$DATA/admin.conf"
+    local hdir
+    hdir=$(make_tmpdir hollow)
+    start_daemon agent "$MINIK_BIN" agent --kubeconfig "$DATA/admin.conf" --hollow 3 \
+        --node-name z --data-dir "$hdir" --labels 'zone=zone-{i%2},rack=r{i}' --taints 'slot={i%3}:PreferNoSchedule'
+    wait_for 20 bash -c "[ \$('$MINIK_BIN' get nodes -o json | jq '[.items[].metadata.name | select(startswith(\"z-\"))] | length') -eq 3 ]"
+    run minik get nodes -o json
+    [ "$(jq -r '[.items[] | .metadata.name + ":" + .metadata.labels.zone + "/" + .metadata.labels.rack + "/" + .spec.taints[0].value] | sort | join(" ")' <<<"$output")" = "z-0:zone-0/r0/0 z-1:zone-1/r1/1 z-2:zone-0/r2/2" ]
+    stop_daemon agent
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The scheduler end to end in one process (tests/tools/sched_bench.c, sanitizer build):
+# The scheduler end to end in one process (tests/tools/sched_bench.c, sanitizer build),
+# and inside `minik server` with hollow nodes (last test). In one process:
 # a real store on disk, Nodes and pending Pods written through it, the scheduler started
 # on a libuv loop, and every pod bound by durable writes — with no leaks at exit.
 
@@ -39,4 +40,45 @@ val() { sed -n "s/^$1=//p" <<<"$output"; }
     run "$SCHED_BENCH" "$DATA" 1 1 random
     [ "$status" -eq 2 ]
     [[ "$output" == *'--scheduler-policy: unknown policy "random" (spread or binpack)'* ]]
+}
+
+# The scheduler inside the real `minik server`, placing pods on hollow nodes
+# (`minik agent --hollow`) that carry per-node labels and taints.
+@test "scheduler in minik server: nodeSelector, taints and an actionable Pending message on hollow nodes" {
+    load apiserver_helpers
+    start_server --insecure-http
+    export MINIK_CONFIG="$DATA/admin.conf"
+    start_daemon hollow "$MINIK_BIN" agent --kubeconfig "$DATA/admin.conf" --hollow 4 \
+        --node-name h --data-dir "$(make_tmpdir hollow)" --labels 'zone=z{i%2}' --taints 'gpu={i%4}:NoSchedule'
+    nodes4() { [ "$(minik get nodes -o json | jq '[.items[] | select(.metadata.name | startswith("h-"))] | length')" = 4 ]; }
+    wait_for 20 nodes4
+    # Node i is tainted gpu=i%4: only h-0's taint (gpu=0) is tolerated below.
+    for n in 1 2 3; do
+        api PATCH /api/v1/nodes/h-$n '{"spec":{"taints":null}}' application/merge-patch+json >/dev/null
+    done
+    # zone=z1 -> h-1 or h-3 only.
+    jq -n '{apiVersion:"apps/v1",kind:"Deployment",metadata:{name:"z1"},spec:{replicas:4,
+        selector:{matchLabels:{app:"z1"}},template:{metadata:{labels:{app:"z1"}},
+        spec:{nodeSelector:{zone:"z1"},containers:[{name:"c",image:"busybox"}]}}}}' | minik apply -f -
+    z1_ready() { [ "$(minik get pods -l app=z1 -o json | jq '[.items[] | select(.status.phase=="Running")] | length')" = 4 ]; }
+    wait_for 30 z1_ready
+    run minik get pods -l app=z1 -o json
+    [ "$(jq -r '[.items[].spec.nodeName] | unique | join(",")' <<<"$output")" = "h-1,h-3" ]
+    # A pod for zone z0 that does not tolerate gpu: only h-2 fits.
+    jq -n '{apiVersion:"v1",kind:"Pod",metadata:{name:"z0"},spec:{nodeSelector:{zone:"z0"},
+        containers:[{name:"c",image:"busybox"}]}}' | minik apply -f -
+    wait_for 20 bash -c "'$MINIK_BIN' get pod z0 -o json | jq -e '.spec.nodeName==\"h-2\" and .status.phase==\"Running\"'"
+    # Nothing fits: the condition says why, per node.
+    jq -n '{apiVersion:"v1",kind:"Pod",metadata:{name:"nowhere"},spec:{nodeSelector:{zone:"z9"},
+        containers:[{name:"c",image:"busybox"}]}}' | minik apply -f -
+    msg() { minik get pod nowhere -o json | jq -r '.status.conditions[]? | select(.type=="PodScheduled") | .message'; }
+    wait_for 20 bash -c "'$MINIK_BIN' get pod nowhere -o json | jq -e '.status.conditions[]? | select(.type==\"PodScheduled\" and .status==\"False\")'"
+    [[ "$(msg)" == "0/4 nodes are available: "* ]]
+    [[ "$(msg)" == *"node(s) didn't match Pod's node affinity/selector"* ]]
+    # A matching node appears (relabelled): the parked pod is placed.
+    api PATCH /api/v1/nodes/h-3 '{"metadata":{"labels":{"zone":"z9"}}}' application/merge-patch+json >/dev/null
+    wait_for 20 bash -c "'$MINIK_BIN' get pod nowhere -o json | jq -e '.spec.nodeName==\"h-3\"'"
+    stop_daemon hollow
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+    ! grep -q "Sanitizer\|runtime error" "$BATS_TEST_TMPDIR/hollow.log"
 }

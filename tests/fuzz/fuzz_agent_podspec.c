@@ -1,10 +1,12 @@
 /* Pod JSON (from the API server) -> OCI config: never crash, and a config that builds
- * always has a non-empty process.args and the pod's namespaces to join. Input: a Pod
- * document, then optionally "\n--\n" and an image config. */
+ * always has a non-empty process.args and the pod's namespaces to join; a hollow node's
+ * view of the same pod (`exit N` commands, the status it reports) never crashes either.
+ * Input: a Pod document, then optionally "\n--\n" and an image config. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/internal.h"
 #include "agent/podspec.h"
 #include "lib/xalloc.h"
 
@@ -52,7 +54,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             minik_error_free(err);
         }
         (void)minik_podspec_grace_seconds(pod);
+        int code = minik_agent_hollow_exit_code(c);
+        if (code < -1 || code > 255)
+            abort();
     }
+    /* The same pod on a hollow node: one reconcile, one status. */
+    struct minik_agent a = {.hollow = true, .node_ip = "127.0.0.1"};
+    agent_pod_t *p = minik_agent_pod_new(&a, "uid", "ns", "name");
+    p->job_obj = pod ? cJSON_Duplicate(pod, 1) : NULL;
+    minik_agent_pod_reconcile(p, 0);
+    minik_agent_pod_free(p);
     cJSON_Delete(cms);
     cJSON_Delete(pod);
     cJSON_Delete(img);

@@ -323,6 +323,127 @@ static void test_status_posts_are_heartbeats(void **state)
     cf_free(f);
 }
 
+/* tolerationSeconds: which tolerations match the unreachable NoExecute taint and for how
+ * long. */
+static void test_toleration_ms(void **state)
+{
+    static const struct {
+        const char *tolerations;
+        int64_t want;
+    } cases[] = {
+        {"null", 9000},
+        {"[]", 9000},
+        {"[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+         "\"effect\":\"NoExecute\",\"tolerationSeconds\":30}]",
+         30000},
+        {"[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+         "\"effect\":\"NoExecute\"}]",
+         -1},
+        /* no effect: every effect, NoExecute included */
+        {"[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+         "\"tolerationSeconds\":5}]",
+         5000},
+        /* another taint, or only NoSchedule: the default applies */
+        {"[{\"key\":\"gpu\",\"operator\":\"Exists\",\"tolerationSeconds\":1}]", 9000},
+        {"[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+         "\"effect\":\"NoSchedule\",\"tolerationSeconds\":1}]",
+         9000},
+        /* Equal with a value cannot match the value-less taint */
+        {"[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Equal\","
+         "\"value\":\"x\",\"effect\":\"NoExecute\",\"tolerationSeconds\":1}]",
+         9000},
+        /* several match: the shortest; one without seconds wins over all */
+        {"[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+         "\"tolerationSeconds\":40},{\"operator\":\"Exists\",\"effect\":\"NoExecute\","
+         "\"tolerationSeconds\":20}]",
+         20000},
+        {"[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+         "\"tolerationSeconds\":40},{\"operator\":\"Exists\"}]",
+         -1},
+        /* zero and negative: at once */
+        {"[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+         "\"tolerationSeconds\":-3}]",
+         0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *js = xasprintf("{\"spec\":{\"tolerations\":%s}}", cases[i].tolerations);
+        cJSON *pod = cJSON_Parse(js);
+        assert_non_null(pod);
+        int64_t got = minik_nodes_unreachable_toleration_ms(pod, 9000);
+        if (got != cases[i].want)
+            fail_msg("%s: got %lld, want %lld", cases[i].tolerations, (long long)got,
+                     (long long)cases[i].want);
+        cJSON_Delete(pod);
+        free(js);
+    }
+}
+
+static void add_tol_pod(ctl_fix_t *f, const char *name, const char *tolerations)
+{
+    char *js = xasprintf("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+                         "\"namespace\":\"default\"},\"spec\":{\"nodeName\":\"node-1\","
+                         "\"tolerations\":%s,\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
+                         name, tolerations);
+    cJSON *pod = cJSON_Parse(js);
+    assert_non_null(pod);
+    cf_create(f, pod);
+    free(js);
+}
+
+static bool pod_gone(ctl_fix_t *f, void *ud)
+{
+    cJSON *p = cf_get(f, "Pod", "default", ud);
+    cJSON_Delete(p);
+    return p == NULL;
+}
+
+static bool pod_there(ctl_fix_t *f, const char *name)
+{
+    cJSON *p = cf_get(f, "Pod", "default", name);
+    cJSON_Delete(p);
+    return p != NULL;
+}
+
+/* A pod tolerating unreachable for 1 s goes 1 s after the taint, long before the default
+ * timeout (60 s here) that applies to a pod without a matching toleration; one tolerating
+ * it for ever stays. */
+static void test_toleration_seconds(void **state)
+{
+    minik_controllers_opts_t opts = {.node_grace_ms = 300, .pod_eviction_ms = 60000};
+    ctl_fix_t *f = cf_new(&opts);
+    f->mode = HK_IGNORE;
+    status_beat_t b = {.f = f};
+    cf_add_node(f, "node-1", NULL, NULL);
+    uv_timer_init(&f->loop, &b.t);
+    b.t.data = &b;
+    uv_timer_start(&b.t, on_status_beat, 0, 100);
+    assert_true(cf_run_until(f, ready_now, NULL, WAIT_MS));
+    add_tol_pod(f, "short",
+                "[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+                "\"effect\":\"NoExecute\",\"tolerationSeconds\":1}]");
+    add_tol_pod(f, "forever",
+                "[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+                "\"effect\":\"NoExecute\"}]");
+    add_tol_pod(f, "plain", "[]");
+    cf_run_for(f, 100);
+    b.stop = true;
+    assert_true(cf_run_until(f, tainted_1, NULL, WAIT_MS));
+    uint64_t tainted_at = uv_now(&f->loop);
+    assert_true(pod_there(f, "short"));
+    assert_true(cf_run_until(f, pod_gone, "short", WAIT_MS));
+    /* Not before its second was up (the loop's clock; the taint came at most a tick
+     * after NotReady). */
+    assert_true(uv_now(&f->loop) - tainted_at >= 800);
+    cf_run_for(f, 1000);
+    assert_true(pod_there(f, "plain"));
+    assert_true(pod_there(f, "forever"));
+    minik_controllers_stats_t st;
+    minik_controllers_get_stats(f->ctl, &st);
+    assert_int_equal(st.evictions, 1);
+    uv_close((uv_handle_t *)&b.t, NULL);
+    cf_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +451,8 @@ int main(void)
         cmocka_unit_test(test_node_lifecycle),
         cmocka_unit_test(test_deleted_node_pods_removed),
         cmocka_unit_test(test_status_posts_are_heartbeats),
+        cmocka_unit_test(test_toleration_ms),
+        cmocka_unit_test(test_toleration_seconds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

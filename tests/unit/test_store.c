@@ -446,6 +446,153 @@ static void filtered_watch_sees_objects_enter_and_leave_its_selection(void **sta
     minik_store_unwatch(w);
 }
 
+typedef struct counted {
+    int calls;
+} counted_t;
+
+static bool app_is_web_counted(const cJSON *obj, void *ud)
+{
+    ((counted_t *)ud)->calls++;
+    return app_is(obj, "web");
+}
+
+/* A pinned watch: events whose pinned field differs before and after are never shown to
+ * the filter; those that match (or leave) still go through it, with the same outcome. */
+static void pinned_watch_skips_the_filter_for_other_values(void **state)
+{
+    fixture_t *f = *state;
+    th_recorder_t rec = {0};
+    counted_t cnt = {0};
+    minik_store_watch_t *w = NULL;
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_store_watch(f->s, "Pod", NULL, app_is_web_counted, &cnt, 0, th_record_cb,
+                                       &rec, &w, &err),
+                     0);
+    minik_store_watch_pin(w, "metadata.labels.app", "web");
+    cleanup_cjson cJSON *a = create_ok(f->s, "Pod", "default", "a", "db"); /* 1 skipped */
+    cleanup_cjson cJSON *b = create_ok(f->s, "Pod", "default", "b", NULL); /* 2 skipped */
+    assert_int_equal(cnt.calls, 0);
+    cleanup_cjson cJSON *c = create_ok(f->s, "Pod", "default", "c", "web"); /* 3 ADDED */
+    assert_int_equal(cnt.calls, 1);
+    relabel(f->s, "a", "db"); /* 4 db -> db: skipped */
+    assert_int_equal(cnt.calls, 1);
+    relabel(f->s, "a", "web"); /* 5 enters: ADDED */
+    relabel(f->s, "c", "db");  /* 6 leaves: DELETED */
+    assert_true(cnt.calls > 1);
+    assert_int_equal(rec.n, 3);
+    assert_int_equal(rec.ev[0].rv, 3);
+    assert_int_equal(rec.ev[1].rv, 5);
+    assert_int_equal(rec.ev[1].type, MINIK_STORE_ADDED);
+    assert_int_equal(rec.ev[2].rv, 6);
+    assert_int_equal(rec.ev[2].type, MINIK_STORE_DELETED);
+    minik_store_unwatch(w);
+    minik_store_watch_pin(NULL, "x", "y"); /* no-op */
+}
+
+/* A pinned list and a pinned replay leave rows of other values out (in SQL); an empty pin
+ * value lists everything. */
+static void pinned_list_and_replay(void **state)
+{
+    fixture_t *f = *state;
+    cleanup_cjson cJSON *a = create_ok(f->s, "Pod", "default", "a", "web"); /* 1 */
+    cleanup_cjson cJSON *b = create_ok(f->s, "Pod", "default", "b", "db");  /* 2 */
+    cleanup_cjson cJSON *c = create_ok(f->s, "Pod", "other", "c", "web");   /* 3 */
+    cleanup_cjson cJSON *items = NULL;
+    minik_error_t *err = NULL;
+    char names[64];
+    assert_int_equal(minik_store_list_pinned(f->s, "Pod", NULL, "metadata.labels.app", "web", NULL,
+                                             NULL, &items, NULL, &err),
+                     0);
+    list_names(items, names, sizeof names);
+    assert_string_equal(names, "default/a other/c");
+    cJSON_Delete(items);
+    items = NULL;
+    assert_int_equal(minik_store_list_pinned(f->s, "Pod", "default", "metadata.labels.app", "web",
+                                             NULL, NULL, &items, NULL, &err),
+                     0);
+    list_names(items, names, sizeof names);
+    assert_string_equal(names, "default/a");
+    cJSON_Delete(items);
+    items = NULL;
+    assert_int_equal(minik_store_list_pinned(f->s, "Pod", NULL, "metadata.labels.app", "", NULL,
+                                             NULL, &items, NULL, &err),
+                     0);
+    assert_int_equal(cJSON_GetArraySize(items), 3);
+    /* A path SQL could not take is not pinned (the filter alone decides): no error. */
+    static const char *const bad[] = {"metadata..app", "a[0", "x\"y", ".a", "a."};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cJSON_Delete(items);
+        items = NULL;
+        assert_int_equal(minik_store_list_pinned(f->s, "Pod", NULL, bad[i], "web", NULL, NULL,
+                                                 &items, NULL, &err),
+                         0);
+        assert_int_equal(cJSON_GetArraySize(items), 3);
+    }
+
+    th_recorder_t rec = {0};
+    minik_store_watch_t *w = NULL;
+    assert_int_equal(minik_store_watch_pinned(f->s, "Pod", NULL, "metadata.labels.app", "db", NULL,
+                                              NULL, 0, th_record_cb, &rec, &w, &err),
+                     0);
+    minik_store_unwatch(w);
+    assert_int_equal(rec.n, 0); /* from 0: no replay */
+    assert_int_equal(minik_store_watch_pinned(f->s, "Pod", NULL, "metadata.labels.app", "db", NULL,
+                                              NULL, 0 + 1, th_record_cb, &rec, &w, &err),
+                     0);
+    assert_int_equal(rec.n, 1);
+    assert_string_equal(rec.ev[0].name, "b");
+    cleanup_cjson cJSON *d = create_ok(f->s, "Pod", "default", "d", "web"); /* not db */
+    cleanup_cjson cJSON *e = create_ok(f->s, "Pod", "default", "e", "db");
+    assert_int_equal(rec.n, 2);
+    assert_string_equal(rec.ev[1].name, "e");
+    minik_store_unwatch(w);
+}
+
+static void create_owned(minik_store_t *s, const char *name, const char *refs)
+{
+    cleanup_cjson cJSON *o = th_obj("Pod", "default", name, NULL);
+    if (refs)
+        cJSON_AddItemToObject(cJSON_GetObjectItem(o, "metadata"), "ownerReferences",
+                              cJSON_Parse(refs));
+    cleanup_cjson cJSON *out = NULL;
+    minik_error_t *err = NULL;
+    if (minik_store_create(s, o, &out, &err) < 0)
+        fail_msg("create %s: %s", name, err->msg);
+}
+
+/* SQL pre-filters: text the object must contain; no controller reference. */
+static void list_opts_prefilter_in_sql(void **state)
+{
+    fixture_t *f = *state;
+    create_owned(f->s, "owned",
+                 "[{\"kind\":\"ReplicaSet\",\"name\":\"r\",\"uid\":\"u-1\","
+                 "\"controller\":true}]");
+    create_owned(f->s, "other",
+                 "[{\"kind\":\"ReplicaSet\",\"name\":\"q\",\"uid\":\"u-2\","
+                 "\"controller\":true}]");
+    create_owned(f->s, "weak", "[{\"kind\":\"ConfigMap\",\"name\":\"c\",\"uid\":\"u-1\"}]");
+    create_owned(f->s, "orphan", NULL);
+    char names[128];
+    minik_error_t *err = NULL;
+    cJSON *items = NULL;
+    minik_store_list_opts_t o = {.contains = "u-1"};
+    assert_int_equal(
+        minik_store_list_opts(f->s, "Pod", "default", &o, NULL, NULL, &items, NULL, &err), 0);
+    list_names(items, names, sizeof names);
+    assert_string_equal(names, "default/owned default/weak");
+    cJSON_Delete(items);
+    minik_store_list_opts_t orphans = {.no_controller = true};
+    assert_int_equal(
+        minik_store_list_opts(f->s, "Pod", NULL, &orphans, NULL, NULL, &items, NULL, &err), 0);
+    list_names(items, names, sizeof names);
+    assert_string_equal(names, "default/orphan default/weak");
+    cJSON_Delete(items);
+    assert_int_equal(minik_store_list_opts(f->s, "Pod", NULL, NULL, NULL, NULL, &items, NULL, &err),
+                     0);
+    assert_int_equal(cJSON_GetArraySize(items), 4);
+    cJSON_Delete(items);
+}
+
 static void watch_from_compacted_rv_is_410(void **state)
 {
     fixture_t *f = *state; /* retention 5 */
@@ -649,6 +796,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(count_by_kind_counts_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(watch_replays_from_rv_then_goes_live, setup, teardown),
         cmocka_unit_test_setup_teardown(watch_filter_applies_to_replay_and_live, setup, teardown),
+        cmocka_unit_test_setup_teardown(pinned_watch_skips_the_filter_for_other_values, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(pinned_list_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(list_opts_prefilter_in_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(filtered_watch_sees_objects_enter_and_leave_its_selection,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(watch_from_compacted_rv_is_410, setup_small_feed, teardown),
