@@ -208,12 +208,81 @@ static char **query_all(const char *q, const char *key, bool *bad)
     return v;
 }
 
-void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **seg)
+/* A pod whose job is running belongs to that job (internal.h): the job may reallocate
+ * its container list while we read it. So exec waits, on the loop, until the job hands
+ * the pod back — jobs are short unless a start is stuck, which the wait's limit covers.
+ * stdin that arrives meanwhile is kept in the request's body (http_conn.h). */
+#define EXEC_WAIT_TICK_MS 20
+#define EXEC_WAIT_MAX_MS  10000
+
+typedef struct exec_wait {
+    uv_timer_t timer;
+    struct minik_agent *a;
+    minik_http_request_t *req; /* NULL once the client went away */
+    char *seg[3];
+    int waited_ms;
+} exec_wait_t;
+
+static void wait_closed(uv_handle_t *h)
+{
+    exec_wait_t *w = h->data;
+    for (int i = 0; i < 3; i++)
+        free(w->seg[i]);
+    free(w);
+}
+
+static void wait_abort(minik_http_request_t *r)
+{
+    exec_wait_t *w = r->user;
+    minik_http_request_free(r);
+    w->req = NULL;
+    uv_close((uv_handle_t *)&w->timer, wait_closed);
+}
+
+static agent_pod_t *exec_pod(struct minik_agent *a, char **seg)
 {
     agent_pod_t *pod = NULL;
     for (agent_pod_t *p = a->pods; p; p = p->next)
         if (strcmp(p->ns, seg[0]) == 0 && strcmp(p->name, seg[1]) == 0 && !p->deleted)
             pod = p;
+    return pod;
+}
+
+static void wait_tick(uv_timer_t *t)
+{
+    exec_wait_t *w = t->data;
+    agent_pod_t *pod = exec_pod(w->a, w->seg);
+    w->waited_ms += EXEC_WAIT_TICK_MS;
+    if (pod && pod->busy && w->waited_ms < EXEC_WAIT_MAX_MS && !w->a->stopping)
+        return;
+    minik_http_request_t *req = w->req;
+    req->user = NULL;
+    req->on_abort = NULL;
+    uv_close((uv_handle_t *)&w->timer, wait_closed);
+    if (pod && pod->busy)
+        minik_http_respond_status(req, 503,
+                                  "the pod is busy (its containers are being "
+                                  "started or stopped); try again");
+    else
+        minik_agent_exec(w->a, req, w->seg);
+}
+
+void minik_agent_exec(struct minik_agent *a, minik_http_request_t *req, char **seg)
+{
+    agent_pod_t *pod = exec_pod(a, seg);
+    if (pod && pod->busy) {
+        exec_wait_t *w = xcalloc(1, sizeof(*w));
+        w->a = a;
+        w->req = req;
+        for (int i = 0; i < 3; i++)
+            w->seg[i] = xstrdup(seg[i]);
+        uv_timer_init(a->loop, &w->timer);
+        w->timer.data = w;
+        uv_timer_start(&w->timer, wait_tick, EXEC_WAIT_TICK_MS, EXEC_WAIT_TICK_MS);
+        req->user = w;
+        req->on_abort = wait_abort;
+        return;
+    }
     agent_ctr_t *c = NULL;
     for (size_t i = 0; pod && i < pod->n_ctrs; i++)
         if (strcmp(pod->ctrs[i].name, seg[2]) == 0 && pod->ctrs[i].id && pod->ctrs[i].pid > 0)

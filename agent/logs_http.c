@@ -135,8 +135,9 @@ static void follow_tick(uv_timer_t *t)
     if (fp)
         fclose(fp);
     agent_pod_t *p = minik_agent_pod_find(f->a, f->uid);
-    bool running = false;
-    for (size_t i = 0; p && i < p->n_ctrs; i++)
+    /* A busy pod's containers belong to its job (internal.h): look again next tick. */
+    bool running = p && p->busy;
+    for (size_t i = 0; p && !p->busy && i < p->n_ctrs; i++)
         if (strcmp(p->ctrs[i].name, f->ctr) == 0)
             running = p->ctrs[i].id != NULL || !p->ctrs[i].done;
     if ((!running || f->a->stopping) && !more)
@@ -218,7 +219,8 @@ static void serve_metrics(struct minik_agent *a, minik_http_request_t *req)
     size_t pods = 0, running = 0;
     for (agent_pod_t *p = a->pods; p; p = p->next) {
         pods++;
-        for (size_t i = 0; i < p->n_ctrs; i++)
+        /* Not a busy pod's containers: its job owns them (internal.h). */
+        for (size_t i = 0; !p->busy && i < p->n_ctrs; i++)
             running += p->ctrs[i].id != NULL;
     }
     cleanup_buf minik_buf_t b = MINIK_BUF_INIT;

@@ -66,7 +66,9 @@ void minik_agent_stats_summary(struct minik_agent *a, minik_http_request_t *req)
         }
         minik_error_free(pe); /* not started yet, or from before pod cgroups */
         cJSON *cs = cJSON_AddArrayToObject(pj, "containers");
-        for (size_t i = 0; i < p->n_ctrs && !a->hollow; i++) {
+        /* A busy pod's containers belong to its job (internal.h); its pod cgroup above
+         * still counts them. */
+        for (size_t i = 0; i < p->n_ctrs && !a->hollow && !p->busy; i++) {
             agent_ctr_t *c = &p->ctrs[i];
             if (!c->id || c->pid <= 0)
                 continue;
