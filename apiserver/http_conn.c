@@ -83,6 +83,13 @@ static int commit_header(minik_http_conn_t *c)
     if (c->field.len == 0 && c->value.len == 0)
         return 0;
     minik_http_request_t *r = c->cur;
+    if (!r) {
+        /* Trailers of a chunked body that is being streamed to a request already
+         * dispatched (c->cur handed over): nothing reads them, so they are dropped. */
+        minik_buf_reset(&c->field);
+        minik_buf_reset(&c->value);
+        return 0;
+    }
     if (r->n_headers >= MINIK_HTTP_MAX_HEADERS) {
         c->reject = 431;
         return -1;

@@ -468,6 +468,25 @@ static void streamed_body_answered_early_closes(void **state)
     minik_buf_free(&s.f.out);
 }
 
+/* Trailers after a streamed chunked body: the request was handed over at its headers,
+ * so they are dropped (they used to be written into a request no longer there). */
+static void streamed_body_trailers_are_dropped(void **state)
+{
+    sfix_t s = {0};
+    minik_http_conn_t *c = minik_http_conn_new(&scbs, &s);
+    feed(c, "POST /exec HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "3\r\nabc\r\n0\r\nX-One: 1\r\nX-Two: 2\r\n\r\n");
+    assert_int_equal(s.got.len, 3);
+    assert_int_equal(s.ends, 1);
+    assert_true(s.req->body_done);
+    assert_null(minik_http_request_header(s.req, "x-one"));
+    minik_http_respond(s.req, 200, "text/plain", "done", 4, NULL);
+    assert_int_equal(s.f.closed, 0);
+    minik_http_conn_free(c);
+    minik_buf_free(&s.got);
+    minik_buf_free(&s.f.out);
+}
+
 static void body_less_post_is_not_streamed(void **state)
 {
     sfix_t s = {0};
@@ -508,6 +527,7 @@ int main(void)
         cmocka_unit_test(get_then_keepalive_then_pipelined),
         cmocka_unit_test(streamed_body_is_dispatched_at_headers),
         cmocka_unit_test(streamed_body_answered_early_closes),
+        cmocka_unit_test(streamed_body_trailers_are_dropped),
         cmocka_unit_test(body_less_post_is_not_streamed),
         cmocka_unit_test(router_node_proxy_path),
         cmocka_unit_test(request_split_byte_by_byte),
