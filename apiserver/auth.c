@@ -307,6 +307,34 @@ int minik_auth_bind_node(minik_auth_t *a, const char *token_id, const char *node
     return 0;
 }
 
+/* A node that joins again (lost data dir, reinstalled machine) replaces its credential:
+ * every older credential of `node` is deleted, so a copy left on the old disk is dead. */
+static void retire_credentials(minik_auth_t *a, const char *node, const char *keep)
+{
+    cleanup_cjson cJSON *items = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    if (minik_store_list(a->store, MINIK_TOKEN_KIND, NULL, NULL, NULL, &items, NULL, &err) < 0) {
+        minik_log_warn("cannot list tokens to retire old node credentials", "node", node, "error",
+                       err->msg, NULL);
+        return;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        const token_entry_t *e = add_from_object(a, it);
+        if (!e || !e->credential || strcmp(e->node, node) != 0 || strcmp(e->id, keep) == 0)
+            continue;
+        char old[MINIK_TOKEN_ID_LEN + 1];
+        memcpy(old, e->id, sizeof(old));
+        cleanup_error minik_error_t *derr = NULL;
+        if (remove_token(a, old, &derr) < 0)
+            minik_log_warn("cannot retire an old node credential", "token", old, "error", derr->msg,
+                           NULL);
+        else
+            minik_log_info("old node credential retired", "token", old, "node", node, NULL);
+    }
+}
+
 int minik_auth_exchange(minik_auth_t *a, const char *token_id, const char *node, char **credential,
                         minik_error_t **err)
 {
@@ -342,6 +370,7 @@ int minik_auth_exchange(minik_auth_t *a, const char *token_id, const char *node,
     }
     char cid[MINIK_TOKEN_ID_LEN + 1];
     minik_token_parse(tok, cid);
+    retire_credentials(a, node, cid);
     minik_log_info("join token exchanged for a node credential", "token", join_id, "credential",
                    cid, "node", node, NULL);
     *credential = steal_pointer(&tok);

@@ -88,7 +88,8 @@ int minik_auth_bind_node(minik_auth_t *a, const char *token_id, const char *node
 
 /* Exchange join token `token_id` (unbound, or bound to `node`) for a node credential: a new
  * node token bound to `node`, with no expiry, stored hashed and marked "credential". The
- * join token is deleted (spent: single use). *credential receives the plain token, shown
+ * join token is deleted (spent: single use) and so are older credentials of `node` (a
+ * re-joined node replaces its credential). *credential receives the plain token, shown
  * once (caller frees). 403 for an admin token, a credential, or a join token bound to
  * another node. */
 int minik_auth_exchange(minik_auth_t *a, const char *token_id, const char *node, char **credential,

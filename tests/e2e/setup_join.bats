@@ -108,6 +108,18 @@ token_id() {
     run daemon_log agent-n7
     [[ "$output" != *"refused"* ]]
     [ "$(cat "$cred_file")" = "$cred" ]
+    # Re-joining n7 (its data dir lost) with a new join token replaces its credential.
+    stop_daemon agent-n7
+    rm "$cred_file"
+    tok2=$(minik token create --data-dir "$DATA")
+    join_agent n7 "$tok2"
+    wait_for 20 test -s "$cred_file"
+    [ "$(cat "$cred_file")" != "$cred" ]
+    out=$(AUTH_TOKEN=$cred api GET /api/v1/nodes/n7)
+    [ "$(code_of "$out")" = 401 ]
+    out=$(AUTH_TOKEN=$(cat "$cred_file") api GET /api/v1/nodes/n7)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(minik token list --data-dir "$DATA" | awk '$3 == "n7"' | wc -l)" -eq 1 ]
 }
 
 @test "join: an expired token is refused with its expiry time; a token that already joined keeps working" {
