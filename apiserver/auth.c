@@ -16,6 +16,7 @@ typedef struct token_entry {
     char node[254];
     int64_t created, expires; /* unix seconds; 0: unset / never */
     char description[256];
+    bool credential; /* a node credential from minik_auth_exchange (not a join token) */
 } token_entry_t;
 
 struct minik_auth {
@@ -63,6 +64,7 @@ static token_entry_t *add_from_object(minik_auth_t *a, const cJSON *obj)
     e->created = cJSON_IsNumber(cre) ? (int64_t)cre->valuedouble : 0;
     if (desc)
         snprintf(e->description, sizeof(e->description), "%s", desc);
+    e->credential = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "credential"));
     return e;
 }
 
@@ -121,6 +123,8 @@ static cJSON *token_object(const token_entry_t *e)
         cJSON_AddNumberToObject(spec, "expires", (double)e->expires);
     if (e->description[0])
         cJSON_AddStringToObject(spec, "description", e->description);
+    if (e->credential)
+        cJSON_AddBoolToObject(spec, "credential", true);
     return o;
 }
 
@@ -173,9 +177,25 @@ int minik_auth_list(minik_auth_t *a, cJSON **out, minik_error_t **err)
         cJSON_AddStringToObject(o, "description", e->description);
         cJSON_AddStringToObject(o, "created", c);
         cJSON_AddStringToObject(o, "expires", x);
+        cJSON_AddBoolToObject(o, "credential", e->credential);
         cJSON_AddItemToArray(arr, o);
     }
     *out = arr;
+    return 0;
+}
+
+/* Delete token `tid` from the store and the table. */
+static int remove_token(minik_auth_t *a, const char *tid, minik_error_t **err)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "token-%s", tid);
+    if (minik_store_delete(a->store, MINIK_TOKEN_KIND, "", name, NULL, NULL, err) < 0)
+        return minik_error_wrap(err, "delete token %s", tid);
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->items[i].id, tid) == 0) {
+            a->items[i] = a->items[--a->n];
+            break;
+        }
     return 0;
 }
 
@@ -197,13 +217,8 @@ int minik_auth_delete(minik_auth_t *a, const char *id, minik_error_t **err)
     if (e && e->role == MINIK_ROLE_ADMIN)
         return minik_error_set_code(err, 403, 0,
                                     "token %s is the admin token; it cannot be deleted", tid);
-    if (minik_store_delete(a->store, MINIK_TOKEN_KIND, "", name, NULL, NULL, err) < 0)
-        return minik_error_wrap(err, "delete token %s", tid);
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->items[i].id, tid) == 0) {
-            a->items[i] = a->items[--a->n];
-            break;
-        }
+    if (remove_token(a, tid, err) < 0)
+        return -1;
     minik_log_info("token deleted", "token", tid, NULL);
     return 0;
 }
@@ -289,5 +304,75 @@ int minik_auth_bind_node(minik_auth_t *a, const char *token_id, const char *node
         return minik_error_wrap(err, "bind token to node \"%s\"", node);
     *e = upd;
     minik_log_info("node token bound", "token", token_id, "node", node, NULL);
+    return 0;
+}
+
+/* A node that joins again (lost data dir, reinstalled machine) replaces its credential:
+ * every older credential of `node` is deleted, so a copy left on the old disk is dead. */
+static void retire_credentials(minik_auth_t *a, const char *node, const char *keep)
+{
+    cleanup_cjson cJSON *items = NULL;
+    cleanup_error minik_error_t *err = NULL;
+    if (minik_store_list(a->store, MINIK_TOKEN_KIND, NULL, NULL, NULL, &items, NULL, &err) < 0) {
+        minik_log_warn("cannot list tokens to retire old node credentials", "node", node, "error",
+                       err->msg, NULL);
+        return;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        const token_entry_t *e = add_from_object(a, it);
+        if (!e || !e->credential || strcmp(e->node, node) != 0 || strcmp(e->id, keep) == 0)
+            continue;
+        char old[MINIK_TOKEN_ID_LEN + 1];
+        memcpy(old, e->id, sizeof(old));
+        cleanup_error minik_error_t *derr = NULL;
+        if (remove_token(a, old, &derr) < 0)
+            minik_log_warn("cannot retire an old node credential", "token", old, "error", derr->msg,
+                           NULL);
+        else
+            minik_log_info("old node credential retired", "token", old, "node", node, NULL);
+    }
+}
+
+int minik_auth_exchange(minik_auth_t *a, const char *token_id, const char *node, char **credential,
+                        minik_error_t **err)
+{
+    token_entry_t *e = find(a, token_id);
+    if (!e)
+        return minik_error_set_code(err, 401, 0, "token %s no longer exists", token_id);
+    if (e->role != MINIK_ROLE_NODE || e->credential)
+        return minik_error_set_code(err, 403, 0,
+                                    "only a join token can be exchanged for a node credential "
+                                    "(token %s is %s)",
+                                    token_id,
+                                    e->credential ? "already a node credential" : "admin");
+    if (e->node[0] && strcmp(e->node, node) != 0)
+        return minik_error_set_code(err, 403, 0, "join token %s is bound to node \"%s\"", token_id,
+                                    e->node);
+    token_entry_t c = {.role = MINIK_ROLE_NODE, .created = (int64_t)time(NULL), .credential = true};
+    snprintf(c.node, sizeof(c.node), "%s", node);
+    snprintf(c.description, sizeof(c.description), "credential of node %s (join token %s)", node,
+             token_id);
+    char join_id[MINIK_TOKEN_ID_LEN + 1];
+    memcpy(join_id, token_id, sizeof(join_id)); /* e moves when the table changes */
+    cleanup_free char *tok = NULL;
+    if (create_entry(a, c, &tok, err) < 0)
+        return -1;
+    /* The join token is spent: single use, whatever its TTL. If it cannot be deleted, take
+     * the new credential back so nothing is left half done. */
+    if (remove_token(a, join_id, err) < 0) {
+        char cid[MINIK_TOKEN_ID_LEN + 1];
+        minik_token_parse(tok, cid);
+        cleanup_error minik_error_t *rerr = NULL;
+        remove_token(a, cid, &rerr);
+        return -1;
+    }
+    char cid[MINIK_TOKEN_ID_LEN + 1];
+    minik_token_parse(tok, cid);
+    retire_credentials(a, node, cid);
+    minik_log_info("join token exchanged for a node credential", "token", join_id, "credential",
+                   cid, "node", node, NULL);
+    *credential = steal_pointer(&tok);
     return 0;
 }

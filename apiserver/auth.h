@@ -8,7 +8,9 @@
  *
  * Roles: "admin" may do anything; "node" is limited to what a node agent needs (see
  * minik_authz_node). A node token is bound to a node name by its first request that names
- * a Node (creating or reading nodes/NAME); from then on it acts only as that node. */
+ * a Node (creating or reading nodes/NAME); from then on it acts only as that node. A join
+ * token is normally exchanged at once for a node credential (minik_auth_exchange): a node
+ * token bound from birth, with no expiry; the join token is then deleted. */
 #ifndef MINIK_APISERVER_AUTH_H
 #define MINIK_APISERVER_AUTH_H
 
@@ -83,6 +85,15 @@ int minik_auth_authenticate(minik_auth_t *a, const char *header, minik_identity_
 /* Bind an unbound node token to `node` (persisted). */
 int minik_auth_bind_node(minik_auth_t *a, const char *token_id, const char *node,
                          minik_error_t **err);
+
+/* Exchange join token `token_id` (unbound, or bound to `node`) for a node credential: a new
+ * node token bound to `node`, with no expiry, stored hashed and marked "credential". The
+ * join token is deleted (spent: single use) and so are older credentials of `node` (a
+ * re-joined node replaces its credential). *credential receives the plain token, shown
+ * once (caller frees). 403 for an admin token, a credential, or a join token bound to
+ * another node. */
+int minik_auth_exchange(minik_auth_t *a, const char *token_id, const char *node, char **credential,
+                        minik_error_t **err);
 
 /* ---- node authorization (pure) --------------------------------------------------------- */
 

@@ -1155,6 +1155,29 @@ static void handle_heartbeat(api_call_t *c)
     minik_api_respond_json(c, 200, out);
 }
 
+/* POST /apis/minik.io/v1/nodes/{name}/credential, authorised by a join token: the join
+ * token is exchanged for a per-node credential, returned once, and spent. */
+static void handle_credential(api_call_t *c)
+{
+    if (strcmp(c->req->method, "POST") != 0) {
+        minik_api_respond_error(c, 405, "a node credential is requested with POST");
+        return;
+    }
+    minik_error_t *err = NULL;
+    char *token = NULL;
+    if (minik_auth_exchange(c->srv->auth, c->id.id, c->route.name, &token, &err) < 0) {
+        minik_api_respond_err(c, err);
+        return;
+    }
+    cleanup_cjson cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "apiVersion", "minik.io/v1");
+    cJSON_AddStringToObject(out, "kind", "NodeCredential");
+    cJSON_AddStringToObject(out, "node", c->route.name);
+    cJSON_AddStringToObject(out, "token", token);
+    free(token);
+    minik_api_respond_json(c, 201, out);
+}
+
 static void dispatch_resource(api_call_t *c)
 {
     const char *v = c->verb;
@@ -1292,6 +1315,11 @@ void minik_api_on_request(minik_http_request_t *req, void *ud)
     if (c->route.type == MINIK_ROUTE_HEARTBEAT) {
         req->metric_resource = "heartbeat";
         handle_heartbeat(c);
+        return;
+    }
+    if (c->route.type == MINIK_ROUTE_CREDENTIAL) {
+        req->metric_resource = "credential";
+        handle_credential(c);
         return;
     }
     if (c->route.type != MINIK_ROUTE_RESOURCE) {

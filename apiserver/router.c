@@ -153,12 +153,14 @@ int minik_route_parse(const char *path, minik_route_t *out, minik_error_t **err)
         goto out;
     }
     if (n == 6 && strcmp(out->group, "minik.io") == 0 && strcmp(out->version, "v1") == 0 &&
-        strcmp(segs[3], "nodes") == 0 && strcmp(segs[5], "heartbeat") == 0) {
+        strcmp(segs[3], "nodes") == 0 &&
+        (strcmp(segs[5], "heartbeat") == 0 || strcmp(segs[5], "credential") == 0)) {
         if (!minik_route_name_ok(segs[4])) {
             ret = bad_name(err, "node", segs[4]);
             goto out;
         }
-        out->type = MINIK_ROUTE_HEARTBEAT;
+        out->type =
+            strcmp(segs[5], "heartbeat") == 0 ? MINIK_ROUTE_HEARTBEAT : MINIK_ROUTE_CREDENTIAL;
         out->name = xstrdup(segs[4]);
         goto out;
     }

@@ -28,6 +28,7 @@ typedef enum minik_route_type {
     MINIK_ROUTE_TOKENS,        /* /apis/minik.io/v1/tokens[/{id}]: node-join tokens */
     MINIK_ROUTE_CACERTS,       /* /cacerts: the cluster CA (PEM), unauthenticated */
     MINIK_ROUTE_HEARTBEAT,     /* /apis/minik.io/v1/nodes/{name}/heartbeat (in memory) */
+    MINIK_ROUTE_CREDENTIAL,    /* /apis/minik.io/v1/nodes/{name}/credential: join exchange */
     MINIK_ROUTE_OPENAPI_ROOT,  /* /openapi/v3 */
     MINIK_ROUTE_OPENAPI_GV,    /* /openapi/v3/api/v1, /openapi/v3/apis/{g}/{v} */
 } minik_route_type_t;

@@ -47,7 +47,7 @@ static const minik_cli_flag_t flags[] = {
     {"node-ip", 0, MINIK_FLAG_STRING, &node_ip, "IP",
      "address reported as InternalIP and served on (default 127.0.0.1)"},
     {"data-dir", 0, MINIK_FLAG_STRING, &data_dir, "DIR",
-     "images, pods and container state (default /var/lib/minik/agent)"},
+     "images, pods, container state and node-credential (default /var/lib/minik/agent)"},
     {"port", 0, MINIK_FLAG_STRING, &port_s, "PORT",
      "agent endpoint port for logs and metrics (default 10250; 0 picks one)"},
     {"labels", 0, MINIK_FLAG_LIST, &labels, "K=V[,K=V]", "extra node labels"},
@@ -198,7 +198,8 @@ static int fetch_pinned_ca(minik_client_config_t *cfg, const char *want_hash, mi
 /* Fail now, with a message a person can act on, if the server refuses the token (expired,
  * deleted, forged), instead of an agent that starts and then retries for ever. /api needs
  * authentication but binds nothing. */
-static int check_token(const minik_client_config_t *cfg, minik_error_t **err)
+static int check_token(const minik_client_config_t *cfg, const char *what, const char *hint,
+                       minik_error_t **err)
 {
     cleanup_client minik_client_t *c = NULL;
     minik_client_response_t resp = {0};
@@ -211,20 +212,55 @@ static int check_token(const minik_client_config_t *cfg, minik_error_t **err)
     if (st == 401 || st == 403) {
         const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "message"));
         bool unknown = msg && strstr(msg, "invalid bearer token");
-        return minik_error_set(err, 0, "the server refused the join token: %s%s",
-                               msg ? msg : "unauthorized",
-                               unknown ? " (deleted with minik token delete, never issued by "
-                                         "this cluster, or mistyped)"
-                                       : "");
+        return minik_error_set(err, 0, "the server refused %s: %s%s", what,
+                               msg ? msg : "unauthorized", unknown ? hint : "");
     }
     if (st >= 400)
         return minik_error_set(err, 0, "%s/api answered HTTP %ld", cfg->server, st);
     return 0;
 }
 
+/* The node name the agent registers, as minik_agent_new derives it. */
+static char *effective_node_name(void)
+{
+    char host[256] = "localhost";
+    gethostname(host, sizeof(host) - 1);
+    char *n = xstrdup(node_name && *node_name ? node_name : host);
+    for (char *p = n; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p + 32);
+    return n;
+}
+
+/* Exchange the join token (cfg->token) for this node's credential, keep it in `path` (0600,
+ * atomic) and use it from now on. The server spends the join token. */
+static int exchange_credential(minik_client_config_t *cfg, const char *path, minik_error_t **err)
+{
+    cleanup_free char *name = effective_node_name();
+    cleanup_free char *url = xasprintf("/apis/minik.io/v1/nodes/%s/credential", name);
+    cleanup_client minik_client_t *c = NULL;
+    cleanup_cjson cJSON *out = NULL;
+    if (minik_client_new(cfg, &c, err) < 0 ||
+        minik_client_json(c, "POST", url, NULL, NULL, &out, err) < 0)
+        return minik_error_wrap(err, "exchange the join token for node %s's credential", name);
+    const char *cred = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "token"));
+    if (!cred || !*cred)
+        return minik_error_set(err, 0, "the server's credential reply carries no token");
+    cleanup_free char *line = xasprintf("%s\n", cred);
+    if (minik_mkdir_p(data_dir, 0755, err) < 0 ||
+        minik_file_write_atomic(path, line, strlen(line), 0600, err) < 0)
+        return minik_error_wrap(err, "save the node credential");
+    free(cfg->token);
+    cfg->token = xstrdup(cred);
+    minik_log_info("join token exchanged for a node credential", "node", name, "file", path, NULL);
+    return 0;
+}
+
 /* Fill cfg from --server and the join token: the CA (pinned by the token's hash, or from
- * --ca-file, which must then match the hash too) and the bearer part of the token. */
-static int join_config(minik_client_config_t *cfg, minik_error_t **err)
+ * --ca-file, which must then match the hash too) and the bearer: the node credential in
+ * DATA_DIR/node-credential if the node has joined before, else the join token, exchanged
+ * for that credential (one agent per process; hollow nodes keep the join token). */
+static int join_config(minik_client_config_t *cfg, bool exchange, minik_error_t **err)
 {
     cleanup_free char *from_file = NULL;
     if (token_file) {
@@ -261,7 +297,28 @@ static int join_config(minik_client_config_t *cfg, minik_error_t **err)
         minik_log_info("server CA matches the join token", "server", server_url, "sha256",
                        jt.ca_hash, NULL);
     }
-    return check_token(cfg, err);
+    cleanup_free char *cred_path = xasprintf("%s/node-credential", data_dir);
+    cleanup_free char *cred = NULL;
+    size_t cred_len = 0;
+    if (exchange && access(cred_path, F_OK) == 0) {
+        if (minik_file_read(cred_path, 4096, &cred, &cred_len, err) < 0)
+            return minik_error_wrap(err, "read the node credential");
+        cred[strcspn(cred, "\r\n")] = '\0';
+        free(cfg->token);
+        cfg->token = xstrdup(cred);
+        minik_log_info("using the node credential", "file", cred_path, NULL);
+        cleanup_free char *what = xasprintf("this node's credential (%s)", cred_path);
+        return check_token(cfg, what,
+                           " (revoked with minik token delete: remove the file and join again "
+                           "with a new token)",
+                           err);
+    }
+    if (check_token(cfg, "the join token",
+                    " (deleted with minik token delete, spent by another node's join, never "
+                    "issued by this cluster, or mistyped)",
+                    err) < 0)
+        return -1;
+    return exchange ? exchange_credential(cfg, cred_path, err) : 0;
 }
 
 /* "a=b,c=d" given once or repeated -> one entry per item. */
@@ -346,7 +403,7 @@ int minik_cmd_agent(int argc, char **argv)
     }
     minik_client_config_t cfg = {0};
     if (server_url) {
-        if (join_config(&cfg, &err) < 0) {
+        if (join_config(&cfg, hollow == 0, &err) < 0) {
             minik_client_config_clear(&cfg);
             return minik_cli_fail(err);
         }

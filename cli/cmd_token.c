@@ -35,10 +35,11 @@ static const minik_cli_spec_t spec = {
     .description =
         "create prints K10<sha256 of the cluster CA>::<id>.<secret> on its last line: the\n"
         "agent checks the server's CA against the hash before it sends the secret\n"
-        "(minik agent --server URL --token T). The first request of an agent that names a\n"
-        "Node binds the token to that node; from then on it may only touch that Node, its\n"
-        "pods (and their status) and events, and --ttl no longer applies. delete revokes a\n"
-        "token: an agent using it is refused from its next request.",
+        "(minik agent --server URL --token T). The agent then exchanges the join token for\n"
+        "its node's own credential (listed with its node, no expiry) and the join token is\n"
+        "spent: it works once. A node credential may only touch its Node, its pods (and their\n"
+        "status) and events. delete revokes a token: deleting a node's credential cuts the\n"
+        "node off from its next request.",
     .flags = flags,
     .min_args = 1,
     .max_args = 2,

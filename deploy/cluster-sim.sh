@@ -116,8 +116,8 @@ EOF
 start_agent() {
     local n=$1
     alive "$n" && die "$n is already running"
-    # One join token per node: a token binds to the first node that uses it, and stays that
-    # node's credential (so a restarted node reuses its own).
+    # One join token per node: the agent exchanges it for the node's credential (kept in its
+    # data dir, so a restarted node comes back on that) and the join token is spent.
     if [ ! -s "$dir/$n.token" ]; then
         local token
         token=$(kc token create --kubeconfig "$dir/node1/admin.conf" --description "cluster-sim $n" | tail -n 1)

@@ -2,7 +2,9 @@
 # Joining nodes (issue 9): join tokens carry the cluster CA's SHA-256 (K10<hash>::<id>.<secret>);
 # `minik agent --server URL --token T` checks the server's CA against it before it sends
 # the token; expired, deleted and forged tokens are refused with a clear message; token
-# create --ttl/--description, list, delete.
+# create --ttl/--description, list, delete. After the CA check the agent exchanges the join
+# token for a per-node credential (DATA_DIR/node-credential, 0600) and uses only that; the
+# join token is spent.
 
 load helpers
 load apiserver_helpers
@@ -12,11 +14,24 @@ setup() {
 }
 
 # join_agent NAME TOKEN [flags] : run an agent for node NAME in the background.
+# The data dir is BATS_TEST_TMPDIR/agent-NAME, kept across restarts within a test.
 join_agent() {
     local name=$1 tok=$2
     shift 2
     start_daemon "agent-$name" "$MINIK_BIN" agent --server "$URL" --token "$tok" --node-name "$name" \
-        --data-dir "$(make_tmpdir "agent-$name")" --port 0 "$@"
+        --data-dir "$BATS_TEST_TMPDIR/agent-$name" --port 0 "$@"
+}
+
+# heartbeats : the server's count of accepted node heartbeats.
+heartbeats() {
+    curl -sf --cacert "$CACERT" -H "Authorization: Bearer $TOKEN" "$URL/metrics" |
+        awk '$1 == "minik_node_heartbeats_total" { print $2 }'
+}
+
+# token_id TOKEN : the 8-hex id of a join token or bare token.
+token_id() {
+    local id=${1#*::}
+    echo "${id%%.*}"
 }
 
 @test "join: token create prints K10<sha256 of ca.crt>::<id>.<secret>; /cacerts serves that CA without auth" {
@@ -44,11 +59,67 @@ join_agent() {
 @test "join: a good token joins (the CA is checked first) and binds to the node; list shows it" {
     tok=$(minik token create --data-dir "$DATA" --description worker)
     join_agent n2 "$tok"
-    wait_for 20 bash -c "MINIK_CONFIG='$DATA/admin.conf' '$MINIK_BIN' get node n2 -o json | jq -e '.status.conditions[] | select(.type==\"Ready\" and .status==\"True\")'"
+    # pipefail: jq 1.6 -e exits 0 on empty input (no node yet).
+    wait_for 20 bash -c "set -o pipefail; MINIK_CONFIG='$DATA/admin.conf' '$MINIK_BIN' get node n2 -o json | jq -e '.status.conditions[] | select(.type==\"Ready\" and .status==\"True\")'"
     run daemon_log agent-n2
     [[ "$output" == *"server CA matches the join token"* ]]
+    [[ "$output" == *"join token exchanged for a node credential"* ]]
+    # The join token is spent; the node's credential is listed with its node.
     run minik token list --data-dir "$DATA"
-    [[ "$output" == *" n2 "*"worker"* ]]
+    [ -z "$(awk -v id="$(token_id "$tok")" '$1 == id' <<<"$output")" ]
+    [[ "$output" == *" node "*" n2 "*"never"*"credential of node n2 (join token $(token_id "$tok"))"* ]]
+}
+
+@test "join: the agent swaps the join token for a node credential (0600) and uses it from then on" {
+    tok=$(minik token create --data-dir "$DATA" --ttl 1h)
+    join_agent n7 "$tok"
+    wait_for 20 bash -c "MINIK_CONFIG='$DATA/admin.conf' '$MINIK_BIN' get node n7"
+    cred_file=$BATS_TEST_TMPDIR/agent-n7/node-credential
+    [ "$(stat -c %a "$cred_file")" = 600 ]
+    cred=$(cat "$cred_file")
+    [[ "$cred" =~ ^[0-9a-f]{8}\.[0-9a-f]{32}$ ]]
+    [ "$cred" != "${tok#*::}" ]
+    # The join token is refused now, for this node and any other: it was spent.
+    out=$(AUTH_TOKEN=${tok#*::} api GET /api/v1/nodes/n7)
+    [ "$(code_of "$out")" = 401 ]
+    run --separate-stderr minik agent --server "$URL" --token "$tok" --node-name n8 \
+        --data-dir "$BATS_TEST_TMPDIR/n8" --port 0
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"the server refused the join token: Unauthorized: invalid bearer token (deleted with minik token delete, spent by another node's join"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/n8/node-credential" ]
+    # The credential acts only as n7.
+    out=$(AUTH_TOKEN=$cred api GET /api/v1/nodes/n7)
+    [ "$(code_of "$out")" = 200 ]
+    out=$(AUTH_TOKEN=$cred api PUT /api/v1/nodes/n8 '{"apiVersion":"v1","kind":"Node","metadata":{"name":"n8"}}')
+    [ "$(code_of "$out")" = 403 ]
+    # A second exchange with the credential itself is refused.
+    out=$(AUTH_TOKEN=$cred api POST /apis/minik.io/v1/nodes/n7/credential '')
+    [ "$(code_of "$out")" = 403 ]
+    [[ "$out" == *"only a join token can be exchanged"* ]]
+    # Restart: the spent join token is still passed (for its CA hash) but never sent; the
+    # agent comes back on its credential and keeps heartbeating.
+    stop_daemon agent-n7
+    join_agent n7 "$tok"
+    wait_for 20 grep -q "using the node credential" "$BATS_TEST_TMPDIR/agent-n7.log"
+    # Its heartbeats (made with the credential; only n7's agent runs) keep being accepted.
+    before=$(heartbeats)
+    wait_for 20 bash -c "[ \$(curl -sf --cacert '$CACERT' -H 'Authorization: Bearer $TOKEN' '$URL/metrics' | awk '\$1 == \"minik_node_heartbeats_total\" { print \$2 }') -gt $((before + 2)) ]"
+    kill -0 "$DAEMON_PID"
+    run daemon_log agent-n7
+    [[ "$output" != *"refused"* ]]
+    [ "$(cat "$cred_file")" = "$cred" ]
+    # Re-joining n7 (its data dir lost) with a new join token replaces its credential.
+    stop_daemon agent-n7
+    rm "$cred_file"
+    tok2=$(minik token create --data-dir "$DATA")
+    join_agent n7 "$tok2"
+    wait_for 20 test -s "$cred_file"
+    [ "$(cat "$cred_file")" != "$cred" ]
+    out=$(AUTH_TOKEN=$cred api GET /api/v1/nodes/n7)
+    [ "$(code_of "$out")" = 401 ]
+    out=$(AUTH_TOKEN=$(cat "$cred_file") api GET /api/v1/nodes/n7)
+    [ "$(code_of "$out")" = 200 ]
+    [ "$(minik token list --data-dir "$DATA" | awk '$3 == "n7"' | wc -l)" -eq 1 ]
 }
 
 @test "join: an expired token is refused with its expiry time; a token that already joined keeps working" {
@@ -64,7 +135,7 @@ join_agent() {
     [[ "$stderr" == *"the server refused the join token: Unauthorized: token "*" expired at "*"minik token create"* ]]
     run minik get node n3 --kubeconfig "$DATA/admin.conf"
     [ "$status" -ne 0 ]
-    # The TTL bounds the join window only: n2's token is its credential now.
+    # The TTL bounds the join window only: n2 comes back on its credential.
     join_agent n2 "$joined"
     run bash -c "sleep 1; MINIK_CONFIG='$DATA/admin.conf' '$MINIK_BIN' get node n2"
     [ "$status" -eq 0 ]
@@ -76,7 +147,7 @@ join_agent() {
     run --separate-stderr minik agent --server "$URL" --token "K10$hash::0123abcd.00112233445566778899aabbccddeeff" \
         --node-name n4 --data-dir "$BATS_TEST_TMPDIR/n4" --port 0
     [ "$status" -eq 1 ]
-    [[ "$stderr" == *"refused the join token: Unauthorized: invalid bearer token (deleted with minik token delete, never issued"* ]]
+    [[ "$stderr" == *"refused the join token: Unauthorized: invalid bearer token (deleted with minik token delete, spent by another node's join, never issued"* ]]
     tok=$(minik token create --data-dir "$DATA")
     id=${tok#*::}
     id=${id%%.*}
@@ -99,16 +170,21 @@ join_agent() {
     [[ "$output" == *"admin token"* ]]
 }
 
-@test "join: deleting the token of a joined node revokes it" {
+@test "join: deleting a node's credential cuts the node off, with a clear message on restart" {
     tok=$(minik token create --data-dir "$DATA")
     join_agent n5 "$tok"
     wait_for 20 bash -c "MINIK_CONFIG='$DATA/admin.conf' '$MINIK_BIN' get node n5"
-    id=${tok#*::}
-    id=${id%%.*}
+    cred=$(cat "$BATS_TEST_TMPDIR/agent-n5/node-credential")
+    id=$(minik token list --data-dir "$DATA" | awk '$3 == "n5" { print $1 }')
+    [ "$id" = "$(token_id "$cred")" ]
+    stop_daemon agent-n5
     minik token delete "$id" --data-dir "$DATA"
-    # The bare bearer part is what the agent sends; it is refused now.
-    out=$(AUTH_TOKEN=${tok#*::} api GET /api/v1/nodes/n5)
+    out=$(AUTH_TOKEN=$cred api GET /api/v1/nodes/n5)
     [ "$(code_of "$out")" = 401 ]
+    run --separate-stderr minik agent --server "$URL" --token "$tok" --node-name n5 \
+        --data-dir "$BATS_TEST_TMPDIR/agent-n5" --port 0
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"the server refused this node's credential ($BATS_TEST_TMPDIR/agent-n5/node-credential): Unauthorized: invalid bearer token (revoked with minik token delete: remove the file and join again"* ]]
 }
 
 @test "join: a server whose CA does not match the token gets no secret; a TLS client with the wrong CA is refused" {

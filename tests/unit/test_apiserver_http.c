@@ -323,6 +323,13 @@ static void router_paths(void **state)
     assert_int_equal(minik_route_parse("/apis/minik.io/v1/tokens", &r, &err), 0);
     assert_int_equal(r.type, MINIK_ROUTE_TOKENS);
     minik_route_clear(&r);
+    assert_int_equal(minik_route_parse("/apis/minik.io/v1/nodes/n1/credential", &r, &err), 0);
+    assert_int_equal(r.type, MINIK_ROUTE_CREDENTIAL);
+    assert_string_equal(r.name, "n1");
+    minik_route_clear(&r);
+    assert_int_equal(minik_route_parse("/apis/minik.io/v1/nodes/n1/heartbeat", &r, &err), 0);
+    assert_int_equal(r.type, MINIK_ROUTE_HEARTBEAT);
+    minik_route_clear(&r);
     assert_int_equal(minik_route_parse("/version", &r, &err), 0);
     assert_int_equal(r.type, MINIK_ROUTE_VERSION);
     minik_route_clear(&r);
