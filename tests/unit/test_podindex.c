@@ -12,6 +12,7 @@
 
 #include "controllers/internal.h"
 #include "controllers/podindex.h"
+#include "tests/unit/ctl_helpers.h"
 
 /* A pod ns/name, controlled by `uid` (NULL: no owner), in phase `phase`. */
 static cJSON *pod(const char *ns, const char *name, const char *uid, const char *phase)
@@ -189,13 +190,39 @@ static void many_pods(void **state)
     minik_podindex_clear(&idx);
 }
 
+static bool three_ready(ctl_fix_t *f, void *ud)
+{
+    (void)ud;
+    return cf_ready(f, NULL) == 3;
+}
+
+/* Controllers started over a store that already holds a ReplicaSet's pods find them through
+ * the index's initial resync: a restarted server creates no second set of pods. */
+static void restart_sees_existing_pods(void **state)
+{
+    (void)state;
+    ctl_fix_t *f = cf_new(NULL);
+    cf_add_node(f, "n1", NULL, NULL);
+    cf_create(f, cf_deployment("web", 3, "nginx"));
+    assert_true(cf_run_until(f, three_ready, NULL, 10000));
+    cf_run_for(f, 300);
+    assert_int_equal(cf_count(f, "Pod", "default"), 3);
+    minik_controllers_free(f->ctl);
+    minik_error_t *err = NULL;
+    assert_int_equal(minik_controllers_new(f->store, &f->loop, NULL, &f->ctl, &err), 0);
+    assert_int_equal(minik_controllers_start(f->ctl, &err), 0);
+    cf_run_for(f, 1000);
+    assert_int_equal(cf_count(f, "Pod", "default"), 3);
+    assert_int_equal(cf_ready(f, NULL), 3);
+    cf_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(add_update_delete),
-        cmocka_unit_test(owner_change_and_orphans),
-        cmocka_unit_test(resync_replaces_everything),
-        cmocka_unit_test(many_pods),
+        cmocka_unit_test(add_update_delete),          cmocka_unit_test(owner_change_and_orphans),
+        cmocka_unit_test(resync_replaces_everything), cmocka_unit_test(many_pods),
+        cmocka_unit_test(restart_sees_existing_pods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
