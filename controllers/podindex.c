@@ -78,8 +78,7 @@ static void upsert(minik_podindex_t *idx, const char *key, const cJSON *pod)
     free(bucket);
 }
 
-void minik_podindex_observe(minik_podindex_t *idx, minik_store_event_type_t type,
-                            const cJSON *pod)
+void minik_podindex_observe(minik_podindex_t *idx, minik_store_event_type_t type, const cJSON *pod)
 {
     const char *name = minik_ctl_str(pod, "metadata.name");
     if (!name)

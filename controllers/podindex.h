@@ -19,11 +19,13 @@ typedef struct minik_podindex {
     minik_strmap_t buckets; /* "u:<owner uid>" or "o:<ns>" -> bucket of "ns/name" -> pod */
 } minik_podindex_t;
 
-#define MINIK_PODINDEX_INIT {MINIK_STRMAP_INIT, MINIK_STRMAP_INIT}
+#define MINIK_PODINDEX_INIT                                                                        \
+    {                                                                                              \
+        MINIK_STRMAP_INIT, MINIK_STRMAP_INIT                                                       \
+    }
 
 /* Apply one change-feed event for a Pod (a copy of `pod` is kept). */
-void minik_podindex_observe(minik_podindex_t *idx, minik_store_event_type_t type,
-                            const cJSON *pod);
+void minik_podindex_observe(minik_podindex_t *idx, minik_store_event_type_t type, const cJSON *pod);
 /* Replace the whole content with the pods of the array `pods` (a full list). */
 void minik_podindex_resync(minik_podindex_t *idx, const cJSON *pods);
 
