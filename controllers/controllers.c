@@ -105,6 +105,8 @@ static void queue_all(minik_controllers_t *c, const char *kind, minik_wq_t *q)
         minik_error_free(err);
         return;
     }
+    if (strcmp(kind, "Pod") == 0)
+        minik_podindex_resync(&c->pods, items);
     const cJSON *it;
     cJSON_ArrayForEach(it, items)
     {
@@ -149,8 +151,10 @@ static void on_event(const minik_store_event_t *ev, void *ud)
         minik_wq_add(c->ep_q, key);
     else if (strcmp(kind, "Endpoints") == 0 && ev->type == MINIK_STORE_DELETED)
         minik_wq_add(c->ep_q, key); /* put back if its Service still selects pods */
-    else if (strcmp(kind, "Pod") == 0)
+    else if (strcmp(kind, "Pod") == 0) {
+        minik_podindex_observe(&c->pods, ev->type, obj);
         minik_endpoints_pod_changed(c, obj);
+    }
     free(key);
     queue_owner(c, obj);
     if (ev->type == MINIK_STORE_DELETED)
@@ -246,5 +250,6 @@ void minik_controllers_free(minik_controllers_t *c)
     minik_wq_free(c->node_q);
     minik_wq_free(c->ep_q);
     minik_nodes_clear(&c->nodes);
+    minik_podindex_clear(&c->pods);
     uv_close((uv_handle_t *)&c->node_timer, timer_closed);
 }

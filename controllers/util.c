@@ -148,6 +148,9 @@ static bool owned_filter(const cJSON *obj, void *ud)
 cJSON *minik_ctl_list_owned(minik_controllers_t *c, const char *kind, const char *ns,
                             const char *uid)
 {
+    /* Pods come from the watch-fed index: no store scan per reconcile. */
+    if (strcmp(kind, "Pod") == 0)
+        return minik_podindex_owned(&c->pods, ns, uid);
     cJSON *items = NULL;
     minik_error_t *err = NULL;
     /* An owned object's stored JSON contains its owner's uid: others are not even parsed
@@ -376,10 +379,21 @@ int minik_ctl_adopt(minik_controllers_t *c, minik_wq_t *q, const char *key, cons
         return 0;
     }
     cJSON *items = NULL;
-    /* Only objects without a controller can be adopted; SQLite skips the others unparsed. */
+    const char *ns = minik_ctl_str(owner, "metadata.namespace");
+    /* Only objects without a controller can be adopted; SQLite skips the others unparsed,
+     * and orphan pods come straight from the index. */
     minik_store_list_opts_t o = {.no_controller = true};
-    if (minik_store_list_opts(c->store, kind, minik_ctl_str(owner, "metadata.namespace"), &o,
-                              orphan_filter, &a, &items, NULL, &err) < 0) {
+    if (strcmp(kind, "Pod") == 0) {
+        items = minik_podindex_orphans(&c->pods, ns);
+        cJSON *p = items->child;
+        while (p) {
+            cJSON *next = p->next;
+            if (!orphan_filter(p, &a))
+                cJSON_Delete(cJSON_DetachItemViaPointer(items, p)); /* a reference: frees no pod */
+            p = next;
+        }
+    } else if (minik_store_list_opts(c->store, kind, ns, &o, orphan_filter, &a, &items, NULL,
+                                     &err) < 0) {
         minik_error_free(err);
         minik_selector_free(a.sel);
         return 0;
