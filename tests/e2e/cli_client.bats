@@ -582,7 +582,9 @@ EOF2
 @test "plain http:// works against an --insecure-http server on loopback" {
     data3=$(make_tmpdir client-data3)
     port3=$(free_port)
-    start_daemon server3 "$MINIK_BIN" server --data-dir "$data3" --listen "127.0.0.1:$port3" --insecure-http
+    # --no-agent: an embedded agent would run the Deployment's pods in the host's own
+    # network namespace (bridge, nft table, mounts), which tests must not touch.
+    start_daemon server3 "$MINIK_BIN" server --data-dir "$data3" --listen "127.0.0.1:$port3" --insecure-http --no-agent
     wait_for 30 curl -sf "http://127.0.0.1:$port3/healthz"
     grep -q "server: http://127.0.0.1:$port3" "$data3/admin.conf"
     run minik apply -f "$APP" --kubeconfig "$data3/admin.conf"
