@@ -2,6 +2,32 @@
 # a separate `minik agent` joined with the admin kubeconfig, and a busybox image in a real
 # docker-registry. Load after helpers, apiserver_helpers and images_lib.
 
+# The apiserver suites' teardown (stop the server, check its log), kept under a new name
+# so that an agent suite's teardown can stop its agent first.
+eval "server_teardown() $(declare -f teardown | tail -n +2)"
+
+# Stop the agent started by start_agent: it must exit 0 with no sanitizer report.
+agent_teardown_check() {
+    local st=0
+    if [ -f "$BATS_TEST_TMPDIR/agent.pid" ]; then
+        stop_daemon agent
+        st=${DAEMON_STATUS:-0}
+    fi
+    if grep -q "Sanitizer\|runtime error" "$BATS_TEST_TMPDIR/agent.log" 2>/dev/null || [ "$st" -ne 0 ]; then
+        echo "agent exited with status $st" >&2
+        cat "$BATS_TEST_TMPDIR/agent.log" >&2
+        return 1
+    fi
+}
+
+# The agent suites' teardown: the agent, then the server; fails if either did.
+agent_suite_teardown() {
+    local rc=0
+    agent_teardown_check || rc=1
+    server_teardown || rc=1
+    return $rc
+}
+
 # agent_setup [USER PASS] : registry (with htpasswd auth when USER/PASS are given) + image,
 # server, agent "n1". Sets IMG, ADIR, AGENT_PID.
 agent_setup() {

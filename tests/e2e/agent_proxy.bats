@@ -7,29 +7,8 @@ load apiserver_helpers
 load images_lib
 load agent_lib
 
-# The apiserver suites' teardown (stop the server, check its log), kept under a new name.
-eval "server_teardown() $(declare -f teardown | tail -n +2)"
-
-# Stop the agent first (it must exit 0 with no sanitizer report), then the server.
-# Stop the agent first (it must exit 0 with no sanitizer report), then the server.
-agent_teardown_check() {
-    local st=0
-    if [ -f "$BATS_TEST_TMPDIR/agent.pid" ]; then
-        stop_daemon agent
-        st=${DAEMON_STATUS:-0}
-    fi
-    if grep -q "Sanitizer\|runtime error" "$BATS_TEST_TMPDIR/agent.log" 2>/dev/null || [ "$st" -ne 0 ]; then
-        echo "agent exited with status $st" >&2
-        cat "$BATS_TEST_TMPDIR/agent.log" >&2
-        return 1
-    fi
-}
-
 teardown() {
-    local rc=0
-    agent_teardown_check || rc=1
-    server_teardown || rc=1
-    return $rc
+    agent_suite_teardown
 }
 
 setup() {
