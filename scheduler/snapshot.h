@@ -229,10 +229,7 @@ bool minik_sched_node_remove_pod(minik_sched_node_t *n, const minik_sched_pod_t 
  * name, which is what the kubelet sets it to. NULL if absent. */
 const char *minik_sched_node_label(const minik_sched_node_t *n, const char *key);
 
-typedef struct minik_sched_pod_list {
-    minik_sched_pod_t **pods;
-    size_t n, cap;
-} minik_sched_pod_list_t;
+struct minik_sched_owners;
 
 /* Nodes to schedule onto: the candidate list the filters and scores run over. Nodes are
  * borrowed; keep them sorted by name for deterministic results. */
@@ -242,9 +239,9 @@ typedef struct minik_sched_snapshot {
     /* True if some pod on these nodes has inter-pod (anti-)affinity terms. Only a hint
      * that lets the pre-filter and scores skip scanning every pod; set it when unsure. */
     bool any_pod_terms;
-    /* Optional index: controller owner uid -> minik_sched_pod_list_t of the pods on these
-     * nodes, so owner spreading need not scan every node. NULL: scan. */
-    const minik_strmap_t *owners;
+    /* Optional index: per controller owner, its pods on these nodes counted per zone
+     * (scheduler/owners.h), so owner spreading need not scan every node. NULL: scan. */
+    const struct minik_sched_owners *owners;
 } minik_sched_snapshot_t;
 
 /* Does the pod carry any inter-pod (anti-)affinity term? */
