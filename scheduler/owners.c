@@ -29,8 +29,7 @@ static void bump(minik_strmap_t *zones, const char *zone, intptr_t delta)
         minik_strmap_del(zones, zone);
 }
 
-void minik_sched_owners_add(minik_sched_owners_t *o, const minik_sched_pod_t *p,
-                            const char *zone)
+void minik_sched_owners_add(minik_sched_owners_t *o, const minik_sched_pod_t *p, const char *zone)
 {
     char buf[KEY_STACK], *heap;
     const char *key = owner_key(p, buf, sizeof(buf), &heap);

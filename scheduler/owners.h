@@ -13,13 +13,16 @@
 #include <stddef.h>
 
 #include "scheduler/snapshot.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 typedef struct minik_sched_owners {
     minik_strmap_t by_owner; /* "ns/uid" -> minik_sched_owner_zones_t */
 } minik_sched_owners_t;
 
-#define MINIK_SCHED_OWNERS_INIT {MINIK_STRMAP_INIT}
+#define MINIK_SCHED_OWNERS_INIT                                                                    \
+    {                                                                                              \
+        MINIK_STRMAP_INIT                                                                          \
+    }
 
 /* One owner's accounted pods. */
 typedef struct minik_sched_owner_zones {
@@ -28,8 +31,7 @@ typedef struct minik_sched_owner_zones {
 } minik_sched_owner_zones_t;
 
 /* Count pod `p` (which must have an owner) on a node of `zone` (NULL: an unzoned node). */
-void minik_sched_owners_add(minik_sched_owners_t *o, const minik_sched_pod_t *p,
-                            const char *zone);
+void minik_sched_owners_add(minik_sched_owners_t *o, const minik_sched_pod_t *p, const char *zone);
 /* Undo an add with the same zone. */
 void minik_sched_owners_remove(minik_sched_owners_t *o, const minik_sched_pod_t *p,
                                const char *zone);

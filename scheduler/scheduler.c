@@ -14,7 +14,7 @@
 #include "scheduler/algorithm.h"
 #include "scheduler/owners.h"
 #include "scheduler/snapshot.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 #define DEFAULT_BATCH 512
 #define MAX_SLICE_MS  20 /* longest run of scheduling per loop iteration */

@@ -17,7 +17,7 @@
 
 #include "lib/error.h"
 #include "proto/selector.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 /* Requests of pods without a cpu/memory request, used only for scoring so that such pods
  * still spread (kube-scheduler's DefaultMilliCPURequest / DefaultMemoryRequest). */
