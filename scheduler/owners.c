@@ -29,7 +29,7 @@ static void bump(minik_strmap_t *zones, const char *zone, intptr_t delta)
         minik_strmap_del(zones, zone);
 }
 
-void minik_sched_owners_add(minik_sched_owners_t *o, const minik_sched_pod_t *p, const char *zone)
+void minik_sched_owners_add(minik_sched_owners_t *o, minik_sched_pod_t *p, const char *zone)
 {
     char buf[KEY_STACK], *heap;
     const char *key = owner_key(p, buf, sizeof(buf), &heap);
@@ -41,15 +41,16 @@ void minik_sched_owners_add(minik_sched_owners_t *o, const minik_sched_pod_t *p,
     z->pods++;
     if (zone)
         bump(&z->zones, zone, 1);
+    p->owner_group = z;
     free(heap);
 }
 
-void minik_sched_owners_remove(minik_sched_owners_t *o, const minik_sched_pod_t *p,
-                               const char *zone)
+void minik_sched_owners_remove(minik_sched_owners_t *o, minik_sched_pod_t *p, const char *zone)
 {
     char buf[KEY_STACK], *heap;
     const char *key = owner_key(p, buf, sizeof(buf), &heap);
     minik_sched_owner_zones_t *z = minik_strmap_get(&o->by_owner, key);
+    p->owner_group = NULL;
     if (z) {
         if (zone)
             bump(&z->zones, zone, -1);
@@ -77,6 +78,15 @@ const minik_sched_owner_zones_t *minik_sched_owners_get(const minik_sched_owners
 size_t minik_sched_owner_zone_count(const minik_sched_owner_zones_t *z, const char *zone)
 {
     return z && zone ? (size_t)(intptr_t)minik_strmap_get(&z->zones, zone) : 0;
+}
+
+int64_t minik_sched_owner_pods_on(const minik_sched_owner_zones_t *z, const minik_sched_node_t *n,
+                                  const minik_sched_pod_t *except)
+{
+    int64_t count = 0;
+    for (size_t i = 0; z && i < n->n_pods; i++)
+        count += n->pods[i]->owner_group == z && n->pods[i] != except;
+    return count;
 }
 
 static void free_owner(const char *key, void *value, void *ud)

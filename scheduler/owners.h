@@ -30,16 +30,19 @@ typedef struct minik_sched_owner_zones {
     size_t pods;          /* every accounted pod of the owner, on a zoned node or not */
 } minik_sched_owner_zones_t;
 
-/* Count pod `p` (which must have an owner) on a node of `zone` (NULL: an unzoned node). */
-void minik_sched_owners_add(minik_sched_owners_t *o, const minik_sched_pod_t *p, const char *zone);
-/* Undo an add with the same zone. */
-void minik_sched_owners_remove(minik_sched_owners_t *o, const minik_sched_pod_t *p,
-                               const char *zone);
+/* Count pod `p` (which must have an owner) on a node of `zone` (NULL: an unzoned node);
+ * sets p->owner_group. */
+void minik_sched_owners_add(minik_sched_owners_t *o, minik_sched_pod_t *p, const char *zone);
+/* Undo an add with the same zone; clears p->owner_group. */
+void minik_sched_owners_remove(minik_sched_owners_t *o, minik_sched_pod_t *p, const char *zone);
 /* The counts of the owner of `p` (NULL when it has no owner or no accounted pod). */
 const minik_sched_owner_zones_t *minik_sched_owners_get(const minik_sched_owners_t *o,
                                                         const minik_sched_pod_t *p);
 /* How many pods of this owner are on nodes of `zone`. */
 size_t minik_sched_owner_zone_count(const minik_sched_owner_zones_t *z, const char *zone);
+/* Pods of the owner group `z` on the node, `except` left out: pointer compares only. */
+int64_t minik_sched_owner_pods_on(const minik_sched_owner_zones_t *z, const minik_sched_node_t *n,
+                                  const minik_sched_pod_t *except);
 void minik_sched_owners_clear(minik_sched_owners_t *o);
 
 #endif

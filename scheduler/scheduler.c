@@ -251,7 +251,7 @@ static bool str_eq_nullable(const char *a, const char *b)
 static void move_zone(minik_scheduler_t *s, minik_sched_node_t *node, const char *old_zone)
 {
     for (size_t i = 0; i < node->n_pods; i++) {
-        const minik_sched_pod_t *p = node->pods[i];
+        minik_sched_pod_t *p = node->pods[i];
         if (!p->owner_uid)
             continue;
         minik_sched_owners_remove(&s->owners, p, old_zone);

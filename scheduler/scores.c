@@ -327,8 +327,13 @@ void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snap
     }
 
     if (pod->owner_uid) {
+        /* With the owners index, siblings are recognised by their group pointer (placing
+         * one replica among thousands compared owner uids string by string). */
+        const minik_sched_owner_zones_t *group =
+            snap->owners ? minik_sched_owners_get(snap->owners, pod) : NULL;
         for (size_t i = 0; i < n; i++)
-            tmp[i] = minik_sched_score_owner_spread(pod, nodes[i]);
+            tmp[i] = snap->owners ? minik_sched_owner_pods_on(group, nodes[i], pod)
+                                  : minik_sched_score_owner_spread(pod, nodes[i]);
         minik_sched_normalize(tmp, n, true);
         minik_sched_owner_zone_blend(snap, pod, nodes, n, tmp);
         for (size_t i = 0; i < n; i++)

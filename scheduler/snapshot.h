@@ -143,9 +143,12 @@ typedef struct minik_sched_pod {
     const char *ns, *name, *uid; /* point into obj */
     const char *owner_uid;       /* controller ownerReference uid, or NULL */
     uint64_t owner_hash;         /* hash of owner_uid: a cheap first comparison */
-    const cJSON *labels;         /* metadata.labels (may be NULL) */
-    const char *node_name;       /* spec.nodeName, NULL when unscheduled (points into obj) */
-    char *assumed_node;          /* set by the scheduler between choosing and binding */
+    /* While the pod is accounted in an owners index (scheduler/owners.h): its owner's entry
+     * there, so that counting an owner's pods on a node compares pointers. */
+    const struct minik_sched_owner_zones *owner_group;
+    const cJSON *labels;   /* metadata.labels (may be NULL) */
+    const char *node_name; /* spec.nodeName, NULL when unscheduled (points into obj) */
+    char *assumed_node;    /* set by the scheduler between choosing and binding */
     const struct minik_sched_node *on_node; /* the node accounting it (add_pod), or NULL */
     const char *scheduler_name;             /* spec.schedulerName or MINIK_DEFAULT_SCHEDULER_NAME */
     bool terminating;                       /* metadata.deletionTimestamp is set */

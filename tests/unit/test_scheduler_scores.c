@@ -511,7 +511,19 @@ static void owner_zone_counts(void **state)
     assert_int_equal(z->pods, 3);
     assert_int_equal(minik_sched_owner_zone_count(z, "z1"), 2);
     assert_int_equal(minik_sched_owner_zone_count(z, "z2"), 0);
+    /* Siblings on a node are recognised by their group, the pod being placed left out. */
+    minik_sched_node_t *n = sched_node("n1", "4", "8Gi", 110, NULL, NULL, true);
+    minik_sched_pod_t *stranger = sched_pod("s", OWNED("rs2"), NULL);
+    minik_sched_node_add_pod(n, a);
+    minik_sched_node_add_pod(n, b);
+    minik_sched_node_add_pod(n, stranger);
+    assert_int_equal(minik_sched_owner_pods_on(z, n, NULL), 2);
+    assert_int_equal(minik_sched_owner_pods_on(z, n, a), 1);
+    assert_int_equal(minik_sched_owner_pods_on(NULL, n, NULL), 0);
+    minik_sched_node_free(n);
+    minik_sched_pod_free(stranger);
     minik_sched_owners_remove(&o, a, "z1");
+    assert_null(a->owner_group);
     z = minik_sched_owners_get(&o, b);
     assert_int_equal(z->pods, 2);
     assert_int_equal(minik_sched_owner_zone_count(z, "z1"), 1);
