@@ -253,5 +253,6 @@ void minik_controllers_free(minik_controllers_t *c)
     minik_wq_free(c->ep_q);
     minik_nodes_clear(&c->nodes);
     minik_podindex_clear(&c->pods);
+    minik_strmap_clear(&c->gc_owners);
     uv_close((uv_handle_t *)&c->node_timer, timer_closed);
 }

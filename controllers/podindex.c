@@ -9,8 +9,15 @@
 
 typedef struct entry {
     cJSON *pod;
-    char *bucket; /* the key of the bucket the pod is in */
+    char *bucket;      /* the key of the owner (or namespace) bucket the pod is in */
+    char *node_bucket; /* "n:<spec.nodeName>" when bound, else NULL */
 } entry_t;
+
+static char *node_bucket_key(const cJSON *pod)
+{
+    const char *node = minik_ctl_str(pod, "spec.nodeName");
+    return node && *node ? xasprintf("n:%s", node) : NULL;
+}
 
 /* The bucket a pod belongs to: its controller's uid, or its namespace when it has none. */
 static char *bucket_key(const cJSON *pod)
@@ -39,7 +46,18 @@ static void entry_free(entry_t *e)
 {
     cJSON_Delete(e->pod);
     free(e->bucket);
+    free(e->node_bucket);
     free(e);
+}
+
+static void bucket_put(minik_podindex_t *idx, const char *bucket, const char *key, cJSON *pod)
+{
+    minik_strmap_t *b = minik_strmap_get(&idx->buckets, bucket);
+    if (!b) {
+        b = xcalloc(1, sizeof(*b));
+        minik_strmap_put(&idx->buckets, bucket, b);
+    }
+    minik_strmap_put(b, key, pod);
 }
 
 static void remove_key(minik_podindex_t *idx, const char *key)
@@ -48,6 +66,8 @@ static void remove_key(minik_podindex_t *idx, const char *key)
     if (!e)
         return;
     bucket_del(idx, e->bucket, key);
+    if (e->node_bucket)
+        bucket_del(idx, e->node_bucket, key);
     entry_free(e);
 }
 
@@ -69,13 +89,21 @@ static void upsert(minik_podindex_t *idx, const char *key, const cJSON *pod)
     e->pod = cJSON_Duplicate(pod, 1);
     if (!e->bucket)
         e->bucket = xstrdup(bucket);
-    minik_strmap_t *b = minik_strmap_get(&idx->buckets, bucket);
-    if (!b) {
-        b = xcalloc(1, sizeof(*b));
-        minik_strmap_put(&idx->buckets, bucket, b);
-    }
-    minik_strmap_put(b, key, e->pod);
+    bucket_put(idx, bucket, key, e->pod);
     free(bucket);
+    /* The node bucket holds the new copy too (a pod is bound once, but may be replaced by
+     * a same-named pod on another node). */
+    char *node_bucket = node_bucket_key(pod);
+    if (e->node_bucket && (!node_bucket || strcmp(e->node_bucket, node_bucket) != 0)) {
+        bucket_del(idx, e->node_bucket, key);
+        free(e->node_bucket);
+        e->node_bucket = NULL;
+    }
+    if (node_bucket) {
+        bucket_put(idx, node_bucket, key, e->pod);
+        free(e->node_bucket);
+        e->node_bucket = node_bucket;
+    }
 }
 
 void minik_podindex_observe(minik_podindex_t *idx, minik_store_event_type_t type, const cJSON *pod)
@@ -134,6 +162,31 @@ cJSON *minik_podindex_owned(const minik_podindex_t *idx, const char *ns, const c
     cJSON *out = collect_bucket(idx, bucket, ns);
     free(bucket);
     return out;
+}
+
+static void collect_any(const char *key, void *value, void *ud)
+{
+    (void)key;
+    cJSON_AddItemReferenceToArray(ud, value);
+}
+
+cJSON *minik_podindex_on_node(const minik_podindex_t *idx, const char *node)
+{
+    cJSON *out = cJSON_CreateArray();
+    char *bucket = xasprintf("n:%s", node ? node : "");
+    const minik_strmap_t *b = minik_strmap_get(&idx->buckets, bucket);
+    if (b)
+        minik_strmap_foreach(b, collect_any, out);
+    free(bucket);
+    return out;
+}
+
+const cJSON *minik_podindex_get(const minik_podindex_t *idx, const char *ns, const char *name)
+{
+    char *key = minik_ctl_key(ns, name);
+    const entry_t *e = minik_strmap_get(&idx->pods, key);
+    free(key);
+    return e ? e->pod : NULL;
 }
 
 cJSON *minik_podindex_orphans(const minik_podindex_t *idx, const char *ns)
