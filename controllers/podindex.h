@@ -16,8 +16,8 @@
 
 typedef struct minik_podindex {
     minik_strmap_t pods; /* "ns/name" -> entry: the pod (a copy) and its bucket */
-    /* "u:<owner uid>", "o:<ns>" (no controller) or "n:<node>" (bound there) -> bucket of
-     * "ns/name" -> pod */
+    /* "u:<ns>/<owner uid>", "o:<ns>" (no controller) or "n:<node>" (bound there) -> the
+     * bucket of those pods ("ns/name" -> pod) and their counts */
     minik_strmap_t buckets;
 } minik_podindex_t;
 
@@ -35,6 +35,14 @@ void minik_podindex_resync(minik_podindex_t *idx, const cJSON *pods);
  * cJSON_Deletes it; the pods stay the index's and must not be modified, nor used after
  * the next observe/resync). */
 cJSON *minik_podindex_owned(const minik_podindex_t *idx, const char *ns, const char *uid);
+/* How many of those pods there are, and how many are active (not finished, not being
+ * deleted), ready (and active), finished (Succeeded/Failed, not being deleted): kept as
+ * pods change, so a ReplicaSet with nothing to delete need not walk its pods. */
+typedef struct minik_podindex_counts {
+    size_t pods, active, ready, finished;
+} minik_podindex_counts_t;
+void minik_podindex_owned_counts(const minik_podindex_t *idx, const char *ns, const char *uid,
+                                 minik_podindex_counts_t *out);
 /* The same for the pods in `ns` without a controller. */
 cJSON *minik_podindex_orphans(const minik_podindex_t *idx, const char *ns);
 /* The same for the pods bound to `node` (spec.nodeName), in every namespace. */
