@@ -276,8 +276,8 @@ static void heartbeat_tick(uv_timer_t *t)
         if (a->endpoint_pin)
             cJSON_AddStringToObject(body, "pin", a->endpoint_pin);
     }
-    if (minik_client_uv_request(a->cuv, a->client, "POST", path, NULL, body, on_heartbeat, a,
-                                &err) < 0) {
+    if (minik_client_uv_request_urgent(a->cuv, a->client, "POST", path, NULL, body, on_heartbeat, a,
+                                       &err) < 0) {
         a->heartbeats_failed++;
         minik_error_free(err);
     }

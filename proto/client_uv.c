@@ -19,13 +19,22 @@ typedef struct sock_ctx {
     struct sock_ctx *next, *prev;
 } sock_ctx_t;
 
+/* Ordinary requests in flight at once; more wait in the driver's queue, in order. A hollow
+ * agent writing the status of 50,000 pods had 14,000 requests (and connections) open, and
+ * the server answered a node's heartbeat only after all of them: every node went NotReady.
+ * Urgent requests (heartbeats) start at once whatever the count. */
+#define MAX_REQUESTS 64
+
 struct minik_client_uv {
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t timer;
     minik_client_uv_watch_t *watches; /* in progress, doubly linked */
     sock_ctx_t *socks;                /* polled sockets, doubly linked */
-    size_t active;
+    size_t active;                    /* watches and requests, started or queued */
+    size_t requests;                  /* requests started and not finished */
+    minik_client_uv_watch_t *queued_head, *queued_tail; /* requests not started yet */
+    bool closing;
     size_t pending_closes; /* libuv handles whose close callback has not run yet */
     void (*closed)(void *ud);
     void *closed_ud;
@@ -50,6 +59,7 @@ struct minik_client_uv_watch {
     bool cancelled;     /* cancel() was called from inside the write callback */
     minik_error_t *err; /* a bad event seen in the write callback */
     minik_client_uv_watch_t *next, *prev;
+    minik_client_uv_watch_t *qnext; /* requests: the driver's queue */
 };
 
 static void check_multi_info(minik_client_uv_t *u);
@@ -240,7 +250,7 @@ static void free_transfer(minik_client_uv_watch_t *w)
 }
 
 /* Hand a set-up transfer to the multi handle and the list of live ones; on failure it is
- * freed. */
+ * left to the caller (unlinked, not freed). */
 static int start_transfer(minik_client_uv_t *u, minik_client_uv_watch_t *w)
 {
     w->next = u->watches;
@@ -250,10 +260,50 @@ static int start_transfer(minik_client_uv_t *u, minik_client_uv_watch_t *w)
     u->active++;
     if (curl_multi_add_handle(u->multi, w->easy) != CURLM_OK) {
         unlink_watch(w);
-        free_transfer(w);
         return -1;
     }
     return 0;
+}
+
+static int start_request(minik_client_uv_t *u, minik_client_uv_watch_t *w)
+{
+    u->requests++;
+    if (start_transfer(u, w) < 0) {
+        u->requests--;
+        return -1;
+    }
+    return 0;
+}
+
+/* A request that never reached the server: its callback still runs exactly once. */
+static void fail_unstarted(minik_client_uv_watch_t *w, int code, const char *why)
+{
+    minik_error_t *err = NULL;
+    minik_error_set(&err, code, "request to %s %s", minik_client_server(w->client), why);
+    w->on_reply(NULL, err, w->ud);
+    minik_error_free(err);
+    free_transfer(w);
+}
+
+static minik_client_uv_watch_t *dequeue(minik_client_uv_t *u)
+{
+    minik_client_uv_watch_t *w = u->queued_head;
+    u->queued_head = w->qnext;
+    if (!u->queued_head)
+        u->queued_tail = NULL;
+    w->qnext = NULL;
+    u->active--; /* start_transfer counts it again */
+    return w;
+}
+
+/* Start queued requests while there is room. */
+static void start_queued(minik_client_uv_t *u)
+{
+    while (!u->closing && u->queued_head && u->requests < MAX_REQUESTS) {
+        minik_client_uv_watch_t *w = dequeue(u);
+        if (start_request(u, w) < 0)
+            fail_unstarted(w, 0, "could not be started (curl_multi_add_handle failed)");
+    }
 }
 
 /* End a request: work out the reply or the error and hand it over. */
@@ -293,7 +343,9 @@ static void finish(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
         return;
     }
     if (w->on_reply) {
+        u->requests--;
         finish_request(w, rc, cancel);
+        start_queued(u);
         return;
     }
     minik_error_t *err = steal_pointer(&w->err);
@@ -364,14 +416,16 @@ minik_client_uv_watch_t *minik_client_uv_watch(minik_client_uv_t *u, minik_clien
     curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_write);
     curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
     curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
-    if (start_transfer(u, w) < 0)
+    if (start_transfer(u, w) < 0) {
+        free_transfer(w);
         return NULL;
+    }
     return w;
 }
 
-int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char *method,
-                            const char *path, const char *content_type, const cJSON *body,
-                            minik_client_uv_reply_fn on_reply, void *ud, minik_error_t **err)
+static int request(minik_client_uv_t *u, minik_client_t *c, const char *method, const char *path,
+                   const char *content_type, const cJSON *body, bool urgent,
+                   minik_client_uv_reply_fn on_reply, void *ud, minik_error_t **err)
 {
     minik_client_uv_watch_t *w = xcalloc(1, sizeof *w);
     w->easy = minik_client_request_easy_setup(c, path, w->errbuf);
@@ -403,9 +457,34 @@ int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char 
     curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, request_write);
     curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
     curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
-    if (start_transfer(u, w) < 0)
+    if (!urgent && (u->requests >= MAX_REQUESTS || u->queued_head)) {
+        if (u->queued_tail)
+            u->queued_tail->qnext = w;
+        else
+            u->queued_head = w;
+        u->queued_tail = w;
+        u->active++;
+        return 0;
+    }
+    if (start_request(u, w) < 0) {
+        free_transfer(w);
         return minik_error_set(err, 0, "curl_multi_add_handle failed");
+    }
     return 0;
+}
+
+int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char *method,
+                            const char *path, const char *content_type, const cJSON *body,
+                            minik_client_uv_reply_fn on_reply, void *ud, minik_error_t **err)
+{
+    return request(u, c, method, path, content_type, body, false, on_reply, ud, err);
+}
+
+int minik_client_uv_request_urgent(minik_client_uv_t *u, minik_client_t *c, const char *method,
+                                   const char *path, const char *content_type, const cJSON *body,
+                                   minik_client_uv_reply_fn on_reply, void *ud, minik_error_t **err)
+{
+    return request(u, c, method, path, content_type, body, true, on_reply, ud, err);
 }
 
 minik_client_uv_xfer_t *minik_client_uv_add(minik_client_uv_t *u, void *easy,
@@ -454,6 +533,11 @@ void minik_client_uv_watch_cancel(minik_client_uv_watch_t *w)
     finish(w, CURLE_OK, true);
 }
 
+size_t minik_client_uv_in_flight(const minik_client_uv_t *u)
+{
+    return u->requests;
+}
+
 size_t minik_client_uv_active(const minik_client_uv_t *u)
 {
     return u->active;
@@ -468,6 +552,9 @@ static void on_timer_closed(uv_handle_t *h)
 
 void minik_client_uv_close(minik_client_uv_t *u, void (*done)(void *ud), void *ud)
 {
+    u->closing = true;
+    while (u->queued_head)
+        fail_unstarted(dequeue(u), ECANCELED, "cancelled");
     while (u->watches)
         finish(u->watches, CURLE_OK, true);
     /* Closing the multi closes cached connections; curl reports their sockets removed. */

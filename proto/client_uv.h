@@ -52,8 +52,10 @@ minik_client_uv_watch_t *minik_client_uv_watch(minik_client_uv_t *u, minik_clien
 /* Stop a watch; its done callback runs (MINIK_WATCH_CANCELLED) before this returns. */
 void minik_client_uv_watch_cancel(minik_client_uv_watch_t *w);
 
-/* Number of watches and requests in progress. */
+/* Number of watches and requests in progress (requests waiting their turn included). */
 size_t minik_client_uv_active(const minik_client_uv_t *u);
+/* Requests started and not finished (at most 64 plus urgent ones). */
+size_t minik_client_uv_in_flight(const minik_client_uv_t *u);
 
 /* Called once with the outcome of an asynchronous request. On a 2xx reply err is NULL and
  * reply is the parsed body (borrowed for the call; NULL for an empty body). Otherwise err
@@ -69,6 +71,12 @@ typedef void (*minik_client_uv_reply_fn)(const cJSON *reply, const minik_error_t
 int minik_client_uv_request(minik_client_uv_t *u, minik_client_t *c, const char *method,
                             const char *path, const char *content_type, const cJSON *body,
                             minik_client_uv_reply_fn on_reply, void *ud, minik_error_t **err);
+/* At most 64 requests are in flight per driver; the rest wait their turn in order (and
+ * their timeout starts when they do). An urgent request (a heartbeat) starts at once. */
+int minik_client_uv_request_urgent(minik_client_uv_t *u, minik_client_t *c, const char *method,
+                                   const char *path, const char *content_type, const cJSON *body,
+                                   minik_client_uv_reply_fn on_reply, void *ud,
+                                   minik_error_t **err);
 
 /* ---- caller-configured transfers (the API server's proxy to node agents) -------------- */
 

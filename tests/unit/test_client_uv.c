@@ -342,6 +342,83 @@ static void closing_cancels_requests_in_flight(void **state)
     finish_fixture(&f);
 }
 
+/* Many requests at once: 64 in flight, the rest wait their turn and all complete; an
+ * urgent one starts at once; closing fails the ones still waiting, each exactly once. */
+#define MANY_REQS 150
+
+typedef struct many_fx {
+    fx_t *f;
+    int ok, cancelled, other;
+    size_t max_in_flight;
+    int urgent_ok;
+} many_fx_t;
+
+static void many_reply(const cJSON *reply, const minik_error_t *err, void *ud)
+{
+    many_fx_t *m = ud;
+    size_t now = m->f->u ? minik_client_uv_in_flight(m->f->u) : 0; /* NULL: closing */
+    if (now > m->max_in_flight)
+        m->max_in_flight = now;
+    if (!err)
+        m->ok++;
+    else if (strstr(err->msg, "cancelled"))
+        m->cancelled++;
+    else
+        m->other++;
+    if (m->ok + m->urgent_ok == MANY_REQS + 1)
+        wind_down(m->f);
+}
+
+static void urgent_reply(const cJSON *reply, const minik_error_t *err, void *ud)
+{
+    many_fx_t *m = ud;
+    if (!err)
+        m->urgent_ok++;
+    if (m->ok + m->urgent_ok == MANY_REQS + 1)
+        wind_down(m->f);
+}
+
+static void many_requests_wait_their_turn(void **state)
+{
+    fx_t f = {0};
+    start_server(&f);
+    many_fx_t m = {.f = &f};
+    minik_error_t *err = NULL;
+    for (int i = 0; i < MANY_REQS; i++)
+        assert_int_equal(minik_client_uv_request(f.u, f.client, "GET", "/api/v1/namespaces", NULL,
+                                                 NULL, many_reply, &m, &err),
+                         0);
+    assert_int_equal(minik_client_uv_in_flight(f.u), 64);
+    assert_int_equal(minik_client_uv_active(f.u), MANY_REQS);
+    assert_int_equal(minik_client_uv_request_urgent(f.u, f.client, "GET", "/api/v1/namespaces",
+                                                    NULL, NULL, urgent_reply, &m, &err),
+                     0);
+    assert_int_equal(minik_client_uv_in_flight(f.u), 65);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    assert_int_equal(m.ok, MANY_REQS);
+    assert_int_equal(m.urgent_ok, 1);
+    assert_int_equal(m.other + m.cancelled, 0);
+    assert_true(m.max_in_flight <= 65);
+    finish_fixture(&f);
+
+    /* Closing with requests still waiting: every callback runs once, "cancelled". */
+    fx_t g = {0};
+    start_server(&g);
+    many_fx_t n = {.f = &g};
+    for (int i = 0; i < MANY_REQS; i++)
+        assert_int_equal(minik_client_uv_request(g.u, g.client, "GET", "/api/v1/namespaces", NULL,
+                                                 NULL, many_reply, &n, &err),
+                         0);
+    minik_client_uv_t *u = g.u;
+    g.u = NULL;
+    minik_client_uv_close(u, on_uv_closed, &g);
+    assert_int_equal(n.cancelled, MANY_REQS);
+    assert_int_equal(n.ok + n.other, 0);
+    wind_down(&g); /* the server */
+    uv_run(&g.loop, UV_RUN_DEFAULT);
+    finish_fixture(&g);
+}
+
 /* ---- caller-configured transfers (the API server's relay) ---- */
 
 typedef struct xfer_fx {
@@ -476,6 +553,7 @@ int main(void)
         cmocka_unit_test(unreachable_server_fails_with_the_url),
         cmocka_unit_test(requests_run_on_the_loop),
         cmocka_unit_test(closing_cancels_requests_in_flight),
+        cmocka_unit_test(many_requests_wait_their_turn),
         cmocka_unit_test(added_transfer_pauses_and_resumes_its_upload),
         cmocka_unit_test(added_transfer_can_be_cancelled),
     };
