@@ -10,6 +10,7 @@
 
 #include "scheduler/strmap.h"
 #include "controllers/controllers.h"
+#include "controllers/nodecache.h"
 #include "controllers/podindex.h"
 #include "controllers/workqueue.h"
 
@@ -35,7 +36,9 @@ struct minik_controllers {
     minik_wq_t *deploy_q, *rs_q, *ds_q, *job_q, *cj_q, *gc_q, *node_q, *ep_q;
     minik_store_watch_t *watch;
     minik_nodes_t nodes;
-    minik_podindex_t pods; /* pods by controlling owner, from the watch */
+    minik_podindex_t pods;        /* pods by controlling owner, from the watch */
+    minik_nodecache_t node_cache; /* the Nodes, from the watch */
+    minik_strmap_t ds_keys;       /* "ns/name" of every DaemonSet (values unused) */
     uv_timer_t node_timer;
     bool started, freeing, timer_closed;
     unsigned pending_writes;
