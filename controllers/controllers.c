@@ -139,6 +139,8 @@ static void queue_all(minik_controllers_t *c, const char *kind, minik_wq_t *q)
             minik_nodes_observe(c, MINIK_STORE_ADDED, it);
         else if (strcmp(kind, "DaemonSet") == 0)
             ds_key_observe(c, MINIK_STORE_ADDED, it);
+        else if (strcmp(kind, "Service") == 0)
+            minik_endpoints_service_observe(c, MINIK_STORE_ADDED, it);
         if (minik_ctl_get(it, "metadata.ownerReferences"))
             minik_gc_observe(c, it);
     }
@@ -171,9 +173,10 @@ static void on_event(const minik_store_event_t *ev, void *ud)
         /* Every DaemonSet may gain or lose a pod when a node comes, goes or changes; the
          * set of them is kept from the feed, not listed per node event. */
         minik_strmap_foreach(&c->ds_keys, queue_ds_key, c->ds_q);
-    } else if (strcmp(kind, "Service") == 0)
+    } else if (strcmp(kind, "Service") == 0) {
+        minik_endpoints_service_observe(c, ev->type, obj);
         minik_wq_add(c->ep_q, key);
-    else if (strcmp(kind, "Endpoints") == 0 && ev->type == MINIK_STORE_DELETED)
+    } else if (strcmp(kind, "Endpoints") == 0 && ev->type == MINIK_STORE_DELETED)
         minik_wq_add(c->ep_q, key); /* put back if its Service still selects pods */
     else if (strcmp(kind, "Pod") == 0) {
         minik_podindex_observe(&c->pods, ev->type, obj);
@@ -277,5 +280,6 @@ void minik_controllers_free(minik_controllers_t *c)
     minik_podindex_clear(&c->pods);
     minik_nodecache_clear(&c->node_cache);
     minik_strmap_clear(&c->ds_keys);
+    minik_endpoints_services_clear(c);
     uv_close((uv_handle_t *)&c->node_timer, timer_closed);
 }

@@ -112,8 +112,7 @@ minik_nodecache_entry_t *minik_nodecache_get(const minik_nodecache_t *nc, const 
     return name ? minik_strmap_get(&nc->by_name, name) : NULL;
 }
 
-const minik_sched_node_t *minik_nodecache_sched(minik_nodecache_entry_t *e,
-                                                bool no_execute_only)
+const minik_sched_node_t *minik_nodecache_sched(minik_nodecache_entry_t *e, bool no_execute_only)
 {
     minik_nodecache_entry_t *me = e;
     int i = no_execute_only ? 1 : 0;

@@ -49,8 +49,7 @@ minik_nodecache_entry_t *minik_nodecache_at(const minik_nodecache_t *nc, size_t 
 minik_nodecache_entry_t *minik_nodecache_get(const minik_nodecache_t *nc, const char *name);
 /* The entry's scheduler view (see sched[] above), decoded on first use; NULL if the node
  * cannot be decoded (logged). Owned by the cache. */
-const minik_sched_node_t *minik_nodecache_sched(minik_nodecache_entry_t *e,
-                                                bool no_execute_only);
+const minik_sched_node_t *minik_nodecache_sched(minik_nodecache_entry_t *e, bool no_execute_only);
 void minik_nodecache_clear(minik_nodecache_t *nc);
 
 #endif

@@ -22,17 +22,38 @@ static char *bucket_key(const cJSON *pod)
     return xasprintf("o:%s", ns ? ns : "");
 }
 
-static void bucket_del(minik_podindex_t *idx, const char *bucket, const char *key)
+static void map_bucket_del(minik_strmap_t *buckets, const char *bucket, const char *key)
 {
-    minik_strmap_t *b = minik_strmap_get(&idx->buckets, bucket);
+    minik_strmap_t *b = minik_strmap_get(buckets, bucket);
     if (!b)
         return;
     minik_strmap_del(b, key);
     if (b->len == 0) {
-        minik_strmap_del(&idx->buckets, bucket);
+        minik_strmap_del(buckets, bucket);
         minik_strmap_clear(b);
         free(b);
     }
+}
+
+static void map_bucket_put(minik_strmap_t *buckets, const char *bucket, const char *key, cJSON *pod)
+{
+    minik_strmap_t *b = minik_strmap_get(buckets, bucket);
+    if (!b) {
+        b = xcalloc(1, sizeof(*b));
+        minik_strmap_put(buckets, bucket, b);
+    }
+    minik_strmap_put(b, key, pod);
+}
+
+static void bucket_del(minik_podindex_t *idx, const char *bucket, const char *key)
+{
+    map_bucket_del(&idx->buckets, bucket, key);
+}
+
+static const char *ns_of(const cJSON *pod)
+{
+    const char *ns = minik_ctl_str(pod, "metadata.namespace");
+    return ns ? ns : "";
 }
 
 static void entry_free(entry_t *e)
@@ -48,6 +69,7 @@ static void remove_key(minik_podindex_t *idx, const char *key)
     if (!e)
         return;
     bucket_del(idx, e->bucket, key);
+    map_bucket_del(&idx->by_ns, ns_of(e->pod), key);
     entry_free(e);
 }
 
@@ -69,12 +91,9 @@ static void upsert(minik_podindex_t *idx, const char *key, const cJSON *pod)
     e->pod = cJSON_Duplicate(pod, 1);
     if (!e->bucket)
         e->bucket = xstrdup(bucket);
-    minik_strmap_t *b = minik_strmap_get(&idx->buckets, bucket);
-    if (!b) {
-        b = xcalloc(1, sizeof(*b));
-        minik_strmap_put(&idx->buckets, bucket, b);
-    }
-    minik_strmap_put(b, key, e->pod);
+    map_bucket_put(&idx->buckets, bucket, key, e->pod);
+    /* The key holds the namespace, so a pod never moves between namespaces. */
+    map_bucket_put(&idx->by_ns, ns_of(e->pod), key, e->pod);
     free(bucket);
 }
 
@@ -117,13 +136,23 @@ static void collect_one(const char *key, void *value, void *ud)
         cJSON_AddItemReferenceToArray(c->out, value);
 }
 
-static cJSON *collect_bucket(const minik_podindex_t *idx, const char *bucket, const char *ns)
+static cJSON *collect_map_bucket(const minik_strmap_t *buckets, const char *bucket, const char *ns)
 {
     collect_t c = {.ns = ns ? ns : "", .out = cJSON_CreateArray()};
-    const minik_strmap_t *b = minik_strmap_get(&idx->buckets, bucket);
+    const minik_strmap_t *b = minik_strmap_get(buckets, bucket);
     if (b)
         minik_strmap_foreach(b, collect_one, &c);
     return c.out;
+}
+
+static cJSON *collect_bucket(const minik_podindex_t *idx, const char *bucket, const char *ns)
+{
+    return collect_map_bucket(&idx->buckets, bucket, ns);
+}
+
+cJSON *minik_podindex_namespace(const minik_podindex_t *idx, const char *ns)
+{
+    return collect_map_bucket(&idx->by_ns, ns ? ns : "", ns);
 }
 
 cJSON *minik_podindex_owned(const minik_podindex_t *idx, const char *ns, const char *uid)
@@ -168,6 +197,8 @@ void minik_podindex_clear(minik_podindex_t *idx)
 {
     minik_strmap_foreach(&idx->buckets, free_bucket_cb, NULL);
     minik_strmap_clear(&idx->buckets);
+    minik_strmap_foreach(&idx->by_ns, free_bucket_cb, NULL);
+    minik_strmap_clear(&idx->by_ns);
     minik_strmap_foreach(&idx->pods, free_entry_cb, NULL);
     minik_strmap_clear(&idx->pods);
 }

@@ -2,8 +2,9 @@
  * controllers already consume. A ReplicaSet, DaemonSet or Job reconcile reads its pods
  * here in O(its pods) instead of scanning every stored pod (with 20,000 pods the scan
  * dominated the controllers' time). Pods without a controller are indexed by namespace
- * for adoption. The store delivers watch events before it acknowledges writes, so once a
- * controller's write is acknowledged the index already holds its result. */
+ * for adoption, and every pod by namespace for the Endpoints controller. The store delivers watch
+ * events before it acknowledges writes, so once a controller's write is acknowledged the index
+ * already holds its result. */
 #ifndef MINIK_CONTROLLERS_PODINDEX_H
 #define MINIK_CONTROLLERS_PODINDEX_H
 
@@ -17,11 +18,12 @@
 typedef struct minik_podindex {
     minik_strmap_t pods;    /* "ns/name" -> entry: the pod (a copy) and its bucket */
     minik_strmap_t buckets; /* "u:<owner uid>" or "o:<ns>" -> bucket of "ns/name" -> pod */
+    minik_strmap_t by_ns;   /* namespace -> bucket of "ns/name" -> pod (every pod) */
 } minik_podindex_t;
 
 #define MINIK_PODINDEX_INIT                                                                        \
     {                                                                                              \
-        MINIK_STRMAP_INIT, MINIK_STRMAP_INIT                                                       \
+        MINIK_STRMAP_INIT, MINIK_STRMAP_INIT, MINIK_STRMAP_INIT                                    \
     }
 
 /* Apply one change-feed event for a Pod (a copy of `pod` is kept). */
@@ -35,6 +37,8 @@ void minik_podindex_resync(minik_podindex_t *idx, const cJSON *pods);
 cJSON *minik_podindex_owned(const minik_podindex_t *idx, const char *ns, const char *uid);
 /* The same for the pods in `ns` without a controller. */
 cJSON *minik_podindex_orphans(const minik_podindex_t *idx, const char *ns);
+/* The same for every pod in `ns` (the Endpoints controller's view of a namespace). */
+cJSON *minik_podindex_namespace(const minik_podindex_t *idx, const char *ns);
 
 size_t minik_podindex_len(const minik_podindex_t *idx);
 void minik_podindex_clear(minik_podindex_t *idx);
