@@ -52,6 +52,8 @@ void minik_ctl_write(minik_controllers_t *c, minik_wq_t *q, const char *key, min
     w->key = xstrdup(key);
     minik_wq_hold(q, key);
     c->pending_writes++;
+    if (c->pending_writes > c->stats.max_writes_in_flight)
+        c->stats.max_writes_in_flight = c->pending_writes;
     c->stats.writes++;
     minik_store_submit(c->store, op, obj, write_done, w);
 }
@@ -281,5 +283,6 @@ void minik_controllers_free(minik_controllers_t *c)
     minik_nodecache_clear(&c->node_cache);
     minik_strmap_clear(&c->ds_keys);
     minik_endpoints_services_clear(c);
+    minik_strmap_clear(&c->gc_owners);
     uv_close((uv_handle_t *)&c->node_timer, timer_closed);
 }

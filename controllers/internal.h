@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 #include "controllers/controllers.h"
 #include "controllers/nodecache.h"
 #include "controllers/podindex.h"
@@ -40,6 +40,9 @@ struct minik_controllers {
     minik_nodecache_t node_cache;     /* the Nodes, from the watch */
     minik_strmap_t ds_keys;           /* "ns/name" of every DaemonSet (values unused) */
     minik_strmap_t selector_services; /* ns -> set of names of Services with a selector */
+    /* "kind/ns/name/uid" of owners the garbage collector found to exist (gc.c): forgotten
+     * when such an object is deleted, so each owner is read once, not once per dependent. */
+    minik_strmap_t gc_owners;
     uv_timer_t node_timer;
     bool started, freeing, timer_closed;
     unsigned pending_writes;

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "scheduler/snapshot.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 #include "store/store.h"
 
 typedef struct minik_nodecache_entry {

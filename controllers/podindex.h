@@ -1,10 +1,10 @@
-/* An in-memory index of pods by controlling owner, kept current from the change feed the
- * controllers already consume. A ReplicaSet, DaemonSet or Job reconcile reads its pods
- * here in O(its pods) instead of scanning every stored pod (with 20,000 pods the scan
- * dominated the controllers' time). Pods without a controller are indexed by namespace
- * for adoption, and every pod by namespace for the Endpoints controller. The store delivers watch
- * events before it acknowledges writes, so once a controller's write is acknowledged the index
- * already holds its result. */
+/* An in-memory index of pods by controlling owner (and by node), kept current from the change feed
+ * the controllers already consume. A ReplicaSet, DaemonSet or Job reconcile reads its pods here in
+ * O(its pods) instead of scanning every stored pod (with 20,000 pods the scan dominated the
+ * controllers' time). Pods without a controller are indexed by namespace for adoption, and every
+ * pod by namespace for the Endpoints controller. The store
+ * delivers watch events before it acknowledges writes, so once a controller's write is acknowledged
+ * the index already holds its result. */
 #ifndef MINIK_CONTROLLERS_PODINDEX_H
 #define MINIK_CONTROLLERS_PODINDEX_H
 
@@ -12,18 +12,19 @@
 
 #include <cjson/cJSON.h>
 
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 #include "store/store.h"
 
 typedef struct minik_podindex {
-    minik_strmap_t pods;    /* "ns/name" -> entry: the pod (a copy) and its bucket */
-    minik_strmap_t buckets; /* "u:<owner uid>" or "o:<ns>" -> bucket of "ns/name" -> pod */
-    minik_strmap_t by_ns;   /* namespace -> bucket of "ns/name" -> pod (every pod) */
+    minik_strmap_t pods; /* "ns/name" -> entry: the pod (a copy) and its bucket */
+    /* "u:<owner uid>", "o:<ns>" (no controller), "n:<node>" (bound there) or "s:<ns>" (every
+     * pod of the namespace) -> bucket of "ns/name" -> pod */
+    minik_strmap_t buckets;
 } minik_podindex_t;
 
 #define MINIK_PODINDEX_INIT                                                                        \
     {                                                                                              \
-        MINIK_STRMAP_INIT, MINIK_STRMAP_INIT, MINIK_STRMAP_INIT                                    \
+        MINIK_STRMAP_INIT, MINIK_STRMAP_INIT                                                       \
     }
 
 /* Apply one change-feed event for a Pod (a copy of `pod` is kept). */
@@ -39,6 +40,10 @@ cJSON *minik_podindex_owned(const minik_podindex_t *idx, const char *ns, const c
 cJSON *minik_podindex_orphans(const minik_podindex_t *idx, const char *ns);
 /* The same for every pod in `ns` (the Endpoints controller's view of a namespace). */
 cJSON *minik_podindex_namespace(const minik_podindex_t *idx, const char *ns);
+/* The same for the pods bound to `node` (spec.nodeName), in every namespace. */
+cJSON *minik_podindex_on_node(const minik_podindex_t *idx, const char *node);
+/* The index's copy of one pod (same lifetime rules), or NULL. */
+const cJSON *minik_podindex_get(const minik_podindex_t *idx, const char *ns, const char *name);
 
 size_t minik_podindex_len(const minik_podindex_t *idx);
 void minik_podindex_clear(minik_podindex_t *idx);

@@ -7,6 +7,12 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+/* Kubernetes' burstReplicas: at most this many creates or deletes per reconcile. Each
+ * write holds the key, and the key is reconciled again once they are all acknowledged,
+ * so a scale-up by 100,000 goes out in rounds; the scheduler's binds reach the store's
+ * write queue between rounds instead of waiting behind every create. */
+#define BURST_REPLICAS 500
+
 /* Which pod to delete first when scaling down, as Kubernetes ranks them: unscheduled
  * before scheduled, pending before running, not ready before ready, newer before older. */
 static int rank(const cJSON *pod)
@@ -78,6 +84,10 @@ void minik_replicaset_sync(const char *key, void *ud)
     }
     int64_t diff = want - (int64_t)n_active;
     size_t keep = n_active;
+    if (diff > BURST_REPLICAS)
+        diff = BURST_REPLICAS;
+    else if (diff < -BURST_REPLICAS)
+        diff = -BURST_REPLICAS;
     if (diff > 0) {
         const cJSON *tmpl = minik_ctl_get(rs, "spec.template");
         for (int64_t i = 0; i < diff; i++)

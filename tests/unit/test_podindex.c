@@ -60,6 +60,54 @@ static int count_owned(minik_podindex_t *idx, const char *ns, const char *uid)
     return n;
 }
 
+/* The same pod bound to `node`. */
+static cJSON *bound(const char *ns, const char *name, const char *uid, const char *node)
+{
+    cJSON *p = pod(ns, name, uid, "Running");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "spec"), "nodeName", node);
+    return p;
+}
+
+static int count_on(minik_podindex_t *idx, const char *node)
+{
+    cJSON *a = minik_podindex_on_node(idx, node);
+    int n = cJSON_GetArraySize(a);
+    cJSON_Delete(a);
+    return n;
+}
+
+/* Pods by node (all namespaces, owned or not): binding adds, moving and deleting remove,
+ * and get returns the latest copy. */
+static void by_node_and_get(void **state)
+{
+    (void)state;
+    minik_podindex_t idx = MINIK_PODINDEX_INIT;
+    observe(&idx, MINIK_STORE_ADDED, pod("default", "a", "u1", "Pending"));
+    assert_int_equal(count_on(&idx, "n1"), 0);
+    observe(&idx, MINIK_STORE_MODIFIED, bound("default", "a", "u1", "n1"));
+    observe(&idx, MINIK_STORE_ADDED, bound("team", "b", NULL, "n1"));
+    observe(&idx, MINIK_STORE_ADDED, bound("default", "c", "u2", "n2"));
+    assert_int_equal(count_on(&idx, "n1"), 2);
+    assert_int_equal(count_on(&idx, "n2"), 1);
+    cJSON *on1 = minik_podindex_on_node(&idx, "n1");
+    assert_true(has(on1, "a", "Running") && has(on1, "b", "Running"));
+    cJSON_Delete(on1);
+    /* A same-named pod on another node (deleted and recreated between events). */
+    observe(&idx, MINIK_STORE_MODIFIED, bound("default", "a", "u1", "n2"));
+    assert_int_equal(count_on(&idx, "n1"), 1);
+    assert_int_equal(count_on(&idx, "n2"), 2);
+    observe(&idx, MINIK_STORE_DELETED, bound("team", "b", NULL, "n1"));
+    assert_int_equal(count_on(&idx, "n1"), 0);
+    assert_int_equal(count_on(&idx, NULL), 0);
+    const cJSON *c = minik_podindex_get(&idx, "default", "c");
+    assert_non_null(c);
+    assert_string_equal(minik_ctl_str(c, "spec.nodeName"), "n2");
+    assert_null(minik_podindex_get(&idx, "team", "b"));
+    assert_null(minik_podindex_get(&idx, "other", "c"));
+    minik_podindex_clear(&idx);
+    assert_int_equal(count_on(&idx, "n2"), 0);
+}
+
 static void add_update_delete(void **state)
 {
     (void)state;
@@ -264,7 +312,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(add_update_delete),          cmocka_unit_test(owner_change_and_orphans),
         cmocka_unit_test(resync_replaces_everything), cmocka_unit_test(many_pods),
-        cmocka_unit_test(restart_sees_existing_pods), cmocka_unit_test(namespace_lookup),
+        cmocka_unit_test(restart_sees_existing_pods), cmocka_unit_test(by_node_and_get),
+        cmocka_unit_test(namespace_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
