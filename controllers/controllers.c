@@ -98,6 +98,23 @@ static void queue_owner(minik_controllers_t *c, const cJSON *obj)
     free(key);
 }
 
+static void ds_key_observe(minik_controllers_t *c, minik_store_event_type_t type, const cJSON *ds)
+{
+    char *key =
+        minik_ctl_key(minik_ctl_str(ds, "metadata.namespace"), minik_ctl_str(ds, "metadata.name"));
+    if (type == MINIK_STORE_DELETED)
+        minik_strmap_del(&c->ds_keys, key);
+    else
+        minik_strmap_put(&c->ds_keys, key, c); /* a set: any non-NULL value */
+    free(key);
+}
+
+static void queue_ds_key(const char *key, void *value, void *ud)
+{
+    (void)value;
+    minik_wq_add(ud, key);
+}
+
 static void queue_all(minik_controllers_t *c, const char *kind, minik_wq_t *q)
 {
     cJSON *items = NULL;
@@ -109,6 +126,8 @@ static void queue_all(minik_controllers_t *c, const char *kind, minik_wq_t *q)
     }
     if (strcmp(kind, "Pod") == 0)
         minik_podindex_resync(&c->pods, items);
+    else if (strcmp(kind, "Node") == 0)
+        minik_nodecache_resync(&c->node_cache, items);
     const cJSON *it;
     cJSON_ArrayForEach(it, items)
     {
@@ -120,6 +139,10 @@ static void queue_all(minik_controllers_t *c, const char *kind, minik_wq_t *q)
         }
         if (strcmp(kind, "Node") == 0)
             minik_nodes_observe(c, MINIK_STORE_ADDED, it);
+        else if (strcmp(kind, "DaemonSet") == 0)
+            ds_key_observe(c, MINIK_STORE_ADDED, it);
+        else if (strcmp(kind, "Service") == 0)
+            minik_endpoints_service_observe(c, MINIK_STORE_ADDED, it);
         if (minik_ctl_get(it, "metadata.ownerReferences"))
             minik_gc_observe(c, it);
     }
@@ -139,19 +162,23 @@ static void on_event(const minik_store_event_t *ev, void *ud)
         minik_wq_add(c->deploy_q, key);
     else if (strcmp(kind, "ReplicaSet") == 0)
         minik_wq_add(c->rs_q, key);
-    else if (strcmp(kind, "DaemonSet") == 0)
+    else if (strcmp(kind, "DaemonSet") == 0) {
+        ds_key_observe(c, ev->type, obj);
         minik_wq_add(c->ds_q, key);
-    else if (strcmp(kind, "Job") == 0)
+    } else if (strcmp(kind, "Job") == 0)
         minik_wq_add(c->job_q, key);
     else if (strcmp(kind, "CronJob") == 0)
         minik_wq_add(c->cj_q, key);
     else if (strcmp(kind, "Node") == 0) {
         minik_nodes_observe(c, ev->type, obj);
-        /* Every DaemonSet may gain or lose a pod when a node comes, goes or changes. */
-        queue_all(c, "DaemonSet", c->ds_q);
-    } else if (strcmp(kind, "Service") == 0)
+        minik_nodecache_observe(&c->node_cache, ev->type, obj);
+        /* Every DaemonSet may gain or lose a pod when a node comes, goes or changes; the
+         * set of them is kept from the feed, not listed per node event. */
+        minik_strmap_foreach(&c->ds_keys, queue_ds_key, c->ds_q);
+    } else if (strcmp(kind, "Service") == 0) {
+        minik_endpoints_service_observe(c, ev->type, obj);
         minik_wq_add(c->ep_q, key);
-    else if (strcmp(kind, "Endpoints") == 0 && ev->type == MINIK_STORE_DELETED)
+    } else if (strcmp(kind, "Endpoints") == 0 && ev->type == MINIK_STORE_DELETED)
         minik_wq_add(c->ep_q, key); /* put back if its Service still selects pods */
     else if (strcmp(kind, "Pod") == 0) {
         minik_podindex_observe(&c->pods, ev->type, obj);
@@ -253,6 +280,9 @@ void minik_controllers_free(minik_controllers_t *c)
     minik_wq_free(c->ep_q);
     minik_nodes_clear(&c->nodes);
     minik_podindex_clear(&c->pods);
+    minik_nodecache_clear(&c->node_cache);
+    minik_strmap_clear(&c->ds_keys);
+    minik_endpoints_services_clear(c);
     minik_strmap_clear(&c->gc_owners);
     uv_close((uv_handle_t *)&c->node_timer, timer_closed);
 }

@@ -55,30 +55,55 @@ static cJSON *ds_pod(const cJSON *ds, const char *ns, const char *name, const ch
 
 /* Should a pod of this DaemonSet run on `node`? As Kubernetes' NodeShouldRunDaemonPod:
  * a new pod needs every NoSchedule/NoExecute taint tolerated; a running one is kept as
- * long as the NoExecute ones are (so an unreachable:NoSchedule taint does not evict it). */
-static bool eligible(const minik_sched_pod_t *sp, const cJSON *node, bool running)
+ * long as the NoExecute ones are (so an unreachable:NoSchedule taint does not evict it).
+ * The node's decoded views come from the node cache, built once per node change. */
+static bool eligible(const minik_sched_pod_t *sp, minik_nodecache_entry_t *node, bool running)
 {
-    cJSON *copy = cJSON_Duplicate(node, 1);
-    cJSON *taints = (cJSON *)minik_ctl_get(copy, "spec.taints");
-    for (int i = cJSON_GetArraySize(taints) - 1; running && i >= 0; i--) {
-        const char *eff = minik_ctl_str(cJSON_GetArrayItem(taints, i), "effect");
-        if (!eff || strcmp(eff, "NoExecute") != 0)
-            cJSON_DeleteItemFromArray(taints, i);
+    const minik_sched_node_t *sn = minik_nodecache_sched(node, running);
+    if (!sn)
+        return false;
+    minik_sched_prefilter_t pf;
+    memset(&pf, 0, sizeof(pf));
+    minik_sched_reasons_t why = {0};
+    return minik_sched_filter_node_affinity(&pf, sp, sn, &why) &&
+           minik_sched_filter_taints(&pf, sp, sn, &why);
+}
+
+/* The DaemonSet's pods grouped by spec.nodeName (borrowed references), so each node finds
+ * its pods in O(1) instead of scanning all of them. */
+typedef struct podvec {
+    const cJSON **v;
+    size_t n, cap;
+} podvec_t;
+
+static void podvec_free_cb(const char *key, void *value, void *ud)
+{
+    (void)key;
+    (void)ud;
+    podvec_t *pv = value;
+    free(pv->v);
+    free(pv);
+}
+
+static void group_by_node(const cJSON *pods, minik_strmap_t *by_node)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, pods)
+    {
+        const char *pn = minik_ctl_str(p, "spec.nodeName");
+        if (!pn)
+            continue;
+        podvec_t *pv = minik_strmap_get(by_node, pn);
+        if (!pv) {
+            pv = xcalloc(1, sizeof(*pv));
+            minik_strmap_put(by_node, pn, pv);
+        }
+        if (pv->n == pv->cap) {
+            pv->cap = pv->cap ? pv->cap * 2 : 2;
+            pv->v = xrealloc(pv->v, pv->cap * sizeof(*pv->v));
+        }
+        pv->v[pv->n++] = p;
     }
-    minik_sched_node_t *sn = NULL;
-    minik_error_t *err = NULL;
-    bool ok = false;
-    if (minik_sched_node_new(copy, true, &sn, &err) == 0) {
-        minik_sched_prefilter_t pf;
-        memset(&pf, 0, sizeof(pf));
-        minik_sched_reasons_t why = {0};
-        ok = minik_sched_filter_node_affinity(&pf, sp, sn, &why) &&
-             minik_sched_filter_taints(&pf, sp, sn, &why);
-    }
-    minik_error_free(err);
-    minik_sched_node_free(sn);
-    cJSON_Delete(copy);
-    return ok;
 }
 
 void minik_daemonset_sync(const char *key, void *ud)
@@ -86,7 +111,8 @@ void minik_daemonset_sync(const char *key, void *ud)
     minik_controllers_t *c = ud;
     char *ns, *name;
     minik_ctl_split_key(key, &ns, &name);
-    cJSON *ds = NULL, *pods = NULL, *nodes = NULL, *probe = NULL;
+    cJSON *ds = NULL, *pods = NULL, *probe = NULL;
+    minik_strmap_t by_node = MINIK_STRMAP_INIT;
     char *hash = NULL;
     minik_sched_pod_t *sp = NULL;
     minik_error_t *err = NULL;
@@ -95,10 +121,11 @@ void minik_daemonset_sync(const char *key, void *ud)
     if (minik_ctl_terminating(ds))
         goto out;
     pods = minik_ctl_list_owned(c, "Pod", ns, minik_ctl_str(ds, "metadata.uid"));
-    if (!pods || minik_store_list(c->store, "Node", NULL, NULL, NULL, &nodes, NULL, &err) < 0) {
+    if (!pods) {
         minik_wq_add_rate_limited(c->ds_q, key);
         goto out;
     }
+    group_by_node(pods, &by_node);
     hash = minik_ctl_template_hash(minik_ctl_get(ds, "spec.template"));
     probe = ds_pod(ds, ns, name, hash, NULL);
     if (minik_sched_pod_new(probe, &sp, &err) < 0) {
@@ -107,7 +134,8 @@ void minik_daemonset_sync(const char *key, void *ud)
     }
     const char *strategy = minik_ctl_str(ds, "spec.updateStrategy.type");
     bool on_delete = strategy && strcmp(strategy, "OnDelete") == 0;
-    int64_t n_nodes = cJSON_GetArraySize(nodes);
+    size_t n_cached = minik_nodecache_len(&c->node_cache);
+    int64_t n_nodes = (int64_t)n_cached;
     int64_t max_unavailable = minik_ctl_scaled(
         minik_ctl_get(ds, "spec.updateStrategy.rollingUpdate.maxUnavailable"), n_nodes, false, -1);
     if (!minik_ctl_get(ds, "spec.updateStrategy.rollingUpdate.maxUnavailable"))
@@ -122,24 +150,20 @@ void minik_daemonset_sync(const char *key, void *ud)
     /* Old-template pods that could be replaced, in node order. */
     const cJSON **old = xcalloc((size_t)cJSON_GetArraySize(pods) + 1, sizeof(*old));
     size_t n_old = 0;
-    const cJSON *node;
-    cJSON_ArrayForEach(node, nodes)
-    {
-        const char *nn = minik_ctl_str(node, "metadata.name");
+    for (size_t ni = 0; ni < n_cached; ni++) {
+        minik_nodecache_entry_t *node = minik_nodecache_at(&c->node_cache, ni);
+        const char *nn = node->name;
+        const podvec_t *here = minik_strmap_get(&by_node, nn);
+        size_t n_here = here ? here->n : 0;
         bool has_pod = false;
-        const cJSON *p;
-        cJSON_ArrayForEach(p, pods)
-        {
-            const char *pn = minik_ctl_str(p, "spec.nodeName");
-            if (pn && strcmp(pn, nn) == 0 && minik_ctl_pod_active(p))
+        for (size_t k = 0; k < n_here; k++)
+            if (minik_ctl_pod_active(here->v[k]))
                 has_pod = true;
-        }
-        bool want = !minik_ctl_terminating(node) && eligible(sp, node, has_pod);
+        bool want = !minik_ctl_terminating(node->node) && eligible(sp, node, has_pod);
         const cJSON *mine = NULL;
-        cJSON_ArrayForEach(p, pods)
-        {
-            const char *pn = minik_ctl_str(p, "spec.nodeName");
-            if (!pn || strcmp(pn, nn) != 0 || minik_ctl_terminating(p))
+        for (size_t k = 0; k < n_here; k++) {
+            const cJSON *p = here->v[k];
+            if (minik_ctl_terminating(p))
                 continue;
             const char *phase = minik_ctl_str(p, "status.phase");
             bool dead = phase && strcmp(phase, "Failed") == 0;
@@ -175,17 +199,11 @@ void minik_daemonset_sync(const char *key, void *ud)
         if (!is_new)
             old[n_old++] = mine;
     }
-    /* Pods on nodes that no longer exist. */
+    /* Pods on nodes that no longer exist (or on none). */
     const cJSON *p;
     cJSON_ArrayForEach(p, pods)
     {
-        const char *pn = minik_ctl_str(p, "spec.nodeName");
-        bool found = false;
-        cJSON_ArrayForEach(node, nodes)
-        {
-            if (pn && strcmp(pn, minik_ctl_str(node, "metadata.name")) == 0)
-                found = true;
-        }
+        bool found = minik_nodecache_get(&c->node_cache, minik_ctl_str(p, "spec.nodeName"));
         if (!found && !minik_ctl_terminating(p))
             minik_ctl_delete(c, c->ds_q, key, "Pod", ns, minik_ctl_str(p, "metadata.name"), NULL);
     }
@@ -227,7 +245,8 @@ out:
     minik_sched_pod_free(sp);
     cJSON_Delete(probe);
     free(hash);
-    cJSON_Delete(nodes);
+    minik_strmap_foreach(&by_node, podvec_free_cb, NULL);
+    minik_strmap_clear(&by_node);
     cJSON_Delete(pods);
     cJSON_Delete(ds);
     free(ns);

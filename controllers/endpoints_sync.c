@@ -3,11 +3,13 @@
  * pods of its namespace, and deletes it when the Service goes.
  *
  * Keys are Services ("ns/name"). A Service event queues its key; a Pod event queues every
- * Service of the pod's namespace (the pod may have joined or left a selector, and the
- * store event does not carry the old labels); a deleted Endpoints object queues its
- * Service, so it comes back while the Service selects pods. Others' writes to Endpoints
- * are left alone, as Kubernetes does: a user may create the Endpoints of a selector-less
- * Service before the Service. At start every Service and every Endpoints object is
+ * Service with a selector in the pod's namespace (the pod may have joined or left a
+ * selector, and the store event does not carry the old labels). Both the namespace's pods
+ * (the controllers' pod index) and its Services with a selector (a set kept here) come from
+ * the change feed, so neither a sync nor a pod event reads lists from the store. A deleted
+ * Endpoints object queues its Service, so it comes back while the Service selects pods. Others'
+ * writes to Endpoints are left alone, as Kubernetes does: a user may create the Endpoints of a
+ * selector-less Service before the Service. At start every Service and every Endpoints object is
  * queued, so Endpoints left by a Service deleted while the server was down go. The work
  * queue coalesces bursts, and the sync writes only when the subsets (or labels) differ,
  * so a status write that changes nothing a Service cares about costs reads, no write. */
@@ -65,11 +67,8 @@ void minik_endpoints_sync(const char *key, void *ud)
                              minik_ctl_str(have, "metadata.resourceVersion"));
         goto done;
     }
-    if (minik_store_list(c->store, "Pod", ns, NULL, NULL, &pods, NULL, &err) < 0) {
-        minik_log_warn("endpoints: list pods failed", "key", key, "error", err->msg, NULL);
-        minik_wq_add_rate_limited(c->ep_q, key);
-        goto out;
-    }
+    /* The namespace's pods from the watch-fed index: no store scan per Service sync. */
+    pods = minik_podindex_namespace(&c->pods, ns);
     if (minik_endpoints_compute(svc, pods, &want, &err) < 0) {
         /* The apiserver validates selectors; a bad one here is old data: leave it. */
         minik_log_warn("endpoints: cannot compute", "key", key, "error", err->msg, NULL);
@@ -106,30 +105,74 @@ out:
     free(name);
 }
 
-static bool has_selector(const cJSON *svc, void *ud)
+static bool has_selector(const cJSON *svc)
 {
-    (void)ud;
     const cJSON *sel = minik_ctl_get(svc, "spec.selector");
     return cJSON_IsObject(sel) && sel->child;
 }
 
+void minik_endpoints_service_observe(minik_controllers_t *c, minik_store_event_type_t type,
+                                     const cJSON *svc)
+{
+    const char *name = minik_ctl_str(svc, "metadata.name");
+    const char *ns = minik_ctl_str(svc, "metadata.namespace");
+    if (!name)
+        return;
+    ns = ns ? ns : "";
+    minik_strmap_t *names = minik_strmap_get(&c->selector_services, ns);
+    if (type != MINIK_STORE_DELETED && has_selector(svc)) {
+        if (!names) {
+            names = xcalloc(1, sizeof(*names));
+            minik_strmap_put(&c->selector_services, ns, names);
+        }
+        minik_strmap_put(names, name, c); /* a set: any non-NULL value */
+        return;
+    }
+    if (!names)
+        return;
+    minik_strmap_del(names, name);
+    if (names->len == 0) {
+        minik_strmap_del(&c->selector_services, ns);
+        minik_strmap_clear(names);
+        free(names);
+    }
+}
+
+static void free_names(const char *key, void *value, void *ud)
+{
+    (void)key;
+    (void)ud;
+    minik_strmap_clear(value);
+    free(value);
+}
+
+void minik_endpoints_services_clear(minik_controllers_t *c)
+{
+    minik_strmap_foreach(&c->selector_services, free_names, NULL);
+    minik_strmap_clear(&c->selector_services);
+}
+
+typedef struct queue_ctx {
+    minik_controllers_t *c;
+    const char *ns;
+} queue_ctx_t;
+
+static void queue_service(const char *name, void *value, void *ud)
+{
+    (void)value;
+    queue_ctx_t *q = ud;
+    char *key = minik_ctl_key(q->ns, name);
+    minik_wq_add(q->c->ep_q, key);
+    free(key);
+}
+
+/* The Services with a selector in the pod's namespace come from a set kept from the
+ * feed: a pod event (thousands during a rollout) reads nothing from the store. */
 void minik_endpoints_pod_changed(minik_controllers_t *c, const cJSON *pod)
 {
     const char *ns = minik_ctl_str(pod, "metadata.namespace");
-    cJSON *svcs = NULL;
-    minik_error_t *err = NULL;
-    if (minik_store_list(c->store, "Service", ns ? ns : "", has_selector, NULL, &svcs, NULL, &err) <
-        0) {
-        minik_log_warn("endpoints: list services failed", "error", err->msg, NULL);
-        minik_error_free(err);
-        return;
-    }
-    const cJSON *s;
-    cJSON_ArrayForEach(s, svcs)
-    {
-        char *key = minik_ctl_key(ns, minik_ctl_str(s, "metadata.name"));
-        minik_wq_add(c->ep_q, key);
-        free(key);
-    }
-    cJSON_Delete(svcs);
+    queue_ctx_t q = {c, ns ? ns : ""};
+    const minik_strmap_t *names = minik_strmap_get(&c->selector_services, q.ns);
+    if (names)
+        minik_strmap_foreach(names, queue_service, &q);
 }

@@ -10,6 +10,7 @@
 
 #include "lib/strmap.h"
 #include "controllers/controllers.h"
+#include "controllers/nodecache.h"
 #include "controllers/podindex.h"
 #include "controllers/workqueue.h"
 
@@ -35,7 +36,10 @@ struct minik_controllers {
     minik_wq_t *deploy_q, *rs_q, *ds_q, *job_q, *cj_q, *gc_q, *node_q, *ep_q;
     minik_store_watch_t *watch;
     minik_nodes_t nodes;
-    minik_podindex_t pods; /* pods by controlling owner, from the watch */
+    minik_podindex_t pods;            /* pods by controlling owner, from the watch */
+    minik_nodecache_t node_cache;     /* the Nodes, from the watch */
+    minik_strmap_t ds_keys;           /* "ns/name" of every DaemonSet (values unused) */
+    minik_strmap_t selector_services; /* ns -> set of names of Services with a selector */
     /* "kind/ns/name/uid" of owners the garbage collector found to exist (gc.c): forgotten
      * when such an object is deleted, so each owner is read once, not once per dependent. */
     minik_strmap_t gc_owners;
@@ -124,6 +128,11 @@ void minik_node_sync(const char *key, void *ud);
 /* endpoints_sync.c: keys are Services; a pod event queues its namespace's Services. */
 void minik_endpoints_sync(const char *key, void *ud);
 void minik_endpoints_pod_changed(minik_controllers_t *c, const cJSON *pod);
+/* Keep the set of Services with a selector per namespace (from the feed and the start-up
+ * list) that a pod event queues. */
+void minik_endpoints_service_observe(minik_controllers_t *c, minik_store_event_type_t type,
+                                     const cJSON *svc);
+void minik_endpoints_services_clear(minik_controllers_t *c);
 void minik_nodes_observe(minik_controllers_t *c, minik_store_event_type_t type, const cJSON *node);
 void minik_nodes_clear(minik_nodes_t *nodes);
 void minik_nodes_arm(minik_controllers_t *c);

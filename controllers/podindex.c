@@ -14,6 +14,7 @@ typedef struct entry {
     cJSON *pod;
     char *bucket;      /* the key of the owner (or namespace) bucket the pod is in */
     char *node_bucket; /* "n:<spec.nodeName>" when bound, else NULL */
+    char *ns_bucket;   /* "s:<namespace>": every pod of the namespace */
     unsigned flags;    /* POD_* of the current copy */
 } entry_t;
 
@@ -49,6 +50,11 @@ static char *bucket_key(const cJSON *pod)
     const char *uid = minik_ctl_str(minik_ctl_controller_ref(pod), "uid");
     const char *ns = minik_ctl_str(pod, "metadata.namespace");
     return uid ? owner_bucket_key(ns, uid) : orphan_bucket_key(ns);
+}
+
+static char *ns_bucket_key(const char *ns)
+{
+    return xasprintf("s:%s", ns ? ns : "");
 }
 
 static char *node_bucket_key(const cJSON *pod)
@@ -98,6 +104,8 @@ static void entry_unlink(minik_podindex_t *idx, const char *key, entry_t *e)
         bucket_del(idx, e->bucket, key, e);
     if (e->node_bucket)
         bucket_del(idx, e->node_bucket, key, e);
+    if (e->ns_bucket)
+        bucket_del(idx, e->ns_bucket, key, e);
 }
 
 static void entry_free(entry_t *e)
@@ -105,6 +113,7 @@ static void entry_free(entry_t *e)
     cJSON_Delete(e->pod);
     free(e->bucket);
     free(e->node_bucket);
+    free(e->ns_bucket);
     free(e);
 }
 
@@ -127,6 +136,7 @@ static void upsert(minik_podindex_t *idx, const char *key, const cJSON *pod)
         cJSON_Delete(e->pod);
         free(e->bucket);
         free(e->node_bucket);
+        free(e->ns_bucket);
     } else {
         e = xcalloc(1, sizeof(*e));
         minik_strmap_put(&idx->pods, key, e);
@@ -135,9 +145,11 @@ static void upsert(minik_podindex_t *idx, const char *key, const cJSON *pod)
     e->flags = flags_of(pod);
     e->bucket = bucket_key(pod);
     e->node_bucket = node_bucket_key(pod);
+    e->ns_bucket = ns_bucket_key(minik_ctl_str(pod, "metadata.namespace"));
     bucket_put(idx, e->bucket, key, e);
     if (e->node_bucket)
         bucket_put(idx, e->node_bucket, key, e);
+    bucket_put(idx, e->ns_bucket, key, e);
 }
 
 void minik_podindex_observe(minik_podindex_t *idx, minik_store_event_type_t type, const cJSON *pod)
@@ -202,6 +214,11 @@ void minik_podindex_owned_counts(const minik_podindex_t *idx, const char *ns, co
 cJSON *minik_podindex_orphans(const minik_podindex_t *idx, const char *ns)
 {
     return collect(idx, orphan_bucket_key(ns));
+}
+
+cJSON *minik_podindex_namespace(const minik_podindex_t *idx, const char *ns)
+{
+    return collect(idx, ns_bucket_key(ns));
 }
 
 cJSON *minik_podindex_on_node(const minik_podindex_t *idx, const char *node)

@@ -16,8 +16,9 @@
 
 typedef struct minik_podindex {
     minik_strmap_t pods; /* "ns/name" -> entry: the pod (a copy) and its bucket */
-    /* "u:<ns>/<owner uid>", "o:<ns>" (no controller) or "n:<node>" (bound there) -> the
-     * bucket of those pods ("ns/name" -> pod) and their counts */
+    /* "u:<ns>/<owner uid>", "o:<ns>" (no controller), "n:<node>" (bound there) or "s:<ns>"
+     * (every pod of the namespace) -> the bucket of those pods ("ns/name" -> pod) and
+     * their counts */
     minik_strmap_t buckets;
 } minik_podindex_t;
 
@@ -45,6 +46,8 @@ void minik_podindex_owned_counts(const minik_podindex_t *idx, const char *ns, co
                                  minik_podindex_counts_t *out);
 /* The same for the pods in `ns` without a controller. */
 cJSON *minik_podindex_orphans(const minik_podindex_t *idx, const char *ns);
+/* The same for every pod in `ns` (the Endpoints controller's view of a namespace). */
+cJSON *minik_podindex_namespace(const minik_podindex_t *idx, const char *ns);
 /* The same for the pods bound to `node` (spec.nodeName), in every namespace. */
 cJSON *minik_podindex_on_node(const minik_podindex_t *idx, const char *node);
 /* The index's copy of one pod (same lifetime rules), or NULL. */

@@ -637,6 +637,102 @@ static const minik_field_t toleration_fields[] = {
     ROW_END,
 };
 
+/* topologySpreadConstraints, as ValidateTopologySpreadConstraints in Kubernetes: the rules
+ * scheduler/spread.c relies on are refused here, where the user sees file:line:col. */
+static const char *const unsatisfiable_actions[] = {"DoNotSchedule", "ScheduleAnyway", NULL};
+static const char *const spread_policies[] = {"Honor", "Ignore", NULL};
+
+static bool selector_has_key(const cJSON *sel, const char *key)
+{
+    if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sel, "matchLabels"), key))
+        return true;
+    const cJSON *exprs = cJSON_GetObjectItemCaseSensitive(sel, "matchExpressions");
+    for (const cJSON *e = cJSON_IsArray(exprs) ? exprs->child : NULL; e; e = e->next) {
+        const char *k = minik_json_str(e, "key");
+        if (k && strcmp(k, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void check_spread_constraint(minik_vctx_t *c, const cJSON *t)
+{
+    const char *when = minik_json_str(t, "whenUnsatisfiable");
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(t, "minDomains");
+    if (md && !cJSON_IsNull(md) && when && strcmp(when, "DoNotSchedule") != 0)
+        minik_vctx_error(c, md, ".minDomains",
+                         "can only be used when `whenUnsatisfiable` is 'DoNotSchedule', not '%s'",
+                         when);
+    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(t, "matchLabelKeys");
+    if (!cJSON_IsArray(keys) || !keys->child)
+        return;
+    const cJSON *sel = cJSON_GetObjectItemCaseSensitive(t, "labelSelector");
+    if (!cJSON_IsObject(sel)) {
+        minik_vctx_error(c, keys, ".matchLabelKeys",
+                         "may not be specified when `labelSelector` is not set");
+        return;
+    }
+    int i = 0;
+    for (const cJSON *k = keys->child; k; k = k->next, i++) {
+        if (!cJSON_IsString(k))
+            continue;
+        bool dup = false;
+        for (const cJSON *o = keys->child; o != k && !dup; o = o->next)
+            dup = cJSON_IsString(o) && strcmp(o->valuestring, k->valuestring) == 0;
+        cleanup_free char *sub = xasprintf(".matchLabelKeys[%d]", i);
+        if (dup)
+            minik_vctx_error(c, k, sub, "duplicate value \"%s\"", k->valuestring);
+        else if (selector_has_key(sel, k->valuestring))
+            minik_vctx_error(c, k, sub,
+                             "\"%s\" exists in both `matchLabelKeys` and `labelSelector`",
+                             k->valuestring);
+    }
+}
+
+/* One constraint per {topologyKey, whenUnsatisfiable} pair. */
+static void check_spread_constraints(minik_vctx_t *c, const cJSON *arr)
+{
+    int i = 0;
+    for (const cJSON *a = arr->child; a; a = a->next, i++) {
+        const char *ka = minik_json_str(a, "topologyKey");
+        const char *wa = minik_json_str(a, "whenUnsatisfiable");
+        if (!ka || !wa)
+            continue;
+        for (const cJSON *b = arr->child; b != a; b = b->next) {
+            const char *kb = minik_json_str(b, "topologyKey");
+            const char *wb = minik_json_str(b, "whenUnsatisfiable");
+            if (kb && wb && strcmp(ka, kb) == 0 && strcmp(wa, wb) == 0) {
+                cleanup_free char *sub = xasprintf("[%d]", i);
+                minik_vctx_error(c, a, sub,
+                                 "duplicate constraint for {topologyKey: \"%s\", "
+                                 "whenUnsatisfiable: \"%s\"}",
+                                 ka, wa);
+                break;
+            }
+        }
+    }
+}
+
+static const minik_field_t spread_constraint_fields[] = {
+    {"maxSkew", MINIK_T_INT, .flags = MINIK_F_REQUIRED | MINIK_F_RANGE, .min = 1, .max = INT32_MAX,
+     .doc = "at least 1"},
+    {"topologyKey", MINIK_T_STRING, .flags = MINIK_F_REQUIRED | MINIK_F_NONEMPTY,
+     .check = minik_check_qualified_name,
+     .doc = "a node label key, e.g. topology.kubernetes.io/zone"},
+    {"whenUnsatisfiable", MINIK_T_STRING, .flags = MINIK_F_REQUIRED,
+     .enums = unsatisfiable_actions},
+    {"labelSelector", MINIK_T_OBJECT, .fields = minik_schema_label_selector,
+     .check = minik_check_label_selector},
+    {"matchLabelKeys", MINIK_T_ARRAY,
+     .items = &(const minik_field_t){NULL, MINIK_T_STRING, .check = minik_check_qualified_name},
+     .doc = "the pod's values for these label keys join labelSelector"},
+    {"minDomains", MINIK_T_INT, .flags = MINIK_F_RANGE, .min = 1, .max = INT32_MAX,
+     .doc = "only with DoNotSchedule"},
+    {"nodeAffinityPolicy", MINIK_T_STRING, .enums = spread_policies, .doc = "default Honor"},
+    {"nodeTaintsPolicy", MINIK_T_STRING, .enums = spread_policies, .doc = "default Ignore"},
+    ROW_END,
+};
+
 /* ---- the pod spec ------------------------------------------------------------------- */
 
 static const char *const restart_policies[] = {"Always", "OnFailure", "Never", NULL};
@@ -760,6 +856,9 @@ const minik_field_t minik_schema_pod_spec[] = {
     {"tolerations", MINIK_T_ARRAY,
      .items = &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = toleration_fields,
                                      .check = check_toleration}},
+    {"topologySpreadConstraints", MINIK_T_ARRAY, .check = check_spread_constraints,
+     .items = &(const minik_field_t){NULL, MINIK_T_OBJECT, .fields = spread_constraint_fields,
+                                     .check = check_spread_constraint}},
     {"schedulerName", MINIK_T_STRING, .dflt = "\"default-scheduler\""},
     {"enableServiceLinks", MINIK_T_BOOL},
     ROW_END,

@@ -315,6 +315,45 @@ static void leftovers_go_at_start_selectorless_kept(void **state)
     cf_free(f);
 }
 
+/* A Service and pods stored while the controllers were down: at start the Endpoints are
+ * computed from the rebuilt pod index, and later pod events reach the Service through the
+ * set of selector Services filled from the start-up list. A Service that drops its
+ * selector stops being managed: its Endpoints are left as they are. */
+static void services_from_before_a_restart_follow_pods(void **state)
+{
+    ctl_fix_t *f = cf_new(NULL);
+    f->mode = HK_IGNORE;
+    minik_controllers_free(f->ctl);
+    cf_run_for(f, 50);
+    cf_create(f, live_pod("a", "web", "10.42.0.9", "True"));
+    cf_create(f, live_pod("x", "db", "10.42.0.20", "True"));
+    cf_create(f, web_service());
+    minik_error_t *err = NULL;
+    minik_controllers_opts_t o = {.node_grace_ms = 3600000, .pod_eviction_ms = 3600000};
+    assert_int_equal(minik_controllers_new(f->store, &f->loop, &o, &f->ctl, &err), 0);
+    assert_int_equal(minik_controllers_start(f->ctl, &err), 0);
+    assert_ep(f, "10.42.0.9=a |");
+    cf_create(f, live_pod("b", "web", "10.42.0.10", "False"));
+    assert_ep(f, "10.42.0.9=a |10.42.0.10=b ");
+    set_ready(f, "b", "True");
+    assert_ep(f, "10.42.0.9=a 10.42.0.10=b |");
+
+    /* Selector removed: the Endpoints are the user's now and no pod event changes them. */
+    cJSON *svc = cf_get(f, "Service", "shop", "web");
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(svc, "spec"), "selector");
+    cf_update(f, svc);
+    cf_run_for(f, 300);
+    char *rv = ep_rv(f);
+    set_ready(f, "a", "False");
+    cf_run_for(f, 300);
+    char *rv2 = ep_rv(f);
+    assert_string_equal(rv, rv2);
+    assert_ep(f, "10.42.0.9=a 10.42.0.10=b |");
+    free(rv);
+    free(rv2);
+    cf_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +363,7 @@ int main(void)
         cmocka_unit_test(no_matching_pods_gives_empty_subsets),
         cmocka_unit_test(controller_keeps_endpoints_current),
         cmocka_unit_test(leftovers_go_at_start_selectorless_kept),
+        cmocka_unit_test(services_from_before_a_restart_follow_pods),
     };
     return cmocka_run_group_tests_name("endpoints", tests, NULL, NULL);
 }

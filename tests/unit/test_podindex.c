@@ -242,6 +242,48 @@ static void owner_change_and_orphans(void **state)
     minik_podindex_clear(&idx);
 }
 
+static int count_ns(minik_podindex_t *idx, const char *ns)
+{
+    cJSON *a = minik_podindex_namespace(idx, ns);
+    int n = cJSON_GetArraySize(a);
+    cJSON_Delete(a);
+    return n;
+}
+
+/* Every pod of a namespace, owned or not (the Endpoints controller's question), current
+ * through updates, owner changes and deletes, and empty again after a resync. */
+static void namespace_lookup(void **state)
+{
+    (void)state;
+    minik_podindex_t idx = MINIK_PODINDEX_INIT;
+    observe(&idx, MINIK_STORE_ADDED, pod("shop", "a", "u1", "Pending"));
+    observe(&idx, MINIK_STORE_ADDED, pod("shop", "b", NULL, "Running"));
+    observe(&idx, MINIK_STORE_ADDED, pod("other", "a", "u1", "Running"));
+    assert_int_equal(count_ns(&idx, "shop"), 2);
+    assert_int_equal(count_ns(&idx, "other"), 1);
+    assert_int_equal(count_ns(&idx, "none"), 0);
+    /* An update is seen (the bucket points at the new copy), also across an adoption. */
+    observe(&idx, MINIK_STORE_MODIFIED, pod("shop", "a", "u1", "Running"));
+    observe(&idx, MINIK_STORE_MODIFIED, pod("shop", "b", "u2", "Succeeded"));
+    cJSON *a = minik_podindex_namespace(&idx, "shop");
+    assert_int_equal(cJSON_GetArraySize(a), 2);
+    assert_true(has(a, "a", "Running"));
+    assert_true(has(a, "b", "Succeeded"));
+    cJSON_Delete(a);
+    observe(&idx, MINIK_STORE_DELETED, pod("shop", "a", "u1", "Running"));
+    assert_int_equal(count_ns(&idx, "shop"), 1);
+    observe(&idx, MINIK_STORE_DELETED, pod("shop", "b", "u2", "Running"));
+    assert_int_equal(count_ns(&idx, "shop"), 0);
+    assert_int_equal(count_ns(&idx, "other"), 1);
+    cJSON *list = cJSON_CreateArray();
+    cJSON_AddItemToArray(list, pod("shop", "z", NULL, "Running"));
+    minik_podindex_resync(&idx, list);
+    cJSON_Delete(list);
+    assert_int_equal(count_ns(&idx, "other"), 0);
+    assert_int_equal(count_ns(&idx, "shop"), 1);
+    minik_podindex_clear(&idx);
+}
+
 static void resync_replaces_everything(void **state)
 {
     (void)state;
@@ -331,6 +373,7 @@ int main(void)
         cmocka_unit_test(restart_sees_existing_pods),
         cmocka_unit_test(by_node_and_get),
         cmocka_unit_test(owned_counts),
+        cmocka_unit_test(namespace_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -890,6 +890,90 @@ static void cross_field_rules(void **state)
                  "app.yaml:7:5: spec.ports[1]: duplicate port 80/TCP\n");
 }
 
+/* topologySpreadConstraints: the documented examples decode unchanged; each rule the
+ * scheduler depends on is refused with its location
+ * (https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/). */
+static void topology_spread_constraints(void **state)
+{
+    cJSON *p = proto_load_one("apiVersion: v1\nkind: Pod\nmetadata:\n  name: mypod\n"
+                              "  labels: {foo: bar, pod-template-hash: abc}\nspec:\n"
+                              "  topologySpreadConstraints:\n"
+                              "  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n"
+                              "    whenUnsatisfiable: DoNotSchedule\n    minDomains: 3\n"
+                              "    labelSelector: {matchLabels: {foo: bar}}\n"
+                              "    matchLabelKeys: [pod-template-hash]\n"
+                              "    nodeAffinityPolicy: Ignore\n    nodeTaintsPolicy: Honor\n"
+                              "  - maxSkew: 2\n    topologyKey: kubernetes.io/hostname\n"
+                              "    whenUnsatisfiable: ScheduleAnyway\n"
+                              "  containers: [{name: pause, image: registry.k8s.io/pause:3.1}]\n");
+    assert_int_at(p, "spec.topologySpreadConstraints[0].minDomains", 3);
+    assert_str_at(p, "spec.topologySpreadConstraints[0].matchLabelKeys[0]", "pod-template-hash");
+    assert_str_at(p, "spec.topologySpreadConstraints[1].whenUnsatisfiable", "ScheduleAnyway");
+    /* no defaults are invented: an absent policy means Honor / Ignore to the scheduler */
+    assert_null(proto_at(p, "spec.topologySpreadConstraints[1].nodeAffinityPolicy"));
+    cJSON_Delete(p);
+
+    /* Required fields, ranges and enums. */
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                 "  containers: [{name: a, image: x}]\n"
+                 "  topologySpreadConstraints:\n"
+                 "  - maxSkew: 0\n    topologyKey: zone\n    whenUnsatisfiable: Never\n"
+                 "  - {whenUnsatisfiable: DoNotSchedule, nodeAffinityPolicy: honor,"
+                 " nodeTaintsPolicy: Skip, topologyKey: \"bad key\"}\n",
+                 "app.yaml:7:14: spec.topologySpreadConstraints[0].maxSkew: must be between 1 and "
+                 "2147483647, got 0\n"
+                 "app.yaml:9:24: spec.topologySpreadConstraints[0].whenUnsatisfiable: unsupported "
+                 "value \"Never\": supported values: \"DoNotSchedule\", \"ScheduleAnyway\"\n"
+                 "app.yaml:10:60: spec.topologySpreadConstraints[1].nodeAffinityPolicy: "
+                 "unsupported value \"honor\": supported values: \"Honor\", \"Ignore\"\n"
+                 "app.yaml:10:85: spec.topologySpreadConstraints[1].nodeTaintsPolicy: unsupported "
+                 "value \"Skip\": supported values: \"Honor\", \"Ignore\"\n"
+                 "app.yaml:10:104: spec.topologySpreadConstraints[1].topologyKey: invalid key "
+                 "\"bad key\": name part must consist of alphanumeric characters, '-', '_' or '.', "
+                 "and must start and end with an alphanumeric character\n"
+                 "app.yaml:10:5: spec.topologySpreadConstraints[1].maxSkew: required value\n");
+    /* minDomains only with DoNotSchedule; matchLabelKeys need a labelSelector and may not
+     * repeat its keys; one constraint per {topologyKey, whenUnsatisfiable}. */
+    assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                 "  containers: [{name: a, image: x}]\n"
+                 "  topologySpreadConstraints:\n"
+                 "  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway,"
+                 " minDomains: 2}\n"
+                 "  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway,"
+                 " matchLabelKeys: [app]}\n"
+                 "  - maxSkew: 1\n    topologyKey: zone\n    whenUnsatisfiable: DoNotSchedule\n"
+                 "    minDomains: 0\n"
+                 "    labelSelector: {matchLabels: {app: web}, matchExpressions:"
+                 " [{key: tier, operator: In, values: [a]}]}\n"
+                 "    matchLabelKeys: [app, tier, rev, rev]\n",
+                 "app.yaml:7:84: spec.topologySpreadConstraints[0].minDomains: can only be used "
+                 "when `whenUnsatisfiable` is 'DoNotSchedule', not 'ScheduleAnyway'\n"
+                 "app.yaml:8:88: spec.topologySpreadConstraints[1].matchLabelKeys: may not be "
+                 "specified when `labelSelector` is not set\n"
+                 "app.yaml:12:17: spec.topologySpreadConstraints[2].minDomains: must be between 1 "
+                 "and 2147483647, got 0\n"
+                 "app.yaml:14:22: spec.topologySpreadConstraints[2].matchLabelKeys[0]: \"app\" "
+                 "exists in both `matchLabelKeys` and `labelSelector`\n"
+                 "app.yaml:14:27: spec.topologySpreadConstraints[2].matchLabelKeys[1]: \"tier\" "
+                 "exists in both `matchLabelKeys` and `labelSelector`\n"
+                 "app.yaml:14:38: spec.topologySpreadConstraints[2].matchLabelKeys[3]: duplicate "
+                 "value \"rev\"\n"
+                 "app.yaml:8:5: spec.topologySpreadConstraints[1]: duplicate constraint for "
+                 "{topologyKey: \"zone\", whenUnsatisfiable: \"ScheduleAnyway\"}\n");
+    /* The same rules inside a Deployment's template, with the template's path. */
+    assert_diags("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
+                 "  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n"
+                 "      labels: {app: web}\n    spec:\n      containers: [{name: a, image: x}]\n"
+                 "      topologySpreadConstraints: [{maxSkew: -1, topologyKey: zone,"
+                 " whenUnsatisfiable: DoNotSchedule}, {maxSkew: 1}]\n",
+                 "app.yaml:11:45: spec.template.spec.topologySpreadConstraints[0].maxSkew: must be "
+                 "between 1 and 2147483647, got -1\n"
+                 "app.yaml:11:103: spec.template.spec.topologySpreadConstraints[1].topologyKey: "
+                 "required value\n"
+                 "app.yaml:11:103: spec.template.spec.topologySpreadConstraints[1]."
+                 "whenUnsatisfiable: required value\n");
+}
+
 static void quantities_in_manifests(void **state)
 {
     assert_diags("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
@@ -1190,6 +1274,7 @@ int main(void)
         cmocka_unit_test(names_labels_and_namespaces),
         cmocka_unit_test(name_rules_at_their_limits),
         cmocka_unit_test(cross_field_rules),
+        cmocka_unit_test(topology_spread_constraints),
         cmocka_unit_test(quantities_in_manifests),
         cmocka_unit_test(json_bodies_without_positions),
         cmocka_unit_test(yaml_scalar_typing_follows_kubernetes),
