@@ -32,7 +32,8 @@ struct minik_client_uv {
     minik_client_uv_watch_t *watches; /* in progress, doubly linked */
     sock_ctx_t *socks;                /* polled sockets, doubly linked */
     size_t active;                    /* watches and requests, started or queued */
-    size_t requests;                  /* requests started and not finished */
+    size_t requests;                  /* requests started and not finished, urgent ones aside */
+    size_t urgent;                    /* urgent requests started and not finished */
     minik_client_uv_watch_t *queued_head, *queued_tail; /* requests not started yet */
     bool closing;
     size_t pending_closes; /* libuv handles whose close callback has not run yet */
@@ -60,6 +61,7 @@ struct minik_client_uv_watch {
     minik_error_t *err; /* a bad event seen in the write callback */
     minik_client_uv_watch_t *next, *prev;
     minik_client_uv_watch_t *qnext; /* requests: the driver's queue */
+    bool urgent;                    /* requests: started at once, not counted in the limit */
 };
 
 static void check_multi_info(minik_client_uv_t *u);
@@ -265,11 +267,18 @@ static int start_transfer(minik_client_uv_t *u, minik_client_uv_watch_t *w)
     return 0;
 }
 
+/* Urgent requests have their own count: 5,000 hollow nodes' heartbeats in flight must
+ * not keep every other request waiting for a free slot. */
+static size_t *count_of(minik_client_uv_t *u, const minik_client_uv_watch_t *w)
+{
+    return w->urgent ? &u->urgent : &u->requests;
+}
+
 static int start_request(minik_client_uv_t *u, minik_client_uv_watch_t *w)
 {
-    u->requests++;
+    (*count_of(u, w))++;
     if (start_transfer(u, w) < 0) {
-        u->requests--;
+        (*count_of(u, w))--;
         return -1;
     }
     return 0;
@@ -343,7 +352,7 @@ static void finish(minik_client_uv_watch_t *w, CURLcode rc, bool cancel)
         return;
     }
     if (w->on_reply) {
-        u->requests--;
+        (*count_of(u, w))--;
         finish_request(w, rc, cancel);
         start_queued(u);
         return;
@@ -457,6 +466,7 @@ static int request(minik_client_uv_t *u, minik_client_t *c, const char *method, 
     curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, request_write);
     curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
     curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
+    w->urgent = urgent;
     if (!urgent && (u->requests >= MAX_REQUESTS || u->queued_head)) {
         if (u->queued_tail)
             u->queued_tail->qnext = w;
@@ -535,7 +545,7 @@ void minik_client_uv_watch_cancel(minik_client_uv_watch_t *w)
 
 size_t minik_client_uv_in_flight(const minik_client_uv_t *u)
 {
-    return u->requests;
+    return u->requests + u->urgent;
 }
 
 size_t minik_client_uv_active(const minik_client_uv_t *u)
