@@ -96,7 +96,11 @@ typedef struct agent_main {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     minik_agent_t **agents;
-    minik_client_uv_t *shared; /* hollow nodes' one request driver */
+    /* Hollow nodes' request drivers, one per HOLLOW_PER_DRIVER nodes: libcurl's cost per
+     * transfer grows with the handles in its multi, and 5,000 nodes' watches in one made
+     * the agent spend its time inside curl (few status writes got out). */
+    minik_client_uv_t **shared;
+    size_t n_shared, shared_open;
     size_t n_agents, running;
     uv_timer_t stop_deadline;
     bool stopping;
@@ -125,9 +129,14 @@ static void on_stop_deadline(uv_timer_t *t)
     _exit(MINIK_EXIT_OK);
 }
 
+#define HOLLOW_PER_DRIVER 250
+
 static void shared_closed(void *ud)
 {
     agent_main_t *m = ud;
+    if (--m->shared_open > 0)
+        return;
+    free(m->shared);
     m->shared = NULL;
     /* Each agent may be freed (and `stopped` run) from inside this call. */
     size_t n = m->n_agents;
@@ -140,8 +149,9 @@ static void stop_all(agent_main_t *m, void (*done)(void *), void *ud)
 {
     for (size_t i = 0; i < m->n_agents; i++)
         minik_agent_shutdown(m->agents[i], done, ud);
-    if (m->shared)
-        minik_client_uv_close(m->shared, shared_closed, m);
+    size_t n = m->shared ? m->n_shared : 0;
+    for (size_t i = 0; i < n; i++)
+        minik_client_uv_close(m->shared[i], shared_closed, m);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -443,7 +453,18 @@ int minik_cmd_agent(int argc, char **argv)
     };
     size_t n = hollow > 0 ? (size_t)hollow : 1;
     m.agents = xcalloc(n, sizeof(minik_agent_t *));
-    r = hollow > 0 ? minik_client_uv_new(&m.loop, &m.shared, &err) : 0;
+    if (hollow > 0) {
+        m.n_shared = (n + HOLLOW_PER_DRIVER - 1) / HOLLOW_PER_DRIVER;
+        m.shared = xcalloc(m.n_shared, sizeof(*m.shared));
+    }
+    r = 0;
+    for (size_t i = 0; r == 0 && i < m.n_shared; i++) {
+        r = minik_client_uv_new(&m.loop, &m.shared[i], &err);
+        if (r == 0)
+            m.shared_open++;
+        else
+            m.n_shared = i; /* only those made are closed */
+    }
     for (size_t i = 0; r == 0 && i < n; i++) {
         cleanup_free char *name = NULL;
         cleanup_strv char **nl = NULL, **nt = NULL;
@@ -453,7 +474,7 @@ int minik_cmd_agent(int argc, char **argv)
             o.port = 0;
             o.hollow = true;
             o.hollow_control = hollow_control;
-            o.shared_cuv = m.shared;
+            o.shared_cuv = m.shared[i / HOLLOW_PER_DRIVER];
             o.start_delay_ms = i; /* 1,000 nodes a second */
             o.labels = nl = per_node(lab, i);
             o.taints = nt = per_node(tai, i);

@@ -11,7 +11,8 @@
 # Env: ROWS (default "100:plain 1000:plain 5000:plain 1000:affinity": NODES:WORKLOAD),
 # PODS (default 5000) for the node-count rows; C1M_PODS (default 0: skipped) for the
 # C1M-style row, e.g. C1M_PODS=100000 (5,000 hollow nodes); BENCH_DIR (default /var/tmp).
-# Nodes heartbeat every 2 s and the grace period is 40 s (Kubernetes' default), so a loaded
+# Nodes heartbeat every 10 s (a kubelet renews its Lease every 10 s) and the grace period is
+# 40 s (Kubernetes' default), so a loaded
 # server does not mark nodes NotReady mid-run; the cluster CIDR is a /10 so that 5,000
 # nodes each get their /24. SCALE_PROGRESS=1 logs counts every second to $BENCH_DIR/...
 # (kept with the run's logs when a run fails).
@@ -59,7 +60,7 @@ run() {
     tok=$(sed -n 's/^    token: //p' "$d/server/admin.conf")
     local t0=$SECONDS
     MINIK_LOG_LEVEL=warn "$MINIK_BIN" agent --kubeconfig "$d/server/admin.conf" --hollow "$nodes" \
-        --node-name h --data-dir "$d/agent" --heartbeat 2s --sync-period 5s \
+        --node-name h --data-dir "$d/agent" --heartbeat 10s --sync-period 5s \
         --cluster-cidr 100.64.0.0/10 \
         --labels 'topology.kubernetes.io/zone=zone-{i%10}' >"$d/agent.log" 2>&1 &
     agent_pid=$!

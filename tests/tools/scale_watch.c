@@ -7,8 +7,7 @@
  * then creates Deployment NAME with REPLICAS replicas and follows every pod through the
  * watch until all of them are bound to a node and reported Running by their (hollow)
  * agent. "affinity" pods carry a preferred pod anti-affinity on the hostname, as Helm
- * charts put on replicas (topologySpreadConstraints are not accepted by the API's field
- * table yet, though the scheduler implements them).
+ * charts put on replicas.
  * Prints key=value lines: replicas, created_s, bound_s, running_s (from the create),
  * binds_per_s, events (SCALE_PROGRESS=1: counts every second on stderr). Exit 1 if the timeout
  * (default 600 s) passes first. */
