@@ -744,32 +744,16 @@ static void run_prestop(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, l
                                              "preStop"),
             "exec"),
         "command");
-    int n = cJSON_GetArraySize(cmd);
-    if (n < 1 || grace <= 0 || c->pid <= 0)
+    if (cJSON_GetArraySize(cmd) < 1 || grace <= 0 || c->pid <= 0)
         return;
-    char **argv = xcalloc((size_t)n + 1, sizeof(char *));
-    for (int i = 0; i < n; i++) {
-        const cJSON *it = cJSON_GetArrayItem(cmd, i);
-        argv[i] = xstrdup(cJSON_IsString(it) ? it->valuestring : "");
-    }
-    minik_oci_state_t *st = NULL;
-    minik_error_t *e = NULL;
-    const char *status = NULL;
-    cleanup_free char *cg = NULL;
-    if (minik_oci_load(a->oci_root, c->id, &st, &status, &e) == 0 && st->cgroup_path)
-        cg = xstrdup(st->cgroup_path);
-    minik_error_free(e);
-    minik_oci_state_free(st);
-    cleanup_free char *bundle = xasprintf("%s/%s/bundles/%s", a->pods_dir, p->uid, c->id);
     char *why = NULL;
-    int code = minik_agent_exec_in(c->pid, bundle, cg, argv, (int)grace, &why);
+    int code = minik_agent_exec_in_container(a, p, c, cmd, (int)grace, &why);
     if (code != 0) {
         cleanup_free char *fp = field_path(c);
         minik_agent_event_add(events, "Warning", "FailedPreStopHook", fp, "PreStop hook failed: %s",
                               why ? why : "");
     }
     free(why);
-    minik_strv_free(argv);
 }
 
 static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON *events)
