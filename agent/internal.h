@@ -225,8 +225,9 @@ char *minik_agent_pod_cgroup_path(const char *uid);
 int64_t minik_agent_pod_limit_milli(const cJSON *pod, const char *what);
 /* Create the pod's group with its limits unless it exists. */
 int minik_agent_pod_cgroup_ensure(const cJSON *pod, const char *uid, minik_error_t **err);
-/* Remove it (after its containers); absent is fine. */
-void minik_agent_pod_cgroup_remove(const char *uid);
+/* Remove it, in every hierarchy (after its containers); absent is fine. < 0 (logged) when
+ * some hierarchy still has it (a process left in it). */
+int minik_agent_pod_cgroup_remove(const char *uid);
 int minik_agent_pod_cgroup_stats(const char *uid, struct minik_cgroup_stats *out,
                                  minik_error_t **err);
 

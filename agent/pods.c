@@ -206,7 +206,11 @@ static void sandbox_remove(struct minik_agent *a, agent_pod_t *p)
             xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, minik_agent_sandbox_ns[i]);
         umount2(f, MNT_DETACH); /* absent or not mounted: nothing to undo */
     }
-    minik_agent_pod_cgroup_remove(p->uid); /* its containers' groups are gone by now */
+    /* Its containers' groups are gone by now. A group that cannot go (a process someone
+     * moved into it) keeps the pod's directory, so that the next start of the agent finds
+     * the pod (minik_agent_adopt) and tries again. */
+    if (minik_agent_pod_cgroup_remove(p->uid) < 0)
+        return;
     cleanup_free char *dir = xasprintf("%s/%s", a->pods_dir, p->uid);
     minik_error_t *e = NULL;
     if (minik_rm_rf(dir, &e) < 0) {

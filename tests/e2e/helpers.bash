@@ -48,6 +48,21 @@ host_net_state() {
 # Taken when a test file is loaded, before the test runs.
 MINIK_HOST_NET_BEFORE=" $(host_net_state | tr '\n' ' ')"
 
+# cgroup_hierarchies : the mount point of every cgroup hierarchy here (v1 controllers,
+# named ones like name=systemd, the hybrid unified tree, or the one cgroup2 root).
+cgroup_hierarchies() {
+    findmnt -rn -t cgroup,cgroup2 -o TARGET
+}
+
+# pod_cgroup_dirs UID... : the pod-level cgroups (minik/pod-<uid>, in any hierarchy) of
+# these pods that exist.
+pod_cgroup_dirs() {
+    [ $# -gt 0 ] || return 0
+    local re
+    re="/minik/pod-($(IFS='|'; echo "$*"))\$"
+    find /sys/fs/cgroup -maxdepth 4 -type d -name 'pod-*' 2>/dev/null | grep -E "$re" || true
+}
+
 # host_net_check : fail (and remove them) if this test left minik's nft table or bridge in
 # the host's namespace when they were not there before it (see host_net_state).
 host_net_check() {
