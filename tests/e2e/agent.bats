@@ -264,6 +264,29 @@ YAML
     [[ "$output" == *"container nope is not valid for pod ex"* ]]
 }
 
+@test "agent: exec to a busy pod waits for it, and answers 503 \"the pod is busy\" when it stays busy" {
+    # The postStart hook holds the pod's job (the agent runs one at a time per pod) until
+    # the test creates /tmp/go inside the container.
+    pod_yaml busy 'exec /bin/busybox sleep 1000' |
+        jq '.spec.containers[0].lifecycle={"postStart":{"exec":{"command":["/bin/busybox","sh","-c","while [ ! -e /tmp/go ]; do /bin/busybox sleep 0.1; done"]}}}' |
+        kc apply -f -
+    wait_for 30 bash -c "jq -e '.pid > 0' '$ADIR'/oci/*-c-0/state.json"
+    local pid
+    pid=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
+    # Busy for longer than an exec waits: the answer is 503 with the reason.
+    run --separate-stderr kc exec busy -- /bin/busybox echo too-early
+    [ "$status" -ne 0 ]
+    [[ "$stderr" == *"the pod is busy"* ]] || { echo "$stderr"; return 1; }
+    [[ "$output" != *too-early* ]]
+    # An exec that comes while the pod is busy waits, and runs once the job is done.
+    kc exec busy -- /bin/busybox echo answered >"$BATS_TEST_TMPDIR/exec.out" 2>&1 3>&- &
+    local ex=$!
+    sleep 1
+    nsenter -t "$pid" -m /bin/busybox touch /tmp/go
+    wait "$ex"
+    [ "$(cat "$BATS_TEST_TMPDIR/exec.out")" = answered ]
+}
+
 @test "agent: top pods and nodes show cgroup CPU and memory" {
     pod_yaml burn 'while :; do :; done' | kc apply -f -
     pod_yaml mem '/bin/busybox head -c 41943040 /dev/zero > /dev/shm/fill; exec /bin/busybox sleep 1000' | kc apply -f -
