@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 #include "controllers/controllers.h"
 #include "controllers/podindex.h"
 #include "controllers/workqueue.h"

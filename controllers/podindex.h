@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 #include "store/store.h"
 
 typedef struct minik_podindex {

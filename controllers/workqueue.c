@@ -6,7 +6,7 @@
 
 #include "lib/xalloc.h"
 
-#define BUCKETS        1024
+#define MIN_BUCKETS    1024
 #define BATCH          256
 #define BACKOFF_BASE   5
 #define BACKOFF_MAX_MS 10000
@@ -16,7 +16,8 @@ typedef struct item {
     struct item *qnext; /* ready FIFO */
     char *key;
     bool queued, processing, dirty;
-    uint64_t due; /* loop time at which to queue it; 0 = not waiting */
+    uint64_t due;    /* loop time at which to queue it; 0 = not waiting */
+    size_t heap_idx; /* position in the delay heap while due != 0 */
     unsigned holds;
     unsigned failures;
 } item_t;
@@ -26,9 +27,16 @@ struct minik_wq {
     char *name;
     minik_wq_process_fn fn;
     void *ud;
-    item_t *buckets[BUCKETS];
+    /* Keys by hash, grown with the key count so chains stay short (a queue may hold one
+     * key per pod or node: tens of thousands). */
+    item_t **buckets;
+    size_t n_buckets;
     item_t *head, *tail;
     size_t n;
+    /* Waiting keys as a binary min-heap on `due`: the delay timer needs only the earliest,
+     * and adding a delayed key must not cost a walk over every key. */
+    item_t **heap;
+    size_t heap_len, heap_cap;
     uint64_t processed;
     uint64_t cost_ns;       /* decaying average time of one process call (add_paced) */
     uv_timer_t kick, delay; /* kick: process ready keys next iteration; delay: earliest due */
@@ -36,20 +44,46 @@ struct minik_wq {
     bool freed;
 };
 
-static size_t hash(const char *s)
+static size_t hash_of(const char *s)
 {
     size_t h = 1469598103934665603ULL;
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h % BUCKETS;
+    return h;
+}
+
+static size_t bucket_of(const minik_wq_t *q, const char *key)
+{
+    return hash_of(key) & (q->n_buckets - 1);
 }
 
 static item_t *find(const minik_wq_t *q, const char *key)
 {
-    for (item_t *it = q->buckets[hash(key)]; it; it = it->hnext)
+    if (!q->buckets)
+        return NULL; /* freed */
+    for (item_t *it = q->buckets[bucket_of(q, key)]; it; it = it->hnext)
         if (strcmp(it->key, key) == 0)
             return it;
     return NULL;
+}
+
+static void rehash(minik_wq_t *q, size_t n_buckets)
+{
+    item_t **old = q->buckets;
+    size_t n_old = q->n_buckets;
+    q->buckets = xcalloc(n_buckets, sizeof(*q->buckets));
+    q->n_buckets = n_buckets;
+    for (size_t b = 0; b < n_old; b++) {
+        item_t *it = old[b];
+        while (it) {
+            item_t *next = it->hnext;
+            size_t h = bucket_of(q, it->key);
+            it->hnext = q->buckets[h];
+            q->buckets[h] = it;
+            it = next;
+        }
+    }
+    free(old);
 }
 
 static item_t *get(minik_wq_t *q, const char *key)
@@ -57,13 +91,82 @@ static item_t *get(minik_wq_t *q, const char *key)
     item_t *it = find(q, key);
     if (it)
         return it;
+    if (q->n >= q->n_buckets * 2)
+        rehash(q, q->n_buckets * 2);
     it = xcalloc(1, sizeof(*it));
     it->key = xstrdup(key);
-    size_t h = hash(key);
+    size_t h = bucket_of(q, key);
     it->hnext = q->buckets[h];
     q->buckets[h] = it;
     q->n++;
     return it;
+}
+
+/* ---- the delay heap ---------------------------------------------------------------- */
+
+static void heap_set(minik_wq_t *q, size_t i, item_t *it)
+{
+    q->heap[i] = it;
+    it->heap_idx = i;
+}
+
+static void sift_up(minik_wq_t *q, size_t i)
+{
+    item_t *it = q->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (q->heap[parent]->due <= it->due)
+            break;
+        heap_set(q, i, q->heap[parent]);
+        i = parent;
+    }
+    heap_set(q, i, it);
+}
+
+static void sift_down(minik_wq_t *q, size_t i)
+{
+    item_t *it = q->heap[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= q->heap_len)
+            break;
+        if (child + 1 < q->heap_len && q->heap[child + 1]->due < q->heap[child]->due)
+            child++;
+        if (it->due <= q->heap[child]->due)
+            break;
+        heap_set(q, i, q->heap[child]);
+        i = child;
+    }
+    heap_set(q, i, it);
+}
+
+/* Set (or bring forward) the time an item waits for. */
+static void heap_schedule(minik_wq_t *q, item_t *it, uint64_t due)
+{
+    if (it->due) {
+        it->due = due; /* only ever earlier: see minik_wq_add_after */
+        sift_up(q, it->heap_idx);
+        return;
+    }
+    if (q->heap_len == q->heap_cap) {
+        q->heap_cap = q->heap_cap ? q->heap_cap * 2 : 64;
+        q->heap = xrealloc(q->heap, q->heap_cap * sizeof(*q->heap));
+    }
+    it->due = due;
+    q->heap[q->heap_len] = it;
+    sift_up(q, q->heap_len++);
+}
+
+/* Remove the earliest item from the heap (it stops waiting). */
+static item_t *heap_pop(minik_wq_t *q)
+{
+    item_t *top = q->heap[0];
+    top->due = 0;
+    if (--q->heap_len > 0) {
+        heap_set(q, 0, q->heap[q->heap_len]);
+        sift_down(q, 0);
+    }
+    return top;
 }
 
 /* Forget an item nobody needs any more (not queued, waiting, held, backing off). */
@@ -71,7 +174,7 @@ static void maybe_drop(minik_wq_t *q, item_t *it)
 {
     if (it->queued || it->processing || it->due || it->holds || it->failures || it->dirty)
         return;
-    item_t **pp = &q->buckets[hash(it->key)];
+    item_t **pp = &q->buckets[bucket_of(q, it->key)];
     while (*pp != it)
         pp = &(*pp)->hnext;
     *pp = it->hnext;
@@ -109,15 +212,11 @@ static void arm_delay(minik_wq_t *q)
 {
     if (q->freed)
         return;
-    uint64_t earliest = 0;
-    for (size_t b = 0; b < BUCKETS; b++)
-        for (item_t *it = q->buckets[b]; it; it = it->hnext)
-            if (it->due && (!earliest || it->due < earliest))
-                earliest = it->due;
-    if (!earliest) {
+    if (q->heap_len == 0) {
         uv_timer_stop(&q->delay);
         return;
     }
+    uint64_t earliest = q->heap[0]->due;
     uint64_t now = uv_now(q->loop);
     uv_timer_start(&q->delay, on_delay, earliest > now ? earliest - now : 0, 0);
 }
@@ -126,12 +225,8 @@ static void on_delay(uv_timer_t *t)
 {
     minik_wq_t *q = t->data;
     uint64_t now = uv_now(q->loop);
-    for (size_t b = 0; b < BUCKETS; b++)
-        for (item_t *it = q->buckets[b]; it; it = it->hnext)
-            if (it->due && it->due <= now) {
-                it->due = 0;
-                enqueue(q, it);
-            }
+    while (!q->freed && q->heap_len > 0 && q->heap[0]->due <= now)
+        enqueue(q, heap_pop(q));
     arm_delay(q);
 }
 
@@ -169,6 +264,8 @@ minik_wq_t *minik_wq_new(uv_loop_t *loop, const char *name, minik_wq_process_fn 
     q->name = xstrdup(name);
     q->fn = fn;
     q->ud = ud;
+    q->n_buckets = MIN_BUCKETS;
+    q->buckets = xcalloc(q->n_buckets, sizeof(*q->buckets));
     uv_timer_init(loop, &q->kick);
     uv_timer_init(loop, &q->delay);
     q->kick.data = q->delay.data = q;
@@ -189,7 +286,7 @@ void minik_wq_free(minik_wq_t *q)
     if (!q)
         return;
     q->freed = true;
-    for (size_t b = 0; b < BUCKETS; b++) {
+    for (size_t b = 0; b < q->n_buckets; b++) {
         item_t *it = q->buckets[b];
         while (it) {
             item_t *next = it->hnext;
@@ -197,8 +294,13 @@ void minik_wq_free(minik_wq_t *q)
             free(it);
             it = next;
         }
-        q->buckets[b] = NULL;
     }
+    free(q->buckets);
+    q->buckets = NULL;
+    q->n_buckets = 0;
+    free(q->heap);
+    q->heap = NULL;
+    q->heap_len = q->heap_cap = 0;
     q->head = q->tail = NULL;
     q->closing = 2;
     uv_close((uv_handle_t *)&q->kick, closed);
@@ -225,7 +327,7 @@ void minik_wq_add_after(minik_wq_t *q, const char *key, uint64_t delay_ms)
     /* Keep the earlier of two requested times. */
     if (it->due && it->due <= due)
         return;
-    it->due = due;
+    heap_schedule(q, it, due);
     arm_delay(q);
 }
 

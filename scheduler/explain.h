@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 typedef struct minik_sched_explain {
     minik_strmap_t counts; /* reason -> (void *)(uintptr_t)count */

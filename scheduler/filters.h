@@ -9,7 +9,7 @@
 
 #include "scheduler/snapshot.h"
 #include "scheduler/spread.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 #define MINIK_SCHED_MAX_REASONS 3
 #define MINIK_SCHED_REASON_LEN  384

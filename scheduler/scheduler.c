@@ -12,8 +12,9 @@
 #include "lib/timestamp.h"
 #include "lib/xalloc.h"
 #include "scheduler/algorithm.h"
+#include "scheduler/owners.h"
 #include "scheduler/snapshot.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 #define DEFAULT_BATCH 512
 #define MAX_SLICE_MS  20 /* longest run of scheduling per loop iteration */
@@ -61,9 +62,9 @@ struct minik_scheduler {
     minik_sched_node_t **snap_nodes;
     size_t n_snap_nodes;
     bool snap_dirty;
-    size_t term_pods;      /* accounted pods with inter-pod (anti-)affinity terms */
-    size_t orphans;        /* entries with orphan set: a new node only scans pods if any */
-    minik_strmap_t owners; /* owner uid -> minik_sched_pod_list_t of accounted pods */
+    size_t term_pods;            /* accounted pods with inter-pod (anti-)affinity terms */
+    size_t orphans;              /* entries with orphan set: a new node only scans pods if any */
+    minik_sched_owners_t owners; /* accounted pods per controller owner, per zone */
 
     list_t active, unschedulable;
     minik_scheduler_stats_t stats;
@@ -148,18 +149,8 @@ static void account(minik_scheduler_t *s, entry_t *e, minik_sched_node_t *node)
         return;
     }
     minik_sched_node_add_pod(node, e->pod);
-    if (e->pod->owner_uid) {
-        minik_sched_pod_list_t *l = minik_strmap_get(&s->owners, e->pod->owner_uid);
-        if (!l) {
-            l = xcalloc(1, sizeof(*l));
-            minik_strmap_put(&s->owners, e->pod->owner_uid, l);
-        }
-        if (l->n == l->cap) {
-            l->cap = l->cap ? l->cap * 2 : 8;
-            l->pods = xrealloc(l->pods, l->cap * sizeof(*l->pods));
-        }
-        l->pods[l->n++] = e->pod;
-    }
+    if (e->pod->owner_uid)
+        minik_sched_owners_add(&s->owners, e->pod, node->zone);
     if (minik_sched_pod_has_pod_terms(e->pod))
         s->term_pods++;
 }
@@ -174,19 +165,8 @@ static bool unaccount(minik_scheduler_t *s, entry_t *e)
     if (!e->node)
         return false;
     minik_sched_node_remove_pod(e->node, e->pod);
-    minik_sched_pod_list_t *l =
-        e->pod->owner_uid ? minik_strmap_get(&s->owners, e->pod->owner_uid) : NULL;
-    for (size_t i = 0; l && i < l->n; i++) {
-        if (l->pods[i] != e->pod)
-            continue;
-        l->pods[i] = l->pods[--l->n];
-        if (l->n == 0) {
-            minik_strmap_del(&s->owners, e->pod->owner_uid);
-            free(l->pods);
-            free(l);
-        }
-        break;
-    }
+    if (e->pod->owner_uid)
+        minik_sched_owners_remove(&s->owners, e->pod, e->node->zone);
     if (minik_sched_pod_has_pod_terms(e->pod))
         s->term_pods--;
     e->node = NULL;
@@ -262,6 +242,23 @@ static void detach_pod(const char *key, void *value, void *ud)
     }
 }
 
+static bool str_eq_nullable(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* A node's zone label changed: its pods now count for the new zone in owner spreading. */
+static void move_zone(minik_scheduler_t *s, minik_sched_node_t *node, const char *old_zone)
+{
+    for (size_t i = 0; i < node->n_pods; i++) {
+        minik_sched_pod_t *p = node->pods[i];
+        if (!p->owner_uid)
+            continue;
+        minik_sched_owners_remove(&s->owners, p, old_zone);
+        minik_sched_owners_add(&s->owners, p, node->zone);
+    }
+}
+
 static void on_node_event(const minik_store_event_t *ev, void *ud)
 {
     minik_scheduler_t *s = ud;
@@ -283,10 +280,14 @@ static void on_node_event(const minik_store_event_t *ev, void *ud)
     bool ready = ask_ready(s, name, ev->object);
     cleanup_error minik_error_t *err = NULL;
     if (node) {
+        /* The zone points into the node's object, which the update replaces. */
+        cleanup_free char *old_zone = node->zone ? xstrdup(node->zone) : NULL;
         if (minik_sched_node_update(node, ev->object, ready, &err) < 0) {
             minik_log_warn("scheduler: node ignored", "node", name, "error", err->msg, NULL);
             return;
         }
+        if (!str_eq_nullable(old_zone, node->zone))
+            move_zone(s, node, old_zone);
     } else {
         if (minik_sched_node_new(ev->object, ready, &node, &err) < 0) {
             minik_log_warn("scheduler: node ignored", "node", name, "error", err->msg, NULL);
@@ -752,13 +753,6 @@ static void free_entry_cb(const char *key, void *value, void *ud)
     entry_free(value);
 }
 
-static void free_list_cb(const char *key, void *value, void *ud)
-{
-    minik_sched_pod_list_t *l = value;
-    free(l->pods);
-    free(l);
-}
-
 static void free_node_cb(const char *key, void *value, void *ud)
 {
     minik_sched_node_free(value);
@@ -770,8 +764,7 @@ static void maybe_destroy(minik_scheduler_t *s)
         return;
     minik_strmap_foreach(&s->pods, free_entry_cb, NULL);
     minik_strmap_clear(&s->pods);
-    minik_strmap_foreach(&s->owners, free_list_cb, NULL);
-    minik_strmap_clear(&s->owners);
+    minik_sched_owners_clear(&s->owners);
     minik_strmap_foreach(&s->nodes, free_node_cb, NULL);
     minik_strmap_clear(&s->nodes);
     free(s->snap_nodes);

@@ -8,6 +8,7 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "scheduler/filters.h"
+#include "scheduler/owners.h"
 
 const char *minik_sched_policy_name(minik_sched_policy_t p)
 {
@@ -326,8 +327,13 @@ void minik_sched_score_nodes(minik_sched_policy_t policy, const minik_sched_snap
     }
 
     if (pod->owner_uid) {
+        /* With the owners index, siblings are recognised by their group pointer (placing
+         * one replica among thousands compared owner uids string by string). */
+        const minik_sched_owner_zones_t *group =
+            snap->owners ? minik_sched_owners_get(snap->owners, pod) : NULL;
         for (size_t i = 0; i < n; i++)
-            tmp[i] = minik_sched_score_owner_spread(pod, nodes[i]);
+            tmp[i] = snap->owners ? minik_sched_owner_pods_on(group, nodes[i], pod)
+                                  : minik_sched_score_owner_spread(pod, nodes[i]);
         minik_sched_normalize(tmp, n, true);
         minik_sched_owner_zone_blend(snap, pod, nodes, n, tmp);
         for (size_t i = 0; i < n; i++)
@@ -352,39 +358,33 @@ void minik_sched_owner_zone_blend(const minik_sched_snapshot_t *snap, const mini
     if (!zoned || !pod->owner_uid)
         return;
     /* Owner pods per zone over every node. Zones without any are simply absent: they
-     * cannot raise the maximum and score 100 anyway. */
-    minik_strmap_t zones = MINIK_STRMAP_INIT;
-    const minik_sched_pod_list_t *mine =
-        snap->owners ? minik_strmap_get(snap->owners, pod->owner_uid) : NULL;
+     * cannot raise the maximum and score 100 anyway. The index (kept with the
+     * accounting) has the counts already; without it, count them node by node. */
+    minik_strmap_t counted = MINIK_STRMAP_INIT;
+    const minik_strmap_t *zones = &counted;
     if (snap->owners) {
-        /* The index lists the owner's accounted pods: no need to visit every node. */
-        for (size_t i = 0; mine && i < mine->n; i++) {
-            const minik_sched_pod_t *o = mine->pods[i];
-            if (o == pod || !o->on_node || !o->on_node->zone || strcmp(o->ns, pod->ns) != 0)
-                continue;
-            intptr_t cur = (intptr_t)minik_strmap_get(&zones, o->on_node->zone);
-            minik_strmap_put(&zones, o->on_node->zone, (void *)(cur + 1));
-        }
+        const minik_sched_owner_zones_t *z = minik_sched_owners_get(snap->owners, pod);
+        zones = z ? &z->zones : &counted;
     } else {
         for (size_t i = 0; i < snap->n_nodes; i++) {
             const char *z = snap->nodes[i]->zone;
             int64_t here = z ? minik_sched_score_owner_spread(pod, snap->nodes[i]) : 0;
             if (here == 0)
                 continue;
-            intptr_t cur = (intptr_t)minik_strmap_get(&zones, z);
-            minik_strmap_put(&zones, z, (void *)(cur + (intptr_t)here));
+            intptr_t cur = (intptr_t)minik_strmap_get(&counted, z);
+            minik_strmap_put(&counted, z, (void *)(cur + (intptr_t)here));
         }
     }
     intptr_t max = 0;
-    minik_strmap_foreach(&zones, max_of, &max);
+    minik_strmap_foreach(zones, max_of, &max);
     for (size_t i = 0; i < n; i++) {
         const char *z = nodes[i]->zone;
         if (!z)
             continue; /* kube-scheduler keeps the node-only score for unzoned nodes */
-        int64_t count = (int64_t)(intptr_t)minik_strmap_get(&zones, z);
+        int64_t count = (int64_t)(intptr_t)minik_strmap_get(zones, z);
         int64_t zone_score =
             max > 0 ? MINIK_SCHED_MAX_SCORE * (max - count) / max : MINIK_SCHED_MAX_SCORE;
         scores[i] = (scores[i] + 2 * zone_score) / 3;
     }
-    minik_strmap_clear(&zones);
+    minik_strmap_clear(&counted);
 }

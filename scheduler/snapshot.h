@@ -17,7 +17,7 @@
 
 #include "lib/error.h"
 #include "proto/selector.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 /* Requests of pods without a cpu/memory request, used only for scoring so that such pods
  * still spread (kube-scheduler's DefaultMilliCPURequest / DefaultMemoryRequest). */
@@ -143,9 +143,12 @@ typedef struct minik_sched_pod {
     const char *ns, *name, *uid; /* point into obj */
     const char *owner_uid;       /* controller ownerReference uid, or NULL */
     uint64_t owner_hash;         /* hash of owner_uid: a cheap first comparison */
-    const cJSON *labels;         /* metadata.labels (may be NULL) */
-    const char *node_name;       /* spec.nodeName, NULL when unscheduled (points into obj) */
-    char *assumed_node;          /* set by the scheduler between choosing and binding */
+    /* While the pod is accounted in an owners index (scheduler/owners.h): its owner's entry
+     * there, so that counting an owner's pods on a node compares pointers. */
+    const struct minik_sched_owner_zones *owner_group;
+    const cJSON *labels;   /* metadata.labels (may be NULL) */
+    const char *node_name; /* spec.nodeName, NULL when unscheduled (points into obj) */
+    char *assumed_node;    /* set by the scheduler between choosing and binding */
     const struct minik_sched_node *on_node; /* the node accounting it (add_pod), or NULL */
     const char *scheduler_name;             /* spec.schedulerName or MINIK_DEFAULT_SCHEDULER_NAME */
     bool terminating;                       /* metadata.deletionTimestamp is set */
@@ -229,10 +232,7 @@ bool minik_sched_node_remove_pod(minik_sched_node_t *n, const minik_sched_pod_t 
  * name, which is what the kubelet sets it to. NULL if absent. */
 const char *minik_sched_node_label(const minik_sched_node_t *n, const char *key);
 
-typedef struct minik_sched_pod_list {
-    minik_sched_pod_t **pods;
-    size_t n, cap;
-} minik_sched_pod_list_t;
+struct minik_sched_owners;
 
 /* Nodes to schedule onto: the candidate list the filters and scores run over. Nodes are
  * borrowed; keep them sorted by name for deterministic results. */
@@ -242,9 +242,9 @@ typedef struct minik_sched_snapshot {
     /* True if some pod on these nodes has inter-pod (anti-)affinity terms. Only a hint
      * that lets the pre-filter and scores skip scanning every pod; set it when unsure. */
     bool any_pod_terms;
-    /* Optional index: controller owner uid -> minik_sched_pod_list_t of the pods on these
-     * nodes, so owner spreading need not scan every node. NULL: scan. */
-    const minik_strmap_t *owners;
+    /* Optional index: per controller owner, its pods on these nodes counted per zone
+     * (scheduler/owners.h), so owner spreading need not scan every node. NULL: scan. */
+    const struct minik_sched_owners *owners;
 } minik_sched_snapshot_t;
 
 /* Does the pod carry any inter-pod (anti-)affinity term? */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "scheduler/snapshot.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 #define MINIK_REASON_SPREAD "node(s) didn't match pod topology spread constraints"
 #define MINIK_REASON_SPREAD_LABEL                                                                  \

@@ -41,8 +41,106 @@ static store_event_t *pop_pending(minik_store_t *s)
     return ev;
 }
 
+/* ---- the delivery index ------------------------------------------------------------ */
+
+/* "path\x1fvalue": the unit separator cannot occur in a pinnable path. */
+static char *bucket_key(const char *path, const char *value)
+{
+    return xasprintf("%s\x1f%s", path, value);
+}
+
+static store_pin_bucket_t *find_bucket(const minik_store_t *s, const char *path, const char *value)
+{
+    if (s->pin_buckets.len == 0)
+        return NULL;
+    cleanup_free char *key = bucket_key(path, value);
+    return minik_strmap_get(&s->pin_buckets, key);
+}
+
+static store_pin_path_t *find_path(minik_store_t *s, const char *path)
+{
+    for (size_t i = 0; i < s->n_pin_paths; i++)
+        if (strcmp(s->pin_paths[i].path, path) == 0)
+            return &s->pin_paths[i];
+    return NULL;
+}
+
+static void chain_append(minik_store_watch_t **head, minik_store_watch_t **tail,
+                         minik_store_watch_t *w)
+{
+    w->dnext = NULL;
+    w->dprev = *tail;
+    if (*tail)
+        (*tail)->dnext = w;
+    else
+        *head = w;
+    *tail = w;
+}
+
+static void chain_unlink(minik_store_watch_t **head, minik_store_watch_t **tail,
+                         minik_store_watch_t *w)
+{
+    if (w->dprev)
+        w->dprev->dnext = w->dnext;
+    else
+        *head = w->dnext;
+    if (w->dnext)
+        w->dnext->dprev = w->dprev;
+    else
+        *tail = w->dprev;
+    w->dprev = w->dnext = NULL;
+}
+
+static void index_add(minik_store_t *s, minik_store_watch_t *w)
+{
+    if (!w->pin_path) {
+        chain_append(&s->unpinned_head, &s->unpinned_tail, w);
+        return;
+    }
+    cleanup_free char *key = bucket_key(w->pin_path, w->pin_value);
+    store_pin_bucket_t *b = minik_strmap_get(&s->pin_buckets, key);
+    if (!b) {
+        b = xcalloc(1, sizeof(*b));
+        minik_strmap_put(&s->pin_buckets, key, b);
+    }
+    chain_append(&b->head, &b->tail, w);
+    w->bucket = b;
+    store_pin_path_t *p = find_path(s, w->pin_path);
+    if (!p) {
+        s->pin_paths = xrealloc(s->pin_paths, (s->n_pin_paths + 1) * sizeof(*s->pin_paths));
+        p = &s->pin_paths[s->n_pin_paths++];
+        p->path = xstrdup(w->pin_path);
+        p->watches = 0;
+    }
+    p->watches++;
+}
+
+/* Only when no delivery is running (unlink_watch is deferred during one), so the chains
+ * and buckets a delivery walks stay valid. */
+static void index_remove(minik_store_t *s, minik_store_watch_t *w)
+{
+    if (!w->bucket) {
+        chain_unlink(&s->unpinned_head, &s->unpinned_tail, w);
+        return;
+    }
+    store_pin_bucket_t *b = w->bucket;
+    chain_unlink(&b->head, &b->tail, w);
+    w->bucket = NULL;
+    if (!b->head) {
+        cleanup_free char *key = bucket_key(w->pin_path, w->pin_value);
+        minik_strmap_del(&s->pin_buckets, key);
+        free(b);
+    }
+    store_pin_path_t *p = find_path(s, w->pin_path);
+    if (p && --p->watches == 0) {
+        free(p->path);
+        *p = s->pin_paths[--s->n_pin_paths];
+    }
+}
+
 static void unlink_watch(minik_store_t *s, minik_store_watch_t *w)
 {
+    index_remove(s, w);
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -174,14 +272,45 @@ bool minik_store_pin_path_ok(const char *path)
     return seg > 0;
 }
 
-void minik_store_watch_pin(minik_store_watch_t *w, const char *path, const char *value)
+static void deliver_to(minik_store_watch_t *w, store_event_t *ev, pin_cache_t *pc)
 {
-    if (!w)
+    if (w->dead || ev->rv <= w->after_rv || !wants(w, ev->kind, ev->ns) || pinned_out(w, ev, pc))
         return;
-    free(w->pin_path);
-    free(w->pin_value);
-    w->pin_path = xstrdup(path);
-    w->pin_value = xstrdup(value);
+    minik_store_event_t e = {.type = ev->type, .rv = ev->rv, .object = ev->object};
+    if (w->filter && !filtered_type(w, ev, &e.type))
+        return;
+    w->cb(&e, w->ud);
+}
+
+static void deliver_chain(minik_store_watch_t *head, store_event_t *ev, pin_cache_t *pc)
+{
+    /* Watches added by a callback are appended at the tail and skip this event (their
+     * after_rv is >= ev->rv); unwatched ones are only marked dead. */
+    for (minik_store_watch_t *w = head; w; w = w->dnext)
+        deliver_to(w, ev, pc);
+}
+
+/* The watches pinned on `path` that may want the event: those pinned on its value before
+ * or after the change. A value that is not a string leaves the decision to each watch's
+ * filter, so then every watch on the path is a candidate (never for valid objects). */
+static void deliver_pinned(minik_store_t *s, const char *path, store_event_t *ev, pin_cache_t *pc)
+{
+    const char *now = field_at(ev->object, path);
+    bool has_before = ev->type == MINIK_STORE_MODIFIED && ev->old_data != NULL;
+    if (has_before && ev->old_object == NULL)
+        ev->old_object = cJSON_Parse(ev->old_data);
+    const char *before = has_before && ev->old_object ? field_at(ev->old_object, path) : NULL;
+    if (!now || (has_before && !before)) {
+        for (minik_store_watch_t *w = s->watches_head; w; w = w->next)
+            if (w->pin_path && strcmp(w->pin_path, path) == 0)
+                deliver_to(w, ev, pc);
+        return;
+    }
+    store_pin_bucket_t *b = find_bucket(s, path, now);
+    if (b)
+        deliver_chain(b->head, ev, pc);
+    if (has_before && strcmp(before, now) != 0 && (b = find_bucket(s, path, before)) != NULL)
+        deliver_chain(b->head, ev, pc);
 }
 
 void store_feed_deliver(minik_store_t *s)
@@ -193,17 +322,12 @@ void store_feed_deliver(minik_store_t *s)
     while ((ev = pop_pending(s)) != NULL) {
         s->delivered_rv = ev->rv;
         pin_cache_t pc = {0};
-        /* Watches added by a callback are appended at the tail and skip this event
-         * (their after_rv is >= ev->rv); unwatched ones are only marked dead. */
-        for (minik_store_watch_t *w = s->watches_head; w; w = w->next) {
-            if (w->dead || ev->rv <= w->after_rv || !wants(w, ev->kind, ev->ns) ||
-                pinned_out(w, ev, &pc))
-                continue;
-            minik_store_event_t e = {.type = ev->type, .rv = ev->rv, .object = ev->object};
-            if (w->filter && !filtered_type(w, ev, &e.type))
-                continue;
-            w->cb(&e, w->ud);
-        }
+        deliver_chain(s->unpinned_head, ev, &pc);
+        /* Paths are only removed outside deliveries (unlink_watch is deferred), so the
+         * strings stay put even if a callback's new watch grows the array; paths it adds
+         * come last, and their watches skip this event anyway. */
+        for (size_t i = 0, n = s->n_pin_paths; i < n; i++)
+            deliver_pinned(s, s->pin_paths[i].path, ev, &pc);
         store_event_free(ev);
     }
     s->delivering--;
@@ -216,6 +340,11 @@ void store_feed_kick(minik_store_t *s)
         store_commit_arm(s);
     else
         store_feed_deliver(s);
+}
+
+static void free_bucket(const char *key, void *value, void *ud)
+{
+    free(value);
 }
 
 void store_feed_free_all(minik_store_t *s)
@@ -235,6 +364,14 @@ void store_feed_free_all(minik_store_t *s)
     }
     s->watches_head = s->watches_tail = NULL;
     s->watch_count = 0;
+    s->unpinned_head = s->unpinned_tail = NULL;
+    minik_strmap_foreach(&s->pin_buckets, free_bucket, NULL);
+    minik_strmap_clear(&s->pin_buckets);
+    for (size_t i = 0; i < s->n_pin_paths; i++)
+        free(s->pin_paths[i].path);
+    free(s->pin_paths);
+    s->pin_paths = NULL;
+    s->n_pin_paths = 0;
 }
 
 typedef struct replay_item {
@@ -387,6 +524,7 @@ int minik_store_watch_pinned(minik_store_t *s, const char *kind, const char *ns,
         s->watches_head = w;
     s->watches_tail = w;
     s->watch_count++;
+    index_add(s, w);
     *out = w;
 
     int r = 0;

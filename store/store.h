@@ -183,16 +183,13 @@ int minik_store_watch(minik_store_t *s, const char *kind, const char *ns,
                       minik_store_filter_fn filter, void *filter_ud, int64_t from_rv,
                       minik_store_watch_cb cb, void *ud, minik_store_watch_t **out,
                       minik_error_t **err);
-/* Declare that w's filter only passes objects whose string field at dotted `path` equals
- * `value` (a fieldSelector such as spec.nodeName=node-1). Delivery then compares that one
- * field, extracted once per event for all watches pinned on the same path, and skips the
- * filter of every watch it rules out: 5,000 agents' pod watches cost a string compare each
- * per event instead of a filter call. The filter still decides for the events that pass.
- * Both strings are copied. NULL w is a no-op. */
-void minik_store_watch_pin(minik_store_watch_t *w, const char *path, const char *value);
-
-/* minik_store_watch with the pin set from the start, so that the replay of history also
- * skips (in SQL, unparsed) the events whose pinned field has another value. */
+/* minik_store_watch for a watch whose filter only passes objects whose string field at
+ * dotted `pin_path` equals `pin_value` (a fieldSelector such as spec.nodeName=node-1).
+ * Live delivery then finds the watch through an index by pinned value, so an event reaches
+ * only the watches pinned on its value (old or new) plus the unpinned ones: with 5,000
+ * agents each watching its node's pods, an event costs a hash lookup, not 5,000 compares.
+ * The filter still decides for the events that pass, and the replay of history skips the
+ * events of other values in SQL, unparsed. Both strings are copied. */
 int minik_store_watch_pinned(minik_store_t *s, const char *kind, const char *ns,
                              const char *pin_path, const char *pin_value,
                              minik_store_filter_fn filter, void *filter_ud, int64_t from_rv,

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include "lib/lazy_sqlite.h"
+#include "lib/strmap.h"
 
 #include "store/store.h"
 
@@ -68,9 +69,23 @@ struct minik_store_watch {
     minik_store_watch_cb cb;
     void *ud;
     int64_t after_rv;           /* events with rv <= after_rv were replayed or predate the watch */
-    char *pin_path, *pin_value; /* minik_store_watch_pin; NULL: none */
+    char *pin_path, *pin_value; /* minik_store_watch_pinned; NULL: none */
     bool dead;                  /* unwatched during a delivery; freed when the delivery unwinds */
+    /* Delivery chain: the store's unpinned list, or the pin bucket of its path and value. */
+    struct minik_store_watch *dprev, *dnext;
+    struct store_pin_bucket *bucket;
 };
+
+/* The watches pinned on one (path, value), in creation order. */
+typedef struct store_pin_bucket {
+    minik_store_watch_t *head, *tail;
+} store_pin_bucket_t;
+
+/* A pinned path in use, with how many live watches use it. */
+typedef struct store_pin_path {
+    char *path;
+    size_t watches;
+} store_pin_path_t;
 
 /* A queued async write. */
 typedef struct store_op {
@@ -135,8 +150,14 @@ struct minik_store {
     int64_t delivered_rv; /* loop thread only */
     int delivering;       /* nesting depth of fan-out / replay on the loop thread */
     bool reaped_needed;   /* a watch was unwatched during a delivery */
-    minik_store_watch_t *watches_head, *watches_tail;
+    minik_store_watch_t *watches_head, *watches_tail; /* every watch, creation order */
     size_t watch_count;
+    /* Delivery index (feed.c): unpinned watches in a list, pinned ones in buckets keyed
+     * "path\x1fvalue", and the distinct pinned paths. */
+    minik_store_watch_t *unpinned_head, *unpinned_tail;
+    minik_strmap_t pin_buckets;
+    store_pin_path_t *pin_paths;
+    size_t n_pin_paths;
 
     /* Group commit (loop thread, except `batch` while the worker owns it). */
     store_uv_t *uv;

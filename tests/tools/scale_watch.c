@@ -24,7 +24,7 @@
 #include "lib/xalloc.h"
 #include "proto/client.h"
 #include "proto/client_uv.h"
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 enum { SEEN = 1, BOUND = 2, RUNNING = 4 };
 

@@ -94,6 +94,74 @@ static void test_workqueue(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Many delayed keys (enough to grow the key table several times), added in scrambled
+ * order: each is processed exactly once, none before its time, in order of due time. */
+#define MANY 10000
+
+typedef struct many_log {
+    uv_loop_t *loop;
+    uint64_t t0; /* loop time when the keys were added */
+    bool early;  /* a key ran before its delay */
+    int n;
+    int last_delay;
+    bool out_of_order;
+    int seen[MANY];
+} many_log_t;
+
+static int delay_of(int i)
+{
+    return (i * 37) % 40 + 1;
+}
+
+/* k1 is re-added with delay 1 after everything else (see below). */
+static int effective_delay(int i)
+{
+    return i == 1 ? 1 : delay_of(i);
+}
+
+static void many_record(const char *key, void *ud)
+{
+    many_log_t *l = ud;
+    int i = atoi(key + 1);
+    assert_true(i >= 0 && i < MANY);
+    l->seen[i]++;
+    if (uv_now(l->loop) < l->t0 + (uint64_t)effective_delay(i))
+        l->early = true;
+    if (effective_delay(i) < l->last_delay)
+        l->out_of_order = true;
+    l->last_delay = effective_delay(i);
+    l->n++;
+}
+
+static void test_workqueue_many_delayed_keys(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    many_log_t *l = xcalloc(1, sizeof(*l));
+    minik_wq_t *q = minik_wq_new(&loop, "many", many_record, l);
+    l->loop = &loop;
+    l->t0 = uv_now(&loop);
+    for (int i = 0; i < MANY; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "k%d", i);
+        minik_wq_add_after(q, key, (uint64_t)delay_of(i));
+    }
+    /* An earlier request for a key moves it forward: k1 (delay 38) now goes first. */
+    minik_wq_add_after(q, "k1", 1);
+    assert_int_equal(minik_wq_len(q), MANY);
+    while (l->n < MANY)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_false(l->early);
+    for (int i = 0; i < MANY; i++)
+        assert_int_equal(l->seen[i], 1);
+    assert_false(l->out_of_order);
+    assert_int_equal(minik_wq_len(q), 0);
+    minik_wq_free(q);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    free(l);
+}
+
 /* ---- node lifecycle ------------------------------------------------------------------- */
 
 typedef struct beat {
@@ -448,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workqueue),
+        cmocka_unit_test(test_workqueue_many_delayed_keys),
         cmocka_unit_test(test_node_lifecycle),
         cmocka_unit_test(test_deleted_node_pods_removed),
         cmocka_unit_test(test_status_posts_are_heartbeats),

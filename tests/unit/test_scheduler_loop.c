@@ -289,6 +289,73 @@ static void spreads_an_owner_across_zones(void **state)
     assert_string_equal(node_of(f, "w1"), "b1");
 }
 
+static char zoned_json[1024];
+static const char *zoned_node(const char *name, const char *zone)
+{
+    snprintf(zoned_json, sizeof(zoned_json),
+             "{'apiVersion':'v1','kind':'Node','metadata':{'name':'%s','labels':{"
+             "'topology.kubernetes.io/zone':'%s'}},'status':{'allocatable':{'cpu':'4','memory':"
+             "'8Gi','pods':'110'},'conditions':[{'type':'Ready','status':'True'}]}}",
+             name, zone);
+    return zoned_json;
+}
+
+#define OWNED_BY_WEB "'ownerReferences':[{'uid':'rs-web','controller':true}]"
+
+/* The per-zone owner counts follow a node whose zone label changes: after x1 moves from
+ * zone a to zone b, zone b holds a replica and zone c none, so the next replica goes to
+ * x3. (Counts left under zone a would make x2 and x3 tie, and x2 win on its name.) */
+static void owner_zone_counts_follow_a_relabelled_node(void **state)
+{
+    fx_t *f = *state;
+    create(f, zoned_node("x1", "a"));
+    create(f, zoned_node("x2", "b"));
+    create(f, zoned_node("x3", "c"));
+    start(f, NULL);
+    create(f, pod("w0", "100m", OWNED_BY_WEB, NULL));
+    settle(f);
+    assert_string_equal(node_of(f, "w0"), "x1");
+    update(f, zoned_node("x1", "b"));
+    settle(f);
+    create(f, pod("w1", "100m", OWNED_BY_WEB, NULL));
+    settle(f);
+    assert_string_equal(node_of(f, "w1"), "x3");
+}
+
+static char bound_json[1024];
+static const char *bound_pod(const char *ns, const char *name, const char *node_name,
+                             const char *meta)
+{
+    snprintf(bound_json, sizeof(bound_json),
+             "{'apiVersion':'v1','kind':'Pod','metadata':{'name':'%s','namespace':'%s'%s},"
+             "'spec':{'nodeName':'%s','containers':[{'name':'c','image':'busybox'}]}}",
+             name, ns, meta, node_name);
+    return bound_json;
+}
+
+/* Replicas count per owner only within their namespace: a pod elsewhere that names the
+ * same owner uid is not a sibling. x1 (zone a) carries such a pod and x2 (zone b) an
+ * identical unowned one, so everything ties and the replica goes to x1 on its name; had
+ * the other namespace's pod counted, zone a would look taken and x2 would win. A deleted
+ * replica stops counting the same way. */
+static void owner_zone_counts_are_per_namespace_and_forget_deleted_pods(void **state)
+{
+    fx_t *f = *state;
+    create(f, zoned_node("x1", "a"));
+    create(f, zoned_node("x2", "b"));
+    create(f, bound_pod("team", "other", "x1", "," OWNED_BY_WEB));
+    create(f, bound_pod("default", "filler", "x2", ""));
+    start(f, NULL);
+    create(f, pod("w0", "100m", OWNED_BY_WEB, NULL));
+    settle(f);
+    assert_string_equal(node_of(f, "w0"), "x1");
+    del(f, "Pod", "default", "w0");
+    settle(f);
+    create(f, pod("w1", "100m", OWNED_BY_WEB, NULL));
+    settle(f);
+    assert_string_equal(node_of(f, "w1"), "x1");
+}
+
 static void deleted_pod_frees_room(void **state)
 {
     fx_t *f = *state;
@@ -485,6 +552,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(spreads_an_owner_across_three_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(spreads_an_owner_across_zones, setup, teardown),
+        cmocka_unit_test_setup_teardown(owner_zone_counts_follow_a_relabelled_node, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(owner_zone_counts_are_per_namespace_and_forget_deleted_pods,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(deleted_pod_frees_room, setup, teardown),
         cmocka_unit_test_setup_teardown(readiness_comes_from_the_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(condition_decides_without_callback, setup, teardown),

@@ -13,6 +13,7 @@
 #include "scheduler/algorithm.h"
 #include "scheduler/explain.h"
 #include "scheduler/filters.h"
+#include "scheduler/owners.h"
 #include "scheduler/scores.h"
 #include "tests/unit/sched_fixtures.h"
 
@@ -494,6 +495,64 @@ static void owner_spread_prefers_another_zone(void **state)
     cluster_free(&c);
 }
 
+/* The per-owner zone counts: add/remove per zone, unzoned pods, the owner forgotten with
+ * its last pod, and owner uids too long for the key's stack buffer. */
+static void owner_zone_counts(void **state)
+{
+    minik_sched_owners_t o = MINIK_SCHED_OWNERS_INIT;
+    minik_sched_pod_t *a = sched_pod("a", OWNED("rs1"), NULL);
+    minik_sched_pod_t *b = sched_pod("b", OWNED("rs1"), NULL);
+    minik_sched_pod_t *c = sched_pod("c", OWNED("rs1"), NULL);
+    minik_sched_owners_add(&o, a, "z1");
+    minik_sched_owners_add(&o, b, "z1");
+    minik_sched_owners_add(&o, c, NULL);
+    const minik_sched_owner_zones_t *z = minik_sched_owners_get(&o, a);
+    assert_non_null(z);
+    assert_int_equal(z->pods, 3);
+    assert_int_equal(minik_sched_owner_zone_count(z, "z1"), 2);
+    assert_int_equal(minik_sched_owner_zone_count(z, "z2"), 0);
+    /* Siblings on a node are recognised by their group, the pod being placed left out. */
+    minik_sched_node_t *n = sched_node("n1", "4", "8Gi", 110, NULL, NULL, true);
+    minik_sched_pod_t *stranger = sched_pod("s", OWNED("rs2"), NULL);
+    minik_sched_node_add_pod(n, a);
+    minik_sched_node_add_pod(n, b);
+    minik_sched_node_add_pod(n, stranger);
+    assert_int_equal(minik_sched_owner_pods_on(z, n, NULL), 2);
+    assert_int_equal(minik_sched_owner_pods_on(z, n, a), 1);
+    assert_int_equal(minik_sched_owner_pods_on(NULL, n, NULL), 0);
+    minik_sched_node_free(n);
+    minik_sched_pod_free(stranger);
+    minik_sched_owners_remove(&o, a, "z1");
+    assert_null(a->owner_group);
+    z = minik_sched_owners_get(&o, b);
+    assert_int_equal(z->pods, 2);
+    assert_int_equal(minik_sched_owner_zone_count(z, "z1"), 1);
+    minik_sched_owners_remove(&o, b, "z1");
+    assert_int_equal(minik_sched_owner_zone_count(minik_sched_owners_get(&o, c), "z1"), 0);
+    minik_sched_owners_remove(&o, c, NULL);
+    assert_null(minik_sched_owners_get(&o, c));
+
+    char uid[400];
+    memset(uid, 'u', sizeof(uid) - 1);
+    uid[sizeof(uid) - 1] = '\0';
+    char meta[512];
+    snprintf(meta, sizeof(meta), "'ownerReferences':[{'uid':'%s','controller':true}]", uid);
+    minik_sched_pod_t *l1 = sched_pod("l1", meta, NULL);
+    uid[0] = 'v'; /* same length, another owner */
+    snprintf(meta, sizeof(meta), "'ownerReferences':[{'uid':'%s','controller':true}]", uid);
+    minik_sched_pod_t *l2 = sched_pod("l2", meta, NULL);
+    minik_sched_owners_add(&o, l1, "z1");
+    assert_int_equal(minik_sched_owner_zone_count(minik_sched_owners_get(&o, l1), "z1"), 1);
+    assert_null(minik_sched_owners_get(&o, l2));
+    minik_sched_owners_clear(&o);
+    assert_null(minik_sched_owners_get(&o, l1));
+    minik_sched_pod_free(a);
+    minik_sched_pod_free(b);
+    minik_sched_pod_free(c);
+    minik_sched_pod_free(l1);
+    minik_sched_pod_free(l2);
+}
+
 static void topology_spread_decisions(void **state)
 {
     cluster_t c = {0};
@@ -539,6 +598,7 @@ int main(void)
         cmocka_unit_test(inter_pod_scores),
         cmocka_unit_test(preferred_anti_affinity_spreads_replicas),
         cmocka_unit_test(owner_spread_prefers_another_zone),
+        cmocka_unit_test(owner_zone_counts),
         cmocka_unit_test(topology_spread_decisions),
         cmocka_unit_test(policy_names),
         cmocka_unit_test(explain_sorted_like_kubernetes),

@@ -465,10 +465,10 @@ static void pinned_watch_skips_the_filter_for_other_values(void **state)
     counted_t cnt = {0};
     minik_store_watch_t *w = NULL;
     minik_error_t *err = NULL;
-    assert_int_equal(minik_store_watch(f->s, "Pod", NULL, app_is_web_counted, &cnt, 0, th_record_cb,
-                                       &rec, &w, &err),
+    assert_int_equal(minik_store_watch_pinned(f->s, "Pod", NULL, "metadata.labels.app", "web",
+                                              app_is_web_counted, &cnt, 0, th_record_cb, &rec, &w,
+                                              &err),
                      0);
-    minik_store_watch_pin(w, "metadata.labels.app", "web");
     cleanup_cjson cJSON *a = create_ok(f->s, "Pod", "default", "a", "db"); /* 1 skipped */
     cleanup_cjson cJSON *b = create_ok(f->s, "Pod", "default", "b", NULL); /* 2 skipped */
     assert_int_equal(cnt.calls, 0);
@@ -486,7 +486,103 @@ static void pinned_watch_skips_the_filter_for_other_values(void **state)
     assert_int_equal(rec.ev[2].rv, 6);
     assert_int_equal(rec.ev[2].type, MINIK_STORE_DELETED);
     minik_store_unwatch(w);
-    minik_store_watch_pin(NULL, "x", "y"); /* no-op */
+}
+
+/* Pinned watches are found by value: an event reaches the watches pinned on its old and
+ * new values and the unpinned ones, no other; a watch unwatched by an earlier callback of
+ * the same event gets nothing, one created by a callback starts with the next event. */
+#define N_PINNED 40
+
+typedef struct pin_fx {
+    minik_store_t *s;
+    char values[N_PINNED][8];
+    th_recorder_t rec[N_PINNED];
+    minik_store_watch_t *w[N_PINNED];
+    th_recorder_t late_rec;
+    minik_store_watch_t *late;
+    bool unwatch_next; /* watch 3's callback unwatches watch 4 (same value "v3") */
+} pin_fx_t;
+
+static pin_fx_t *the_pin_fx;
+
+static void pin_fx_cb3(const minik_store_event_t *ev, void *ud)
+{
+    th_record_cb(ev, ud);
+    pin_fx_t *p = the_pin_fx;
+    if (p->unwatch_next) {
+        p->unwatch_next = false;
+        minik_store_unwatch(p->w[4]);
+        p->w[4] = NULL;
+        minik_error_t *err = NULL;
+        assert_int_equal(minik_store_watch_pinned(p->s, "Pod", NULL, "metadata.labels.app", "v3",
+                                                  app_is, p->values[3], 0, th_record_cb,
+                                                  &p->late_rec, &p->late, &err),
+                         0);
+    }
+}
+
+static void pinned_watches_are_found_by_value(void **state)
+{
+    fixture_t *f = *state;
+    pin_fx_t *p = xcalloc(1, sizeof(*p));
+    the_pin_fx = p;
+    p->s = f->s;
+    minik_error_t *err = NULL;
+    for (int i = 0; i < N_PINNED; i++) {
+        /* Watches 3 and 4 share the value v3. */
+        snprintf(p->values[i], sizeof(p->values[i]), "v%d", i == 4 ? 3 : i);
+        assert_int_equal(minik_store_watch_pinned(f->s, "Pod", NULL, "metadata.labels.app",
+                                                  p->values[i], app_is, p->values[i], 0,
+                                                  i == 3 ? pin_fx_cb3 : th_record_cb, &p->rec[i],
+                                                  &p->w[i], &err),
+                         0);
+    }
+    th_recorder_t all = {0};
+    minik_store_watch_t *unpinned = NULL;
+    assert_int_equal(
+        minik_store_watch(f->s, "Pod", NULL, NULL, NULL, 0, th_record_cb, &all, &unpinned, &err),
+        0);
+
+    cleanup_cjson cJSON *a = create_ok(f->s, "Pod", "default", "a", "v7"); /* rv 1 */
+    relabel(f->s, "a", "v9");                                              /* rv 2 */
+    assert_int_equal(all.n, 2);
+    for (int i = 0; i < N_PINNED; i++) {
+        int want = i == 7 ? 2 : i == 9 ? 1 : 0;
+        assert_int_equal(p->rec[i].n, want);
+    }
+    assert_int_equal(p->rec[7].ev[0].type, MINIK_STORE_ADDED);
+    assert_int_equal(p->rec[7].ev[1].type, MINIK_STORE_DELETED); /* left v7 */
+    assert_int_equal(p->rec[9].ev[0].type, MINIK_STORE_ADDED);   /* entered v9 */
+    assert_int_equal(p->rec[9].ev[0].rv, 2);
+
+    /* v3: watch 3 runs first (creation order), unwatches 4 and starts a late watch. */
+    p->unwatch_next = true;
+    cleanup_cjson cJSON *b = create_ok(f->s, "Pod", "default", "b", "v3"); /* rv 3 */
+    assert_int_equal(p->rec[3].n, 1);
+    assert_int_equal(p->rec[4].n, 0);
+    assert_int_equal(p->late_rec.n, 0);
+    relabel(f->s, "b", "v3"); /* rv 4: still v3 */
+    assert_int_equal(p->rec[3].n, 2);
+    assert_int_equal(p->rec[4].n, 0);
+    assert_int_equal(p->late_rec.n, 1);
+    assert_int_equal(p->late_rec.ev[0].rv, 4);
+    assert_int_equal(all.n, 4);
+
+    /* Everything unwatched: the index is empty and usable again. */
+    for (int i = 0; i < N_PINNED; i++)
+        minik_store_unwatch(p->w[i]);
+    minik_store_unwatch(p->late);
+    minik_store_unwatch(unpinned);
+    assert_int_equal(minik_store_watch_count(f->s), 0);
+    th_recorder_t again = {0};
+    minik_store_watch_t *w = NULL;
+    assert_int_equal(minik_store_watch_pinned(f->s, "Pod", NULL, "metadata.labels.app", "v9",
+                                              app_is, "v9", 0, th_record_cb, &again, &w, &err),
+                     0);
+    relabel(f->s, "a", "v9"); /* rv 5 */
+    assert_int_equal(again.n, 1);
+    minik_store_unwatch(w);
+    free(p);
 }
 
 /* A pinned list and a pinned replay leave rows of other values out (in SQL); an empty pin
@@ -799,6 +895,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pinned_watch_skips_the_filter_for_other_values, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(pinned_list_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(pinned_watches_are_found_by_value, setup, teardown),
         cmocka_unit_test_setup_teardown(list_opts_prefilter_in_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(filtered_watch_sees_objects_enter_and_leave_its_selection,
                                         setup, teardown),

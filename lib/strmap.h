@@ -1,8 +1,8 @@
-/* A string-keyed hash map (open addressing, linear probing) for the scheduler's caches:
+/* A string-keyed hash map (open addressing, linear probing), e.g. the scheduler's caches:
  * node name -> node, "ns/name" -> pod, reason -> count. Keys are copied; values are
- * borrowed pointers the caller owns. Not thread-safe (the scheduler runs on one loop). */
-#ifndef MINIK_SCHEDULER_STRMAP_H
-#define MINIK_SCHEDULER_STRMAP_H
+ * borrowed pointers the caller owns. Not thread-safe (each user keeps it on one loop). */
+#ifndef MINIK_LIB_STRMAP_H
+#define MINIK_LIB_STRMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>

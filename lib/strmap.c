@@ -1,6 +1,6 @@
 /* Open addressing keeps the table one allocation and cache-friendly; FNV-1a is enough for
  * node names and pod keys, which are not attacker-chosen in bulk (the API validates them). */
-#include "scheduler/strmap.h"
+#include "lib/strmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
