@@ -52,6 +52,8 @@ void minik_ctl_write(minik_controllers_t *c, minik_wq_t *q, const char *key, min
     w->key = xstrdup(key);
     minik_wq_hold(q, key);
     c->pending_writes++;
+    if (c->pending_writes > c->stats.max_writes_in_flight)
+        c->stats.max_writes_in_flight = c->pending_writes;
     c->stats.writes++;
     minik_store_submit(c->store, op, obj, write_done, w);
 }
@@ -251,5 +253,6 @@ void minik_controllers_free(minik_controllers_t *c)
     minik_wq_free(c->ep_q);
     minik_nodes_clear(&c->nodes);
     minik_podindex_clear(&c->pods);
+    minik_strmap_clear(&c->gc_owners);
     uv_close((uv_handle_t *)&c->node_timer, timer_closed);
 }

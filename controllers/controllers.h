@@ -37,11 +37,12 @@ typedef struct minik_controllers_opts {
 } minik_controllers_opts_t;
 
 typedef struct minik_controllers_stats {
-    uint64_t reconciles; /* keys processed over all queues */
-    uint64_t writes;     /* store writes submitted */
-    uint64_t conflicts;  /* writes refused 409 and retried */
-    uint64_t evictions;  /* pods deleted by node lifecycle */
-    uint64_t collected;  /* dependents deleted by the garbage collector */
+    uint64_t reconciles;           /* keys processed over all queues */
+    uint64_t writes;               /* store writes submitted */
+    uint64_t conflicts;            /* writes refused 409 and retried */
+    uint64_t evictions;            /* pods deleted by node lifecycle */
+    uint64_t collected;            /* dependents deleted by the garbage collector */
+    uint64_t max_writes_in_flight; /* most store writes in flight at once */
 } minik_controllers_stats_t;
 
 /* Create the controllers over `store` (with `loop` attached; the store must outlive them).

@@ -43,11 +43,25 @@ void minik_gc_observe(minik_controllers_t *c, const cJSON *obj)
         observe_key(c, kind, minik_ctl_str(obj, "metadata.namespace"), name);
 }
 
+/* Owners seen to exist, at most this many (then the cache starts over). */
+#define OWNER_CACHE_MAX 65536
+
+static char *owner_cache_key(const char *kind, const char *ns, const char *name, const char *uid)
+{
+    return xasprintf("%s/%s/%s/%s", kind, ns ? ns : "", name, uid);
+}
+
 void minik_gc_owner_deleted(minik_controllers_t *c, const cJSON *owner)
 {
     static const char *const dependent_kinds[] = {"ReplicaSet", "Pod", "Job", NULL};
     const char *uid = minik_ctl_str(owner, "metadata.uid");
     const char *kind = minik_ctl_str(owner, "kind");
+    if (uid && kind && c->gc_owners.len > 0) {
+        char *key = owner_cache_key(kind, minik_ctl_str(owner, "metadata.namespace"),
+                                    minik_ctl_str(owner, "metadata.name"), uid);
+        minik_strmap_del(&c->gc_owners, key);
+        free(key);
+    }
     if (!uid || !kind || strcmp(kind, "Pod") == 0 || strcmp(kind, "Event") == 0)
         return;
     const char *ns = minik_ctl_str(owner, "metadata.namespace");
@@ -79,16 +93,30 @@ static bool owner_exists(minik_controllers_t *c, const cJSON *ref, const char *n
     if (!kind || !name || !uid)
         return true;
     bool cluster = strcmp(kind, "Node") == 0 || strcmp(kind, "Namespace") == 0;
+    /* A read that finds the owner is remembered until the owner's delete event arrives:
+     * the feed delivers that event on this loop after any read that could still see it. */
+    char *key = owner_cache_key(kind, cluster ? "" : ns, name, uid);
+    if (minik_strmap_get(&c->gc_owners, key)) {
+        free(key);
+        return true;
+    }
     cJSON *owner = NULL;
     minik_error_t *err = NULL;
     if (minik_store_get(c->store, kind, cluster ? "" : ns, name, &owner, &err) < 0) {
         bool gone = err->code == 404;
         minik_error_free(err);
+        free(key);
         return !gone;
     }
     const char *ouid = minik_ctl_str(owner, "metadata.uid");
     bool same = ouid && strcmp(ouid, uid) == 0;
     cJSON_Delete(owner);
+    if (same) {
+        if (c->gc_owners.len >= OWNER_CACHE_MAX)
+            minik_strmap_clear(&c->gc_owners);
+        minik_strmap_put(&c->gc_owners, key, (void *)1);
+    }
+    free(key);
     return same;
 }
 
@@ -104,7 +132,13 @@ void minik_gc_sync(const char *key, void *ud)
     const char *name = s2 + 1;
     cJSON *obj = NULL;
     minik_error_t *err = NULL;
-    if (minik_store_get(c->store, kind, ns, name, &obj, &err) < 0) {
+    if (strcmp(kind, "Pod") == 0) {
+        /* Pods are the bulk of dependents: read the index's copy, not SQLite. */
+        const cJSON *pod = minik_podindex_get(&c->pods, ns, name);
+        if (!pod)
+            goto out;
+        obj = cJSON_Duplicate(pod, 1);
+    } else if (minik_store_get(c->store, kind, ns, name, &obj, &err) < 0) {
         minik_error_free(err);
         goto out;
     }

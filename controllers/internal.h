@@ -36,6 +36,9 @@ struct minik_controllers {
     minik_store_watch_t *watch;
     minik_nodes_t nodes;
     minik_podindex_t pods; /* pods by controlling owner, from the watch */
+    /* "kind/ns/name/uid" of owners the garbage collector found to exist (gc.c): forgotten
+     * when such an object is deleted, so each owner is read once, not once per dependent. */
+    minik_strmap_t gc_owners;
     uv_timer_t node_timer;
     bool started, freeing, timer_closed;
     unsigned pending_writes;

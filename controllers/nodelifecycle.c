@@ -90,7 +90,11 @@ static void on_timer(uv_timer_t *t)
 
 void minik_nodes_arm(minik_controllers_t *c)
 {
-    if (c->freeing)
+    /* An armed timer fires no later than any node's deadline: heartbeats only push
+     * deadlines later, and a node that joins or recovers gets now + grace, which is after
+     * the earliest one. Firing early costs a scan that re-arms; scanning every node on
+     * every Node event cost 10% of the server at 5,000 nodes. */
+    if (c->freeing || uv_is_active((uv_handle_t *)&c->node_timer))
         return;
     uint64_t earliest = 0;
     for (node_state_t *n = c->nodes.head; n; n = n->next) {
@@ -125,11 +129,7 @@ void minik_nodes_heartbeat(minik_nodes_t *nodes, const char *name, uint64_t now_
         minik_wq_add(c->node_q, name);
         notify(c, name, true);
     }
-    /* A heartbeat only moves this node's deadline later: an armed timer still fires at or
-     * before the earliest one and re-arms from there. Re-scanning every node on every
-     * heartbeat would be O(nodes^2) a period with 5,000 nodes. */
-    if (!uv_is_active((uv_handle_t *)&c->node_timer))
-        minik_nodes_arm(c);
+    minik_nodes_arm(c); /* a no-op while the timer runs: see there */
 }
 
 bool minik_nodes_is_ready(const minik_nodes_t *nodes, const char *name)
@@ -191,12 +191,6 @@ void minik_nodes_observe(minik_controllers_t *c, minik_store_event_type_t type, 
     minik_nodes_arm(c);
 }
 
-static bool on_node(const cJSON *pod, void *ud)
-{
-    const char *n = minik_ctl_str(pod, "spec.nodeName");
-    return n && strcmp(n, ud) == 0;
-}
-
 int64_t minik_nodes_unreachable_toleration_ms(const cJSON *pod, int64_t default_ms)
 {
     /* As Kubernetes' taint manager: of the tolerations that match the taint, one without
@@ -235,16 +229,11 @@ int64_t minik_nodes_unreachable_toleration_ms(const cJSON *pod, int64_t default_
 static void evict_pods(minik_controllers_t *c, const char *name, bool all, uint64_t since,
                        uint64_t *next_ms)
 {
-    cJSON *pods = NULL;
-    minik_error_t *err = NULL;
     if (next_ms)
         *next_ms = 0;
-    if (minik_store_list(c->store, "Pod", NULL, on_node, (void *)name, &pods, NULL, &err) < 0) {
-        minik_log_warn("node lifecycle: list pods failed", "error", err->msg, NULL);
-        minik_error_free(err);
-        minik_wq_add_rate_limited(c->node_q, name);
-        return;
-    }
+    /* From the in-memory index: when 5,000 nodes go silent at once, listing the stored pods
+     * per node parsed every pod 5,000 times. */
+    cJSON *pods = minik_podindex_on_node(&c->pods, name);
     uint64_t now = uv_now(c->loop);
     const cJSON *p;
     cJSON_ArrayForEach(p, pods)

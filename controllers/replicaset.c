@@ -7,6 +7,12 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+/* Kubernetes' burstReplicas: at most this many creates or deletes per reconcile. Each
+ * write holds the key, and the key is reconciled again once they are all acknowledged,
+ * so a scale-up by 100,000 goes out in rounds; the scheduler's binds reach the store's
+ * write queue between rounds instead of waiting behind every create. */
+#define BURST_REPLICAS 500
+
 /* Which pod to delete first when scaling down, as Kubernetes ranks them: unscheduled
  * before scheduled, pending before running, not ready before ready, newer before older. */
 static int rank(const cJSON *pod)
@@ -37,6 +43,36 @@ static int cmp_delete_order(const void *a, const void *b)
     return strcmp(minik_ctl_str(y, "metadata.name"), minik_ctl_str(x, "metadata.name"));
 }
 
+static void create_pods(minik_controllers_t *c, const char *key, const cJSON *rs, const char *ns,
+                        const char *name, int64_t n)
+{
+    const cJSON *tmpl = minik_ctl_get(rs, "spec.template");
+    for (int64_t i = 0; i < n; i++)
+        minik_ctl_write(c, c->rs_q, key, MINIK_STORE_OP_CREATE,
+                        minik_ctl_pod_from_template(tmpl, ns, name, rs));
+}
+
+static void write_status(minik_controllers_t *c, const char *key, const cJSON *rs, size_t keep,
+                         int64_t ready, int64_t available)
+{
+    cJSON *upd = cJSON_Duplicate(rs, 1);
+    cJSON *st = minik_ctl_obj(upd, "status");
+    minik_ctl_set_int(st, "replicas", (int64_t)keep);
+    minik_ctl_set_int(st, "fullyLabeledReplicas", (int64_t)keep);
+    minik_ctl_set_int(st, "readyReplicas", ready);
+    minik_ctl_set_int(st, "availableReplicas", available);
+    minik_ctl_set_int(st, "observedGeneration", minik_ctl_int(rs, "metadata.generation", 1));
+    if (!cJSON_Compare(upd, rs, 1))
+        minik_ctl_write(c, c->rs_q, key, MINIK_STORE_OP_UPDATE, upd);
+    else
+        cJSON_Delete(upd);
+}
+
+static int64_t burst(int64_t diff)
+{
+    return diff > BURST_REPLICAS ? BURST_REPLICAS : diff < -BURST_REPLICAS ? -BURST_REPLICAS : diff;
+}
+
 void minik_replicaset_sync(const char *key, void *ud)
 {
     minik_controllers_t *c = ud;
@@ -54,13 +90,25 @@ void minik_replicaset_sync(const char *key, void *ud)
     if (minik_ctl_adopt(c, c->rs_q, key, rs, "Pod") > 0)
         goto out;
     const char *uid = minik_ctl_str(rs, "metadata.uid");
+    int64_t want = minik_ctl_int(rs, "spec.replicas", 1);
+    int64_t min_ready = minik_ctl_int(rs, "spec.minReadySeconds", 0);
+
+    /* Nothing to delete and no readiness to time: the index's counts say everything, so the
+     * reconcile that follows each burst and pod event does not walk 100,000 pods. */
+    minik_podindex_counts_t cnt;
+    minik_podindex_owned_counts(&c->pods, ns, uid, &cnt);
+    if (min_ready <= 0 && cnt.finished == 0 && (int64_t)cnt.active <= want) {
+        create_pods(c, key, rs, ns, name, burst(want - (int64_t)cnt.active));
+        write_status(c, key, rs, cnt.active, (int64_t)cnt.ready, (int64_t)cnt.ready);
+        minik_wq_forget(c->rs_q, key);
+        goto out;
+    }
+
     cJSON *pods = minik_ctl_list_owned(c, "Pod", ns, uid);
     if (!pods) {
         minik_wq_add_rate_limited(c->rs_q, key);
         goto out;
     }
-    int64_t want = minik_ctl_int(rs, "spec.replicas", 1);
-    int64_t min_ready = minik_ctl_int(rs, "spec.minReadySeconds", 0);
     size_t n = (size_t)cJSON_GetArraySize(pods);
     const cJSON **active = xcalloc(n + 1, sizeof(*active));
     size_t n_active = 0;
@@ -76,13 +124,10 @@ void minik_replicaset_sync(const char *key, void *ud)
                              minik_ctl_str(p, "metadata.resourceVersion"));
         }
     }
-    int64_t diff = want - (int64_t)n_active;
+    int64_t diff = burst(want - (int64_t)n_active);
     size_t keep = n_active;
     if (diff > 0) {
-        const cJSON *tmpl = minik_ctl_get(rs, "spec.template");
-        for (int64_t i = 0; i < diff; i++)
-            minik_ctl_write(c, c->rs_q, key, MINIK_STORE_OP_CREATE,
-                            minik_ctl_pod_from_template(tmpl, ns, name, rs));
+        create_pods(c, key, rs, ns, name, diff);
     } else if (diff < 0) {
         qsort(active, n_active, sizeof(*active), cmp_delete_order);
         for (int64_t i = 0; i < -diff; i++)
@@ -109,18 +154,7 @@ void minik_replicaset_sync(const char *key, void *ud)
     /* A ready pod becomes available after minReadySeconds: look again then. */
     if (wait_min > 0)
         minik_wq_add_after(c->rs_q, key, (uint64_t)wait_min * 1000);
-
-    cJSON *upd = cJSON_Duplicate(rs, 1);
-    cJSON *st = minik_ctl_obj(upd, "status");
-    minik_ctl_set_int(st, "replicas", (int64_t)keep);
-    minik_ctl_set_int(st, "fullyLabeledReplicas", (int64_t)keep);
-    minik_ctl_set_int(st, "readyReplicas", ready);
-    minik_ctl_set_int(st, "availableReplicas", available);
-    minik_ctl_set_int(st, "observedGeneration", minik_ctl_int(rs, "metadata.generation", 1));
-    if (!cJSON_Compare(upd, rs, 1))
-        minik_ctl_write(c, c->rs_q, key, MINIK_STORE_OP_UPDATE, upd);
-    else
-        cJSON_Delete(upd);
+    write_status(c, key, rs, keep, ready, available);
     minik_wq_forget(c->rs_q, key);
 out:
     cJSON_Delete(rs);

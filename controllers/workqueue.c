@@ -8,6 +8,7 @@
 
 #define MIN_BUCKETS    1024
 #define BATCH          256
+#define SLICE_MS       20
 #define BACKOFF_BASE   5
 #define BACKOFF_MAX_MS 10000
 
@@ -233,7 +234,10 @@ static void on_delay(uv_timer_t *t)
 static void on_kick(uv_timer_t *t)
 {
     minik_wq_t *q = t->data;
-    for (int i = 0; i < BATCH && q->head && !q->freed; i++) {
+    /* The loop is shared with the API server and the scheduler (and the signal that stops
+     * the server): a batch also ends after a time slice, whatever each key costs. */
+    uint64_t deadline = uv_hrtime() + (uint64_t)SLICE_MS * 1000000u;
+    for (int i = 0; i < BATCH && q->head && !q->freed && (i == 0 || uv_hrtime() < deadline); i++) {
         item_t *it = q->head;
         q->head = it->qnext;
         if (!q->head)

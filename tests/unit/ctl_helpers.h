@@ -17,7 +17,7 @@
 
 typedef enum { HK_READY, HK_NOT_READY, HK_SUCCEED, HK_FAIL, HK_IGNORE } hk_mode_t;
 
-#define CF_MAX_PODS  512
+#define CF_MAX_PODS  2048
 #define CF_MAX_NODES 8
 
 typedef struct cf_pod {

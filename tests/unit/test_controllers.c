@@ -130,6 +130,33 @@ static void test_deployment_scale(void **state)
     cf_free(f);
 }
 
+static bool pods_stored(ctl_fix_t *f, void *ud)
+{
+    return cf_count(f, "Pod", "default") >= *(int *)ud;
+}
+
+/* A large scale-up goes out in rounds of at most 500 creates (Kubernetes' burstReplicas),
+ * each round acknowledged before the next, so other writers (the scheduler's binds) are
+ * not queued behind every create. */
+static void test_replicaset_creates_in_bursts(void **state)
+{
+    ctl_fix_t *f = fix_with_nodes();
+    f->mode = HK_IGNORE;
+    f->bind = false;
+    int want = 1300;
+    cf_create(f, cf_deployment("big", want, "nginx:1"));
+    assert_true(cf_run_until(f, pods_stored, &want, 60000));
+    cf_run_for(f, 200);
+    assert_int_equal(cf_count(f, "Pod", "default"), want);
+    minik_controllers_stats_t st;
+    minik_controllers_get_stats(f->ctl, &st);
+    assert_true(st.writes >= (uint64_t)want);
+    /* 500 creates plus the odd status write of the ReplicaSet or Deployment. */
+    assert_true(st.max_writes_in_flight >= 500);
+    assert_true(st.max_writes_in_flight <= 510);
+    cf_free(f);
+}
+
 static bool one_more_pod(ctl_fix_t *f, void *ud)
 {
     return f->pods_created > *(int *)ud;
@@ -455,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_deployment_creates_rs_and_pods),
         cmocka_unit_test(test_deployment_scale),
         cmocka_unit_test(test_replicaset_replaces_deleted_pod),
+        cmocka_unit_test(test_replicaset_creates_in_bursts),
         cmocka_unit_test(test_rolling_update_ints),
         cmocka_unit_test(test_rolling_update_percentages),
         cmocka_unit_test(test_rolling_update_zero_unavailable),

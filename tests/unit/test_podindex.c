@@ -60,6 +60,110 @@ static int count_owned(minik_podindex_t *idx, const char *ns, const char *uid)
     return n;
 }
 
+/* The same pod bound to `node`. */
+static cJSON *bound(const char *ns, const char *name, const char *uid, const char *node)
+{
+    cJSON *p = pod(ns, name, uid, "Running");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "spec"), "nodeName", node);
+    return p;
+}
+
+static int count_on(minik_podindex_t *idx, const char *node)
+{
+    cJSON *a = minik_podindex_on_node(idx, node);
+    int n = cJSON_GetArraySize(a);
+    cJSON_Delete(a);
+    return n;
+}
+
+/* Pods by node (all namespaces, owned or not): binding adds, moving and deleting remove,
+ * and get returns the latest copy. */
+static void by_node_and_get(void **state)
+{
+    (void)state;
+    minik_podindex_t idx = MINIK_PODINDEX_INIT;
+    observe(&idx, MINIK_STORE_ADDED, pod("default", "a", "u1", "Pending"));
+    assert_int_equal(count_on(&idx, "n1"), 0);
+    observe(&idx, MINIK_STORE_MODIFIED, bound("default", "a", "u1", "n1"));
+    observe(&idx, MINIK_STORE_ADDED, bound("team", "b", NULL, "n1"));
+    observe(&idx, MINIK_STORE_ADDED, bound("default", "c", "u2", "n2"));
+    assert_int_equal(count_on(&idx, "n1"), 2);
+    assert_int_equal(count_on(&idx, "n2"), 1);
+    cJSON *on1 = minik_podindex_on_node(&idx, "n1");
+    assert_true(has(on1, "a", "Running") && has(on1, "b", "Running"));
+    cJSON_Delete(on1);
+    /* A same-named pod on another node (deleted and recreated between events). */
+    observe(&idx, MINIK_STORE_MODIFIED, bound("default", "a", "u1", "n2"));
+    assert_int_equal(count_on(&idx, "n1"), 1);
+    assert_int_equal(count_on(&idx, "n2"), 2);
+    observe(&idx, MINIK_STORE_DELETED, bound("team", "b", NULL, "n1"));
+    assert_int_equal(count_on(&idx, "n1"), 0);
+    assert_int_equal(count_on(&idx, NULL), 0);
+    const cJSON *c = minik_podindex_get(&idx, "default", "c");
+    assert_non_null(c);
+    assert_string_equal(minik_ctl_str(c, "spec.nodeName"), "n2");
+    assert_null(minik_podindex_get(&idx, "team", "b"));
+    assert_null(minik_podindex_get(&idx, "other", "c"));
+    minik_podindex_clear(&idx);
+    assert_int_equal(count_on(&idx, "n2"), 0);
+}
+
+static cJSON *ready_pod(const char *ns, const char *name, const char *uid, bool ready)
+{
+    cJSON *p = pod(ns, name, uid, "Running");
+    cJSON *cond = cJSON_CreateObject();
+    cJSON_AddStringToObject(cond, "type", "Ready");
+    cJSON_AddStringToObject(cond, "status", ready ? "True" : "False");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(cJSON_GetObjectItem(p, "status"), "conditions"),
+                         cond);
+    return p;
+}
+
+static void expect_counts(minik_podindex_t *idx, const char *ns, const char *uid, size_t pods,
+                          size_t active, size_t ready, size_t finished)
+{
+    minik_podindex_counts_t c;
+    minik_podindex_owned_counts(idx, ns, uid, &c);
+    assert_int_equal(c.pods, pods);
+    assert_int_equal(c.active, active);
+    assert_int_equal(c.ready, ready);
+    assert_int_equal(c.finished, finished);
+    cJSON *a = minik_podindex_owned(idx, ns, uid);
+    assert_int_equal(cJSON_GetArraySize(a), (int)pods);
+    cJSON_Delete(a);
+}
+
+/* The per-owner counts a ReplicaSet reconcile reads: kept right through updates, deletes,
+ * owner changes and per namespace. */
+static void owned_counts(void **state)
+{
+    (void)state;
+    minik_podindex_t idx = MINIK_PODINDEX_INIT;
+    observe(&idx, MINIK_STORE_ADDED, ready_pod("default", "a", "u1", true));
+    observe(&idx, MINIK_STORE_ADDED, ready_pod("default", "b", "u1", false));
+    observe(&idx, MINIK_STORE_ADDED, pod("default", "c", "u1", "Succeeded"));
+    cJSON *d = ready_pod("default", "d", "u1", true);
+    cJSON_AddStringToObject(cJSON_GetObjectItem(d, "metadata"), "deletionTimestamp",
+                            "2026-11-26T00:00:00Z");
+    observe(&idx, MINIK_STORE_ADDED, d);
+    observe(&idx, MINIK_STORE_ADDED, ready_pod("other", "e", "u1", true));
+    expect_counts(&idx, "default", "u1", 4, 2, 1, 1);
+    expect_counts(&idx, "other", "u1", 1, 1, 1, 0);
+    observe(&idx, MINIK_STORE_MODIFIED, ready_pod("default", "b", "u1", true));
+    expect_counts(&idx, "default", "u1", 4, 2, 2, 1);
+    observe(&idx, MINIK_STORE_DELETED, ready_pod("default", "a", "u1", true));
+    expect_counts(&idx, "default", "u1", 3, 1, 1, 1);
+    /* Released to another owner: counted there, not here. */
+    observe(&idx, MINIK_STORE_MODIFIED, ready_pod("default", "b", "u2", true));
+    expect_counts(&idx, "default", "u1", 2, 0, 0, 1);
+    expect_counts(&idx, "default", "u2", 1, 1, 1, 0);
+    observe(&idx, MINIK_STORE_DELETED, pod("default", "c", "u1", "Succeeded"));
+    observe(&idx, MINIK_STORE_DELETED, pod("default", "d", "u1", "Running"));
+    expect_counts(&idx, "default", "u1", 0, 0, 0, 0);
+    expect_counts(&idx, "default", NULL, 0, 0, 0, 0);
+    minik_podindex_clear(&idx);
+}
+
 static void add_update_delete(void **state)
 {
     (void)state;
@@ -220,9 +324,13 @@ static void restart_sees_existing_pods(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(add_update_delete),          cmocka_unit_test(owner_change_and_orphans),
-        cmocka_unit_test(resync_replaces_everything), cmocka_unit_test(many_pods),
+        cmocka_unit_test(add_update_delete),
+        cmocka_unit_test(owner_change_and_orphans),
+        cmocka_unit_test(resync_replaces_everything),
+        cmocka_unit_test(many_pods),
         cmocka_unit_test(restart_sees_existing_pods),
+        cmocka_unit_test(by_node_and_get),
+        cmocka_unit_test(owned_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
