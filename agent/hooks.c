@@ -7,9 +7,7 @@
 
 #include "agent/internal.h"
 #include "agent/runtime/oci.h"
-#include "agent/runtime/state.h"
 #include "lib/cleanup.h"
-#include "lib/str.h"
 #include "lib/xalloc.h"
 
 /* How long a postStart hook may run; the kubelet has no limit but the grace period when
@@ -25,29 +23,12 @@ int minik_agent_post_start(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c
         return 0;
     const cJSON *cmd =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(hook, "exec"), "command");
-    int n = cJSON_GetArraySize(cmd);
     char *why = NULL;
     int code = -1;
-    if (n < 1) {
+    if (cJSON_GetArraySize(cmd) < 1)
         why = xstrdup("only exec postStart hooks are supported");
-    } else {
-        char **argv = xcalloc((size_t)n + 1, sizeof(char *));
-        for (int i = 0; i < n; i++) {
-            const cJSON *it = cJSON_GetArrayItem(cmd, i);
-            argv[i] = xstrdup(cJSON_IsString(it) ? it->valuestring : "");
-        }
-        minik_oci_state_t *st = NULL;
-        minik_error_t *e = NULL;
-        const char *status = NULL;
-        cleanup_free char *cg = NULL;
-        if (minik_oci_load(a->oci_root, c->id, &st, &status, &e) == 0 && st->cgroup_path)
-            cg = xstrdup(st->cgroup_path);
-        minik_error_free(e);
-        minik_oci_state_free(st);
-        cleanup_free char *bundle = xasprintf("%s/%s/bundles/%s", a->pods_dir, p->uid, c->id);
-        code = minik_agent_exec_in(c->pid, bundle, cg, argv, POST_START_TIMEOUT_S, &why);
-        minik_strv_free(argv);
-    }
+    else
+        code = minik_agent_exec_in_container(a, p, c, cmd, POST_START_TIMEOUT_S, &why);
     if (code == 0) {
         free(why);
         return 0;

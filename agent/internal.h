@@ -197,10 +197,15 @@ bool minik_agent_should_restart(const char *policy, int exit_code);
  * when liveness or startup fails for good. */
 void minik_agent_probes_run(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c,
                             const cJSON *cspec, int64_t now_ms, cJSON *events);
-/* Run argv in a container through `minik nsexec` (blocking, at most timeout_s): its exit
- * code, or -1; *why (caller frees) says what failed. */
+/* ctrexec.c: run argv in a container through `minik nsexec` (blocking, at most
+ * timeout_s): its exit code, or -1; *why (caller frees) says what failed. */
 int minik_agent_exec_in(pid_t pid, const char *bundle, const char *cgroup_path, char **argv,
                         int timeout_s, char **why);
+/* The same for the running container c of pod p, with its bundle and cgroup: `command` is
+ * a JSON array of strings (an exec probe's or a lifecycle hook's); blocking (a pool
+ * thread). Its exit code, or -1; a non-zero result sets *why (caller frees). */
+int minik_agent_exec_in_container(struct minik_agent *a, const agent_pod_t *p, const agent_ctr_t *c,
+                                  const cJSON *command, int timeout_s, char **why);
 
 /* Reset probe state for a new attempt. */
 void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec);
@@ -220,8 +225,9 @@ char *minik_agent_pod_cgroup_path(const char *uid);
 int64_t minik_agent_pod_limit_milli(const cJSON *pod, const char *what);
 /* Create the pod's group with its limits unless it exists. */
 int minik_agent_pod_cgroup_ensure(const cJSON *pod, const char *uid, minik_error_t **err);
-/* Remove it (after its containers); absent is fine. */
-void minik_agent_pod_cgroup_remove(const char *uid);
+/* Remove it, in every hierarchy (after its containers); absent is fine. < 0 (logged) when
+ * some hierarchy still has it (a process left in it). */
+int minik_agent_pod_cgroup_remove(const char *uid);
 int minik_agent_pod_cgroup_stats(const char *uid, struct minik_cgroup_stats *out,
                                  minik_error_t **err);
 

@@ -105,20 +105,23 @@ int minik_agent_pod_cgroup_ensure(const cJSON *pod, const char *uid, minik_error
     return 0;
 }
 
-void minik_agent_pod_cgroup_remove(const char *uid)
+int minik_agent_pod_cgroup_remove(const char *uid)
 {
     cleanup_free char *path = minik_agent_pod_cgroup_path(uid);
     minik_cgroup_t *cg = NULL;
     minik_error_t *e = NULL;
     if (minik_cgroup_open(path, &cg, &e) < 0) {
         minik_error_free(e); /* never made (hollow, no container started) */
-        return;
+        return 0;
     }
+    int r = 0;
     if (minik_cgroup_destroy(cg, &e) < 0) {
         minik_log_warn("pod cgroup not removed", "path", path, "error", e->msg, NULL);
         minik_error_free(e);
+        r = -1;
     }
     minik_cgroup_free(cg);
+    return r;
 }
 
 int minik_agent_pod_cgroup_stats(const char *uid, minik_cgroup_stats_t *out, minik_error_t **err)

@@ -206,7 +206,11 @@ static void sandbox_remove(struct minik_agent *a, agent_pod_t *p)
             xasprintf("%s/%s/ns/%s", a->pods_dir, p->uid, minik_agent_sandbox_ns[i]);
         umount2(f, MNT_DETACH); /* absent or not mounted: nothing to undo */
     }
-    minik_agent_pod_cgroup_remove(p->uid); /* its containers' groups are gone by now */
+    /* Its containers' groups are gone by now. A group that cannot go (a process someone
+     * moved into it) keeps the pod's directory, so that the next start of the agent finds
+     * the pod (minik_agent_adopt) and tries again. */
+    if (minik_agent_pod_cgroup_remove(p->uid) < 0)
+        return;
     cleanup_free char *dir = xasprintf("%s/%s", a->pods_dir, p->uid);
     minik_error_t *e = NULL;
     if (minik_rm_rf(dir, &e) < 0) {
@@ -744,32 +748,16 @@ static void run_prestop(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, l
                                              "preStop"),
             "exec"),
         "command");
-    int n = cJSON_GetArraySize(cmd);
-    if (n < 1 || grace <= 0 || c->pid <= 0)
+    if (cJSON_GetArraySize(cmd) < 1 || grace <= 0 || c->pid <= 0)
         return;
-    char **argv = xcalloc((size_t)n + 1, sizeof(char *));
-    for (int i = 0; i < n; i++) {
-        const cJSON *it = cJSON_GetArrayItem(cmd, i);
-        argv[i] = xstrdup(cJSON_IsString(it) ? it->valuestring : "");
-    }
-    minik_oci_state_t *st = NULL;
-    minik_error_t *e = NULL;
-    const char *status = NULL;
-    cleanup_free char *cg = NULL;
-    if (minik_oci_load(a->oci_root, c->id, &st, &status, &e) == 0 && st->cgroup_path)
-        cg = xstrdup(st->cgroup_path);
-    minik_error_free(e);
-    minik_oci_state_free(st);
-    cleanup_free char *bundle = xasprintf("%s/%s/bundles/%s", a->pods_dir, p->uid, c->id);
     char *why = NULL;
-    int code = minik_agent_exec_in(c->pid, bundle, cg, argv, (int)grace, &why);
+    int code = minik_agent_exec_in_container(a, p, c, cmd, (int)grace, &why);
     if (code != 0) {
         cleanup_free char *fp = field_path(c);
         minik_agent_event_add(events, "Warning", "FailedPreStopHook", fp, "PreStop hook failed: %s",
                               why ? why : "");
     }
     free(why);
-    minik_strv_free(argv);
 }
 
 static void terminate(struct minik_agent *a, agent_pod_t *p, int64_t now, cJSON *events)

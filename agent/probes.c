@@ -12,14 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/lazy_curl.h"
 
 #include "agent/internal.h"
 #include "agent/runtime/oci.h"
-#include "agent/runtime/state.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -44,63 +42,6 @@ void minik_agent_probes_reset(agent_ctr_t *c, const cJSON *cspec)
     memset(&c->startup, 0, sizeof(c->startup));
     c->started = !cJSON_GetObjectItemCaseSensitive(cspec, "startupProbe");
     c->ready = false;
-}
-
-/* Run argv in the container through `minik nsexec` (its namespaces, cgroup, user,
- * capabilities, no_new_privs and seccomp filter, as `minik exec`); exit code or -1. */
-int minik_agent_exec_in(pid_t pid, const char *bundle, const char *cgroup_path, char **argv,
-                        int timeout_s, char **why)
-{
-    size_t n = minik_strv_len(argv);
-    char **args = xcalloc(n + 12, sizeof(char *));
-    size_t k = 0;
-    cleanup_free char *pid_s = xasprintf("%d", pid);
-    args[k++] = "minik";
-    args[k++] = "nsexec";
-    args[k++] = "--pid";
-    args[k++] = pid_s;
-    args[k++] = "--bundle";
-    args[k++] = (char *)bundle;
-    if (cgroup_path) {
-        args[k++] = "--cgroup";
-        args[k++] = (char *)cgroup_path;
-    }
-    args[k++] = "--";
-    for (size_t i = 0; i < n; i++)
-        args[k++] = argv[i];
-    pid_t child = fork();
-    if (child == 0) {
-        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (devnull >= 0) {
-            dup2(devnull, 0);
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-        }
-        execv("/proc/self/exe", args);
-        _exit(127);
-    }
-    free(args);
-    if (child < 0) {
-        *why = xasprintf("fork: %s", strerror(errno));
-        return -1;
-    }
-    int st = 0;
-    for (int waited = 0;; waited += 10) {
-        pid_t r = waitpid(child, &st, WNOHANG);
-        if (r == child)
-            break;
-        if (waited >= timeout_s * 1000) {
-            kill(child, SIGKILL);
-            waitpid(child, &st, 0);
-            *why = xasprintf("command timed out after %ds", timeout_s);
-            return -1;
-        }
-        usleep(10000);
-    }
-    int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (code != 0)
-        *why = xasprintf("command exited with %d", code);
-    return code;
 }
 
 int minik_agent_named_port(const cJSON *pod, const char *container, const char *name)
@@ -209,28 +150,11 @@ static bool run_one(struct minik_agent *a, agent_pod_t *p, agent_ctr_t *c, const
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(probe, "exec");
     if (ex) {
         const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(ex, "command");
-        int n = cJSON_GetArraySize(cmd);
-        if (n < 1) {
+        if (cJSON_GetArraySize(cmd) < 1) {
             *why = xstrdup("exec probe without a command");
             return false;
         }
-        char **argv = xcalloc((size_t)n + 1, sizeof(char *));
-        for (int i = 0; i < n; i++) {
-            const cJSON *it = cJSON_GetArrayItem(cmd, i);
-            argv[i] = xstrdup(cJSON_IsString(it) ? it->valuestring : "");
-        }
-        minik_oci_state_t *st = NULL;
-        minik_error_t *e = NULL;
-        cleanup_free char *cg = NULL;
-        if (minik_oci_load(a->oci_root, c->id, &st, &(const char *){NULL}, &e) == 0 &&
-            st->cgroup_path)
-            cg = xstrdup(st->cgroup_path);
-        minik_error_free(e);
-        minik_oci_state_free(st);
-        cleanup_free char *bundle = xasprintf("%s/%s/bundles/%s", a->pods_dir, p->uid, c->id);
-        int code = minik_agent_exec_in(c->pid, bundle, cg, argv, timeout_s, why);
-        minik_strv_free(argv);
-        return code == 0;
+        return minik_agent_exec_in_container(a, p, c, cmd, timeout_s, why) == 0;
     }
     if (cJSON_GetObjectItemCaseSensitive(probe, "httpGet"))
         return net_probe(a, p, c, probe, true, timeout_s, why);

@@ -52,7 +52,8 @@ static const minik_cli_flag_t flags[] = {
      "agent endpoint port for logs and metrics (default 10250; 0 picks one)"},
     {"labels", 0, MINIK_FLAG_LIST, &labels, "K=V[,K=V]", "extra node labels"},
     {"pod-network", 0, MINIK_FLAG_STRING, &pod_network, "cni|none",
-     "cni: pods get addresses on the minik0 bridge (default); none: loopback only"},
+     "cni: pods get addresses on the minik0 bridge (default); none: loopback only, and this "
+     "node programs no Service/NodePort rules, routes or cluster DNS"},
     {"cluster-cidr", 0, MINIK_FLAG_STRING, &cluster_cidr, "CIDR",
      "all pods' addresses, as given to the server (default 10.42.0.0/16)"},
     {"service-cidr", 0, MINIK_FLAG_STRING, &service_cidr, "CIDR",

@@ -183,6 +183,13 @@ down() {
         cg=$(jq -r '.cgroupPath // empty' "$st")
         [ -n "$cg" ] && find /sys/fs/cgroup -depth -type d -path "*$cg" -exec rmdir {} + 2>/dev/null || true
     done
+    # The pods' own cgroups (minik/pod-<uid>, the parents of those): the nodes were killed
+    # with their pods still running, so no agent removed them.
+    local pd
+    for pd in "$dir"/*/agent/pods/*/; do
+        [ -d "$pd" ] || continue
+        find /sys/fs/cgroup -maxdepth 4 -depth -type d -path "*/minik/pod-$(basename "$pd")" -exec rmdir {} + 2>/dev/null || true
+    done
     awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
         while read -r m; do umount -l "$m" 2>/dev/null || true; done
     for n in "${nodes[@]}"; do

@@ -220,6 +220,13 @@ stop() {
         [ -n "$cg" ] || continue
         find /sys/fs/cgroup -depth -type d -path "*$cg" -exec rmdir {} + 2>/dev/null || true
     done
+    # And the pods' own cgroups, their parents (minik/pod-<uid>): the pods leave the API at
+    # once, but the server stopped before its agent had removed their sandboxes.
+    local pd
+    for pd in "$data"/agent/pods/*/; do
+        [ -d "$pd" ] || continue
+        find /sys/fs/cgroup -maxdepth 4 -depth -type d -path "*/minik/pod-$(basename "$pd")" -exec rmdir {} + 2>/dev/null || true
+    done
     # Mounts under the demo dir (overlay roots, namespace bind mounts), deepest first.
     local m
     awk -v d="$demo/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |

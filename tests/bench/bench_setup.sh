@@ -9,6 +9,19 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 minik=${MINIK_BIN:-$root/build/minik}
 window=${BENCH_IDLE_SECONDS:-60}
 [ "$(id -u)" -eq 0 ] || { echo "bench_setup: needs root"; exit 0; }
+# The server's embedded agent, the joined agent and the demo run pods on the pod network
+# (minik0 bridge, nftables Service table, routes): in a network namespace of this run's, so
+# the host's network is never changed. Everything measured is the same there.
+if [ -z "${BENCH_SETUP_NETNS:-}" ]; then
+    ns=minik-bench-setup-$$
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    rc=0
+    BENCH_SETUP_NETNS=$ns nsenter --net="/run/netns/$ns" bash "$0" "$@" || rc=$?
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns delete "$ns"
+    exit "$rc"
+fi
 work=$(mktemp -d /var/tmp/minik-bench-setup.XXXXXX)
 pids=()
 cleanup() {
@@ -16,7 +29,7 @@ cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     sleep 1
     for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    local st
+    local st cg pd
     for st in "$work"/*/oci/*/state.json "$work"/*/agent/oci/*/state.json; do
         [ -f "$st" ] || continue
         kill -KILL "$(jq -r .pid "$st")" "$(jq -r .shimPid "$st")" 2>/dev/null || true
@@ -24,6 +37,17 @@ cleanup() {
     sleep 0.3
     awk -v d="$work/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
         while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    # The pods' cgroups (their containers' first, then the pod's own): the agents were
+    # stopped with their pods still running.
+    for st in "$work"/*/oci/*/state.json "$work"/*/agent/oci/*/state.json; do
+        [ -f "$st" ] || continue
+        cg=$(jq -r '.cgroupPath // empty' "$st")
+        [ -n "$cg" ] && find /sys/fs/cgroup -depth -type d -path "*$cg" -exec rmdir {} + 2>/dev/null || true
+    done
+    for pd in "$work"/*/pods/*/ "$work"/*/agent/pods/*/; do
+        [ -d "$pd" ] || continue
+        find /sys/fs/cgroup -maxdepth 4 -depth -type d -path "*/minik/pod-$(basename "$pd")" -exec rmdir {} + 2>/dev/null || true
+    done
     MINIK_DEMO_DIR=$work/demo bash "$root/deploy/demo.sh" stop >/dev/null 2>&1 || true
     rm -rf "$work"
 }

@@ -118,17 +118,24 @@ YAML
     pod_phase_is keep Running
 }
 
-@test "agent: a pod deleted while the agent was down is stopped when it returns" {
+@test "agent: a pod deleted while the agent was down is stopped when it returns, its pod cgroup removed" {
     pod_yaml gone 'exec /bin/busybox sleep 1000' | kc apply -f -
     wait_for 30 pod_phase_is gone Running
-    local pid
+    local pid uid id
     pid=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
+    id=$(jq -r .id "$ADIR"/oci/*-c-0/state.json)
+    uid=$(pod_field gone .metadata.uid)
+    pod_cgroups_like_container "$uid" "$id"
     crash_agent
     kc delete pod gone
     kill -0 "$pid"
     start_agent
     wait_for 15 bash -c "! kill -0 $pid"
     wait_for 10 bash -c "[ -z \"\$(ls -A '$ADIR/oci')\" ]"
+    # The restarted agent removes the sandbox of the pod it no longer has: its cgroup in
+    # every hierarchy, and its directory.
+    wait_for 5 test ! -e "$ADIR/pods/$uid"
+    [ -z "$(pod_cgroup_dirs "$uid")" ]
 }
 
 @test "agent: deleting a pod stops its containers within the grace period and leaves nothing behind" {
@@ -143,8 +150,9 @@ YAML
     # Before: a live shim, the pod's namespace mounts and the container's cgroup exist.
     kill -0 "$shim"
     [ "$(grep -c " $ADIR/pods/$uid" /proc/self/mounts)" -ge 1 ]
-    run bash -c "find /sys/fs/cgroup -maxdepth 4 -type d -name '*$id*'"
+    run bash -c "find /sys/fs/cgroup -maxdepth 5 -type d -name '*$id*'"
     [ -n "$output" ]
+    pod_cgroups_like_container "$uid" "$id"
     kc delete pod del
     # sleep as pid 1 ignores SIGTERM: SIGKILL follows after the 2 s grace period.
     wait_for 8 bash -c "! kill -0 $pid 2>/dev/null"
@@ -153,8 +161,36 @@ YAML
     wait_for 5 test ! -e "$ADIR/pods/$uid"
     [ "$(grep -c " $ADIR" /proc/self/mounts)" -eq 0 ]
     [ ! -e "$ADIR/images/rootfs/$id" ]
-    run bash -c "find /sys/fs/cgroup -maxdepth 4 -type d -name '*$id*' -o -maxdepth 4 -type d -name 'pod-$uid'"
+    run bash -c "find /sys/fs/cgroup -maxdepth 5 -type d -name '*$id*'"
     [ -z "$output" ]
+    [ -z "$(pod_cgroup_dirs "$uid")" ]
+}
+
+@test "agent: a pod cgroup that cannot go yet keeps the pod's directory, and the agent's next start removes both" {
+    local v1 uid dir holder
+    v1=$(findmnt -rn -t cgroup -o TARGET | head -n1)
+    [ -n "$v1" ] || skip "no cgroup v1 hierarchy: a process cannot sit in a pod group that has children"
+    pod_yaml stuck 'exec /bin/busybox sleep 1000' | kc apply -f -
+    wait_for 30 pod_phase_is stuck Running
+    uid=$(pod_field stuck .metadata.uid)
+    dir="$v1/minik/pod-$uid"
+    [ -d "$dir" ]
+    # A process of this test's in the pod's own group (not a container's) keeps it busy.
+    sleep 1000 3>&- &
+    holder=$!
+    on_teardown "kill -KILL $holder"
+    echo "$holder" >"$dir/cgroup.procs"
+    kc delete pod stuck
+    wait_for 15 grep -q "pod cgroup not removed.*pod-$uid" "$BATS_TEST_TMPDIR/agent.log"
+    [ -d "$ADIR/pods/$uid" ]
+    [ -d "$dir" ]
+    kill -KILL "$holder"
+    wait "$holder" 2>/dev/null || true
+    stop_daemon agent
+    [ "$DAEMON_STATUS" -eq 0 ]
+    start_agent
+    wait_for 15 test ! -e "$ADIR/pods/$uid"
+    [ -z "$(pod_cgroup_dirs "$uid")" ]
 }
 
 @test "agent: a failing liveness probe restarts the container" {
@@ -226,6 +262,29 @@ YAML
     run kc exec ex -c nope -- true
     [ "$status" -eq 1 ]
     [[ "$output" == *"container nope is not valid for pod ex"* ]]
+}
+
+@test "agent: exec to a busy pod waits for it, and answers 503 \"the pod is busy\" when it stays busy" {
+    # The postStart hook holds the pod's job (the agent runs one at a time per pod) until
+    # the test creates /tmp/go inside the container.
+    pod_yaml busy 'exec /bin/busybox sleep 1000' |
+        jq '.spec.containers[0].lifecycle={"postStart":{"exec":{"command":["/bin/busybox","sh","-c","while [ ! -e /tmp/go ]; do /bin/busybox sleep 0.1; done"]}}}' |
+        kc apply -f -
+    wait_for 30 bash -c "jq -e '.pid > 0' '$ADIR'/oci/*-c-0/state.json"
+    local pid
+    pid=$(jq -r .pid "$ADIR"/oci/*-c-0/state.json)
+    # Busy for longer than an exec waits: the answer is 503 with the reason.
+    run --separate-stderr kc exec busy -- /bin/busybox echo too-early
+    [ "$status" -ne 0 ]
+    [[ "$stderr" == *"the pod is busy"* ]] || { echo "$stderr"; return 1; }
+    [[ "$output" != *too-early* ]]
+    # An exec that comes while the pod is busy waits, and runs once the job is done.
+    kc exec busy -- /bin/busybox echo answered >"$BATS_TEST_TMPDIR/exec.out" 2>&1 3>&- &
+    local ex=$!
+    sleep 1
+    nsenter -t "$pid" -m /bin/busybox touch /tmp/go
+    wait "$ex"
+    [ "$(cat "$BATS_TEST_TMPDIR/exec.out")" = answered ]
 }
 
 @test "agent: top pods and nodes show cgroup CPU and memory" {

@@ -6,9 +6,11 @@
 # so that an agent suite's teardown can stop its agent first.
 eval "server_teardown() $(declare -f teardown | tail -n +2)"
 
-# Stop the agent started by start_agent: it must exit 0 with no sanitizer report.
+# Stop the agent started by start_agent: it must exit 0 with no sanitizer report, and the
+# pods of this test that it no longer has (deleted, evicted) must have no pod cgroup left
+# in any hierarchy (the pods it still has are agent_cleanup's). Sets SUITE_POD_UIDS.
 agent_teardown_check() {
-    local st=0
+    local st=0 rc=0 uid left gone=()
     if [ -f "$BATS_TEST_TMPDIR/agent.pid" ]; then
         stop_daemon agent
         st=${DAEMON_STATUS:-0}
@@ -16,15 +18,44 @@ agent_teardown_check() {
     if grep -q "Sanitizer\|runtime error" "$BATS_TEST_TMPDIR/agent.log" 2>/dev/null || [ "$st" -ne 0 ]; then
         echo "agent exited with status $st" >&2
         cat "$BATS_TEST_TMPDIR/agent.log" >&2
-        return 1
+        rc=1
     fi
+    SUITE_POD_UIDS=$(suite_pod_uids)
+    [ -n "${ADIR:-}" ] || return $rc
+    for uid in $SUITE_POD_UIDS; do
+        [ -d "$ADIR/pods/$uid" ] || gone+=("$uid")
+    done
+    left=$(pod_cgroup_dirs "${gone[@]}")
+    if [ -n "$left" ]; then
+        printf 'pod cgroups left by the agent for pods it no longer has:\n%s\n' "$left" >&2
+        rc=1
+    fi
+    return $rc
 }
 
-# The agent suites' teardown: the agent, then the server; fails if either did.
+# The uids of this test's pods: those the server has, and those it had (the agent's events
+# name them). Empty when the server does not answer.
+suite_pod_uids() {
+    {
+        minik get pods -A -o json 2>/dev/null | jq -r '.items[].metadata.uid // empty'
+        minik get events -A -o json 2>/dev/null |
+            jq -r '.items[] | select(.involvedObject.kind == "Pod") | .involvedObject.uid // empty'
+    } | sort -u
+}
+
+# The agent suites' teardown: the agent, then the server (whose cleanup runs agent_cleanup);
+# fails if either did, or if any cgroup of this test's pods is left after all that.
 agent_suite_teardown() {
-    local rc=0
+    local rc=0 left
     agent_teardown_check || rc=1
     server_teardown || rc=1
+    # shellcheck disable=SC2086 # uids, one word each
+    left=$(pod_cgroup_dirs $SUITE_POD_UIDS)
+    if [ -n "$left" ]; then
+        printf 'pod cgroups left after the test cleaned up:\n%s\n' "$left" >&2
+        rmdir $left 2>/dev/null
+        rc=1
+    fi
     return $rc
 }
 
@@ -105,6 +136,20 @@ agent_cleanup() {
         find /sys/fs/cgroup -maxdepth 4 -depth -type d -name "pod-$(basename "$pd")" -exec rmdir {} + 2>/dev/null
     done
     rm -rf "$dir"
+}
+
+# pod_cgroups_like_container UID ID : the pod's cgroup (minik/pod-UID) is in every hierarchy
+# its container ID's cgroup is in (all the runtime uses: v1 controllers, name=systemd, the
+# hybrid unified tree or the v2 root) and in no other; cgroup2 among them when mounted.
+pod_cgroups_like_container() {
+    local uid=$1 id=$2 pod ctr v2
+    pod=$(pod_cgroup_dirs "$uid" | sed "s|/minik/pod-$uid\$||" | sort)
+    ctr=$(find /sys/fs/cgroup -maxdepth 5 -type d -path "*/minik/pod-$uid/$id" | sed "s|/minik/pod-$uid/$id\$||" | sort)
+    v2=$(findmnt -rn -t cgroup2 -o TARGET | head -n1)
+    if [ -z "$pod" ] || [ "$pod" != "$ctr" ] || { [ -n "$v2" ] && ! grep -qx "$v2" <<<"$pod"; }; then
+        printf 'pod cgroup in:\n%s\ncontainer cgroup in:\n%s\n' "$pod" "$ctr" >&2
+        return 1
+    fi
 }
 
 # Leftovers of the agent under ADIR: mounts, OCI state dirs, cgroups named for pod uids.

@@ -61,11 +61,13 @@ in_net() { nsenter --net="/run/netns/$NS" "$@"; }
     [[ "$stderr" == *"already running"* ]]
 
     # Stop: record what exists, then check that all of it is gone.
-    local server_pid pids cgs
+    local server_pid pids cgs uids
     server_pid=$(cat "$MINIK_DEMO_DIR/server.pid")
     pids=$(jq -r '.pid, .shimPid' "$MINIK_DEMO_DIR"/data/agent/oci/*/state.json)
     cgs=$(jq -r '.cgroupPath' "$MINIK_DEMO_DIR"/data/agent/oci/*/state.json)
+    uids=$(ls "$MINIK_DEMO_DIR"/data/agent/pods)
     [ -n "$pids" ]
+    [ -n "$(pod_cgroup_dirs $uids)" ]
     run in_net bash "$REPO/deploy/demo.sh" stop
     [ "$status" -eq 0 ]
     local stop_out=$output
@@ -89,6 +91,8 @@ in_net() { nsenter --net="/run/netns/$NS" "$@"; }
         run find /sys/fs/cgroup -type d -path "*$cg"
         [ -z "$output" ]
     done
+    # The pods' own cgroups (their parents) too.
+    [ -z "$(pod_cgroup_dirs $uids)" ]
     # The pod network: no bridge, no Service rules, no routes to the pod or service ranges.
     [[ "$stop_out" != *"another minik process runs here"* ]]
     run in_net ip link show minik0

@@ -53,3 +53,27 @@ load helpers
     ! ip netns list | grep -q "^$ns"
     ! kill -0 "$pid" 2>/dev/null
 }
+
+@test "host_net_check fails a test that leaves minik's nft table or bridge in the host's namespace, and removes them" {
+    # The "host" here is a namespace of this test: the check looks at whatever namespace
+    # it runs in, and the real host is never touched.
+    ns=$(netns_create hostnet)
+    run ip netns exec "$ns" bash -c "
+        bats_require_minimum_version() { :; }
+        BATS_TEST_DIRNAME='$BATS_TEST_DIRNAME' BATS_TEST_TMPDIR='$BATS_TEST_TMPDIR'
+        source '$BATS_TEST_DIRNAME/helpers.bash'
+        host_net_check || exit 10
+        nft add table ip minik && ip link add minik0 type bridge || exit 11
+        host_net_check && exit 12
+        nft list table ip minik >/dev/null 2>&1 && exit 13
+        ip link show minik0 >/dev/null 2>&1 && exit 14
+        # What was there before the test is not the test's doing.
+        nft add table ip minik || exit 15
+        source '$BATS_TEST_DIRNAME/helpers.bash'
+        host_net_check || exit 16
+        nft list table ip minik >/dev/null || exit 17
+        exit 0"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"this test left in the host's network namespace: nft-table-ip-minik minik0"* ]]
+}

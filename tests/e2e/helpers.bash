@@ -28,12 +28,53 @@ on_teardown() {
 minik_cleanup() {
     local f
     f=$(_cleanup_file)
-    [ -f "$f" ] || return 0
-    # Run in reverse order of registration: what was made last is undone first.
-    tac "$f" | while IFS= read -r cmd; do
-        eval "$cmd" >/dev/null 2>&1 || true
+    if [ -f "$f" ]; then
+        # Run in reverse order of registration: what was made last is undone first.
+        tac "$f" | while IFS= read -r cmd; do
+            eval "$cmd" >/dev/null 2>&1 || true
+        done
+        rm -f "$f"
+    fi
+    host_net_check
+}
+
+# What minik's pod network puts in a network namespace (the Service table, the bridge), as
+# found in the host's: tests must leave none of it there (only namespaces they made).
+host_net_state() {
+    nft list table ip minik >/dev/null 2>&1 && echo "nft-table-ip-minik"
+    ip link show minik0 >/dev/null 2>&1 && echo "minik0"
+    return 0
+}
+# Taken when a test file is loaded, before the test runs.
+MINIK_HOST_NET_BEFORE=" $(host_net_state | tr '\n' ' ')"
+
+# cgroup_hierarchies : the mount point of every cgroup hierarchy here (v1 controllers,
+# named ones like name=systemd, the hybrid unified tree, or the one cgroup2 root).
+cgroup_hierarchies() {
+    findmnt -rn -t cgroup,cgroup2 -o TARGET
+}
+
+# pod_cgroup_dirs UID... : the pod-level cgroups (minik/pod-<uid>, in any hierarchy) of
+# these pods that exist.
+pod_cgroup_dirs() {
+    [ $# -gt 0 ] || return 0
+    local re
+    re="/minik/pod-($(IFS='|'; echo "$*"))\$"
+    find /sys/fs/cgroup -maxdepth 4 -type d -name 'pod-*' 2>/dev/null | grep -E "$re" || true
+}
+
+# host_net_check : fail (and remove them) if this test left minik's nft table or bridge in
+# the host's namespace when they were not there before it (see host_net_state).
+host_net_check() {
+    local what left=""
+    for what in $(host_net_state); do
+        [[ "$MINIK_HOST_NET_BEFORE" == *" $what "* ]] || left+=" $what"
     done
-    rm -f "$f"
+    [ -z "$left" ] && return 0
+    echo "this test left in the host's network namespace:$left (an agent on the pod network ran outside a namespace the test made)" >&2
+    [[ "$left" == *nft-table-ip-minik* ]] && nft delete table ip minik
+    [[ "$left" == *minik0* ]] && ip link delete minik0
+    return 1
 }
 
 teardown() {

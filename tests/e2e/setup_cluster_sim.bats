@@ -33,6 +33,9 @@ sim() { bash "$REPO/deploy/cluster-sim.sh" "$@"; }
 
     # The machine node2 dies: agent and containers gone.
     pids=$(jq -r '.pid' "$CLUSTER_SIM_DIR"/node2/agent/oci/*/state.json)
+    local uids2
+    uids2=$(ls "$CLUSTER_SIM_DIR"/node2/agent/pods)
+    [ -n "$uids2" ] && [ -n "$(pod_cgroup_dirs $uids2)" ]
     run sim kill node2
     [ "$status" -eq 0 ]
     for p in $pids; do
@@ -48,6 +51,15 @@ sim() { bash "$REPO/deploy/cluster-sim.sh" "$@"; }
 
     sim start node2
     wait_for 30 bash -c "bash '$REPO/deploy/cluster-sim.sh' minik get node node2 -o json | jq -e '.status.conditions[] | select(.type == \"Ready\") | .status == \"True\"'"
+    # Back, node2's agent removes what is left of the pods it no longer has (they moved):
+    # their directories and their pod cgroups, in every hierarchy.
+    for u in $uids2; do
+        wait_for 30 test ! -e "$CLUSTER_SIM_DIR/node2/agent/pods/$u"
+    done
+    [ -z "$(pod_cgroup_dirs $uids2)" ]
+    local uids
+    uids=$(ls "$CLUSTER_SIM_DIR"/*/agent/pods)
+    [ -n "$uids" ] && [ -n "$(pod_cgroup_dirs $uids)" ]
 
     local ns_tag
     ns_tag=$(printf '%s' "$CLUSTER_SIM_DIR" | sha256sum | cut -c1-6)
@@ -60,6 +72,8 @@ sim() { bash "$REPO/deploy/cluster-sim.sh" "$@"; }
     [ -z "$output" ]
     run grep -c " $CLUSTER_SIM_DIR" /proc/self/mounts
     [ "$output" = 0 ]
+    # The pods ran on when their nodes went down: down removes their cgroups too.
+    [ -z "$(pod_cgroup_dirs $uids)" ]
     run sim status
     [ "$status" -eq 1 ]
 }

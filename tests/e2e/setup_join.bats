@@ -15,11 +15,13 @@ setup() {
 
 # join_agent NAME TOKEN [flags] : run an agent for node NAME in the background.
 # The data dir is BATS_TEST_TMPDIR/agent-NAME, kept across restarts within a test.
+# --pod-network none: these agents run in the host's namespace, where an agent on the pod
+# network would program Service rules (nft table ip minik) and routes.
 join_agent() {
     local name=$1 tok=$2
     shift 2
     start_daemon "agent-$name" "$MINIK_BIN" agent --server "$URL" --token "$tok" --node-name "$name" \
-        --data-dir "$BATS_TEST_TMPDIR/agent-$name" --port 0 "$@"
+        --data-dir "$BATS_TEST_TMPDIR/agent-$name" --port 0 --pod-network none "$@"
 }
 
 # heartbeats : the server's count of accepted node heartbeats.
@@ -246,6 +248,6 @@ token_id() {
     tok=$(minik token create --data-dir "$DATA")
     printf '%s\n' "$tok" >"$BATS_TEST_TMPDIR/tokfile"
     start_daemon agent-f "$MINIK_BIN" agent --server "$URL" --token-file "$BATS_TEST_TMPDIR/tokfile" \
-        --node-name nf --data-dir "$(make_tmpdir agent-nf)" --port 0
+        --node-name nf --data-dir "$(make_tmpdir agent-nf)" --port 0 --pod-network none
     wait_for 20 bash -c "MINIK_CONFIG='$DATA/admin.conf' '$MINIK_BIN' get node nf"
 }
