@@ -80,13 +80,32 @@ size_t minik_sched_owner_zone_count(const minik_sched_owner_zones_t *z, const ch
     return z && zone ? (size_t)(intptr_t)minik_strmap_get(&z->zones, zone) : 0;
 }
 
+void minik_sched_owners_move(minik_sched_owners_t *o, const minik_sched_pod_t *p,
+                             const char *old_zone, const char *new_zone)
+{
+    minik_sched_owner_zones_t *z = (minik_sched_owner_zones_t *)p->owner_group;
+    if (!z)
+        return;
+    if (old_zone)
+        bump(&z->zones, old_zone, -1);
+    if (new_zone)
+        bump(&z->zones, new_zone, 1);
+}
+
 int64_t minik_sched_owner_pods_on(const minik_sched_owner_zones_t *z, const minik_sched_node_t *n,
                                   const minik_sched_pod_t *except)
 {
-    int64_t count = 0;
-    for (size_t i = 0; z && i < n->n_pods; i++)
-        count += n->pods[i]->owner_group == z && n->pods[i] != except;
-    return count;
+    if (!z)
+        return 0;
+    for (size_t i = 0; i < n->n_owner_counts; i++) {
+        if (n->owner_counts[i].group != z)
+            continue;
+        int64_t count = (int64_t)n->owner_counts[i].pods;
+        if (except && except->on_node == n && except->owner_group == z)
+            count--;
+        return count;
+    }
+    return 0;
 }
 
 static void free_owner(const char *key, void *value, void *ud)

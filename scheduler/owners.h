@@ -40,7 +40,12 @@ const minik_sched_owner_zones_t *minik_sched_owners_get(const minik_sched_owners
                                                         const minik_sched_pod_t *p);
 /* How many pods of this owner are on nodes of `zone`. */
 size_t minik_sched_owner_zone_count(const minik_sched_owner_zones_t *z, const char *zone);
-/* Pods of the owner group `z` on the node, `except` left out: pointer compares only. */
+/* A counted pod's node changed zone (its owner entry stays the same, so nodes' per-group
+ * counts stay valid). */
+void minik_sched_owners_move(minik_sched_owners_t *o, const minik_sched_pod_t *p,
+                             const char *old_zone, const char *new_zone);
+/* Pods of the owner group `z` on the node, `except` left out: read from the node's
+ * per-group counts (see minik_sched_node_t). */
 int64_t minik_sched_owner_pods_on(const minik_sched_owner_zones_t *z, const minik_sched_node_t *n,
                                   const minik_sched_pod_t *except);
 void minik_sched_owners_clear(minik_sched_owners_t *o);

@@ -148,9 +148,10 @@ static void account(minik_scheduler_t *s, entry_t *e, minik_sched_node_t *node)
         }
         return;
     }
-    minik_sched_node_add_pod(node, e->pod);
+    /* The owner group first: the node counts its pods per group. */
     if (e->pod->owner_uid)
         minik_sched_owners_add(&s->owners, e->pod, node->zone);
+    minik_sched_node_add_pod(node, e->pod);
     if (minik_sched_pod_has_pod_terms(e->pod))
         s->term_pods++;
 }
@@ -254,8 +255,7 @@ static void move_zone(minik_scheduler_t *s, minik_sched_node_t *node, const char
         minik_sched_pod_t *p = node->pods[i];
         if (!p->owner_uid)
             continue;
-        minik_sched_owners_remove(&s->owners, p, old_zone);
-        minik_sched_owners_add(&s->owners, p, node->zone);
+        minik_sched_owners_move(&s->owners, p, old_zone, node->zone);
     }
 }
 

@@ -875,7 +875,30 @@ void minik_sched_node_free(minik_sched_node_t *n)
         return;
     node_clear(n);
     free(n->pods);
+    free(n->owner_counts);
     free(n);
+}
+
+static void count_owner(minik_sched_node_t *n, const struct minik_sched_owner_zones *group,
+                        bool add)
+{
+    for (size_t i = 0; i < n->n_owner_counts; i++) {
+        if (n->owner_counts[i].group != group)
+            continue;
+        if (add)
+            n->owner_counts[i].pods++;
+        else if (--n->owner_counts[i].pods == 0)
+            n->owner_counts[i] = n->owner_counts[--n->n_owner_counts];
+        return;
+    }
+    if (!add)
+        return;
+    if (n->n_owner_counts == n->cap_owner_counts) {
+        n->cap_owner_counts = n->cap_owner_counts ? n->cap_owner_counts * 2 : 4;
+        n->owner_counts = xrealloc(n->owner_counts, n->cap_owner_counts * sizeof(*n->owner_counts));
+    }
+    n->owner_counts[n->n_owner_counts].group = group;
+    n->owner_counts[n->n_owner_counts++].pods = 1;
 }
 
 void minik_sched_node_add_pod(minik_sched_node_t *n, minik_sched_pod_t *p)
@@ -886,6 +909,8 @@ void minik_sched_node_add_pod(minik_sched_node_t *n, minik_sched_pod_t *p)
     }
     n->pods[n->n_pods++] = p;
     p->on_node = n;
+    if (p->owner_group)
+        count_owner(n, p->owner_group, true);
     res_add(&n->requested, &p->req);
     n->requested.pods += 1;
     res_add(&n->nonzero_requested, &p->nonzero);
@@ -900,6 +925,8 @@ bool minik_sched_node_remove_pod(minik_sched_node_t *n, const minik_sched_pod_t 
         /* Order does not matter to placement: swap with the last. */
         n->pods[i] = n->pods[--n->n_pods];
         ((minik_sched_pod_t *)p)->on_node = NULL;
+        if (p->owner_group)
+            count_owner(n, p->owner_group, false);
         n->requested.milli_cpu -= p->req.milli_cpu;
         n->requested.memory -= p->req.memory;
         n->requested.pods -= 1;

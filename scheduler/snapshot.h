@@ -202,6 +202,14 @@ typedef struct minik_sched_node {
     /* Pods on the node (bound or assumed), borrowed, and their summed requests. */
     minik_sched_pod_t **pods;
     size_t n_pods, cap_pods;
+    /* How many of those pods each owner group has (pods whose owner_group is set when they
+     * are added): a node hosts few distinct owners, so owner spreading scans this rather
+     * than the node's pods (60 per node at 300,000 pods on 5,000 nodes). */
+    struct minik_sched_owner_on_node {
+        const struct minik_sched_owner_zones *group;
+        size_t pods;
+    } * owner_counts;
+    size_t n_owner_counts, cap_owner_counts;
     minik_sched_res_t requested;
     minik_sched_res_t nonzero_requested;
 } minik_sched_node_t;
@@ -223,7 +231,8 @@ int minik_sched_node_update(minik_sched_node_t *n, const cJSON *node, bool ready
 /* Frees the node and its copy of the object, not its pods. */
 void minik_sched_node_free(minik_sched_node_t *n);
 
-/* Account a pod on the node (borrowed; must outlive its membership). */
+/* Account a pod on the node (borrowed; must outlive its membership). Set the pod's
+ * owner_group first if it has one: the node counts its pods per group. */
 void minik_sched_node_add_pod(minik_sched_node_t *n, minik_sched_pod_t *p);
 /* Stop accounting it; returns false if it was not on the node. */
 bool minik_sched_node_remove_pod(minik_sched_node_t *n, const minik_sched_pod_t *p);

@@ -520,6 +520,12 @@ static void owner_zone_counts(void **state)
     assert_int_equal(minik_sched_owner_pods_on(z, n, NULL), 2);
     assert_int_equal(minik_sched_owner_pods_on(z, n, a), 1);
     assert_int_equal(minik_sched_owner_pods_on(NULL, n, NULL), 0);
+    /* The node's per-group count follows removals, down to none. */
+    assert_true(minik_sched_node_remove_pod(n, a));
+    assert_int_equal(minik_sched_owner_pods_on(z, n, NULL), 1);
+    assert_true(minik_sched_node_remove_pod(n, b));
+    assert_int_equal(minik_sched_owner_pods_on(z, n, NULL), 0);
+    assert_int_equal(n->n_owner_counts, 0);
     minik_sched_node_free(n);
     minik_sched_pod_free(stranger);
     minik_sched_owners_remove(&o, a, "z1");
