@@ -58,6 +58,15 @@ void minik_ctl_write(minik_controllers_t *c, minik_wq_t *q, const char *key, min
     minik_store_submit(c->store, op, obj, write_done, w);
 }
 
+void minik_ctl_update_if_changed(minik_controllers_t *c, minik_wq_t *q, const char *key,
+                                 const cJSON *orig, cJSON *upd)
+{
+    if (!cJSON_Compare(upd, orig, 1))
+        minik_ctl_write(c, q, key, MINIK_STORE_OP_UPDATE, upd);
+    else
+        cJSON_Delete(upd);
+}
+
 void minik_ctl_delete(minik_controllers_t *c, minik_wq_t *q, const char *key, const char *kind,
                       const char *ns, const char *name, const char *rv)
 {

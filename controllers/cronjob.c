@@ -173,10 +173,7 @@ void minik_cronjob_sync(const char *key, void *ud)
     }
     prune(c, key, ns, jobs, 1, minik_ctl_int(cj, "spec.successfulJobsHistoryLimit", 3));
     prune(c, key, ns, jobs, 2, minik_ctl_int(cj, "spec.failedJobsHistoryLimit", 1));
-    if (!cJSON_Compare(upd, cj, 1))
-        minik_ctl_write(c, c->cj_q, key, MINIK_STORE_OP_UPDATE, upd);
-    else
-        cJSON_Delete(upd);
+    minik_ctl_update_if_changed(c, c->cj_q, key, cj, upd);
     /* Wake up at the next scheduled time. */
     time_t next = minik_cron_next(&sched, now);
     if (next && !suspended)

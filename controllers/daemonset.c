@@ -235,10 +235,7 @@ void minik_daemonset_sync(const char *key, void *ud)
     minik_ctl_set_int(st, "numberUnavailable", desired - available > 0 ? desired - available : 0);
     minik_ctl_set_int(st, "updatedNumberScheduled", updated);
     minik_ctl_set_int(st, "observedGeneration", minik_ctl_int(ds, "metadata.generation", 1));
-    if (!cJSON_Compare(upd, ds, 1))
-        minik_ctl_write(c, c->ds_q, key, MINIK_STORE_OP_UPDATE, upd);
-    else
-        cJSON_Delete(upd);
+    minik_ctl_update_if_changed(c, c->ds_q, key, ds, upd);
     minik_wq_forget(c->ds_q, key);
 out:
     minik_error_free(err);

@@ -319,10 +319,7 @@ static void sync_status(dsync_t *s)
             minik_ctl_set_str(minik_ctl_obj(minik_ctl_obj(upd, "metadata"), "annotations"),
                               MINIK_ANN_REVISION, rev);
     }
-    if (!cJSON_Compare(upd, d, 1))
-        minik_ctl_write(s->c, s->c->deploy_q, s->key, MINIK_STORE_OP_UPDATE, upd);
-    else
-        cJSON_Delete(upd);
+    minik_ctl_update_if_changed(s->c, s->c->deploy_q, s->key, d, upd);
 }
 
 void minik_deployment_sync(const char *key, void *ud)

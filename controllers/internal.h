@@ -55,6 +55,10 @@ struct minik_controllers {
  * acknowledged; a 409 requeues it with backoff. Takes ownership of `obj`. */
 void minik_ctl_write(minik_controllers_t *c, minik_wq_t *q, const char *key, minik_store_op_t op,
                      cJSON *obj);
+/* Write `upd` (taken) as an update of `orig` only if it differs: status is written only
+ * when it changed, so a quiet cluster writes nothing. */
+void minik_ctl_update_if_changed(minik_controllers_t *c, minik_wq_t *q, const char *key,
+                                 const cJSON *orig, cJSON *upd);
 /* Delete (kind, ns, name), optionally only at resourceVersion `rv` (may be NULL). */
 void minik_ctl_delete(minik_controllers_t *c, minik_wq_t *q, const char *key, const char *kind,
                       const char *ns, const char *name, const char *rv);

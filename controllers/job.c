@@ -162,10 +162,7 @@ void minik_job_sync(const char *key, void *ud)
     minik_ctl_set_int(st, "ready", ready);
     minik_ctl_set_int(st, "succeeded", succeeded);
     minik_ctl_set_int(st, "failed", failed);
-    if (!cJSON_Compare(upd, job, 1))
-        minik_ctl_write(c, c->job_q, key, MINIK_STORE_OP_UPDATE, upd);
-    else
-        cJSON_Delete(upd);
+    minik_ctl_update_if_changed(c, c->job_q, key, job, upd);
     minik_wq_forget(c->job_q, key);
 out:
     free(active);

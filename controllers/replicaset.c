@@ -62,10 +62,7 @@ static void write_status(minik_controllers_t *c, const char *key, const cJSON *r
     minik_ctl_set_int(st, "readyReplicas", ready);
     minik_ctl_set_int(st, "availableReplicas", available);
     minik_ctl_set_int(st, "observedGeneration", minik_ctl_int(rs, "metadata.generation", 1));
-    if (!cJSON_Compare(upd, rs, 1))
-        minik_ctl_write(c, c->rs_q, key, MINIK_STORE_OP_UPDATE, upd);
-    else
-        cJSON_Delete(upd);
+    minik_ctl_update_if_changed(c, c->rs_q, key, rs, upd);
 }
 
 static int64_t burst(int64_t diff)
