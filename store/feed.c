@@ -229,22 +229,26 @@ typedef struct pin_cache {
     bool has_before;
 } pin_cache_t;
 
+/* Fill the cache with the event's values at `path` (the old object is parsed on demand);
+ * a no-op when it already holds that path. */
+static void pin_values(store_event_t *ev, const char *path, pin_cache_t *pc)
+{
+    if (pc->path && strcmp(pc->path, path) == 0)
+        return;
+    pc->path = path;
+    pc->now = field_at(ev->object, path);
+    pc->has_before = ev->type == MINIK_STORE_MODIFIED && ev->old_data != NULL;
+    if (pc->has_before && ev->old_object == NULL)
+        ev->old_object = cJSON_Parse(ev->old_data);
+    pc->before = pc->has_before && ev->old_object ? field_at(ev->old_object, path) : NULL;
+}
+
 /* Can the pin tell that the watch's filter rejects the event, old and new object alike? */
 static bool pinned_out(minik_store_watch_t *w, store_event_t *ev, pin_cache_t *pc)
 {
     if (!w->pin_path)
         return false;
-    if (!pc->path || strcmp(pc->path, w->pin_path) != 0) {
-        pc->path = w->pin_path;
-        pc->now = field_at(ev->object, w->pin_path);
-        pc->has_before = ev->type == MINIK_STORE_MODIFIED && ev->old_data != NULL;
-        if (pc->has_before && ev->old_object == NULL)
-            ev->old_object = cJSON_Parse(ev->old_data);
-        pc->before =
-            pc->has_before && ev->old_object ? field_at(ev->old_object, w->pin_path) : NULL;
-        if (pc->has_before && !ev->old_object)
-            pc->before = NULL;
-    }
+    pin_values(ev, w->pin_path, pc);
     if (!pc->now || strcmp(pc->now, w->pin_value) == 0)
         return false;
     if (pc->has_before && (!pc->before || strcmp(pc->before, w->pin_value) == 0))
@@ -295,11 +299,9 @@ static void deliver_chain(minik_store_watch_t *head, store_event_t *ev, pin_cach
  * filter, so then every watch on the path is a candidate (never for valid objects). */
 static void deliver_pinned(minik_store_t *s, const char *path, store_event_t *ev, pin_cache_t *pc)
 {
-    const char *now = field_at(ev->object, path);
-    bool has_before = ev->type == MINIK_STORE_MODIFIED && ev->old_data != NULL;
-    if (has_before && ev->old_object == NULL)
-        ev->old_object = cJSON_Parse(ev->old_data);
-    const char *before = has_before && ev->old_object ? field_at(ev->old_object, path) : NULL;
+    pin_values(ev, path, pc);
+    const char *now = pc->now, *before = pc->before;
+    bool has_before = pc->has_before;
     if (!now || (has_before && !before)) {
         for (minik_store_watch_t *w = s->watches_head; w; w = w->next)
             if (w->pin_path && strcmp(w->pin_path, path) == 0)
