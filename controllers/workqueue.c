@@ -39,8 +39,12 @@ struct minik_wq {
     item_t **heap;
     size_t heap_len, heap_cap;
     uint64_t processed;
-    uint64_t cost_ns;       /* decaying average time of one process call (add_paced) */
-    uv_timer_t kick, delay; /* kick: process ready keys next iteration; delay: earliest due */
+    uint64_t cost_ns; /* decaying average time of one process call (add_paced) */
+    /* kick: processes ready keys, a batch per loop iteration. An idle handle, not a 0 ms
+     * timer: libuv runs a timer restarted at 0 from its own callback again in the same
+     * timers phase, so the batches never gave the loop's I/O a turn. delay: earliest due. */
+    uv_idle_t kick;
+    uv_timer_t delay;
     int closing;
     bool freed;
 };
@@ -184,7 +188,7 @@ static void maybe_drop(minik_wq_t *q, item_t *it)
     free(it);
 }
 
-static void on_kick(uv_timer_t *t);
+static void on_kick(uv_idle_t *h);
 
 static void enqueue(minik_wq_t *q, item_t *it)
 {
@@ -204,7 +208,7 @@ static void enqueue(minik_wq_t *q, item_t *it)
         q->head = it;
     q->tail = it;
     if (!uv_is_active((uv_handle_t *)&q->kick))
-        uv_timer_start(&q->kick, on_kick, 0, 0);
+        uv_idle_start(&q->kick, on_kick);
 }
 
 static void on_delay(uv_timer_t *t);
@@ -231,9 +235,9 @@ static void on_delay(uv_timer_t *t)
     arm_delay(q);
 }
 
-static void on_kick(uv_timer_t *t)
+static void on_kick(uv_idle_t *h)
 {
-    minik_wq_t *q = t->data;
+    minik_wq_t *q = h->data;
     /* The loop is shared with the API server and the scheduler (and the signal that stops
      * the server): a batch also ends after a time slice, whatever each key costs. */
     uint64_t deadline = uv_hrtime() + (uint64_t)SLICE_MS * 1000000u;
@@ -256,9 +260,10 @@ static void on_kick(uv_timer_t *t)
         }
         maybe_drop(q, it);
     }
-    /* More than a batch: yield to the loop's other handles, continue next iteration. */
-    if (q->head && !q->freed)
-        uv_timer_start(&q->kick, on_kick, 0, 0);
+    /* More than a batch: the idle handle stays active and continues next iteration, after
+     * the loop's other handles have had their turn. */
+    if (!q->head || q->freed)
+        uv_idle_stop(&q->kick);
 }
 
 minik_wq_t *minik_wq_new(uv_loop_t *loop, const char *name, minik_wq_process_fn fn, void *ud)
@@ -270,7 +275,7 @@ minik_wq_t *minik_wq_new(uv_loop_t *loop, const char *name, minik_wq_process_fn 
     q->ud = ud;
     q->n_buckets = MIN_BUCKETS;
     q->buckets = xcalloc(q->n_buckets, sizeof(*q->buckets));
-    uv_timer_init(loop, &q->kick);
+    uv_idle_init(loop, &q->kick);
     uv_timer_init(loop, &q->delay);
     q->kick.data = q->delay.data = q;
     return q;

@@ -128,3 +128,30 @@ val() { sed -n "s/^$1=//p" <<<"$output"; }
     [ "${DAEMON_STATUS:-0}" -eq 0 ]
     ! grep -q "Sanitizer\|runtime error" "$BATS_TEST_TMPDIR/hollow.log"
 }
+
+# More hollow nodes than one request driver serves (250 each): nodes on both drivers
+# register and stay Ready (heartbeats), pods bound to the first and the last node run,
+# and the agent stops cleanly on SIGTERM, closing every driver.
+@test "scheduler in minik server: 260 hollow nodes over two request drivers run their pods and stop cleanly" {
+    load apiserver_helpers
+    # A /15 holds 512 node /24s (the default /16 only 256).
+    start_server --insecure-http --cluster-cidr 100.64.0.0/15
+    export MINIK_CONFIG="$DATA/admin.conf"
+    start_daemon hollow "$MINIK_BIN" agent --kubeconfig "$DATA/admin.conf" --hollow 260 \
+        --node-name h --data-dir "$(make_tmpdir hollow)" --cluster-cidr 100.64.0.0/15
+    ready260() {
+        [ "$(minik get nodes -o json | jq '[.items[] | select(.metadata.name | startswith("h-"))
+            | select(any(.status.conditions[]?; .type=="Ready" and .status=="True"))] | length')" = 260 ]
+    }
+    wait_for 90 ready260
+    for n in h-0 h-259; do
+        jq -n --arg n "$n" '{apiVersion:"v1",kind:"Pod",metadata:{name:("on-"+$n)},
+            spec:{nodeName:$n,containers:[{name:"c",image:"busybox"}]}}' | minik apply -f -
+    done
+    running() { minik get pod "on-$1" -o json | jq -e '.status.phase=="Running"' >/dev/null; }
+    wait_for 30 running h-0
+    wait_for 30 running h-259
+    stop_daemon hollow
+    [ "${DAEMON_STATUS:-0}" -eq 0 ]
+    ! grep -q "Sanitizer\|runtime error" "$BATS_TEST_TMPDIR/hollow.log"
+}

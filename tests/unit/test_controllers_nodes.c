@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "controllers/internal.h"
 #include "controllers/workqueue.h"
@@ -162,6 +163,37 @@ static void test_workqueue_many_delayed_keys(void **state)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     free(l);
+}
+
+/* A batch of keys also ends after a time slice, so other handles on the loop (the API
+ * server, the scheduler, a stop signal) get their turn whatever a key costs. */
+static void slow_record(const char *key, void *ud)
+{
+    (*(int *)ud)++;
+    usleep(4000);
+}
+
+static void test_workqueue_yields_after_a_slice(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    int n = 0;
+    minik_wq_t *q = minik_wq_new(&loop, "slow", slow_record, &n);
+    for (int i = 0; i < 40; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "k%d", i);
+        minik_wq_add(q, key);
+    }
+    uv_run(&loop, UV_RUN_NOWAIT); /* one loop iteration: one batch */
+    /* 4 ms a key, 20 ms a slice: about 5 keys, far from the 40 one batch could hold. */
+    assert_true(n >= 1);
+    assert_true(n < 20);
+    while (n < 40)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(minik_wq_processed(q), 40);
+    minik_wq_free(q);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 /* ---- node lifecycle ------------------------------------------------------------------- */
@@ -519,6 +551,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workqueue),
         cmocka_unit_test(test_workqueue_many_delayed_keys),
+        cmocka_unit_test(test_workqueue_yields_after_a_slice),
         cmocka_unit_test(test_node_lifecycle),
         cmocka_unit_test(test_deleted_node_pods_removed),
         cmocka_unit_test(test_status_posts_are_heartbeats),
